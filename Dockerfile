@@ -1,0 +1,29 @@
+# Multi-stage build: the runtime and the example actions, served on
+# 0.0.0.0:8080 with the data directory as a volume.
+#
+#   docker build -t sluice .
+#   docker run -p 8080:8080 -v sluice-data:/data -e SLUICE_ADMIN_TOKEN=... sluice
+
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+RUN rustup target add wasm32-wasip2
+COPY . .
+RUN scripts/build-actions.sh \
+ && cargo build --release --locked -p sluice \
+ && mkdir -p /out/actions \
+ && cp "$HOME/.cache/sluice/target/release/sluice" /out/ \
+ && cp actions-examples/dist/*.wasm /out/actions/
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home /data sluice && mkdir -p /data && chown sluice /data
+COPY --from=build /out/sluice /usr/local/bin/sluice
+COPY --from=build /out/actions /usr/share/sluice/actions
+USER sluice
+VOLUME /data
+ENV SLUICE_LISTEN=0.0.0.0:8080 SLUICE_DATA_DIR=/data
+EXPOSE 8080
+HEALTHCHECK CMD curl -fsS http://127.0.0.1:8080/system/health || exit 1
+ENTRYPOINT ["sluice"]
+CMD ["serve"]

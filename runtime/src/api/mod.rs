@@ -1,0 +1,60 @@
+//! The admin REST API under `/admin` (bearer token) and the system routes
+//! under `/system` (public).
+
+pub mod actions;
+pub mod auth;
+pub mod extract;
+pub mod operations;
+pub mod system;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The routes nested under `/admin`; every one requires the admin bearer
+/// token.
+pub fn admin_router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(actions::router())
+        .merge(operations::router())
+        .fallback(admin_not_found)
+        .method_not_allowed_fallback(admin_method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require_admin))
+}
+
+async fn admin_not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no admin route at {}", uri.path()))
+}
+
+// axum adds the `Allow` header to what this returns.
+async fn admin_method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::Custom {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        slug: "method-not-allowed",
+        title: "Method not allowed",
+        detail: format!("method {method} is not allowed on this admin route; see the Allow header"),
+        fuel_used: None,
+    }
+}
+
+/// Checks that a resource name is `[A-Za-z0-9_.-]{1,64}`.
+///
+/// # Errors
+/// [`ApiError::BadRequest`] naming the rule.
+pub fn check_name(kind: &str, name: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "{kind} name {name:?} must be 1-64 characters of letters, digits, '_', '-' and '.'"
+        )))
+    }
+}

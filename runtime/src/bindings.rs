@@ -1,0 +1,14 @@
+//! The one host-side `bindgen!` for the WIT world `sluice:action/action`
+//! (`wit/action.wit`). Imports are async so capability hosts can do I/O.
+
+#![allow(missing_docs)]
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "action",
+    imports: { default: async },
+    exports: { default: async },
+});
+
+pub use exports::sluice::action::handler;
+pub use sluice::action::types;

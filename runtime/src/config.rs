@@ -1,0 +1,57 @@
+//! Settings, read from flags and `SLUICE_*` environment variables by the CLI
+//! (see `main.rs`); every field has a default that works on a laptop.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::engine::{EngineSettings, Limits};
+
+/// Everything `sluice serve` needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on (`SLUICE_LISTEN`, default `127.0.0.1:8080`);
+    /// port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Data directory (`SLUICE_DATA_DIR`, default `./data`), created if missing;
+    /// holds the SQLite control plane `sluice.db`.
+    pub data_dir: PathBuf,
+    /// Admin bearer token (`SLUICE_ADMIN_TOKEN`); when `None` a token is
+    /// generated on first start, printed once, and only its SHA-256 is kept.
+    pub admin_token: Option<String>,
+    /// Largest request body the gateway accepts, in bytes (default 1 MiB);
+    /// larger bodies get 413.
+    pub max_request_bytes: usize,
+    /// Largest `.wasm` upload the admin API accepts, in bytes (default 32 MiB);
+    /// larger uploads get 413.
+    pub max_upload_bytes: usize,
+    /// Wasmtime settings: pool size, memory ceiling, default limits.
+    pub engine: EngineSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            admin_token: None,
+            max_request_bytes: 1 << 20,
+            max_upload_bytes: 32 << 20,
+            engine: EngineSettings::default(),
+        }
+    }
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            pool_instances: 1000,
+            max_memory_bytes: 256 << 20,
+            max_response_bytes: 8 << 20,
+            default_limits: Limits {
+                fuel: 500_000_000,
+                memory_bytes: 64 << 20,
+                timeout_ms: 5_000,
+            },
+        }
+    }
+}

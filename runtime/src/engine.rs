@@ -1,0 +1,413 @@
+//! The WebAssembly engine: one `wasmtime::Engine` per process (pooling
+//! allocator, copy-on-write memory images, fuel, epoch interruption), one
+//! compiled `Component` + `InstancePre` per action version cached by SHA-256,
+//! and a fresh `Store` per invocation with that action's limits.
+//!
+//! Deadlines: a background thread advances the epoch every
+//! [`EPOCH_TICK`]; at each tick a running guest yields to tokio (so a busy
+//! guest cannot starve other requests on the same worker) and traps once its
+//! wall-clock deadline has passed. A `tokio::time::timeout` around the whole
+//! invocation also bounds time spent waiting in host calls.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline};
+
+use crate::bindings::{Action, ActionPre, types};
+use crate::host::HostState;
+
+/// Period of the epoch ticker; the granularity of deadlines and of guest
+/// yields to the async runtime.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Per-action resource limits for one invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Fuel: roughly one unit per WebAssembly instruction executed
+    /// (wasmtime's fuel metering); exhausting it traps with `fuel-exhausted`.
+    pub fuel: u64,
+    /// Ceiling of the instance's linear memory, bytes; growth beyond it fails
+    /// and a guest that traps after that is reported as `memory-limit`.
+    pub memory_bytes: u64,
+    /// Wall-clock deadline for instantiation plus the call, ms; exceeding it
+    /// answers 504.
+    pub timeout_ms: u64,
+}
+
+/// Process-wide engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Instances that may run at once (the pooling allocator's slots); also
+    /// the number of concurrent invocations. Default 1000.
+    pub pool_instances: u32,
+    /// Largest linear memory any action may have, bytes; action limits are
+    /// capped to it. Default 256 MiB.
+    pub max_memory_bytes: u64,
+    /// Largest response body an action may return, bytes. Default 8 MiB.
+    pub max_response_bytes: usize,
+    /// Limits given to a newly uploaded action.
+    pub default_limits: Limits,
+}
+
+/// Why an uploaded component was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The bytes are not a WebAssembly component (a core module, or not wasm).
+    #[error("not a valid WebAssembly component: {0}")]
+    NotAComponent(String),
+    /// The component imports something the host does not provide.
+    #[error("the component needs an import Sluice does not provide: {0}")]
+    UnknownImport(String),
+    /// The component does not export the `sluice:action/handler` interface.
+    #[error("the component does not implement the world sluice:action/action@0.1.0: {0}")]
+    MissingExport(String),
+}
+
+/// Why an invocation produced no response.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The guest ran out of fuel (an endless loop, or too little fuel).
+    #[error("the action used all of its {fuel} fuel")]
+    FuelExhausted {
+        /// The fuel limit.
+        fuel: u64,
+    },
+    /// The wall-clock deadline passed.
+    #[error("the action did not finish within its {timeout_ms} ms deadline")]
+    Deadline {
+        /// The deadline, ms.
+        timeout_ms: u64,
+        /// Fuel consumed until then.
+        fuel_used: u64,
+    },
+    /// The guest tried to grow its memory beyond its limit and then trapped.
+    #[error("the action exceeded its memory limit of {memory_bytes} bytes")]
+    MemoryLimit {
+        /// The limit, bytes.
+        memory_bytes: u64,
+        /// Fuel consumed until then.
+        fuel_used: u64,
+    },
+    /// The guest trapped (a panic, `unreachable`, an out-of-bounds access …).
+    #[error("the action trapped: {message}")]
+    Trap {
+        /// The trap's description.
+        message: String,
+        /// Fuel consumed until then.
+        fuel_used: u64,
+    },
+    /// The guest returned something the host will not send.
+    #[error("the action returned an invalid response: {0}")]
+    InvalidResponse(String),
+    /// Every pool slot is busy; the caller should retry.
+    #[error("too many actions are running at once; retry shortly")]
+    Busy,
+}
+
+impl InvokeError {
+    /// Fuel consumed before the failure, where known.
+    pub fn fuel_used(&self) -> Option<u64> {
+        match self {
+            Self::FuelExhausted { fuel } => Some(*fuel),
+            Self::Deadline { fuel_used, .. }
+            | Self::MemoryLimit { fuel_used, .. }
+            | Self::Trap { fuel_used, .. } => Some(*fuel_used),
+            Self::InvalidResponse(_) | Self::Busy => None,
+        }
+    }
+}
+
+/// One invocation to run.
+#[derive(Debug)]
+pub struct Invocation {
+    /// Action name, for logs.
+    pub action: String,
+    /// Request id, for logs.
+    pub request_id: String,
+    /// The action's limits (memory is capped to the engine's ceiling).
+    pub limits: Limits,
+    /// The request handed to the guest.
+    pub request: types::Request,
+}
+
+/// A finished invocation: the guest's answer and what it cost.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The guest's response or its typed error.
+    pub result: Result<types::Response, types::ActionError>,
+    /// Fuel consumed.
+    pub fuel_used: u64,
+    /// Wall-clock time of instantiate + call.
+    pub duration: Duration,
+}
+
+/// A compiled action, ready to instantiate.
+pub type Prepared = Arc<ActionPre<HostState>>;
+
+/// The process's engine, linker and component cache.
+pub struct Engine {
+    engine: wasmtime::Engine,
+    linker: Linker<HostState>,
+    cache: moka::future::Cache<String, Prepared>,
+    settings: EngineSettings,
+    ticker_stop: Arc<AtomicBool>,
+    running: AtomicUsize,
+}
+
+impl Engine {
+    /// Builds the engine and starts the epoch ticker.
+    ///
+    /// # Errors
+    /// When wasmtime rejects the configuration (e.g. the pool cannot reserve
+    /// its virtual memory).
+    pub fn new(settings: EngineSettings) -> anyhow::Result<Self> {
+        let n = settings.pool_instances.max(1);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(n)
+            .total_core_instances(n * 8)
+            .total_memories(n * 2)
+            .total_tables(n * 4)
+            .total_stacks(n)
+            .max_core_instances_per_component(32)
+            .max_memories_per_component(4)
+            .max_tables_per_component(8)
+            .max_memory_size(usize::try_from(settings.max_memory_bytes)?);
+        let mut config = Config::new();
+        config
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+            .memory_init_cow(true)
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .wasm_component_model(true);
+        let engine = wasmtime::Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Action::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), ticker_stop.clone());
+        Ok(Self {
+            engine,
+            linker,
+            cache: moka::future::Cache::builder().max_capacity(512).build(),
+            settings,
+            ticker_stop,
+            running: AtomicUsize::new(0),
+        })
+    }
+
+    /// Invocations running right now.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// The settings the engine was built with.
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    /// Compiles `wasm` and checks it against the world: every import must be
+    /// one the host provides and `sluice:action/handler` must be exported.
+    /// CPU-heavy (Cranelift): call from a blocking thread.
+    ///
+    /// # Errors
+    /// [`CompileError`] with wasmtime's reason.
+    pub fn prepare(&self, wasm: &[u8]) -> Result<Prepared, CompileError> {
+        if wasmparser::Parser::is_core_wasm(wasm) {
+            return Err(CompileError::NotAComponent(
+                "this is a core WebAssembly module; build for wasm32-wasip2, or adapt a \
+                 wasm32-wasip1 module into a component with the WASI preview-1 adapter"
+                    .into(),
+            ));
+        }
+        let component = Component::new(&self.engine, wasm)
+            .map_err(|e| CompileError::NotAComponent(format!("{e:#}")))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| CompileError::UnknownImport(format!("{e:#}")))?;
+        let pre = ActionPre::new(pre).map_err(|e| CompileError::MissingExport(format!("{e:#}")))?;
+        Ok(Arc::new(pre))
+    }
+
+    /// [`Engine::prepare`] on a blocking thread.
+    ///
+    /// # Errors
+    /// As [`Engine::prepare`].
+    pub async fn prepare_async(self: &Arc<Self>, wasm: Vec<u8>) -> Result<Prepared, CompileError> {
+        let engine = Arc::clone(self);
+        tokio::task::spawn_blocking(move || engine.prepare(&wasm))
+            .await
+            .unwrap_or_else(|e| Err(CompileError::NotAComponent(format!("compiler crashed: {e}"))))
+    }
+
+    /// Puts a prepared component in the cache under its SHA-256.
+    pub async fn cache_insert(&self, sha256: &str, prepared: Prepared) {
+        self.cache.insert(sha256.to_string(), prepared).await;
+    }
+
+    /// The prepared component for `sha256`, compiling the bytes `load`
+    /// returns on a cache miss (concurrent misses compile once).
+    ///
+    /// # Errors
+    /// When loading fails or the stored bytes no longer compile.
+    pub async fn prepared<F>(self: &Arc<Self>, sha256: &str, load: F) -> anyhow::Result<Prepared>
+    where
+        F: Future<Output = anyhow::Result<Vec<u8>>>,
+    {
+        self.cache
+            .try_get_with(sha256.to_string(), async {
+                let wasm = load.await?;
+                self.prepare_async(wasm).await.map_err(anyhow::Error::from)
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:#}"))
+    }
+
+    /// Runs one invocation in a fresh store with `inv.limits`.
+    ///
+    /// # Errors
+    /// [`InvokeError`] when the guest breaches a limit, traps, or returns an
+    /// invalid response. A typed error from the guest is not an `Err` here:
+    /// it is [`Outcome::result`].
+    #[tracing::instrument(skip_all, fields(action = %inv.action, request_id = %inv.request_id))]
+    pub async fn invoke(&self, pre: &Prepared, inv: Invocation) -> Result<Outcome, InvokeError> {
+        let limits = Limits {
+            memory_bytes: inv.limits.memory_bytes.min(self.settings.max_memory_bytes),
+            ..inv.limits
+        };
+        self.running.fetch_add(1, Ordering::Relaxed);
+        let _running = RunningGuard(&self.running);
+        let started = Instant::now();
+        let timeout = Duration::from_millis(limits.timeout_ms);
+        let deadline = started + timeout;
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(&inv.action, &inv.request_id, limits.memory_bytes),
+        );
+        store.limiter(|s| &mut s.budget);
+        store
+            .set_fuel(limits.fuel)
+            .expect("fuel metering is enabled");
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+
+        let run = async {
+            let action = pre.instantiate_async(&mut store).await?;
+            action
+                .sluice_action_handler()
+                .call_handle(&mut store, &inv.request)
+                .await
+        };
+        let result = tokio::time::timeout(timeout, run).await;
+        let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
+        store.data().flush_output();
+        let duration = started.elapsed();
+        let result = match result {
+            Err(_elapsed) => {
+                return Err(InvokeError::Deadline {
+                    timeout_ms: limits.timeout_ms,
+                    fuel_used,
+                });
+            }
+            Ok(Err(e)) => return Err(classify(e, &store, limits, fuel_used)),
+            Ok(Ok(result)) => result,
+        };
+        if let Ok(response) = &result {
+            if !(100..=599).contains(&response.status) {
+                return Err(InvokeError::InvalidResponse(format!(
+                    "status {} is not an HTTP status code (100-599)",
+                    response.status
+                )));
+            }
+            if response.body.len() > self.settings.max_response_bytes {
+                return Err(InvokeError::InvalidResponse(format!(
+                    "the body of {} bytes is larger than the limit of {} bytes",
+                    response.body.len(),
+                    self.settings.max_response_bytes
+                )));
+            }
+        }
+        tracing::debug!(fuel_used, ?duration, "action finished");
+        Ok(Outcome {
+            result,
+            fuel_used,
+            duration,
+        })
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Decrements the running count however the invocation ends.
+struct RunningGuard<'a>(&'a AtomicUsize);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Sorts a wasmtime error from instantiate or call into an [`InvokeError`].
+fn classify(
+    error: wasmtime::Error,
+    store: &Store<HostState>,
+    limits: Limits,
+    fuel_used: u64,
+) -> InvokeError {
+    let trap = error.downcast_ref::<Trap>().copied();
+    match trap {
+        Some(Trap::OutOfFuel) => InvokeError::FuelExhausted { fuel: limits.fuel },
+        Some(Trap::Interrupt) => InvokeError::Deadline {
+            timeout_ms: limits.timeout_ms,
+            fuel_used,
+        },
+        _ if store.data().budget.memory_exceeded => InvokeError::MemoryLimit {
+            memory_bytes: limits.memory_bytes,
+            fuel_used,
+        },
+        Some(trap) => InvokeError::Trap {
+            message: trap.to_string(),
+            fuel_used,
+        },
+        None if is_pool_exhausted(&error) => InvokeError::Busy,
+        None => {
+            tracing::warn!(error = ?error, "invocation failed");
+            InvokeError::Trap {
+                message: format!("{error:#}"),
+                fuel_used,
+            }
+        }
+    }
+}
+
+fn is_pool_exhausted(error: &wasmtime::Error) -> bool {
+    error
+        .chain()
+        .any(|e| e.to_string().contains("maximum concurrent"))
+}
+
+fn spawn_ticker(engine: wasmtime::Engine, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("sluice-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawning the epoch thread");
+}

@@ -1,0 +1,197 @@
+//! One error type for the whole HTTP surface: [`ApiError`] renders as
+//! `application/problem+json` (RFC 9457) with the right status code. Bodies
+//! of 500s never show internals; the log keeps them.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Media type of problem details, RFC 9457 §3.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A problem details document (RFC 9457 §3.1) plus Sluice's extension
+/// members.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// A URI naming the problem type, `urn:sluice:problem:<slug>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence and what to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request id, when one was assigned (same as `x-request-id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Fuel consumed by the action before it failed, where relevant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel_used: Option<u64>,
+}
+
+/// Every error the admin API and the gateway answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed; the text says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400 with a specific problem type, e.g. `invalid-component`.
+    #[error("{detail}")]
+    Invalid {
+        /// Problem type slug.
+        slug: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// 401: missing or wrong bearer token (RFC 6750 §3).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 404: nothing at this path or with this name.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists with other methods (listed in `Allow`).
+    #[error("method {method} is not allowed here; allowed: {}", allow.join(", "))]
+    MethodNotAllowed {
+        /// The method the caller used.
+        method: String,
+        /// The methods the path supports.
+        allow: Vec<String>,
+    },
+    /// 409: the change conflicts with existing state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is larger than `limit` bytes.
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: the body has a media type this route does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: the request is well-formed but refers to something that is not there.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Any status with an explicit problem type: action failures use this.
+    #[error("{detail}")]
+    Custom {
+        /// HTTP status.
+        status: StatusCode,
+        /// Problem type slug.
+        slug: &'static str,
+        /// Problem title.
+        title: &'static str,
+        /// What went wrong.
+        detail: String,
+        /// Fuel consumed, when an action ran.
+        fuel_used: Option<u64>,
+    },
+    /// 500: a bug or a failing dependency; the cause is logged, not shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl ApiError {
+    /// The status code this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Custom { status, .. } => *status,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let (slug, title): (&str, &str) = match self {
+            Self::BadRequest(_) => ("bad-request", "Bad request"),
+            Self::Invalid { slug, .. } => (slug, "Invalid input"),
+            Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::Unprocessable(_) => ("unprocessable", "Unprocessable request"),
+            Self::Custom { slug, title, .. } => (slug, title),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        };
+        let detail = match self {
+            Self::Internal(_) => {
+                "an internal error occurred; the server log has the details under this request id"
+                    .to_string()
+            }
+            other => other.to_string(),
+        };
+        Problem {
+            type_: format!("urn:sluice:problem:{slug}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: Some(detail),
+            request_id: current_request_id(),
+            fuel_used: match self {
+                Self::Custom { fuel_used, .. } => *fuel_used,
+                _ => None,
+            },
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The id of the request being served; set by the request-id middleware.
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, if this task serves a request.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.clone()).ok()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        } else {
+            tracing::debug!(error = %self, "request rejected");
+        }
+        let mut response = (status, Json(self.problem())).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match &self {
+            Self::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"sluice-admin\""),
+                );
+            }
+            Self::MethodNotAllowed { allow, .. } => {
+                if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                    headers.insert(header::ALLOW, v);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// Result alias for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

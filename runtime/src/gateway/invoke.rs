@@ -1,0 +1,162 @@
+//! Running an action and turning what it did into an HTTP response; shared
+//! by the gateway and `POST /admin/actions/{name}/execute`.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+
+use crate::bindings::types::{self, ActionError};
+use crate::engine::{InvokeError, Invocation, Limits, Outcome};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+use crate::store::actions;
+
+/// Headers an action may not set: hop-by-hop headers (RFC 9110 §7.6.1) and
+/// framing, which the host computes.
+const DROPPED_HEADERS: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+];
+
+/// Request headers as WIT pairs (lower-case names; non-UTF-8 values dropped).
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect()
+}
+
+/// Invokes version `sha256` of `action` on `request`.
+///
+/// Returns the HTTP response a consumer gets and, when the guest ran to
+/// completion, the [`Outcome`]'s fuel and duration.
+///
+/// # Errors
+/// [`ApiError`] for the guest's typed errors (their status), limit breaches
+/// (500 fuel / memory, 504 deadline), traps (500), and internal failures.
+pub async fn run(
+    state: &AppState,
+    action: &str,
+    sha256: &str,
+    limits: Limits,
+    request: types::Request,
+) -> ApiResult<(Response, Outcome)> {
+    let db = state.db.clone();
+    let sha = sha256.to_string();
+    let prepared = state
+        .engine
+        .prepared(sha256, async move {
+            actions::wasm_by_sha(&db, &sha)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("component {sha} is missing from the store"))
+        })
+        .await?;
+    let request_id = request.context.request_id.clone();
+    let outcome = state
+        .engine
+        .invoke(
+            &prepared,
+            Invocation {
+                action: action.to_string(),
+                request_id,
+                limits,
+                request,
+            },
+        )
+        .await
+        .map_err(invoke_error)?;
+    let response = match &outcome.result {
+        Ok(response) => to_http(response)?,
+        Err(error) => return Err(action_error(error, outcome.fuel_used)),
+    };
+    Ok((response, outcome))
+}
+
+fn to_http(response: &types::Response) -> ApiResult<Response> {
+    let status = StatusCode::from_u16(response.status).map_err(|_| {
+        invoke_error(InvokeError::InvalidResponse(format!(
+            "status {} is not valid",
+            response.status
+        )))
+    })?;
+    let mut http = Response::new(Body::from(response.body.clone()));
+    *http.status_mut() = status;
+    let headers = http.headers_mut();
+    for (name, value) in &response.headers {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) else {
+            return Err(invoke_error(InvokeError::InvalidResponse(format!(
+                "header {name:?} is not a valid HTTP header"
+            ))));
+        };
+        if DROPPED_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        headers.append(name, value);
+    }
+    Ok(http)
+}
+
+/// The problem a guest's typed error becomes.
+pub fn action_error(error: &ActionError, fuel_used: u64) -> ApiError {
+    let (status, slug, title, detail) = match error {
+        ActionError::InvalidInput(m) => (StatusCode::BAD_REQUEST, "invalid-input", "Invalid input", m),
+        ActionError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden", m),
+        ActionError::NotFound(m) => (StatusCode::NOT_FOUND, "not-found", "Not found", m),
+        ActionError::Conflict(m) => (StatusCode::CONFLICT, "conflict", "Conflict", m),
+        ActionError::Unavailable(m) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", m)
+        }
+        ActionError::Internal(m) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "action-error", "Action error", m)
+        }
+    };
+    ApiError::Custom {
+        status,
+        slug,
+        title,
+        detail: detail.clone(),
+        fuel_used: Some(fuel_used),
+    }
+}
+
+/// The problem an invocation failure becomes.
+pub fn invoke_error(error: InvokeError) -> ApiError {
+    let (status, slug, title) = match &error {
+        InvokeError::FuelExhausted { .. } => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "fuel-exhausted", "Fuel exhausted")
+        }
+        InvokeError::Deadline { .. } => {
+            (StatusCode::GATEWAY_TIMEOUT, "deadline-exceeded", "Deadline exceeded")
+        }
+        InvokeError::MemoryLimit { .. } => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "memory-limit-exceeded",
+            "Memory limit exceeded",
+        ),
+        InvokeError::Trap { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "action-trapped", "Action trapped"),
+        InvokeError::InvalidResponse(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "invalid-action-response",
+            "Invalid action response",
+        ),
+        InvokeError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Too many invocations"),
+    };
+    tracing::warn!(error = %error, "action failed");
+    ApiError::Custom {
+        status,
+        slug,
+        title,
+        detail: error.to_string(),
+        fuel_used: error.fuel_used(),
+    }
+}

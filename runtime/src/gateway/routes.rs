@@ -1,0 +1,231 @@
+//! The live route table: method + path → operation → action version.
+//!
+//! Rebuilt from the control plane after every admin change and swapped in
+//! atomically, so changes take effect at once and requests never wait on a
+//! lock. Paths are matched by `matchit` (the router under axum); parameter
+//! names are erased in the table (`/todos/:id` is stored as `/todos/{p0}`)
+//! so that operations on the same path with other methods may name their
+//! parameters differently.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+use crate::engine::Limits;
+use crate::store::{actions, operations};
+
+/// Methods an operation may use.
+pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Path prefixes the platform keeps for itself.
+pub const RESERVED_PREFIXES: [&str; 3] = ["/admin", "/system", "/authorization"];
+
+/// Everything the gateway needs to invoke one operation.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Operation name.
+    pub operation: String,
+    /// Parameter names in path order.
+    pub params: Vec<String>,
+    /// Action name.
+    pub action: String,
+    /// Action version in use (pinned or latest).
+    pub version: i64,
+    /// SHA-256 of that version's component.
+    pub sha256: String,
+    /// The action's limits.
+    pub limits: Limits,
+    /// The action's config, JSON text.
+    pub config: String,
+}
+
+/// A parsed path template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathTemplate {
+    /// The template with parameters renamed `{p0}`, `{p1}` … for matchit.
+    pub shape: String,
+    /// Parameter names in order.
+    pub params: Vec<String>,
+}
+
+/// Parses `/a/:x/b` into a [`PathTemplate`].
+///
+/// # Errors
+/// A message saying what is wrong: not starting with `/`, an empty segment,
+/// a bad or repeated parameter name, braces, or a reserved prefix.
+pub fn parse_template(path: &str) -> Result<PathTemplate, String> {
+    if !path.starts_with('/') {
+        return Err(format!("path {path:?} must start with '/'"));
+    }
+    if path.len() > 512 {
+        return Err("path must be at most 512 characters".into());
+    }
+    for prefix in RESERVED_PREFIXES {
+        if path == prefix || path.starts_with(&format!("{prefix}/")) {
+            return Err(format!("paths under {prefix} are reserved for the platform"));
+        }
+    }
+    let mut shape = String::new();
+    let mut params: Vec<String> = Vec::new();
+    if path == "/" {
+        return Ok(PathTemplate {
+            shape: "/".into(),
+            params,
+        });
+    }
+    for segment in path[1..].split('/') {
+        shape.push('/');
+        if let Some(name) = segment.strip_prefix(':') {
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(format!(
+                    "parameter {segment:?} must be ':' followed by a name of letters, digits and '_'"
+                ));
+            }
+            if params.iter().any(|p| p == name) {
+                return Err(format!("parameter :{name} appears twice"));
+            }
+            shape.push_str(&format!("{{p{}}}", params.len()));
+            params.push(name.to_string());
+        } else if segment.is_empty() {
+            return Err(format!("path {path:?} has an empty segment"));
+        } else if segment.contains(['{', '}', '*', '?', '#']) || segment.contains(':') {
+            return Err(format!(
+                "segment {segment:?} may not contain '{{', '}}', '*', '?', '#' or a ':' after its start"
+            ));
+        } else {
+            shape.push_str(segment);
+        }
+    }
+    Ok(PathTemplate { shape, params })
+}
+
+/// The route key stored with an operation: method and shape.
+pub fn route_key(method: &str, template: &PathTemplate) -> String {
+    format!("{method} {}", template.shape)
+}
+
+/// What a lookup found.
+pub enum Lookup<'a> {
+    /// An operation matched; parameter values in path order (raw, not decoded).
+    Found(&'a Route, Vec<String>),
+    /// The path exists with other methods.
+    MethodNotAllowed(Vec<String>),
+    /// Nothing is at this path.
+    NotFound,
+}
+
+/// Checks that path shapes can coexist in one router.
+///
+/// # Errors
+/// matchit's message for the first shape that clashes.
+pub fn check_shapes<'a>(shapes: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    let mut router = matchit::Router::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for shape in shapes {
+        if seen.insert(shape) {
+            router
+                .insert(shape, ())
+                .map_err(|e| format!("path {shape} clashes with an existing operation: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The immutable table the gateway reads.
+#[derive(Default)]
+pub struct RouteTable {
+    router: matchit::Router<BTreeMap<String, Arc<Route>>>,
+}
+
+impl RouteTable {
+    /// Finds the operation for `method` and `path`; `HEAD` falls back to `GET`.
+    pub fn lookup(&self, method: &str, path: &str) -> Lookup<'_> {
+        let Ok(matched) = self.router.at(path) else {
+            return Lookup::NotFound;
+        };
+        let by_method = matched.value;
+        let route = by_method
+            .get(method)
+            .or_else(|| (method == "HEAD").then(|| by_method.get("GET")).flatten());
+        match route {
+            Some(route) => Lookup::Found(
+                route,
+                matched.params.iter().map(|(_, v)| v.to_string()).collect(),
+            ),
+            None => Lookup::MethodNotAllowed(by_method.keys().cloned().collect()),
+        }
+    }
+
+    /// Builds a table from `(method, template, route)` triples.
+    ///
+    /// # Errors
+    /// matchit's message when two shapes cannot coexist.
+    pub fn build(entries: Vec<(String, PathTemplate, Route)>) -> Result<Self, String> {
+        let mut shapes: BTreeMap<String, BTreeMap<String, Arc<Route>>> = BTreeMap::new();
+        for (method, template, route) in entries {
+            shapes
+                .entry(template.shape)
+                .or_default()
+                .insert(method, Arc::new(route));
+        }
+        let mut router = matchit::Router::new();
+        for (shape, methods) in shapes {
+            router
+                .insert(shape.clone(), methods)
+                .map_err(|e| format!("path {shape} clashes with an existing operation: {e}"))?;
+        }
+        Ok(Self { router })
+    }
+
+    /// Loads every active operation with its action's current version.
+    /// Operations whose action or pinned version is gone are skipped (logged).
+    ///
+    /// # Errors
+    /// On database failure or a clash between stored paths.
+    pub async fn load(pool: &SqlitePool) -> anyhow::Result<Self> {
+        let actions: BTreeMap<String, actions::ActionRow> = actions::list(pool)
+            .await?
+            .into_iter()
+            .map(|a| (a.name.clone(), a))
+            .collect();
+        let mut entries = Vec::new();
+        for op in operations::list(pool).await? {
+            if !op.active {
+                continue;
+            }
+            let Some(action) = actions.get(&op.action) else {
+                tracing::warn!(operation = %op.name, action = %op.action, "operation's action is missing");
+                continue;
+            };
+            let version = match op.action_version {
+                Some(v) => actions::version(pool, &op.action, v).await?,
+                None => actions::latest_version(pool, &op.action).await?,
+            };
+            let Some(version) = version else {
+                tracing::warn!(operation = %op.name, "operation's action version is missing");
+                continue;
+            };
+            let template = parse_template(&op.path).map_err(anyhow::Error::msg)?;
+            entries.push((
+                op.method.clone(),
+                template.clone(),
+                Route {
+                    operation: op.name.clone(),
+                    params: template.params,
+                    action: action.name.clone(),
+                    version: version.version,
+                    sha256: version.sha256,
+                    limits: action.limits(),
+                    config: action.config.clone(),
+                },
+            ));
+        }
+        Self::build(entries).map_err(anyhow::Error::msg)
+    }
+}

@@ -1,0 +1,130 @@
+//! Per-invocation host state ([`HostState`], the `T` in `Store<T>`) and one
+//! module per capability the WIT world imports.
+
+pub mod log;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Result};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Bytes of guest stdout (and, separately, stderr) kept per invocation; the
+/// rest is dropped so a chatty guest cannot fill the host's memory.
+pub const OUTPUT_CAPTURE_BYTES: usize = 64 << 10;
+
+/// Everything one invocation's store holds. Built fresh per invocation and
+/// dropped with the store, so nothing leaks between requests.
+pub struct HostState {
+    /// WASI p2 context: no preopens, no env, no args, no sockets.
+    pub wasi: WasiCtx,
+    /// Resource handles (WASI streams and the like).
+    pub table: ResourceTable,
+    /// Memory and table growth budget.
+    pub budget: Budget,
+    /// The action's name, for log lines.
+    pub action: String,
+    /// The request id, for log lines.
+    pub request_id: String,
+    /// Captured guest stdout.
+    pub stdout: MemoryOutputPipe,
+    /// Captured guest stderr.
+    pub stderr: MemoryOutputPipe,
+}
+
+impl HostState {
+    /// A fresh state for one invocation of `action` with at most
+    /// `memory_bytes` of linear memory.
+    pub fn new(action: &str, request_id: &str, memory_bytes: u64) -> Self {
+        let stdout = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
+        let stderr = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            budget: Budget::new(memory_bytes),
+            action: action.to_string(),
+            request_id: request_id.to_string(),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Writes what the guest printed to the log, one line per record, tagged
+    /// with the action and request id.
+    pub fn flush_output(&self) {
+        for (stream, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            let bytes = pipe.contents();
+            for line in String::from_utf8_lossy(&bytes).lines() {
+                tracing::info!(
+                    target: "sluice::guest",
+                    action = %self.action,
+                    request_id = %self.request_id,
+                    stream,
+                    "{line}"
+                );
+            }
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Growth budget for one invocation: linear memory beyond `memory_bytes`
+/// is refused and remembered, so a trap that follows can be reported as a
+/// memory-limit breach rather than a plain trap.
+#[derive(Debug)]
+pub struct Budget {
+    memory_bytes: usize,
+    /// Set when the guest asked for more memory than allowed.
+    pub memory_exceeded: bool,
+}
+
+/// Table elements one invocation may have; far above what real guests use.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl Budget {
+    /// A budget of `memory_bytes` of linear memory.
+    pub fn new(memory_bytes: u64) -> Self {
+        Self {
+            memory_bytes: usize::try_from(memory_bytes).unwrap_or(usize::MAX),
+            memory_exceeded: false,
+        }
+    }
+}
+
+impl ResourceLimiter for Budget {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}

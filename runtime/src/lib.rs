@@ -1,0 +1,17 @@
+//! Sluice: an API platform whose actions are WebAssembly components.
+//!
+//! The binary `sluice` (see `main.rs`) is a thin shell over this library so
+//! that the end-to-end tests can start the real server in-process on port 0
+//! through [`startup::Application`].
+
+pub mod api;
+pub mod body;
+pub mod bindings;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod gateway;
+pub mod host;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

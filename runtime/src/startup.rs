@@ -1,0 +1,197 @@
+//! Building and running the application: control plane, engine, route
+//! table and HTTP server. Tests use [`Application::build`] with port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::middleware;
+use rand::RngCore;
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+
+use crate::api;
+use crate::api::auth::token_hash;
+use crate::config::Settings;
+use crate::engine::Engine;
+use crate::error::ApiResult;
+use crate::gateway::{gateway_handle, routes::RouteTable};
+use crate::store::{self, settings};
+
+/// Shared state of every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Control-plane database.
+    pub db: SqlitePool,
+    /// The WebAssembly engine and component cache.
+    pub engine: Arc<Engine>,
+    /// The live route table, swapped whole after each admin change.
+    pub routes: Arc<ArcSwap<RouteTable>>,
+    /// Settings the server started with.
+    pub settings: Arc<Settings>,
+    /// SHA-256 of the admin bearer token.
+    pub admin_token_hash: [u8; 32],
+    reload_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl AppState {
+    /// Rebuilds the route table from the control plane and swaps it in;
+    /// reloads are serialised so a slow one cannot overwrite a newer one.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn reload_routes(&self) -> ApiResult<()> {
+        let _guard = self.reload_lock.lock().await;
+        let table = RouteTable::load(&self.db).await?;
+        self.routes.store(Arc::new(table));
+        Ok(())
+    }
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    generated_admin_token: Option<String>,
+}
+
+impl Application {
+    /// Opens (and migrates) the control plane in `settings.data_dir`, builds
+    /// the engine and the route table, and binds `settings.listen`.
+    ///
+    /// # Errors
+    /// When the data directory, database, engine or listener cannot be set up.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = store::open(&settings.data_dir).await?;
+        store::migrate(&db).await?;
+        let (admin_token_hash, generated_admin_token) =
+            admin_token(&db, settings.admin_token.as_deref()).await?;
+        let engine = Arc::new(Engine::new(settings.engine.clone()).context("building the engine")?);
+        let routes = RouteTable::load(&db).await?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let state = AppState {
+            db,
+            engine,
+            routes: Arc::new(ArcSwap::from_pointee(routes)),
+            settings: Arc::new(settings),
+            admin_token_hash,
+            reload_lock: Arc::default(),
+        };
+        let router = Router::new()
+            .merge(api::system::router())
+            .nest("/admin", api::admin_router(&state))
+            .fallback(gateway_handle)
+            .layer(middleware::from_fn(crate::telemetry::request_context))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                crate::telemetry::panic_response,
+            ))
+            .with_state(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+            generated_admin_token,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The admin token generated on this first start, if one was; it is
+    /// shown once and only its hash is kept.
+    pub fn generated_admin_token(&self) -> Option<&str> {
+        self.generated_admin_token.as_deref()
+    }
+
+    /// The shared state (for tests that inspect the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting and lets
+    /// requests in flight finish.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then drains like
+    /// [`Application::run_until_stopped`].
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// The admin token's hash: from `configured` when set, else the stored
+/// hash, else a new token (returned once) whose hash is stored.
+async fn admin_token(
+    db: &SqlitePool,
+    configured: Option<&str>,
+) -> anyhow::Result<([u8; 32], Option<String>)> {
+    if let Some(token) = configured {
+        anyhow::ensure!(
+            token.len() >= 16,
+            "SLUICE_ADMIN_TOKEN must be at least 16 characters"
+        );
+        return Ok((token_hash(token), None));
+    }
+    if let Some(stored) = settings::get(db, "admin_token_sha256").await? {
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(stored, &mut hash).context("stored admin token hash is corrupt")?;
+        return Ok((hash, None));
+    }
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let token = format!("sluice_{}", hex::encode(secret));
+    let hash = token_hash(&token);
+    settings::set(db, "admin_token_sha256", &hex::encode(hash)).await?;
+    Ok((hash, Some(token)))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

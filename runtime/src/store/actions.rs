@@ -1,0 +1,238 @@
+//! Actions and their versions. An action's bytes are stored per version with
+//! their SHA-256; uploading bytes identical to the latest version creates
+//! nothing.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::engine::Limits;
+
+/// One row of `actions`: the settings shared by all versions.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActionRow {
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Fuel per invocation.
+    pub fuel: i64,
+    /// Linear memory ceiling per invocation, bytes.
+    pub memory_bytes: i64,
+    /// Wall-clock deadline per invocation, ms.
+    pub timeout_ms: i64,
+    /// JSON object handed to the guest in its context.
+    pub config: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+impl ActionRow {
+    /// The row's limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            fuel: self.fuel as u64,
+            memory_bytes: self.memory_bytes as u64,
+            timeout_ms: self.timeout_ms as u64,
+        }
+    }
+}
+
+/// One uploaded version of an action (without its bytes).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct VersionRow {
+    /// 1, 2, … in upload order.
+    pub version: i64,
+    /// Hex SHA-256 of the component bytes.
+    pub sha256: String,
+    /// Size of the component, bytes.
+    pub size_bytes: i64,
+    /// RFC 3339 upload time.
+    pub created_at: String,
+}
+
+/// What an upload did.
+#[derive(Debug, Clone)]
+pub enum Upload {
+    /// The bytes differ from the latest version: a new version was stored.
+    Created(VersionRow),
+    /// The bytes equal the latest version: nothing changed.
+    Unchanged(VersionRow),
+}
+
+const VERSION_COLUMNS: &str = "version, sha256, size_bytes, created_at";
+
+/// All actions, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ActionRow>> {
+    sqlx::query_as("SELECT * FROM actions ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The action called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<ActionRow>> {
+    sqlx::query_as("SELECT * FROM actions WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The newest version of `name`, if it has any.
+///
+/// # Errors
+/// On database failure.
+pub async fn latest_version(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<VersionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? ORDER BY version DESC LIMIT 1"
+    ))
+    .bind(name)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Version `version` of `name`, if it exists.
+///
+/// # Errors
+/// On database failure.
+pub async fn version(
+    pool: &SqlitePool,
+    name: &str,
+    version: i64,
+) -> sqlx::Result<Option<VersionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? AND version = ?"
+    ))
+    .bind(name)
+    .bind(version)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Every version of `name`, oldest first.
+///
+/// # Errors
+/// On database failure.
+pub async fn versions(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<VersionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? ORDER BY version"
+    ))
+    .bind(name)
+    .fetch_all(pool)
+    .await
+}
+
+/// The component bytes with this SHA-256, from whichever version holds them.
+///
+/// # Errors
+/// On database failure.
+pub async fn wasm_by_sha(pool: &SqlitePool, sha256: &str) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT wasm FROM action_versions WHERE sha256 = ? LIMIT 1")
+        .bind(sha256)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Stores `wasm` as the next version of `name`, creating the action with
+/// `defaults` as its limits when it is new. Bytes equal to the latest
+/// version give [`Upload::Unchanged`].
+///
+/// # Errors
+/// On database failure; a unique violation means a concurrent upload of the
+/// same action won the version number.
+pub async fn upload(
+    pool: &SqlitePool,
+    name: &str,
+    sha256: &str,
+    wasm: &[u8],
+    defaults: Limits,
+) -> sqlx::Result<Upload> {
+    let mut tx = pool.begin().await?;
+    let now = super::now();
+    sqlx::query(
+        "INSERT INTO actions (name, fuel, memory_bytes, timeout_ms, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(defaults.fuel as i64)
+    .bind(defaults.memory_bytes as i64)
+    .bind(defaults.timeout_ms as i64)
+    .bind(&now)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    let latest: Option<VersionRow> = sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? ORDER BY version DESC LIMIT 1"
+    ))
+    .bind(name)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(latest) = latest.as_ref().filter(|v| v.sha256 == sha256) {
+        return Ok(Upload::Unchanged(latest.clone()));
+    }
+    let row = VersionRow {
+        version: latest.map_or(1, |v| v.version + 1),
+        sha256: sha256.to_string(),
+        size_bytes: wasm.len() as i64,
+        created_at: now.clone(),
+    };
+    sqlx::query(
+        "INSERT INTO action_versions (action, version, sha256, size_bytes, wasm, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(name)
+    .bind(row.version)
+    .bind(&row.sha256)
+    .bind(row.size_bytes)
+    .bind(wasm)
+    .bind(&row.created_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE actions SET updated_at = ? WHERE name = ?")
+        .bind(&now)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Upload::Created(row))
+}
+
+/// Replaces the mutable settings of an existing action.
+///
+/// # Errors
+/// On database failure.
+pub async fn update(pool: &SqlitePool, row: &ActionRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE actions SET description = ?, fuel = ?, memory_bytes = ?, timeout_ms = ?,
+         config = ?, updated_at = ? WHERE name = ?",
+    )
+    .bind(&row.description)
+    .bind(row.fuel)
+    .bind(row.memory_bytes)
+    .bind(row.timeout_ms)
+    .bind(&row.config)
+    .bind(super::now())
+    .bind(&row.name)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Deletes `name` and all its versions; returns whether it existed.
+///
+/// # Errors
+/// On database failure, including a foreign-key violation when an
+/// operation still uses the action.
+pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM actions WHERE name = ?")
+        .bind(name)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

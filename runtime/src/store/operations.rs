@@ -1,0 +1,111 @@
+//! Operations: `METHOD /path/:param` → action.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+/// One row of `operations`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OperationRow {
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path template with `:param` segments, e.g. `/hello/:name`.
+    pub path: String,
+    /// Method and path with parameter names erased; unique.
+    #[serde(skip)]
+    pub route_key: String,
+    /// The action it invokes.
+    pub action: String,
+    /// A pinned version of the action, or `None` for the latest.
+    pub action_version: Option<i64>,
+    /// Free text.
+    pub description: String,
+    /// `experimental`, `stable`, `deprecated` or `legacy` (Fusio's stabilities).
+    pub stability: String,
+    /// Inactive operations are not routed.
+    pub active: bool,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// All operations, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<OperationRow>> {
+    sqlx::query_as("SELECT * FROM operations ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The operation called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<OperationRow>> {
+    sqlx::query_as("SELECT * FROM operations WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Names of the operations that invoke `action`.
+///
+/// # Errors
+/// On database failure.
+pub async fn names_using(pool: &SqlitePool, action: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT name FROM operations WHERE action = ? ORDER BY name")
+        .bind(action)
+        .fetch_all(pool)
+        .await
+}
+
+/// Inserts `row`; when `replace` names an existing operation, that row is
+/// replaced instead (renames included).
+///
+/// # Errors
+/// On database failure; a unique violation means the name or the
+/// method + path is taken.
+pub async fn save(pool: &SqlitePool, row: &OperationRow, replace: Option<&str>) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    if let Some(old) = replace {
+        sqlx::query("DELETE FROM operations WHERE name = ?")
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO operations (name, method, path, route_key, action, action_version,
+         description, stability, active, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&row.name)
+    .bind(&row.method)
+    .bind(&row.path)
+    .bind(&row.route_key)
+    .bind(&row.action)
+    .bind(row.action_version)
+    .bind(&row.description)
+    .bind(&row.stability)
+    .bind(row.active)
+    .bind(&row.created_at)
+    .bind(&row.updated_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Deletes `name`; returns whether it existed.
+///
+/// # Errors
+/// On database failure.
+pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM operations WHERE name = ?")
+        .bind(name)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

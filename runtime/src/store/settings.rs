@@ -1,0 +1,28 @@
+//! Key/value settings the platform keeps for itself, e.g. the SHA-256 of a
+//! generated admin token.
+
+use sqlx::SqlitePool;
+
+/// Reads setting `key`.
+///
+/// # Errors
+/// On database failure.
+pub async fn get(pool: &SqlitePool, key: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Writes setting `key`, replacing any previous value.
+///
+/// # Errors
+/// On database failure.
+pub async fn set(pool: &SqlitePool, key: &str, value: &str) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the example actions into components: actions-examples/dist/*.wasm.
+#
+# With rustup's wasm32-wasip2 target (an ordinary developer machine) the
+# build emits components directly. Without it, it follows
+# ../shared/WASM_TOOLCHAIN.md: Debian's rustc builds std for wasm32-wasip1
+# and sluice-componentize adapts the core modules into components.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
+WASM_TARGET_DIR="${SLUICE_WASM_TARGET_DIR:-$HOME/.cache/sluice/target-wasm}"
+DIST="$ROOT/actions-examples/dist"
+mkdir -p "$DIST"
+CRATES=(hello echo misbehave)
+
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+  (cd actions-examples && CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-wasip2)
+  for c in "${CRATES[@]}"; do cp "$WASM_TARGET_DIR/wasm32-wasip2/release/$c.wasm" "$DIST/$c.wasm"; done
+else
+  scripts/install-wasm-toolchain.sh
+  (cd actions-examples &&
+    RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+    CARGO_TARGET_WASM32_WASIP1_LINKER=/usr/lib/llvm-16/bin/wasm-ld \
+    RUSTFLAGS="-C link-self-contained=no -L /usr/lib/wasm32-wasi -C link-arg=/usr/lib/wasm32-wasi/crt1-reactor.o" \
+    /usr/bin/cargo build --release --target wasm32-wasip1 -Zbuild-std=std,panic_abort)
+  cargo build --release --quiet -p sluice-componentize
+  for c in "${CRATES[@]}"; do
+    "$CARGO_TARGET_DIR/release/sluice-componentize" \
+      "$WASM_TARGET_DIR/wasm32-wasip1/release/$c.wasm" "$DIST/$c.wasm"
+  done
+fi
+ls -l "$DIST"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Starts Sluice on its embedded default (SQLite in a data directory) with the
+# example actions deployed, prints where, and serves until Ctrl-C.
+#
+#   scripts/start.sh
+#   SLUICE_LISTEN=127.0.0.1:9000 SLUICE_DATA_DIR=/tmp/sluice scripts/start.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
+export SLUICE_LISTEN="${SLUICE_LISTEN:-127.0.0.1:8080}"
+export SLUICE_DATA_DIR="${SLUICE_DATA_DIR:-$PWD/data}"
+command -v curl >/dev/null || { echo "start.sh needs curl" >&2; exit 1; }
+
+echo "==> building the example actions and sluice (first run takes a few minutes)"
+scripts/build-actions.sh >/dev/null
+cargo build --release --quiet -p sluice
+SLUICE="$CARGO_TARGET_DIR/release/sluice"
+
+# The script keeps an admin token in the data directory (mode 0600) so that
+# it can deploy the examples; set SLUICE_ADMIN_TOKEN to use your own.
+mkdir -p "$SLUICE_DATA_DIR"
+TOKEN_FILE="$SLUICE_DATA_DIR/admin-token"
+if [[ -z "${SLUICE_ADMIN_TOKEN:-}" ]]; then
+  if [[ ! -s "$TOKEN_FILE" ]]; then
+    (umask 077; printf 'sluice_%s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > "$TOKEN_FILE")
+  fi
+  SLUICE_ADMIN_TOKEN="$(cat "$TOKEN_FILE")"
+fi
+export SLUICE_ADMIN_TOKEN
+
+"$SLUICE" serve &
+SERVER=$!
+trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER' INT TERM
+BASE="http://$SLUICE_LISTEN"
+for _ in $(seq 1 100); do
+  curl -fsS "$BASE/system/health" >/dev/null 2>&1 && break
+  kill -0 $SERVER 2>/dev/null || { echo "sluice exited; see the log above" >&2; exit 1; }
+  sleep 0.1
+done
+
+admin() { curl -fsS -H "Authorization: Bearer $SLUICE_ADMIN_TOKEN" "$@"; }
+deploy_action() {
+  admin -X PUT -H 'Content-Type: application/wasm' --data-binary "@actions-examples/dist/$1.wasm" \
+    "$BASE/admin/actions/$1" >/dev/null
+}
+deploy_operation() { # name method path action
+  local body="{\"name\":\"$1\",\"method\":\"$2\",\"path\":\"$3\",\"action\":\"$4\",\"stability\":\"stable\"}"
+  if admin "$BASE/admin/operations/$1" >/dev/null 2>&1; then
+    admin -X PUT -H 'Content-Type: application/json' -d "$body" "$BASE/admin/operations/$1" >/dev/null
+  else
+    admin -X POST -H 'Content-Type: application/json' -d "$body" "$BASE/admin/operations" >/dev/null
+  fi
+}
+deploy_action hello
+deploy_action echo
+deploy_operation hello GET /hello/:name hello
+deploy_operation echo POST /echo/:thing echo
+
+cat <<EOT
+
+Sluice is running at $BASE (data in $SLUICE_DATA_DIR)
+
+  curl '$BASE/hello/world?greeting=Hi'
+  curl -X POST -H 'content-type: application/json' -d '{"a":1}' '$BASE/echo/x?y=z'
+
+Admin API ($BASE/admin), token in $TOKEN_FILE:
+  curl -H "Authorization: Bearer \$(cat $TOKEN_FILE)" $BASE/admin/operations
+
+Press Ctrl-C to stop.
+EOT
+wait $SERVER

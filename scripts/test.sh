@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs what is missing (the wasm
+# toolchain from Debian's packages when rustup's wasm32-wasip2 target is not
+# there), builds the example actions, checks formatting and lints, and runs
+# the end-to-end tests against the real server.
+#
+#   scripts/test.sh            everything
+#   SLUICE_SKIP_LINT=1 ...     skip fmt + clippy (quicker local runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+echo "==> building example actions"
+scripts/build-actions.sh
+
+if [[ "${SLUICE_SKIP_LINT:-0}" != 1 ]]; then
+  echo "==> cargo fmt --check"
+  cargo fmt --all -- --check
+  (cd actions-examples && cargo fmt --all -- --check)
+  (cd sdk && cargo fmt -- --check)
+  echo "==> cargo clippy"
+  cargo clippy --all-targets --locked -- -D warnings
+fi
+
+echo "==> cargo test"
+cargo test --locked --all-targets
+cargo test --locked --doc -p sluice

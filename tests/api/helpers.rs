@@ -1,0 +1,193 @@
+use std::path::PathBuf;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use sluice::config::Settings;
+use sluice::startup::Application;
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub db: SqlitePool,
+    pub state: sluice::startup::AppState,
+    pub data_dir: TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Settings every test starts from: port 0, a small pool, a fixed token.
+pub fn test_settings(data_dir: &TempDir) -> Settings {
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.path().to_path_buf(),
+        admin_token: Some(ADMIN_TOKEN.into()),
+        ..Settings::default()
+    };
+    settings.engine.pool_instances = 16;
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&data_dir);
+    configure(&mut settings);
+    start(settings, data_dir).await
+}
+
+pub async fn start(settings: Settings, data_dir: TempDir) -> TestApp {
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.state().db.clone();
+    let state = app.state().clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        client: Client::new(),
+        db,
+        state,
+        data_dir,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+pub fn example_wasm(name: &str) -> Vec<u8> {
+    let dir = std::env::var("SLUICE_EXAMPLES_DIR").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../actions-examples/dist"),
+        PathBuf::from,
+    );
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; build the examples with scripts/build-actions.sh",
+            path.display()
+        )
+    })
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+pub async fn assert_problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status, "status member of {body}");
+    assert!(body["type"].as_str().unwrap().starts_with("urn:sluice:problem:"));
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(&format!("/admin{path}")))
+            .bearer_auth(ADMIN_TOKEN)
+    }
+
+    pub async fn admin_get(&self, path: &str) -> Response {
+        self.admin(reqwest::Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn admin_delete(&self, path: &str) -> Response {
+        self.admin(reqwest::Method::DELETE, path).send().await.unwrap()
+    }
+
+    pub async fn admin_patch(&self, path: &str, body: &Value) -> Response {
+        self.admin(reqwest::Method::PATCH, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn upload(&self, name: &str, wasm: Vec<u8>) -> Response {
+        self.admin(reqwest::Method::PUT, &format!("/actions/{name}"))
+            .header("content-type", "application/wasm")
+            .body(wasm)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn upload_example(&self, name: &str) -> Response {
+        self.upload(name, example_wasm(name)).await
+    }
+
+    pub async fn create_operation(&self, body: &Value) -> Response {
+        self.admin(reqwest::Method::POST, "/operations")
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads example `action` and maps `method path` to it as operation `name`.
+    pub async fn deploy(&self, action: &str, name: &str, method: &str, path: &str) {
+        let uploaded = self.upload_example(action).await;
+        assert!(uploaded.status().is_success(), "upload {action}: {}", uploaded.text().await.unwrap());
+        let created = self
+            .create_operation(&json!({"name": name, "method": method, "path": path, "action": action}))
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap());
+    }
+
+    pub async fn set_limits(&self, action: &str, limits: Value) {
+        let response = self
+            .admin_patch(&format!("/actions/{action}"), &json!({ "limits": limits }))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
+        start(test_settings(&data_dir), data_dir).await
+    }
+
+    /// Signals shutdown without waiting.
+    pub fn begin_shutdown(&mut self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.server.take().unwrap()
+    }
+}

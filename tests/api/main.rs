@@ -1,0 +1,12 @@
+//! End-to-end tests: each test starts the real server in-process on port 0
+//! with a fresh data directory and talks to it over HTTP.
+//!
+//! They need the example components: run `scripts/build-actions.sh` first
+//! (`scripts/test.sh` does).
+
+mod actions;
+mod admin_auth;
+mod gateway;
+mod helpers;
+mod limits;
+mod operations;
