@@ -20,7 +20,9 @@ SLUICE="$CARGO_TARGET_DIR/release/sluice"
 # it can deploy the examples; set SLUICE_ADMIN_TOKEN to use your own.
 mkdir -p "$SLUICE_DATA_DIR"
 TOKEN_FILE="$SLUICE_DATA_DIR/admin-token"
+TOKEN_HINT="your SLUICE_ADMIN_TOKEN"
 if [[ -z "${SLUICE_ADMIN_TOKEN:-}" ]]; then
+  TOKEN_HINT="\$(cat $TOKEN_FILE)"
   if [[ ! -s "$TOKEN_FILE" ]]; then
     (umask 077; printf 'sluice_%s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > "$TOKEN_FILE")
   fi
@@ -63,8 +65,8 @@ Sluice is running at $BASE (data in $SLUICE_DATA_DIR)
   curl '$BASE/hello/world?greeting=Hi'
   curl -X POST -H 'content-type: application/json' -d '{"a":1}' '$BASE/echo/x?y=z'
 
-Admin API ($BASE/admin), token in $TOKEN_FILE:
-  curl -H "Authorization: Bearer \$(cat $TOKEN_FILE)" $BASE/admin/operations
+Admin API ($BASE/admin), bearer token $TOKEN_HINT:
+  curl -H "Authorization: Bearer $TOKEN_HINT" $BASE/admin/operations
 
 Press Ctrl-C to stop.
 EOT

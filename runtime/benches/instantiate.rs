@@ -1,1 +1,80 @@
-fn main() {}
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+//! Per-request cost of the sandbox: instantiate a fresh `hello` instance from
+//! its cached `InstancePre` and call its handler, against a reference that
+//! builds the same JSON answer in plain Rust in the same process.
+//!
+//! Needs `actions-examples/dist/hello.wasm` (scripts/build-actions.sh).
+//! Run: `cargo bench -p sluice --bench instantiate`.
+
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+use sluice::bindings::types::{Context, InvocationKind, Request};
+use sluice::config::Settings;
+use sluice::engine::{Engine, Invocation};
+
+fn hello_request() -> Request {
+    Request {
+        method: "GET".into(),
+        path: "/hello/bench".into(),
+        params: vec![("name".into(), "bench".into())],
+        query: vec![],
+        headers: vec![("accept".into(), "application/json".into())],
+        body: vec![],
+        context: Context {
+            kind: InvocationKind::Http,
+            operation: "hello".into(),
+            request_id: "bench".into(),
+            config: "{}".into(),
+        },
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../actions-examples/dist/hello.wasm");
+    let wasm = std::fs::read(path).expect("build the examples with scripts/build-actions.sh");
+    let settings = Settings::default().engine;
+    let limits = settings.default_limits;
+    let engine = Arc::new(Engine::new(settings).unwrap());
+    let prepared = engine.prepare(&wasm).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let mut group = c.benchmark_group("hello");
+    group.bench_function("sandboxed: instantiate + call", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let outcome = engine
+                .invoke(
+                    &prepared,
+                    Invocation {
+                        action: "hello".into(),
+                        request_id: "bench".into(),
+                        limits,
+                        request: hello_request(),
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(outcome.result.is_ok());
+        })
+    });
+    group.bench_function("reference: native function", |b| {
+        b.iter(|| {
+            let request = hello_request();
+            let name = &request.params[0].1;
+            let body = serde_json::to_vec(&json!({
+                "message": format!("Hello, {name}!"),
+                "name": name,
+            }))
+            .unwrap();
+            std::hint::black_box(body)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -161,16 +161,6 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
     }
 
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.unwrap().unwrap();
-        }
-    }
-
     /// Stops the server and starts a new one on the same data directory.
     pub async fn restart(mut self) -> TestApp {
         if let Some(tx) = self.shutdown.take() {
