@@ -32,7 +32,10 @@ fn hello_request() -> Request {
 }
 
 fn bench(c: &mut Criterion) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../actions-examples/dist/hello.wasm");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../actions-examples/dist/hello.wasm"
+    );
     let wasm = std::fs::read(path).expect("build the examples with scripts/build-actions.sh");
     let settings = Settings::default().engine;
     let limits = settings.default_limits;

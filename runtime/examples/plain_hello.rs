@@ -22,7 +22,9 @@ async fn hello(Path(name): Path<String>, Query(q): Query<Params>) -> axum::Json<
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8090".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8090".into());
     let app = Router::new().route("/hello/{name}", get(hello));
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     axum::serve(listener, app).await

@@ -24,6 +24,8 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> ApiR
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             Err(ApiError::PayloadTooLarge { limit })
         }
-        Err(e) => Err(ApiError::BadRequest(format!("could not read the request body: {e}"))),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "could not read the request body: {e}"
+        ))),
     }
 }

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline};
+use wasmtime::{
+    Config, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
+};
 
 use crate::bindings::{Action, ActionPre, types};
 use crate::host::HostState;
@@ -241,7 +243,11 @@ impl Engine {
         let engine = Arc::clone(self);
         tokio::task::spawn_blocking(move || engine.prepare(&wasm))
             .await
-            .unwrap_or_else(|e| Err(CompileError::NotAComponent(format!("compiler crashed: {e}"))))
+            .unwrap_or_else(|e| {
+                Err(CompileError::NotAComponent(format!(
+                    "compiler crashed: {e}"
+                )))
+            })
     }
 
     /// Puts a prepared component in the cache under its SHA-256.

@@ -5,8 +5,8 @@
 //! through [`startup::Application`].
 
 pub mod api;
-pub mod body;
 pub mod bindings;
+pub mod body;
 pub mod config;
 pub mod engine;
 pub mod error;

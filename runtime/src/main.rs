@@ -15,7 +15,13 @@ use sluice::telemetry::{self, LogFormat};
 #[command(version, about, long_about = None)]
 struct Cli {
     /// Log format: human-readable `text` or one JSON object per line.
-    #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "SLUICE_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,

@@ -30,8 +30,9 @@ impl Response {
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Self {
         match serde_json::to_vec(value) {
             Ok(body) => Self::bytes("application/json", body),
-            Err(e) => Self::text(format!("response is not serializable as JSON: {e}"))
-                .with_status(500),
+            Err(e) => {
+                Self::text(format!("response is not serializable as JSON: {e}")).with_status(500)
+            }
         }
     }
 

@@ -24,10 +24,11 @@ async fn uploading_a_component_creates_version_one_and_identical_bytes_change_no
     assert_eq!(again["version"], 1);
     assert_eq!(again["created"], false);
 
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM action_versions WHERE action = 'hello'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM action_versions WHERE action = 'hello'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(stored, 1);
 }
 
@@ -45,7 +46,12 @@ async fn uploading_new_bytes_makes_a_new_version_that_unpinned_operations_use_at
     let after: Value = app.get("/greet/ada").await.json().await.unwrap();
     assert_eq!(after["path"], "/greet/ada", "echo now answers: {after}");
 
-    let versions: Value = app.admin_get("/actions/hello/versions").await.json().await.unwrap();
+    let versions: Value = app
+        .admin_get("/actions/hello/versions")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(versions.as_array().unwrap().len(), 2);
 }
 
@@ -72,15 +78,28 @@ async fn uploading_a_core_module_is_refused_with_a_reason_to_act_on() {
     let core_module = b"\0asm\x01\0\0\0".to_vec();
     let problem = assert_problem(app.upload("core", core_module).await, 400).await;
     assert_eq!(problem["type"], "urn:sluice:problem:invalid-component");
-    assert!(problem["detail"].as_str().unwrap().contains("core WebAssembly module"));
-    assert_eq!(app.admin_get("/actions/core").await.status(), StatusCode::NOT_FOUND);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("core WebAssembly module")
+    );
+    assert_eq!(
+        app.admin_get("/actions/core").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn uploading_bytes_that_are_not_wasm_is_refused() {
     let app = spawn_app().await;
     let problem = assert_problem(app.upload("junk", b"hello world".to_vec()).await, 400).await;
-    assert!(problem["detail"].as_str().unwrap().contains("not a valid WebAssembly component"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid WebAssembly component")
+    );
 }
 
 #[tokio::test]
@@ -125,8 +144,10 @@ async fn an_upload_over_the_size_limit_gets_413() {
     let app = spawn_app_with(|s| s.max_upload_bytes = 16 * 1024).await;
     assert_problem(app.upload_example("hello").await, 413).await;
 
-    let form = reqwest::multipart::Form::new()
-        .part("wasm", reqwest::multipart::Part::bytes(example_wasm("hello")));
+    let form = reqwest::multipart::Form::new().part(
+        "wasm",
+        reqwest::multipart::Part::bytes(example_wasm("hello")),
+    );
     let response = app
         .admin(reqwest::Method::PUT, "/actions/hello")
         .multipart(form)
@@ -156,7 +177,12 @@ async fn actions_can_be_listed_inspected_configured_and_deleted() {
     app.upload_example("echo").await;
 
     let list: Value = app.admin_get("/actions").await.json().await.unwrap();
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["echo", "hello"]);
 
     let patched = app
@@ -173,12 +199,16 @@ async fn actions_can_be_listed_inspected_configured_and_deleted() {
     assert_eq!(echo["config"]["greeting"], "hi");
     assert_eq!(echo["latest_version"]["version"], 1);
 
-    assert_eq!(app.admin_delete("/actions/echo").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.admin_delete("/actions/echo").await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_problem(app.admin_get("/actions/echo").await, 404).await;
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM action_versions WHERE action = 'echo'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM action_versions WHERE action = 'echo'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(rows, 0);
 }
 
@@ -186,13 +216,20 @@ async fn actions_can_be_listed_inspected_configured_and_deleted() {
 async fn limits_out_of_range_and_unknown_fields_are_rejected() {
     let app = spawn_app().await;
     app.upload_example("hello").await;
-    let zero_fuel = app.admin_patch("/actions/hello", &json!({"limits": {"fuel": 0}})).await;
+    let zero_fuel = app
+        .admin_patch("/actions/hello", &json!({"limits": {"fuel": 0}}))
+        .await;
     assert_problem(zero_fuel, 400).await;
     let huge_memory = app
-        .admin_patch("/actions/hello", &json!({"limits": {"memory_bytes": 1u64 << 40}}))
+        .admin_patch(
+            "/actions/hello",
+            &json!({"limits": {"memory_bytes": 1u64 << 40}}),
+        )
         .await;
     assert_problem(huge_memory, 400).await;
-    let unknown = app.admin_patch("/actions/hello", &json!({"colour": "blue"})).await;
+    let unknown = app
+        .admin_patch("/actions/hello", &json!({"colour": "blue"}))
+        .await;
     let problem = assert_problem(unknown, 400).await;
     assert!(problem["detail"].as_str().unwrap().contains("colour"));
 }
@@ -210,7 +247,8 @@ async fn an_action_used_by_an_operation_cannot_be_deleted() {
 async fn execute_runs_an_action_on_a_test_request_with_kind_execute() {
     let app = spawn_app().await;
     app.upload_example("echo").await;
-    app.admin_patch("/actions/echo", &json!({"config": {"mode": "test"}})).await;
+    app.admin_patch("/actions/echo", &json!({"config": {"mode": "test"}}))
+        .await;
     let response = app
         .admin(reqwest::Method::POST, "/actions/echo/execute")
         .json(&json!({

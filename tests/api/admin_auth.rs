@@ -19,7 +19,11 @@ async fn admin_routes_without_a_token_answer_401_problem_with_a_bearer_challenge
 #[tokio::test]
 async fn admin_routes_with_a_wrong_token_answer_401() {
     let app = spawn_app().await;
-    for auth in ["Bearer wrong-token-wrong-token", "Basic YWRtaW46YWRtaW4=", "Bearer"] {
+    for auth in [
+        "Bearer wrong-token-wrong-token",
+        "Basic YWRtaW46YWRtaW4=",
+        "Bearer",
+    ] {
         let response = app
             .client
             .get(app.url("/admin/actions"))
@@ -38,7 +42,10 @@ async fn a_generated_admin_token_is_shown_once_and_keeps_working_after_a_restart
     settings.admin_token = None;
 
     let first = Application::build(settings.clone()).await.unwrap();
-    let token = first.generated_admin_token().expect("a token on first start").to_string();
+    let token = first
+        .generated_admin_token()
+        .expect("a token on first start")
+        .to_string();
     drop(first);
 
     let second = Application::build(settings.clone()).await.unwrap();
@@ -67,8 +74,17 @@ async fn a_generated_admin_token_is_shown_once_and_keeps_working_after_a_restart
 async fn unknown_admin_routes_are_404_and_wrong_methods_are_405_problems() {
     let app = spawn_app().await;
     assert_problem(app.admin_get("/widgets").await, 404).await;
-    let response = app.admin(reqwest::Method::DELETE, "/actions").send().await.unwrap();
-    assert!(response.headers()["allow"].to_str().unwrap().contains("GET"));
+    let response = app
+        .admin(reqwest::Method::DELETE, "/actions")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .contains("GET")
+    );
     assert_problem(response, 405).await;
 }
 

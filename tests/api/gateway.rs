@@ -7,7 +7,12 @@ use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 async fn an_unknown_route_is_a_404_problem() {
     let app = spawn_app().await;
     let problem = assert_problem(app.get("/nothing/here").await, 404).await;
-    assert!(problem["detail"].as_str().unwrap().contains("GET /nothing/here"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("GET /nothing/here")
+    );
     assert!(problem["request_id"].as_str().is_some());
 }
 
@@ -24,7 +29,8 @@ async fn a_known_path_with_another_method_is_a_405_problem_with_allow() {
 #[tokio::test]
 async fn the_action_receives_method_path_params_query_headers_body_and_context() {
     let app = spawn_app().await;
-    app.deploy("echo", "mirror", "POST", "/things/:kind/:id").await;
+    app.deploy("echo", "mirror", "POST", "/things/:kind/:id")
+        .await;
     let response = app
         .client
         .post(app.url("/things/books/42?tag=a&tag=b%20c"))
@@ -55,7 +61,10 @@ async fn a_typed_error_from_the_action_becomes_a_problem_with_its_status() {
     let app = spawn_app().await;
     app.deploy("misbehave", "bad", "GET", "/bad").await;
     let problem = assert_problem(app.get("/bad?do=error").await, 404).await;
-    assert_eq!(problem["detail"], "misbehave was asked for a not-found error");
+    assert_eq!(
+        problem["detail"],
+        "misbehave was asked for a not-found error"
+    );
     assert!(problem["fuel_used"].as_u64().unwrap() > 0);
 }
 
@@ -71,7 +80,13 @@ async fn a_request_body_over_the_limit_is_413_and_the_action_does_not_run() {
         .await
         .unwrap();
     assert_problem(response, 413).await;
-    let small = app.client.post(app.url("/mirror")).body("ok").send().await.unwrap();
+    let small = app
+        .client
+        .post(app.url("/mirror"))
+        .body("ok")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(small.status(), StatusCode::OK);
 }
 
@@ -80,7 +95,10 @@ async fn a_response_over_the_limit_is_refused_with_a_500_problem() {
     let app = spawn_app_with(|s| s.engine.max_response_bytes = 64 * 1024).await;
     app.deploy("misbehave", "big", "GET", "/big").await;
     let problem = assert_problem(app.get("/big?do=big&bytes=100000").await, 500).await;
-    assert_eq!(problem["type"], "urn:sluice:problem:invalid-action-response");
+    assert_eq!(
+        problem["type"],
+        "urn:sluice:problem:invalid-action-response"
+    );
     let fine = app.get("/big?do=big&bytes=1000").await;
     assert_eq!(fine.status(), StatusCode::OK);
     assert_eq!(fine.bytes().await.unwrap().len(), 1000);

@@ -87,7 +87,12 @@ pub async fn assert_problem(response: Response, status: u16) -> Value {
     assert_eq!(content_type, "application/problem+json");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], status, "status member of {body}");
-    assert!(body["type"].as_str().unwrap().starts_with("urn:sluice:problem:"));
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:sluice:problem:")
+    );
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
     body
 }
@@ -112,7 +117,10 @@ impl TestApp {
     }
 
     pub async fn admin_delete(&self, path: &str) -> Response {
-        self.admin(reqwest::Method::DELETE, path).send().await.unwrap()
+        self.admin(reqwest::Method::DELETE, path)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn admin_patch(&self, path: &str, body: &Value) -> Response {
@@ -147,18 +155,34 @@ impl TestApp {
     /// Uploads example `action` and maps `method path` to it as operation `name`.
     pub async fn deploy(&self, action: &str, name: &str, method: &str, path: &str) {
         let uploaded = self.upload_example(action).await;
-        assert!(uploaded.status().is_success(), "upload {action}: {}", uploaded.text().await.unwrap());
+        assert!(
+            uploaded.status().is_success(),
+            "upload {action}: {}",
+            uploaded.text().await.unwrap()
+        );
         let created = self
-            .create_operation(&json!({"name": name, "method": method, "path": path, "action": action}))
+            .create_operation(
+                &json!({"name": name, "method": method, "path": path, "action": action}),
+            )
             .await;
-        assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap());
+        assert_eq!(
+            created.status(),
+            StatusCode::CREATED,
+            "{}",
+            created.text().await.unwrap()
+        );
     }
 
     pub async fn set_limits(&self, action: &str, limits: Value) {
         let response = self
             .admin_patch(&format!("/actions/{action}"), &json!({ "limits": limits }))
             .await;
-        assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap()
+        );
     }
 
     /// Stops the server and starts a new one on the same data directory.

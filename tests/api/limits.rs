@@ -10,7 +10,11 @@ async fn an_endless_loop_runs_out_of_fuel_while_a_parallel_hello_succeeds() {
     let app = spawn_app().await;
     app.deploy("misbehave", "spin", "GET", "/spin").await;
     app.deploy("hello", "hello", "GET", "/hello/:name").await;
-    app.set_limits("misbehave", json!({"fuel": 2_000_000_000u64, "timeout_ms": 60_000})).await;
+    app.set_limits(
+        "misbehave",
+        json!({"fuel": 2_000_000_000u64, "timeout_ms": 60_000}),
+    )
+    .await;
 
     let spin = tokio::spawn({
         let (client, url) = (app.client.clone(), app.url("/spin?do=loop"));
@@ -26,25 +30,36 @@ async fn an_endless_loop_runs_out_of_fuel_while_a_parallel_hello_succeeds() {
     let problem = assert_problem(spin.await.unwrap(), 500).await;
     assert_eq!(problem["type"], "urn:sluice:problem:fuel-exhausted");
     assert_eq!(problem["fuel_used"], 2_000_000_000u64);
-    assert!(served_during_loop > 0, "hello was served while the loop ran");
+    assert!(
+        served_during_loop > 0,
+        "hello was served while the loop ran"
+    );
 }
 
 #[tokio::test]
 async fn an_endless_loop_with_ample_fuel_is_stopped_at_its_deadline_with_504() {
     let app = spawn_app().await;
     app.deploy("misbehave", "spin", "GET", "/spin").await;
-    app.set_limits("misbehave", json!({"fuel": u64::MAX >> 2, "timeout_ms": 300})).await;
+    app.set_limits(
+        "misbehave",
+        json!({"fuel": u64::MAX >> 2, "timeout_ms": 300}),
+    )
+    .await;
     let started = Instant::now();
     let problem = assert_problem(app.get("/spin?do=loop").await, 504).await;
     assert_eq!(problem["type"], "urn:sluice:problem:deadline-exceeded");
-    assert!(started.elapsed() < Duration::from_secs(10), "stopped near its deadline");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped near its deadline"
+    );
 }
 
 #[tokio::test]
 async fn a_guest_that_grabs_all_memory_fails_alone() {
     let app = spawn_app().await;
     app.deploy("misbehave", "grab", "GET", "/grab").await;
-    app.set_limits("misbehave", json!({"memory_bytes": 8 << 20})).await;
+    app.set_limits("misbehave", json!({"memory_bytes": 8 << 20}))
+        .await;
     let problem = assert_problem(app.get("/grab?do=grab").await, 500).await;
     assert_eq!(problem["type"], "urn:sluice:problem:memory-limit-exceeded");
     let ok: Value = app.get("/grab").await.json().await.unwrap();
@@ -61,12 +76,31 @@ async fn a_trap_is_a_500_problem_and_the_next_request_is_served() {
 }
 
 #[tokio::test]
-async fn no_state_survives_between_invocations_and_many_run_concurrently() {
+async fn no_state_survives_between_invocations() {
+    let app = spawn_app().await;
+    app.deploy("misbehave", "count", "GET", "/count").await;
+    for _ in 0..3 {
+        let body: Value = app.get("/count?do=count").await.json().await.unwrap();
+        assert_eq!(body["count"], 1, "a global in the guest starts afresh");
+    }
+}
+
+#[tokio::test]
+async fn many_invocations_run_concurrently_each_with_its_own_answer() {
     let app = spawn_app().await;
     app.deploy("hello", "hello", "GET", "/hello/:name").await;
     let requests = (0..64).map(|i| {
         let (client, url) = (app.client.clone(), app.url(&format!("/hello/n{i}")));
-        async move { client.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
     });
     let answers = futures_util::future::join_all(requests).await;
     for (i, answer) in answers.iter().enumerate() {
@@ -78,7 +112,11 @@ async fn no_state_survives_between_invocations_and_many_run_concurrently() {
 async fn shutting_down_lets_a_request_in_flight_finish() {
     let mut app = spawn_app().await;
     app.deploy("misbehave", "spin", "GET", "/spin").await;
-    app.set_limits("misbehave", json!({"fuel": u64::MAX >> 2, "timeout_ms": 1500})).await;
+    app.set_limits(
+        "misbehave",
+        json!({"fuel": u64::MAX >> 2, "timeout_ms": 1500}),
+    )
+    .await;
     let in_flight = tokio::spawn({
         let (client, url) = (app.client.clone(), app.url("/spin?do=loop"));
         async move { client.get(url).send().await }
@@ -87,7 +125,10 @@ async fn shutting_down_lets_a_request_in_flight_finish() {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let server = app.begin_shutdown();
-    let response = in_flight.await.unwrap().expect("the in-flight request gets an answer");
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request gets an answer");
     assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
     server.await.unwrap().unwrap();
 }

@@ -24,14 +24,22 @@ async fn the_same_method_and_path_cannot_be_mapped_twice_even_with_other_paramet
     app.deploy("hello", "one", "GET", "/hello/:name").await;
     for (name, path) in [("two", "/hello/:name"), ("three", "/hello/:other")] {
         let response = app
-            .create_operation(&json!({"name": name, "method": "GET", "path": path, "action": "hello"}))
+            .create_operation(
+                &json!({"name": name, "method": "GET", "path": path, "action": "hello"}),
+            )
             .await;
         assert_problem(response, 409).await;
     }
     let post = app
-        .create_operation(&json!({"name": "post", "method": "POST", "path": "/hello/:id", "action": "hello"}))
+        .create_operation(
+            &json!({"name": "post", "method": "POST", "path": "/hello/:id", "action": "hello"}),
+        )
         .await;
-    assert_eq!(post.status(), StatusCode::CREATED, "another method on the same path is fine");
+    assert_eq!(
+        post.status(),
+        StatusCode::CREATED,
+        "another method on the same path is fine"
+    );
     let dup_name = app
         .create_operation(&json!({"name": "one", "method": "PUT", "path": "/x", "action": "hello"}))
         .await;
@@ -42,7 +50,9 @@ async fn the_same_method_and_path_cannot_be_mapped_twice_even_with_other_paramet
 async fn an_operation_naming_an_unknown_action_is_422() {
     let app = spawn_app().await;
     let response = app
-        .create_operation(&json!({"name": "ghost", "method": "GET", "path": "/ghost", "action": "nobody"}))
+        .create_operation(
+            &json!({"name": "ghost", "method": "GET", "path": "/ghost", "action": "nobody"}),
+        )
         .await;
     let problem = assert_problem(response, 422).await;
     assert!(problem["detail"].as_str().unwrap().contains("nobody"));
@@ -63,7 +73,9 @@ async fn invalid_methods_paths_and_reserved_prefixes_are_400() {
         ("GET", "/a/{b}"),
     ] {
         let response = app
-            .create_operation(&json!({"name": "bad", "method": method, "path": path, "action": "hello"}))
+            .create_operation(
+                &json!({"name": "bad", "method": method, "path": path, "action": "hello"}),
+            )
             .await;
         assert_problem(response, 400).await;
     }
@@ -76,7 +88,10 @@ async fn updating_an_operation_takes_effect_without_a_restart() {
     app.upload_example("echo").await;
 
     let patched = app
-        .admin_patch("/operations/greet", &json!({"path": "/hi/:who", "action": "echo"}))
+        .admin_patch(
+            "/operations/greet",
+            &json!({"path": "/hi/:who", "action": "echo"}),
+        )
         .await;
     assert_eq!(patched.status(), StatusCode::OK);
     assert_problem(app.get("/hello/ada").await, 404).await;
@@ -92,7 +107,12 @@ async fn updating_an_operation_takes_effect_without_a_restart() {
         .unwrap();
     assert_eq!(replaced.status(), StatusCode::OK);
     assert_problem(app.get("/hello/ada").await, 404).await;
-    let stored: Value = app.admin_get("/operations/greet").await.json().await.unwrap();
+    let stored: Value = app
+        .admin_get("/operations/greet")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stored["active"], false);
 }
 
@@ -101,7 +121,10 @@ async fn deleting_an_operation_takes_effect_without_a_restart() {
     let app = spawn_app().await;
     app.deploy("hello", "greet", "GET", "/hello/:name").await;
     assert_eq!(app.get("/hello/a").await.status(), StatusCode::OK);
-    assert_eq!(app.admin_delete("/operations/greet").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.admin_delete("/operations/greet").await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_problem(app.get("/hello/a").await, 404).await;
     assert_problem(app.admin_delete("/operations/greet").await, 404).await;
 }
@@ -112,7 +135,12 @@ async fn operations_can_be_listed_and_fetched() {
     app.deploy("hello", "greet", "GET", "/hello/:name").await;
     let list: Value = app.admin_get("/operations").await.json().await.unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let one: Value = app.admin_get("/operations/greet").await.json().await.unwrap();
+    let one: Value = app
+        .admin_get("/operations/greet")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(one["method"], "GET");
     assert_eq!(one["path"], "/hello/:name");
     assert_eq!(one["action"], "hello");

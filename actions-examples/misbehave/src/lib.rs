@@ -5,9 +5,15 @@
 //! - `trap`: panics, which aborts the instance;
 //! - `big`: answers with `bytes` bytes (default 16 MiB);
 //! - `error`: returns the typed error `not-found`;
+//! - `count`: bumps a global counter and answers its value, which is always
+//!   1 when every invocation gets a fresh instance;
 //! - anything else: answers `{"ok": true}`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sluice_sdk::{Error, Request, Response};
+
+static INVOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 fn misbehave(req: Request) -> Result<Response, Error> {
     match req.query("do").unwrap_or("") {
@@ -30,9 +36,18 @@ fn misbehave(req: Request) -> Result<Response, Error> {
                 .query("bytes")
                 .and_then(|b| b.parse().ok())
                 .unwrap_or(16 << 20);
-            Ok(Response::bytes("application/octet-stream", vec![b'x'; bytes]))
+            Ok(Response::bytes(
+                "application/octet-stream",
+                vec![b'x'; bytes],
+            ))
         }
-        "error" => Err(Error::not_found("misbehave was asked for a not-found error")),
+        "count" => {
+            let n = INVOCATIONS.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(Response::json(&serde_json::json!({ "count": n })))
+        }
+        "error" => Err(Error::not_found(
+            "misbehave was asked for a not-found error",
+        )),
         _ => Ok(Response::json(&serde_json::json!({ "ok": true }))),
     }
 }

@@ -142,7 +142,9 @@ pub async fn actions_upload(
         .await
         .map_err(|e| {
             if crate::store::is_unique_violation(&e) {
-                ApiError::Conflict(format!("another upload of {name:?} happened at the same time; retry"))
+                ApiError::Conflict(format!(
+                    "another upload of {name:?} happened at the same time; retry"
+                ))
             } else {
                 e.into()
             }
@@ -191,7 +193,11 @@ async fn upload_bytes(state: &AppState, request: Request) -> ApiResult<Bytes> {
         .await
         .map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let mut first = None;
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error(limit))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(multipart_error(limit))?
+    {
         let named = matches!(field.name(), Some("wasm" | "file"));
         let bytes = field.bytes().await.map_err(multipart_error(limit))?;
         if named {
@@ -199,7 +205,9 @@ async fn upload_bytes(state: &AppState, request: Request) -> ApiResult<Bytes> {
         }
         first.get_or_insert(bytes);
     }
-    first.ok_or_else(|| ApiError::BadRequest("the multipart body has no field with the component".into()))
+    first.ok_or_else(|| {
+        ApiError::BadRequest("the multipart body has no field with the component".into())
+    })
 }
 
 fn multipart_error(limit: usize) -> impl Fn(axum::extract::multipart::MultipartError) -> ApiError {
@@ -251,7 +259,9 @@ pub async fn actions_update(
         let max_memory = state.engine.settings().max_memory_bytes;
         if let Some(fuel) = limits.fuel {
             if fuel == 0 || fuel > i64::MAX as u64 {
-                return Err(ApiError::BadRequest("limits.fuel must be at least 1".into()));
+                return Err(ApiError::BadRequest(
+                    "limits.fuel must be at least 1".into(),
+                ));
             }
             row.fuel = fuel as i64;
         }
@@ -386,7 +396,10 @@ pub async fn actions_execute(
         Some(other) => other.to_string().into_bytes(),
     };
     let request = crate::bindings::types::Request {
-        method: input.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase(),
+        method: input
+            .method
+            .unwrap_or_else(|| "GET".into())
+            .to_ascii_uppercase(),
         path: input.path.unwrap_or_else(|| "/".into()),
         params: input.params.into_iter().collect(),
         query: input.query,
@@ -422,7 +435,10 @@ pub async fn actions_execute(
         .map_err(|e| ApiError::Internal(e.into()))?;
     let (body, body_encoding) = match std::str::from_utf8(&bytes) {
         Ok(text) => (text.to_string(), "utf-8"),
-        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&bytes), "base64"),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD.encode(&bytes),
+            "base64",
+        ),
     };
     Ok(Json(ExecuteView {
         version: version.version,

@@ -18,7 +18,11 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 
 /// Middleware: answers 401 problem+json with `WWW-Authenticate: Bearer`
 /// unless `Authorization: Bearer <admin token>` is present.
-pub async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_admin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let presented = request
         .headers()
         .get(AUTHORIZATION)

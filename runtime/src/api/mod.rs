@@ -23,7 +23,10 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::require_admin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ))
 }
 
 async fn admin_not_found(uri: axum::http::Uri) -> ApiError {

@@ -22,10 +22,7 @@ const STABILITIES: [&str; 4] = ["experimental", "stable", "deprecated", "legacy"
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/operations",
-            get(operations_list).post(operations_create),
-        )
+        .route("/operations", get(operations_list).post(operations_create))
         .route(
             "/operations/{name}",
             get(operations_get)
@@ -98,7 +95,12 @@ pub async fn operations_create(
 ) -> ApiResult<Response> {
     let row = save(&state, input, None).await?;
     let location = format!("/admin/operations/{}", row.name);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(row)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(row),
+    )
+        .into_response())
 }
 
 /// `PUT /admin/operations/{name}` with a full [`OperationInput`] → 200;
@@ -121,7 +123,9 @@ pub async fn operations_update(
 ) -> ApiResult<Json<OperationRow>> {
     let existing = find(&state, &name).await?;
     if !patch.is_object() {
-        return Err(ApiError::BadRequest("the patch must be a JSON object".into()));
+        return Err(ApiError::BadRequest(
+            "the patch must be a JSON object".into(),
+        ));
     }
     let mut merged = serde_json::json!({
         "name": existing.name,
@@ -145,7 +149,9 @@ pub async fn operations_delete(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     if !operations::delete(&state.db, &name).await? {
-        return Err(ApiError::NotFound(format!("there is no operation named {name:?}")));
+        return Err(ApiError::NotFound(format!(
+            "there is no operation named {name:?}"
+        )));
     }
     state.reload_routes().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -182,7 +188,9 @@ async fn save(
         )));
     }
     if let Some(v) = input.action_version
-        && actions::version(&state.db, &input.action, v).await?.is_none()
+        && actions::version(&state.db, &input.action, v)
+            .await?
+            .is_none()
     {
         return Err(ApiError::Unprocessable(format!(
             "action {:?} has no version {v}",
@@ -218,16 +226,20 @@ async fn save(
         description: input.description,
         stability: input.stability,
         active: input.active,
-        created_at: existing.as_ref().map_or_else(|| now.clone(), |e| e.created_at.clone()),
+        created_at: existing
+            .as_ref()
+            .map_or_else(|| now.clone(), |e| e.created_at.clone()),
         updated_at: now,
     };
-    operations::save(&state.db, &row, old_name).await.map_err(|e| {
-        if crate::store::is_unique_violation(&e) {
-            ApiError::Conflict("the name or method + path was taken meanwhile; retry".into())
-        } else {
-            e.into()
-        }
-    })?;
+    operations::save(&state.db, &row, old_name)
+        .await
+        .map_err(|e| {
+            if crate::store::is_unique_violation(&e) {
+                ApiError::Conflict("the name or method + path was taken meanwhile; retry".into())
+            } else {
+                e.into()
+            }
+        })?;
     state.reload_routes().await?;
     Ok(row)
 }

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use crate::bindings::types::{self, ActionError};
-use crate::engine::{InvokeError, Invocation, Limits, Outcome};
+use crate::engine::{Invocation, InvokeError, Limits, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 use crate::store::actions;
@@ -109,16 +109,24 @@ fn to_http(response: &types::Response) -> ApiResult<Response> {
 /// The problem a guest's typed error becomes.
 pub fn action_error(error: &ActionError, fuel_used: u64) -> ApiError {
     let (status, slug, title, detail) = match error {
-        ActionError::InvalidInput(m) => (StatusCode::BAD_REQUEST, "invalid-input", "Invalid input", m),
+        ActionError::InvalidInput(m) => {
+            (StatusCode::BAD_REQUEST, "invalid-input", "Invalid input", m)
+        }
         ActionError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden", m),
         ActionError::NotFound(m) => (StatusCode::NOT_FOUND, "not-found", "Not found", m),
         ActionError::Conflict(m) => (StatusCode::CONFLICT, "conflict", "Conflict", m),
-        ActionError::Unavailable(m) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", m)
-        }
-        ActionError::Internal(m) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "action-error", "Action error", m)
-        }
+        ActionError::Unavailable(m) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            m,
+        ),
+        ActionError::Internal(m) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "action-error",
+            "Action error",
+            m,
+        ),
     };
     ApiError::Custom {
         status,
@@ -132,24 +140,36 @@ pub fn action_error(error: &ActionError, fuel_used: u64) -> ApiError {
 /// The problem an invocation failure becomes.
 pub fn invoke_error(error: InvokeError) -> ApiError {
     let (status, slug, title) = match &error {
-        InvokeError::FuelExhausted { .. } => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "fuel-exhausted", "Fuel exhausted")
-        }
-        InvokeError::Deadline { .. } => {
-            (StatusCode::GATEWAY_TIMEOUT, "deadline-exceeded", "Deadline exceeded")
-        }
+        InvokeError::FuelExhausted { .. } => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "fuel-exhausted",
+            "Fuel exhausted",
+        ),
+        InvokeError::Deadline { .. } => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "deadline-exceeded",
+            "Deadline exceeded",
+        ),
         InvokeError::MemoryLimit { .. } => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "memory-limit-exceeded",
             "Memory limit exceeded",
         ),
-        InvokeError::Trap { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "action-trapped", "Action trapped"),
+        InvokeError::Trap { .. } => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "action-trapped",
+            "Action trapped",
+        ),
         InvokeError::InvalidResponse(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "invalid-action-response",
             "Invalid action response",
         ),
-        InvokeError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Too many invocations"),
+        InvokeError::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Too many invocations",
+        ),
     };
     tracing::warn!(error = %error, "action failed");
     ApiError::Custom {

@@ -63,7 +63,9 @@ pub fn parse_template(path: &str) -> Result<PathTemplate, String> {
     }
     for prefix in RESERVED_PREFIXES {
         if path == prefix || path.starts_with(&format!("{prefix}/")) {
-            return Err(format!("paths under {prefix} are reserved for the platform"));
+            return Err(format!(
+                "paths under {prefix} are reserved for the platform"
+            ));
         }
     }
     let mut shape = String::new();

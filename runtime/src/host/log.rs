@@ -17,11 +17,17 @@ impl Host for HostState {
         let message = &message[..end];
         let (action, request_id) = (&self.action, &self.request_id);
         match level {
-            Level::Trace => tracing::trace!(target: "sluice::guest", action, request_id, "{message}"),
-            Level::Debug => tracing::debug!(target: "sluice::guest", action, request_id, "{message}"),
+            Level::Trace => {
+                tracing::trace!(target: "sluice::guest", action, request_id, "{message}")
+            }
+            Level::Debug => {
+                tracing::debug!(target: "sluice::guest", action, request_id, "{message}")
+            }
             Level::Info => tracing::info!(target: "sluice::guest", action, request_id, "{message}"),
             Level::Warn => tracing::warn!(target: "sluice::guest", action, request_id, "{message}"),
-            Level::Error => tracing::error!(target: "sluice::guest", action, request_id, "{message}"),
+            Level::Error => {
+                tracing::error!(target: "sluice::guest", action, request_id, "{message}")
+            }
         }
     }
 }

@@ -69,7 +69,11 @@ pub async fn names_using(pool: &SqlitePool, action: &str) -> sqlx::Result<Vec<St
 /// # Errors
 /// On database failure; a unique violation means the name or the
 /// method + path is taken.
-pub async fn save(pool: &SqlitePool, row: &OperationRow, replace: Option<&str>) -> sqlx::Result<()> {
+pub async fn save(
+    pool: &SqlitePool,
+    row: &OperationRow,
+    replace: Option<&str>,
+) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     if let Some(old) = replace {
         sqlx::query("DELETE FROM operations WHERE name = ?")
