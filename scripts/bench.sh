@@ -14,7 +14,8 @@ THREADS="${THREADS:-2}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 
 scripts/build-actions.sh >/dev/null
-cargo build --release --quiet -p sluice --bin sluice --example plain_hello
+cargo build --release --quiet -p sluice --bin sluice
+cargo build --release --quiet -p sluice --example plain_hello
 BIN="$CARGO_TARGET_DIR/release"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -43,12 +44,12 @@ run() { # label url
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '%-8s %12s req/s   p99 %8s   %s\n' "$1" "$rps" "$p99" "$errors"
+  printf '%-8s %12s req/s   p99 %8s   %s\n' "$1" "$rps" "$p99" "$errors" >&2
   echo "$rps"
 }
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /hello/x"
-PLAIN=$(run plain "http://127.0.0.1:$PLAIN_PORT/hello/x" | tee /dev/stderr | tail -1)
-SLUICE=$(run sluice "http://127.0.0.1:$SLUICE_PORT/hello/x" | tee /dev/stderr | tail -1)
+PLAIN=$(run plain "http://127.0.0.1:$PLAIN_PORT/hello/x")
+SLUICE=$(run sluice "http://127.0.0.1:$SLUICE_PORT/hello/x")
 python3 -c "print(f'sluice / plain throughput: {float($SLUICE)/float($PLAIN)*100:.1f} %')"
 
 if [[ "${SKIP_CRITERION:-0}" != 1 ]]; then
