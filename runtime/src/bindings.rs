@@ -10,5 +10,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::sluice::action::handler;
-pub use sluice::action::types;
+pub use self::exports::sluice::action::handler;
+pub use self::sluice::action::types;
