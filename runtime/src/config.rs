@@ -18,6 +18,10 @@ pub struct Settings {
     /// Admin bearer token (`SLUICE_ADMIN_TOKEN`); when `None` a token is
     /// generated on first start, printed once, and only its SHA-256 is kept.
     pub admin_token: Option<String>,
+    /// Key sealing connection configs at rest (`SLUICE_SECRET_KEY`, 64 hex
+    /// characters); when `None`, `<data_dir>/secret.key` is used, generated
+    /// with mode 0600 on first start.
+    pub secret_key: Option<String>,
     /// Largest request body the gateway accepts, in bytes (default 1 MiB);
     /// larger bodies get 413.
     pub max_request_bytes: usize,
@@ -34,6 +38,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
             admin_token: None,
+            secret_key: None,
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,
             engine: EngineSettings::default(),

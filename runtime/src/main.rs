@@ -55,6 +55,10 @@ struct ServeArgs {
     /// generated on first start and printed once; only its hash is kept.
     #[arg(long, env = "SLUICE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Key sealing connection configs at rest: 64 hex characters. Without it
+    /// `<data dir>/secret.key` is used, generated (mode 0600) on first start.
+    #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
     /// Largest request body an operation accepts, bytes.
     #[arg(long, env = "SLUICE_MAX_REQUEST_BYTES", default_value_t = 1 << 20)]
     max_request_bytes: usize,
@@ -89,6 +93,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         data_dir: args.data.data_dir,
         admin_token: args.admin_token,
+        secret_key: args.secret_key,
         max_request_bytes: args.max_request_bytes,
         max_upload_bytes: args.max_upload_bytes,
         ..Settings::default()

@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 use crate::api;
 use crate::api::auth::token_hash;
 use crate::config::Settings;
+use crate::connections::pools::Pools;
+use crate::secrets::SecretBox;
 use crate::engine::Engine;
 use crate::error::ApiResult;
 use crate::gateway::{gateway_handle, routes::RouteTable};
@@ -31,6 +33,10 @@ pub struct AppState {
     pub routes: Arc<ArcSwap<RouteTable>>,
     /// Settings the server started with.
     pub settings: Arc<Settings>,
+    /// Seals connection configs at rest.
+    pub secrets: SecretBox,
+    /// Open database pools of `sql` connections.
+    pub pools: Arc<Pools>,
     /// SHA-256 of the admin bearer token.
     pub admin_token_hash: [u8; 32],
     reload_lock: Arc<tokio::sync::Mutex<()>>,
@@ -69,6 +75,8 @@ impl Application {
         store::migrate(&db).await?;
         let (admin_token_hash, generated_admin_token) =
             admin_token(&db, settings.admin_token.as_deref()).await?;
+        let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)?;
+        let pools = Arc::new(Pools::new(settings.data_dir.clone()));
         let engine = Arc::new(Engine::new(settings.engine.clone()).context("building the engine")?);
         let routes = RouteTable::load(&db).await?;
         let listener = TcpListener::bind(settings.listen)
@@ -79,6 +87,8 @@ impl Application {
             engine,
             routes: Arc::new(ArcSwap::from_pointee(routes)),
             settings: Arc::new(settings),
+            secrets,
+            pools,
             admin_token_hash,
             reload_lock: Arc::default(),
         };

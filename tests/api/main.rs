@@ -6,6 +6,7 @@
 
 mod actions;
 mod admin_auth;
+mod connections;
 mod gateway;
 mod helpers;
 mod limits;

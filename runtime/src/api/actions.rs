@@ -21,7 +21,7 @@ use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::invoke;
 use crate::startup::AppState;
-use crate::store::{actions, actions::ActionRow, actions::Upload, actions::VersionRow, operations};
+use crate::store::{actions, actions::ActionRow, actions::Upload, actions::VersionRow, connections, operations};
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -57,6 +57,8 @@ pub struct ActionView {
     pub latest_version: Option<VersionRow>,
     /// Operations that invoke this action.
     pub operations: Vec<String>,
+    /// Connections the action is granted (the only ones it may open).
+    pub connections: Vec<String>,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
@@ -67,6 +69,7 @@ async fn view(state: &AppState, row: ActionRow) -> ApiResult<ActionView> {
     Ok(ActionView {
         latest_version: actions::latest_version(&state.db, &row.name).await?,
         operations: operations::names_using(&state.db, &row.name).await?,
+        connections: connections::granted_to(&state.db, &row.name).await?,
         limits: row.limits(),
         config: serde_json::from_str(&row.config).unwrap_or(Value::Null),
         name: row.name,
@@ -230,6 +233,8 @@ pub struct ActionPatch {
     pub limits: Option<LimitsPatch>,
     /// New config: a JSON object, replaced whole.
     pub config: Option<Value>,
+    /// The connections the action may open, replacing the current grants.
+    pub connections: Option<Vec<String>>,
 }
 
 /// Partial [`Limits`].
@@ -288,7 +293,19 @@ pub async fn actions_update(
         }
         row.config = config.to_string();
     }
+    if let Some(granted) = &patch.connections {
+        for name in granted {
+            if connections::get(&state.db, name).await?.is_none() {
+                return Err(ApiError::Unprocessable(format!(
+                    "there is no connection named {name:?}; create it with POST /admin/connections"
+                )));
+            }
+        }
+    }
     actions::update(&state.db, &row).await?;
+    if let Some(granted) = &patch.connections {
+        connections::set_grants(&state.db, &name, granted).await?;
+    }
     state.reload_routes().await?;
     let row = find(&state, &name).await?;
     Ok(Json(view(&state, row).await?))

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod connections;
 pub mod extract;
 pub mod operations;
 pub mod system;
@@ -20,6 +21,7 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(actions::router())
         .merge(operations::router())
+        .merge(connections::router())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))

@@ -2,6 +2,7 @@
 //! the data directory. Migrations in `migrations/` run at start.
 
 pub mod actions;
+pub mod connections;
 pub mod operations;
 pub mod settings;
 

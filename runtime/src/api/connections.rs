@@ -1,0 +1,207 @@
+//! `/admin/connections`: named links to backends. Configs are sealed at rest
+//! and secrets are write-only: no response ever contains a password.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::check_name;
+use crate::api::extract::{Json, Path};
+use crate::connections::{ConnectionConfig, redacted};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+use crate::store::connections::{self, ConnectionRow};
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/connections",
+            get(connections_list).post(connections_create),
+        )
+        .route(
+            "/connections/{name}",
+            get(connections_get)
+                .patch(connections_update)
+                .delete(connections_delete),
+        )
+}
+
+/// A connection as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct ConnectionView {
+    /// Unique name.
+    pub name: String,
+    /// Class: `sql`.
+    pub class: String,
+    /// The config without secrets, with `password_set`.
+    pub config: Value,
+    /// Actions granted this connection.
+    pub granted_to: Vec<String>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// Body of `POST /admin/connections`.
+#[derive(Debug, Deserialize)]
+pub struct ConnectionInput {
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// Class and config: `"class": "sql", "config": {"driver": ..., "url": ...}`.
+    #[serde(flatten)]
+    pub config: ConnectionConfig,
+}
+
+/// Query of create and update.
+#[derive(Debug, Default, Deserialize)]
+pub struct TestQuery {
+    /// `true` stores the connection without trying it first.
+    #[serde(default)]
+    pub skip_test: bool,
+}
+
+/// Opens the sealed config of `row`.
+///
+/// # Errors
+/// 500 when the secret key does not open it.
+pub fn open_config(state: &AppState, row: &ConnectionRow) -> ApiResult<ConnectionConfig> {
+    let plain = state.secrets.open(&row.name, &row.config_sealed)?;
+    Ok(serde_json::from_slice(&plain).map_err(anyhow::Error::from)?)
+}
+
+async fn view(state: &AppState, row: ConnectionRow) -> ApiResult<ConnectionView> {
+    let config = open_config(state, &row)?;
+    Ok(ConnectionView {
+        granted_to: connections::grantees(&state.db, &row.name).await?,
+        config: redacted(&config),
+        name: row.name,
+        class: row.class,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+async fn find(state: &AppState, name: &str) -> ApiResult<ConnectionRow> {
+    connections::get(&state.db, name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no connection named {name:?}")))
+}
+
+/// Validates and, unless skipped, tries the config.
+async fn check(state: &AppState, config: &ConnectionConfig, skip_test: bool) -> ApiResult<()> {
+    config.validate().map_err(ApiError::BadRequest)?;
+    if skip_test {
+        return Ok(());
+    }
+    match config {
+        ConnectionConfig::Sql(sql) => sql.test(state.pools.data_dir()).await.map_err(|e| {
+            ApiError::Unprocessable(format!(
+                "the connection test failed ({e}); fix the config or pass ?skip_test=true"
+            ))
+        }),
+    }
+}
+
+/// `GET /admin/connections` → 200 with every connection (secrets removed).
+pub async fn connections_list(
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<ConnectionView>>> {
+    let mut out = Vec::new();
+    for row in connections::list(&state.db).await? {
+        out.push(view(&state, row).await?);
+    }
+    Ok(Json(out))
+}
+
+/// `GET /admin/connections/{name}` → 200, or 404.
+pub async fn connections_get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<ConnectionView>> {
+    let row = find(&state, &name).await?;
+    Ok(Json(view(&state, row).await?))
+}
+
+/// `POST /admin/connections[?skip_test=true]` with a [`ConnectionInput`] →
+/// 201; 400 for invalid config, 409 for a taken name, 422 when the test
+/// connection fails (nothing is stored then).
+pub async fn connections_create(
+    State(state): State<AppState>,
+    Query(query): Query<TestQuery>,
+    Json(input): Json<ConnectionInput>,
+) -> ApiResult<Response> {
+    check_name("connection", &input.name)?;
+    check(&state, &input.config, query.skip_test).await?;
+    let now = crate::store::now();
+    let plain = serde_json::to_vec(&input.config).map_err(anyhow::Error::from)?;
+    let row = ConnectionRow {
+        config_sealed: state.secrets.seal(&input.name, &plain)?,
+        class: input.config.class().to_string(),
+        name: input.name,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    connections::insert(&state.db, &row).await.map_err(|e| {
+        if crate::store::is_unique_violation(&e) {
+            ApiError::Conflict(format!("a connection named {:?} already exists", row.name))
+        } else {
+            e.into()
+        }
+    })?;
+    let location = format!("/admin/connections/{}", row.name);
+    let view = view(&state, row).await?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)).into_response())
+}
+
+/// `PATCH /admin/connections/{name}[?skip_test=true]` with a JSON merge
+/// patch (RFC 7396) of `{"class", "config"}` → 200. Secrets left out are
+/// kept. The pool is reopened with the new config on next use.
+pub async fn connections_update(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(query): Query<TestQuery>,
+    Json(patch): Json<Value>,
+) -> ApiResult<Json<ConnectionView>> {
+    let row = find(&state, &name).await?;
+    let old = open_config(&state, &row)?;
+    let mut merged = serde_json::to_value(&old).map_err(anyhow::Error::from)?;
+    if let Some(config) = merged.get_mut("config").and_then(Value::as_object_mut) {
+        config.remove("password");
+    }
+    json_patch::merge(&mut merged, &patch);
+    let mut config: ConnectionConfig = serde_json::from_value(merged)
+        .map_err(|e| ApiError::BadRequest(format!("invalid patch: {e}")))?;
+    config.keep_secrets_from(&old);
+    check(&state, &config, query.skip_test).await?;
+    let plain = serde_json::to_vec(&config).map_err(anyhow::Error::from)?;
+    let sealed = state.secrets.seal(&name, &plain)?;
+    connections::update(&state.db, &name, config.class(), &sealed).await?;
+    state.pools.close(&name).await;
+    let row = find(&state, &name).await?;
+    Ok(Json(view(&state, row).await?))
+}
+
+/// `DELETE /admin/connections/{name}` → 204; 404 when unknown; 409 while an
+/// action is granted it. Its pool is closed.
+pub async fn connections_delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    find(&state, &name).await?;
+    let grantees = connections::grantees(&state.db, &name).await?;
+    if !grantees.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "connection {name:?} is granted to actions {}; revoke the grants first",
+            grantees.join(", ")
+        )));
+    }
+    connections::delete(&state.db, &name).await?;
+    state.pools.close(&name).await;
+    Ok(StatusCode::NO_CONTENT)
+}

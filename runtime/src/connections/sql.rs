@@ -1,0 +1,205 @@
+//! `sql` connections: SQLite (a file), PostgreSQL and MySQL/MariaDB, reached
+//! through sqlx's `Any` driver so one host implementation serves all three.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::any::AnyPoolOptions;
+use url::Url;
+
+/// The database behind a `sql` connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqlDriver {
+    /// A SQLite file (`path`, relative to the data directory, or `url`).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
+}
+
+/// TLS to the database server (PostgreSQL `sslmode`, MySQL `ssl-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Never use TLS.
+    Disable,
+    /// Use TLS when the server offers it.
+    Prefer,
+    /// Refuse to connect without TLS.
+    Require,
+}
+
+/// Config of a `sql` connection: either `url`, or the separate fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlConfig {
+    /// `sqlite`, `postgres` or `mysql`.
+    pub driver: SqlDriver,
+    /// A full URL (`postgres://user:pass@host:5432/db`); overrides the fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// SQLite: the database file; a relative path is under the data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Server host name or address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Server port (default 5432 for PostgreSQL, 3306 for MySQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// User name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Password: write-only, never shown by the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Database name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// TLS mode (default: the driver's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_mode: Option<TlsMode>,
+    /// Most connections the pool opens (default 8, at most 100).
+    #[serde(default = "default_pool_size")]
+    pub pool_size: u32,
+    /// Longest a statement may run, ms (default 5000); the guest gets `timeout`.
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+}
+
+fn default_pool_size() -> u32 {
+    8
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    5_000
+}
+
+impl SqlConfig {
+    /// Checks the fields.
+    ///
+    /// # Errors
+    /// A message naming the field that is missing or out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=100).contains(&self.pool_size) {
+            return Err("config.pool_size must be between 1 and 100".into());
+        }
+        if !(1..=600_000).contains(&self.statement_timeout_ms) {
+            return Err("config.statement_timeout_ms must be between 1 and 600000".into());
+        }
+        if let Some(url) = &self.url {
+            let parsed = Url::parse(url).map_err(|e| format!("config.url is not a URL: {e}"))?;
+            let ok = match self.driver {
+                SqlDriver::Sqlite => parsed.scheme() == "sqlite",
+                SqlDriver::Postgres => matches!(parsed.scheme(), "postgres" | "postgresql"),
+                SqlDriver::Mysql => matches!(parsed.scheme(), "mysql" | "mariadb"),
+            };
+            if !ok {
+                return Err(format!(
+                    "config.url scheme {:?} does not match driver {:?}",
+                    parsed.scheme(),
+                    self.driver
+                ));
+            }
+            return Ok(());
+        }
+        match self.driver {
+            SqlDriver::Sqlite if self.path.as_deref().is_none_or(str::is_empty) => {
+                Err("a sqlite connection needs config.path (or config.url)".into())
+            }
+            SqlDriver::Postgres | SqlDriver::Mysql if self.host.is_none() => {
+                Err("config.host is required (or give config.url)".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The sqlx connection URL; relative SQLite paths resolve under `data_dir`.
+    ///
+    /// # Errors
+    /// When the fields cannot form a URL.
+    pub fn connect_url(&self, data_dir: &Path) -> Result<String, String> {
+        if let Some(url) = &self.url {
+            return Ok(url.clone());
+        }
+        if self.driver == SqlDriver::Sqlite {
+            let path = Path::new(self.path.as_deref().unwrap_or_default());
+            let full = if path.is_absolute() { path.to_path_buf() } else { data_dir.join(path) };
+            return Ok(format!("sqlite://{}?mode=rwc", full.display()));
+        }
+        let (scheme, port, tls_key) = match self.driver {
+            SqlDriver::Postgres => ("postgres", 5432, "sslmode"),
+            _ => ("mysql", 3306, "ssl-mode"),
+        };
+        let mut url = Url::parse(&format!("{scheme}://placeholder")).map_err(|e| e.to_string())?;
+        url.set_host(self.host.as_deref()).map_err(|e| format!("config.host: {e}"))?;
+        url.set_port(Some(self.port.unwrap_or(port))).map_err(|()| "config.port is invalid")?;
+        if let Some(user) = &self.user {
+            url.set_username(user).map_err(|()| "config.user cannot be used")?;
+        }
+        if let Some(password) = &self.password {
+            url.set_password(Some(password)).map_err(|()| "config.password cannot be used")?;
+        }
+        if let Some(db) = &self.database {
+            url.set_path(&format!("/{db}"));
+        }
+        if let Some(mode) = self.tls_mode {
+            let value = match (self.driver, mode) {
+                (_, TlsMode::Disable) if self.driver == SqlDriver::Mysql => "DISABLED",
+                (_, TlsMode::Prefer) if self.driver == SqlDriver::Mysql => "PREFERRED",
+                (_, TlsMode::Require) if self.driver == SqlDriver::Mysql => "REQUIRED",
+                (_, TlsMode::Disable) => "disable",
+                (_, TlsMode::Prefer) => "prefer",
+                (_, TlsMode::Require) => "require",
+            };
+            url.query_pairs_mut().append_pair(tls_key, value);
+        }
+        Ok(url.to_string())
+    }
+
+    /// Keeps the stored password when this config omits it.
+    pub fn keep_secrets_from(&mut self, old: &SqlConfig) {
+        if self.password.is_none() && self.url.is_none() {
+            self.password.clone_from(&old.password);
+        }
+    }
+
+    /// The config without secrets: no `password`, a URL without its
+    /// password, and `password_set`.
+    pub fn redacted(&self) -> Value {
+        let mut shown = self.clone();
+        let mut password_set = shown.password.take().is_some();
+        if let Some(url) = shown.url.as_mut()
+            && let Ok(mut parsed) = Url::parse(url)
+            && parsed.password().is_some()
+        {
+            let _ = parsed.set_password(None);
+            password_set = true;
+            *url = parsed.to_string();
+        }
+        let mut value = serde_json::to_value(&shown).unwrap_or(Value::Null);
+        value["password_set"] = json!(password_set);
+        value
+    }
+
+    /// Opens a one-connection pool and runs `SELECT 1`.
+    ///
+    /// # Errors
+    /// The driver's message when the database cannot be reached or refuses.
+    pub async fn test(&self, data_dir: &Path) -> Result<(), String> {
+        let url = self.connect_url(data_dir)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&url)
+            .await
+            .map_err(|e| format!("cannot connect: {e}"))?;
+        let result = sqlx::query("SELECT 1").execute(&pool).await;
+        pool.close().await;
+        result.map(|_| ()).map_err(|e| format!("the test query failed: {e}"))
+    }
+}
