@@ -57,6 +57,8 @@ fn bench(c: &mut Criterion) {
                         request_id: "bench".into(),
                         limits,
                         request: hello_request(),
+                        grants: Arc::from([]),
+                        pools: None,
                     },
                 )
                 .await

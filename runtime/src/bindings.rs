@@ -8,6 +8,9 @@ wasmtime::component::bindgen!({
     world: "action",
     imports: { default: async },
     exports: { default: async },
+    with: {
+        "sluice:action/sql.connection": crate::host::sql::SqlConnection,
+    },
 });
 
 pub use self::exports::sluice::action::handler;

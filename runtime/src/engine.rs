@@ -21,7 +21,9 @@ use wasmtime::{
 };
 
 use crate::bindings::{Action, ActionPre, types};
+use crate::connections::pools::Pools;
 use crate::host::HostState;
+use crate::host::sql::SqlHost;
 
 /// Period of the epoch ticker; the granularity of deadlines and of guest
 /// yields to the async runtime.
@@ -138,6 +140,10 @@ pub struct Invocation {
     pub limits: Limits,
     /// The request handed to the guest.
     pub request: types::Request,
+    /// Connections the action is granted.
+    pub grants: Arc<[String]>,
+    /// Where granted connections are opened (`None`: no connections).
+    pub pools: Option<Arc<Pools>>,
 }
 
 /// A finished invocation: the guest's answer and what it cost.
@@ -303,7 +309,12 @@ impl Engine {
         let deadline = started + timeout;
         let mut store = Store::new(
             &self.engine,
-            HostState::new(&inv.action, &inv.request_id, limits.memory_bytes),
+            HostState::new(
+                &inv.action,
+                &inv.request_id,
+                limits.memory_bytes,
+                SqlHost::new(inv.grants.clone(), inv.pools.clone()),
+            ),
         );
         store.limiter(|s| &mut s.budget);
         store

@@ -76,7 +76,11 @@ impl Application {
         let (admin_token_hash, generated_admin_token) =
             admin_token(&db, settings.admin_token.as_deref()).await?;
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)?;
-        let pools = Arc::new(Pools::new(settings.data_dir.clone()));
+        let pools = Arc::new(Pools::new(
+            settings.data_dir.clone(),
+            db.clone(),
+            secrets.clone(),
+        ));
         let engine = Arc::new(Engine::new(settings.engine.clone()).context("building the engine")?);
         let routes = RouteTable::load(&db).await?;
         let listener = TcpListener::bind(settings.listen)

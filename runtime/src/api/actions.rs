@@ -433,8 +433,9 @@ pub async fn actions_execute(
             config: row.config.clone(),
         },
     };
+    let grants = connections::granted_to(&state.db, &name).await?.into();
     let (response, fuel_used, duration_ms) =
-        match invoke::run(&state, &name, &version.sha256, row.limits(), request).await {
+        match invoke::run(&state, &name, &version.sha256, row.limits(), grants, request).await {
             Ok((response, outcome)) => (
                 response,
                 Some(outcome.fuel_used),

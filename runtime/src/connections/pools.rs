@@ -10,51 +10,77 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use tokio::sync::Mutex;
 
-use super::SqlConfig;
+use sqlx::SqlitePool;
+
+use super::{ConnectionConfig, SqlConfig};
+use crate::secrets::SecretBox;
+use crate::store::connections;
+
+/// An open pool with the config it was opened with.
+#[derive(Debug, Clone)]
+pub struct SqlPool {
+    /// The pool.
+    pub pool: AnyPool,
+    /// The connection's config (for its driver and statement timeout).
+    pub config: SqlConfig,
+}
 
 /// The open pools, by connection name.
 #[derive(Debug)]
 pub struct Pools {
     data_dir: PathBuf,
-    open: Mutex<HashMap<String, AnyPool>>,
+    db: SqlitePool,
+    secrets: SecretBox,
+    open: Mutex<HashMap<String, SqlPool>>,
 }
 
 impl Pools {
-    /// An empty registry; relative SQLite paths resolve under `data_dir`.
-    pub fn new(data_dir: PathBuf) -> Self {
+    /// An empty registry that loads configs from the control plane `db`,
+    /// opened with `secrets`; relative SQLite paths resolve under `data_dir`.
+    pub fn new(data_dir: PathBuf, db: SqlitePool, secrets: SecretBox) -> Self {
         sqlx::any::install_default_drivers();
         Self {
             data_dir,
+            db,
+            secrets,
             open: Mutex::default(),
         }
     }
 
-    /// The pool for connection `name`, opening it with `config` if needed.
-    /// Opening is lazy: no database connection is made until a query.
+    /// The pool of `sql` connection `name`, or `None` when no `sql`
+    /// connection has that name. Opening is lazy: no database connection is
+    /// made until a statement runs.
     ///
     /// # Errors
-    /// When the config does not form a valid URL.
-    pub async fn get(&self, name: &str, config: &SqlConfig) -> Result<AnyPool, String> {
+    /// When the stored config cannot be read or does not form a valid URL.
+    pub async fn sql(&self, name: &str) -> anyhow::Result<Option<SqlPool>> {
         let mut open = self.open.lock().await;
         if let Some(pool) = open.get(name) {
-            return Ok(pool.clone());
+            return Ok(Some(pool.clone()));
         }
-        let url = config.connect_url(&self.data_dir)?;
+        let Some(row) = connections::get(&self.db, name).await? else {
+            return Ok(None);
+        };
+        let plain = self.secrets.open(&row.name, &row.config_sealed)?;
+        let ConnectionConfig::Sql(config) = serde_json::from_slice(&plain)?;
+        let url = config
+            .connect_url(&self.data_dir)
+            .map_err(anyhow::Error::msg)?;
         let pool = AnyPoolOptions::new()
             .max_connections(config.pool_size)
             .acquire_timeout(Duration::from_millis(config.statement_timeout_ms))
             .idle_timeout(Duration::from_secs(300))
-            .connect_lazy(&url)
-            .map_err(|e| format!("invalid connection config: {e}"))?;
-        open.insert(name.to_string(), pool.clone());
-        Ok(pool)
+            .connect_lazy(&url)?;
+        let entry = SqlPool { pool, config };
+        open.insert(name.to_string(), entry.clone());
+        Ok(Some(entry))
     }
 
     /// Closes and forgets the pool of `name`, if open.
     pub async fn close(&self, name: &str) {
         let pool = self.open.lock().await.remove(name);
-        if let Some(pool) = pool {
-            pool.close().await;
+        if let Some(entry) = pool {
+            entry.pool.close().await;
         }
     }
 

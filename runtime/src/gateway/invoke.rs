@@ -46,6 +46,7 @@ pub async fn run(
     action: &str,
     sha256: &str,
     limits: Limits,
+    grants: std::sync::Arc<[String]>,
     request: types::Request,
 ) -> ApiResult<(Response, Outcome)> {
     let db = state.db.clone();
@@ -68,6 +69,8 @@ pub async fn run(
                 request_id,
                 limits,
                 request,
+                grants,
+                pools: Some(state.pools.clone()),
             },
         )
         .await

@@ -74,7 +74,14 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
             config: route.config.clone(),
         },
     };
-    invoke::run(state, &route.action, &route.sha256, route.limits, request)
+    invoke::run(
+        state,
+        &route.action,
+        &route.sha256,
+        route.limits,
+        route.grants.clone(),
+        request,
+    )
         .await
         .map(|(response, _)| response)
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use sqlx::SqlitePool;
 
 use crate::engine::Limits;
-use crate::store::{actions, operations};
+use crate::store::{actions, connections, operations};
 
 /// Methods an operation may use.
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -38,6 +38,8 @@ pub struct Route {
     pub limits: Limits,
     /// The action's config, JSON text.
     pub config: String,
+    /// Connections the action is granted.
+    pub grants: Arc<[String]>,
 }
 
 /// A parsed path template.
@@ -225,6 +227,7 @@ impl RouteTable {
                     sha256: version.sha256,
                     limits: action.limits(),
                     config: action.config.clone(),
+                    grants: connections::granted_to(pool, &action.name).await?.into(),
                 },
             ));
         }

@@ -2,6 +2,7 @@
 //! module per capability the WIT world imports.
 
 pub mod log;
+pub mod sql;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
@@ -29,12 +30,14 @@ pub struct HostState {
     pub stdout: MemoryOutputPipe,
     /// Captured guest stderr.
     pub stderr: MemoryOutputPipe,
+    /// SQL grants and open connections.
+    pub sql: sql::SqlHost,
 }
 
 impl HostState {
     /// A fresh state for one invocation of `action` with at most
-    /// `memory_bytes` of linear memory.
-    pub fn new(action: &str, request_id: &str, memory_bytes: u64) -> Self {
+    /// `memory_bytes` of linear memory and the given SQL grants.
+    pub fn new(action: &str, request_id: &str, memory_bytes: u64, sql: sql::SqlHost) -> Self {
         let stdout = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
         let stderr = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
@@ -52,6 +55,7 @@ impl HostState {
             request_id: request_id.to_string(),
             stdout,
             stderr,
+            sql,
         }
     }
 

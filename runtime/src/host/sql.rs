@@ -1,0 +1,349 @@
+//! The WIT `sql` interface: guests open granted `sql` connections by name
+//! and run statements with bound parameters through sqlx's `Any` driver.
+//!
+//! Checks run in a fixed order — grant, lookup, capacity — answering
+//! `access-denied`, `no-such-connection`, `too-many-connections`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use sqlx::any::{AnyArguments, AnyRow, AnyTypeInfoKind};
+use sqlx::{Any, AnyPool, Column, Row, Transaction, ValueRef};
+use wasmtime::component::Resource;
+
+use crate::bindings::sluice::action::sql::{
+    DatabaseError, Error, ExecResult, Host, HostConnection, RowSet, Value,
+};
+use crate::connections::pools::Pools;
+use crate::connections::sql::SqlDriver;
+use crate::host::HostState;
+
+/// Connections one invocation may hold at once.
+pub const MAX_CONNECTIONS: u32 = 4;
+/// Rows one query may return.
+pub const MAX_ROWS: u32 = 10_000;
+
+/// Per-invocation SQL state: what the action may open and what it holds.
+pub struct SqlHost {
+    grants: Arc<[String]>,
+    pools: Option<Arc<Pools>>,
+    open: u32,
+}
+
+impl SqlHost {
+    /// State for an action granted `grants`, resolving names with `pools`
+    /// (`None` in contexts without a control plane, e.g. benchmarks).
+    pub fn new(grants: Arc<[String]>, pools: Option<Arc<Pools>>) -> Self {
+        Self {
+            grants,
+            pools,
+            open: 0,
+        }
+    }
+}
+
+/// An open connection handed to the guest as a resource.
+pub struct SqlConnection {
+    pool: AnyPool,
+    driver: SqlDriver,
+    timeout: Duration,
+    tx: Option<Transaction<'static, Any>>,
+}
+
+/// Picks the WIT error for a sqlx error, logging internals.
+fn map_error(error: sqlx::Error) -> Error {
+    match error {
+        sqlx::Error::Database(db) => Error::QueryFailed(DatabaseError {
+            message: db.message().to_string(),
+            sqlstate: db.code().map(|c| c.into_owned()),
+        }),
+        sqlx::Error::PoolTimedOut => Error::Timeout,
+        sqlx::Error::Io(e) => Error::Io(e.to_string()),
+        sqlx::Error::Tls(e) => Error::Io(format!("TLS: {e}")),
+        sqlx::Error::PoolClosed => Error::Io("the connection was changed or deleted".into()),
+        other => {
+            tracing::debug!(error = %other, "sql call failed");
+            Error::QueryFailed(DatabaseError {
+                message: other.to_string(),
+                sqlstate: None,
+            })
+        }
+    }
+}
+
+/// Rewrites `?` placeholders as `$1, $2 …` for PostgreSQL, leaving quoted
+/// strings, quoted identifiers and comments alone, so one statement text
+/// works on every driver.
+pub fn numbered_placeholders(statement: &str) -> String {
+    let mut out = String::with_capacity(statement.len() + 8);
+    let mut chars = statement.chars().peekable();
+    let mut n = 0;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                out.push(c);
+                let mut prev = '\0';
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if prev == '*' && d == '/' {
+                        break;
+                    }
+                    prev = d;
+                }
+            }
+            '?' => {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn bind_all<'q>(
+    statement: &'q str,
+    params: Vec<Value>,
+) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+    let mut query = sqlx::query(statement);
+    for param in params {
+        query = match param {
+            Value::Null => query.bind(Option::<i64>::None),
+            Value::Integer(i) => query.bind(i),
+            Value::Real(f) => query.bind(f),
+            Value::Text(s) => query.bind(s),
+            Value::Blob(b) => query.bind(b),
+            Value::Boolean(b) => query.bind(b),
+        };
+    }
+    query
+}
+
+fn decode_row(row: &AnyRow) -> Result<Vec<Value>, sqlx::Error> {
+    let mut values = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        let raw = row.try_get_raw(i)?;
+        if raw.is_null() {
+            values.push(Value::Null);
+            continue;
+        }
+        let kind = raw.type_info().kind();
+        values.push(match kind {
+            AnyTypeInfoKind::Bool => Value::Boolean(row.try_get(i)?),
+            AnyTypeInfoKind::SmallInt | AnyTypeInfoKind::Integer | AnyTypeInfoKind::BigInt => {
+                Value::Integer(row.try_get(i)?)
+            }
+            AnyTypeInfoKind::Real | AnyTypeInfoKind::Double => Value::Real(row.try_get(i)?),
+            AnyTypeInfoKind::Text => Value::Text(row.try_get(i)?),
+            AnyTypeInfoKind::Blob => Value::Blob(row.try_get(i)?),
+            AnyTypeInfoKind::Null => Value::Null,
+        });
+    }
+    Ok(values)
+}
+
+impl SqlConnection {
+    fn statement(&self, statement: &str) -> String {
+        match self.driver {
+            SqlDriver::Postgres => numbered_placeholders(statement),
+            _ => statement.to_string(),
+        }
+    }
+
+    async fn query(&mut self, statement: String, params: Vec<Value>) -> Result<RowSet, Error> {
+        let statement = self.statement(&statement);
+        let timeout = self.timeout;
+        let run = async {
+            let query = bind_all(&statement, params);
+            let mut stream = match self.tx.as_mut() {
+                Some(tx) => query.fetch(&mut **tx),
+                None => query.fetch(&self.pool),
+            };
+            let mut columns = Vec::new();
+            let mut rows = Vec::new();
+            while let Some(row) = stream.try_next().await.map_err(map_error)? {
+                if columns.is_empty() {
+                    columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+                }
+                if rows.len() as u32 >= MAX_ROWS {
+                    return Err(Error::TooManyRows(MAX_ROWS));
+                }
+                rows.push(decode_row(&row).map_err(map_error)?);
+            }
+            Ok(RowSet { columns, rows })
+        };
+        tokio::time::timeout(timeout, run).await.unwrap_or(Err(Error::Timeout))
+    }
+
+    async fn execute(&mut self, statement: String, params: Vec<Value>) -> Result<ExecResult, Error> {
+        let statement = self.statement(&statement);
+        let timeout = self.timeout;
+        let run = async {
+            let query = bind_all(&statement, params);
+            let done = match self.tx.as_mut() {
+                Some(tx) => query.execute(&mut **tx).await,
+                None => query.execute(&self.pool).await,
+            }
+            .map_err(map_error)?;
+            Ok(ExecResult {
+                rows_affected: done.rows_affected(),
+                last_insert_id: done.last_insert_id(),
+            })
+        };
+        tokio::time::timeout(timeout, run).await.unwrap_or(Err(Error::Timeout))
+    }
+}
+
+impl Host for HostState {}
+
+impl HostConnection for HostState {
+    #[tracing::instrument(skip(self), fields(request_id = %self.request_id))]
+    async fn open(&mut self, name: String) -> Result<Resource<SqlConnection>, Error> {
+        let Some(pools) = self.sql.pools.clone() else {
+            return Err(Error::NoSuchConnection(name));
+        };
+        let granted = self.sql.grants.iter().any(|g| *g == name);
+        let found = pools.sql(&name).await.map_err(|e| {
+            tracing::error!(error = %e, connection = %name, "cannot load connection");
+            Error::Io(format!("connection {name:?} cannot be loaded; see the server log"))
+        })?;
+        let Some(found) = found else {
+            return Err(Error::NoSuchConnection(name));
+        };
+        if !granted {
+            return Err(Error::AccessDenied(format!(
+                "connection {name:?} is not granted to action {:?}",
+                self.action
+            )));
+        }
+        if self.sql.open >= MAX_CONNECTIONS {
+            return Err(Error::TooManyConnections(MAX_CONNECTIONS));
+        }
+        self.sql.open += 1;
+        let connection = SqlConnection {
+            pool: found.pool,
+            driver: found.config.driver,
+            timeout: Duration::from_millis(found.config.statement_timeout_ms),
+            tx: None,
+        };
+        self.table
+            .push(connection)
+            .map_err(|e| Error::Io(format!("resource table: {e}")))
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    async fn query(
+        &mut self,
+        connection: Resource<SqlConnection>,
+        statement: String,
+        params: Vec<Value>,
+    ) -> Result<RowSet, Error> {
+        let connection = self
+            .table
+            .get_mut(&connection)
+            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        connection.query(statement, params).await
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    async fn execute(
+        &mut self,
+        connection: Resource<SqlConnection>,
+        statement: String,
+        params: Vec<Value>,
+    ) -> Result<ExecResult, Error> {
+        let connection = self
+            .table
+            .get_mut(&connection)
+            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        connection.execute(statement, params).await
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    async fn begin(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
+        let connection = self
+            .table
+            .get_mut(&connection)
+            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        if connection.tx.is_some() {
+            return Err(Error::InvalidState("a transaction is already open".into()));
+        }
+        let tx = tokio::time::timeout(connection.timeout, connection.pool.begin())
+            .await
+            .map_err(|_| Error::Timeout)?
+            .map_err(map_error)?;
+        connection.tx = Some(tx);
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    async fn commit(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
+        let connection = self
+            .table
+            .get_mut(&connection)
+            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        let tx = connection
+            .tx
+            .take()
+            .ok_or_else(|| Error::InvalidState("commit without begin".into()))?;
+        tx.commit().await.map_err(map_error)
+    }
+
+    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    async fn rollback(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
+        let connection = self
+            .table
+            .get_mut(&connection)
+            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        let tx = connection
+            .tx
+            .take()
+            .ok_or_else(|| Error::InvalidState("rollback without begin".into()))?;
+        tx.rollback().await.map_err(map_error)
+    }
+
+    async fn drop(&mut self, connection: Resource<SqlConnection>) -> wasmtime::Result<()> {
+        let connection = self.table.delete(connection)?;
+        self.sql.open = self.sql.open.saturating_sub(1);
+        if let Some(tx) = connection.tx {
+            // Not committed: roll back now rather than when the pool next
+            // hands the connection out.
+            if let Err(e) = tx.rollback().await {
+                tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_placeholders;
+
+    #[test]
+    fn question_marks_outside_quotes_and_comments_become_numbered() {
+        assert_eq!(
+            numbered_placeholders("SELECT * FROM t WHERE a = ? AND b = '?' AND \"c?\" = ? -- ?\n LIMIT ? /* ? */"),
+            "SELECT * FROM t WHERE a = $1 AND b = '?' AND \"c?\" = $2 -- ?\n LIMIT $3 /* ? */"
+        );
+    }
+}
