@@ -43,13 +43,17 @@ impl SecretBox {
     /// cannot be read, created or is malformed.
     pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
         if let Some(hex_key) = configured {
-            return Ok(Self::new(&parse_key(hex_key.trim()).context("SLUICE_SECRET_KEY")?));
+            return Ok(Self::new(
+                &parse_key(hex_key.trim()).context("SLUICE_SECRET_KEY")?,
+            ));
         }
         let path = data_dir.join("secret.key");
         if path.exists() {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            return Ok(Self::new(&parse_key(text.trim()).with_context(|| path.display().to_string())?));
+            return Ok(Self::new(
+                &parse_key(text.trim()).with_context(|| path.display().to_string())?,
+            ));
         }
         let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
         write_private(&path, &hex::encode(key))?;
@@ -67,7 +71,13 @@ impl SecretBox {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let sealed = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad: context.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| anyhow::anyhow!("encryption failed"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);

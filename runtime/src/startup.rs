@@ -16,10 +16,10 @@ use crate::api;
 use crate::api::auth::token_hash;
 use crate::config::Settings;
 use crate::connections::pools::Pools;
-use crate::secrets::SecretBox;
 use crate::engine::Engine;
 use crate::error::ApiResult;
 use crate::gateway::{gateway_handle, routes::RouteTable};
+use crate::secrets::SecretBox;
 use crate::store::{self, settings};
 
 /// Shared state of every handler; cheap to clone.

@@ -37,6 +37,7 @@ mod error;
 pub mod log;
 mod request;
 mod response;
+pub mod sql;
 
 pub use error::Error;
 pub use request::{Context, InvocationKind, Request};

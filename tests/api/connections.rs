@@ -6,8 +6,16 @@ use crate::helpers::{TestApp, assert_problem, spawn_app};
 const PASSWORD: &str = "hunter2-very-secret";
 
 async fn create(app: &TestApp, body: Value, skip_test: bool) -> reqwest::Response {
-    let path = if skip_test { "/connections?skip_test=true" } else { "/connections" };
-    app.admin(reqwest::Method::POST, path).json(&body).send().await.unwrap()
+    let path = if skip_test {
+        "/connections?skip_test=true"
+    } else {
+        "/connections"
+    };
+    app.admin(reqwest::Method::POST, path)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }
 
 fn postgres_fields() -> Value {
@@ -28,8 +36,16 @@ async fn a_sqlite_connection_is_tested_created_and_shown() {
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(response.headers()["location"], "/admin/connections/local");
-    assert!(app.data_dir.path().join("local.db").exists(), "the test connection created the file");
-    let shown: Value = app.admin_get("/connections/local").await.json().await.unwrap();
+    assert!(
+        app.data_dir.path().join("local.db").exists(),
+        "the test connection created the file"
+    );
+    let shown: Value = app
+        .admin_get("/connections/local")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(shown["class"], "sql");
     assert_eq!(shown["config"]["driver"], "sqlite");
     assert_eq!(shown["config"]["password_set"], false);
@@ -68,7 +84,10 @@ async fn no_admin_response_ever_contains_the_password() {
         assert!(!body.contains(PASSWORD), "password leaked in {body}");
     }
     let pg: Value = serde_json::from_str(&bodies[3 + 1]).unwrap();
-    assert_eq!(pg["config"]["password_set"], true, "the patch kept the password");
+    assert_eq!(
+        pg["config"]["password_set"], true,
+        "the patch kept the password"
+    );
     assert_eq!(pg["config"]["port"], 2);
     let url: Value = serde_json::from_str(&bodies[5]).unwrap();
     assert_eq!(url["config"]["password_set"], true);
@@ -78,24 +97,39 @@ async fn no_admin_response_ever_contains_the_password() {
 #[tokio::test]
 async fn the_stored_config_is_not_plaintext_on_disk() {
     let app = spawn_app().await;
-    assert_eq!(create(&app, postgres_fields(), true).await.status(), StatusCode::CREATED);
-    let sealed: Vec<u8> = sqlx::query_scalar("SELECT config_sealed FROM connections WHERE name = 'pg'")
-        .fetch_one(&app.db)
+    assert_eq!(
+        create(&app, postgres_fields(), true).await.status(),
+        StatusCode::CREATED
+    );
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT config_sealed FROM connections WHERE name = 'pg'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(
+        !sealed
+            .windows(PASSWORD.len())
+            .any(|w| w == PASSWORD.as_bytes())
+    );
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&app.db)
         .await
         .unwrap();
-    assert!(!sealed.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()));
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&app.db).await.unwrap();
     for file in ["sluice.db", "sluice.db-wal"] {
         let path = app.data_dir.path().join(file);
         if let Ok(bytes) = std::fs::read(&path) {
             assert!(
-                !bytes.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()),
+                !bytes
+                    .windows(PASSWORD.len())
+                    .any(|w| w == PASSWORD.as_bytes()),
                 "{file} holds the password in clear"
             );
         }
     }
     let key_mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(app.data_dir.path().join("secret.key")).unwrap().permissions(),
+        &std::fs::metadata(app.data_dir.path().join("secret.key"))
+            .unwrap()
+            .permissions(),
     );
     assert_eq!(key_mode & 0o777, 0o600);
 }
@@ -104,7 +138,12 @@ async fn the_stored_config_is_not_plaintext_on_disk() {
 async fn a_connection_that_fails_its_test_is_422_and_not_stored() {
     let app = spawn_app().await;
     let problem = assert_problem(create(&app, postgres_fields(), false).await, 422).await;
-    assert!(problem["detail"].as_str().unwrap().contains("cannot connect"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect")
+    );
     assert!(!problem["detail"].as_str().unwrap().contains(PASSWORD));
     assert_problem(app.admin_get("/connections/pg").await, 404).await;
 }
@@ -120,7 +159,12 @@ async fn invalid_configs_are_400() {
         json!({"driver": "oracle", "host": "x"}),
         json!({"driver": "sqlite", "path": "a.db", "colour": "blue"}),
     ] {
-        let response = create(&app, json!({"name": "bad", "class": "sql", "config": config}), true).await;
+        let response = create(
+            &app,
+            json!({"name": "bad", "class": "sql", "config": config}),
+            true,
+        )
+        .await;
         assert_problem(response, 400).await;
     }
 }
@@ -135,15 +179,26 @@ async fn grants_are_set_through_the_actions_api_and_guard_deletion() {
         false,
     )
     .await;
-    let unknown = app.admin_patch("/actions/echo", &json!({"connections": ["nope"]})).await;
+    let unknown = app
+        .admin_patch("/actions/echo", &json!({"connections": ["nope"]}))
+        .await;
     assert_problem(unknown, 422).await;
-    let granted = app.admin_patch("/actions/echo", &json!({"connections": ["db"]})).await;
+    let granted = app
+        .admin_patch("/actions/echo", &json!({"connections": ["db"]}))
+        .await;
     assert_eq!(granted.status(), StatusCode::OK);
-    assert_eq!(granted.json::<Value>().await.unwrap()["connections"], json!(["db"]));
+    assert_eq!(
+        granted.json::<Value>().await.unwrap()["connections"],
+        json!(["db"])
+    );
     let shown: Value = app.admin_get("/connections/db").await.json().await.unwrap();
     assert_eq!(shown["granted_to"], json!(["echo"]));
 
     assert_problem(app.admin_delete("/connections/db").await, 409).await;
-    app.admin_patch("/actions/echo", &json!({"connections": []})).await;
-    assert_eq!(app.admin_delete("/connections/db").await.status(), StatusCode::NO_CONTENT);
+    app.admin_patch("/actions/echo", &json!({"connections": []}))
+        .await;
+    assert_eq!(
+        app.admin_delete("/connections/db").await.status(),
+        StatusCode::NO_CONTENT
+    );
 }

@@ -11,3 +11,4 @@ mod gateway;
 mod helpers;
 mod limits;
 mod operations;
+mod sql;

@@ -7,6 +7,10 @@
 //! - `error`: returns the typed error `not-found`;
 //! - `count`: bumps a global counter and answers its value, which is always
 //!   1 when every invocation gets a fresh instance;
+//! - `sql-open`: opens connection `conn` and answers `{"opened": true}` or
+//!   `{"error": "<kind>"}`;
+//! - `sql-abandon`: opens `conn`, begins a transaction, inserts into table
+//!   `t` (created if missing) and returns without committing;
 //! - anything else: answers `{"ok": true}`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,10 +49,40 @@ fn misbehave(req: Request) -> Result<Response, Error> {
             let n = INVOCATIONS.fetch_add(1, Ordering::SeqCst) + 1;
             Ok(Response::json(&serde_json::json!({ "count": n })))
         }
+        "sql-open" => {
+            let name = req.query("conn").unwrap_or("");
+            let answer = match sluice_sdk::sql::open(name) {
+                Ok(_) => serde_json::json!({ "opened": true }),
+                Err(e) => serde_json::json!({ "error": error_kind(&e), "message": e.message() }),
+            };
+            Ok(Response::json(&answer))
+        }
+        "sql-abandon" => {
+            let db = sluice_sdk::sql::open(req.query("conn").unwrap_or(""))?;
+            db.execute("CREATE TABLE IF NOT EXISTS t (v INTEGER)", &[])?;
+            let tx = db.transaction()?;
+            tx.execute("INSERT INTO t (v) VALUES (?)", &[1.into()])?;
+            std::mem::forget(tx);
+            Ok(Response::json(&serde_json::json!({ "abandoned": true })))
+        }
         "error" => Err(Error::not_found(
             "misbehave was asked for a not-found error",
         )),
         _ => Ok(Response::json(&serde_json::json!({ "ok": true }))),
+    }
+}
+
+fn error_kind(e: &sluice_sdk::sql::Error) -> &'static str {
+    use sluice_sdk::sql::Error as E;
+    match e {
+        E::AccessDenied(_) => "access-denied",
+        E::NoSuchConnection(_) => "no-such-connection",
+        E::QueryFailed(_) => "query-failed",
+        E::Timeout => "timeout",
+        E::TooManyRows(_) => "too-many-rows",
+        E::TooManyConnections(_) => "too-many-connections",
+        E::InvalidState(_) => "invalid-state",
+        E::Io(_) => "io",
     }
 }
 

@@ -21,7 +21,9 @@ use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::invoke;
 use crate::startup::AppState;
-use crate::store::{actions, actions::ActionRow, actions::Upload, actions::VersionRow, connections, operations};
+use crate::store::{
+    actions, actions::ActionRow, actions::Upload, actions::VersionRow, connections, operations,
+};
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -434,19 +436,27 @@ pub async fn actions_execute(
         },
     };
     let grants = connections::granted_to(&state.db, &name).await?.into();
-    let (response, fuel_used, duration_ms) =
-        match invoke::run(&state, &name, &version.sha256, row.limits(), grants, request).await {
-            Ok((response, outcome)) => (
-                response,
-                Some(outcome.fuel_used),
-                Some(outcome.duration.as_secs_f64() * 1000.0),
-            ),
-            Err(ApiError::Internal(e)) => return Err(ApiError::Internal(e)),
-            Err(error) => {
-                let fuel = error.problem().fuel_used;
-                (error.into_response(), fuel, None)
-            }
-        };
+    let (response, fuel_used, duration_ms) = match invoke::run(
+        &state,
+        &name,
+        &version.sha256,
+        row.limits(),
+        grants,
+        request,
+    )
+    .await
+    {
+        Ok((response, outcome)) => (
+            response,
+            Some(outcome.fuel_used),
+            Some(outcome.duration.as_secs_f64() * 1000.0),
+        ),
+        Err(ApiError::Internal(e)) => return Err(ApiError::Internal(e)),
+        Err(error) => {
+            let fuel = error.problem().fuel_used;
+            (error.into_response(), fuel, None)
+        }
+    };
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await

@@ -156,7 +156,12 @@ pub async fn connections_create(
     })?;
     let location = format!("/admin/connections/{}", row.name);
     let view = view(&state, row).await?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view),
+    )
+        .into_response())
 }
 
 /// `PATCH /admin/connections/{name}[?skip_test=true]` with a JSON merge

@@ -128,7 +128,11 @@ impl SqlConfig {
         }
         if self.driver == SqlDriver::Sqlite {
             let path = Path::new(self.path.as_deref().unwrap_or_default());
-            let full = if path.is_absolute() { path.to_path_buf() } else { data_dir.join(path) };
+            let full = if path.is_absolute() {
+                path.to_path_buf()
+            } else {
+                data_dir.join(path)
+            };
             return Ok(format!("sqlite://{}?mode=rwc", full.display()));
         }
         let (scheme, port, tls_key) = match self.driver {
@@ -136,13 +140,17 @@ impl SqlConfig {
             _ => ("mysql", 3306, "ssl-mode"),
         };
         let mut url = Url::parse(&format!("{scheme}://placeholder")).map_err(|e| e.to_string())?;
-        url.set_host(self.host.as_deref()).map_err(|e| format!("config.host: {e}"))?;
-        url.set_port(Some(self.port.unwrap_or(port))).map_err(|()| "config.port is invalid")?;
+        url.set_host(self.host.as_deref())
+            .map_err(|e| format!("config.host: {e}"))?;
+        url.set_port(Some(self.port.unwrap_or(port)))
+            .map_err(|()| "config.port is invalid")?;
         if let Some(user) = &self.user {
-            url.set_username(user).map_err(|()| "config.user cannot be used")?;
+            url.set_username(user)
+                .map_err(|()| "config.user cannot be used")?;
         }
         if let Some(password) = &self.password {
-            url.set_password(Some(password)).map_err(|()| "config.password cannot be used")?;
+            url.set_password(Some(password))
+                .map_err(|()| "config.password cannot be used")?;
         }
         if let Some(db) = &self.database {
             url.set_path(&format!("/{db}"));
@@ -200,6 +208,8 @@ impl SqlConfig {
             .map_err(|e| format!("cannot connect: {e}"))?;
         let result = sqlx::query("SELECT 1").execute(&pool).await;
         pool.close().await;
-        result.map(|_| ()).map_err(|e| format!("the test query failed: {e}"))
+        result
+            .map(|_| ())
+            .map_err(|e| format!("the test query failed: {e}"))
     }
 }

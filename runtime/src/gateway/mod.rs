@@ -82,6 +82,6 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
         route.grants.clone(),
         request,
     )
-        .await
-        .map(|(response, _)| response)
+    .await
+    .map(|(response, _)| response)
 }

@@ -149,10 +149,11 @@ fn decode_row(row: &AnyRow) -> Result<Vec<Value>, sqlx::Error> {
         let kind = raw.type_info().kind();
         values.push(match kind {
             AnyTypeInfoKind::Bool => Value::Boolean(row.try_get(i)?),
-            AnyTypeInfoKind::SmallInt | AnyTypeInfoKind::Integer | AnyTypeInfoKind::BigInt => {
-                Value::Integer(row.try_get(i)?)
-            }
-            AnyTypeInfoKind::Real | AnyTypeInfoKind::Double => Value::Real(row.try_get(i)?),
+            AnyTypeInfoKind::SmallInt => Value::Integer(row.try_get::<i16, _>(i)?.into()),
+            AnyTypeInfoKind::Integer => Value::Integer(row.try_get::<i32, _>(i)?.into()),
+            AnyTypeInfoKind::BigInt => Value::Integer(row.try_get(i)?),
+            AnyTypeInfoKind::Real => Value::Real(row.try_get::<f32, _>(i)?.into()),
+            AnyTypeInfoKind::Double => Value::Real(row.try_get(i)?),
             AnyTypeInfoKind::Text => Value::Text(row.try_get(i)?),
             AnyTypeInfoKind::Blob => Value::Blob(row.try_get(i)?),
             AnyTypeInfoKind::Null => Value::Null,
@@ -191,10 +192,16 @@ impl SqlConnection {
             }
             Ok(RowSet { columns, rows })
         };
-        tokio::time::timeout(timeout, run).await.unwrap_or(Err(Error::Timeout))
+        tokio::time::timeout(timeout, run)
+            .await
+            .unwrap_or(Err(Error::Timeout))
     }
 
-    async fn execute(&mut self, statement: String, params: Vec<Value>) -> Result<ExecResult, Error> {
+    async fn execute(
+        &mut self,
+        statement: String,
+        params: Vec<Value>,
+    ) -> Result<ExecResult, Error> {
         let statement = self.statement(&statement);
         let timeout = self.timeout;
         let run = async {
@@ -209,7 +216,9 @@ impl SqlConnection {
                 last_insert_id: done.last_insert_id(),
             })
         };
-        tokio::time::timeout(timeout, run).await.unwrap_or(Err(Error::Timeout))
+        tokio::time::timeout(timeout, run)
+            .await
+            .unwrap_or(Err(Error::Timeout))
     }
 }
 
@@ -224,7 +233,9 @@ impl HostConnection for HostState {
         let granted = self.sql.grants.iter().any(|g| *g == name);
         let found = pools.sql(&name).await.map_err(|e| {
             tracing::error!(error = %e, connection = %name, "cannot load connection");
-            Error::Io(format!("connection {name:?} cannot be loaded; see the server log"))
+            Error::Io(format!(
+                "connection {name:?} cannot be loaded; see the server log"
+            ))
         })?;
         let Some(found) = found else {
             return Err(Error::NoSuchConnection(name));
@@ -342,7 +353,9 @@ mod tests {
     #[test]
     fn question_marks_outside_quotes_and_comments_become_numbered() {
         assert_eq!(
-            numbered_placeholders("SELECT * FROM t WHERE a = ? AND b = '?' AND \"c?\" = ? -- ?\n LIMIT ? /* ? */"),
+            numbered_placeholders(
+                "SELECT * FROM t WHERE a = ? AND b = '?' AND \"c?\" = ? -- ?\n LIMIT ? /* ? */"
+            ),
             "SELECT * FROM t WHERE a = $1 AND b = '?' AND \"c?\" = $2 -- ?\n LIMIT $3 /* ? */"
         );
     }

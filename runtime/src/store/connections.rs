@@ -62,13 +62,15 @@ pub async fn insert(pool: &SqlitePool, row: &ConnectionRow) -> sqlx::Result<()> 
 /// # Errors
 /// On database failure.
 pub async fn update(pool: &SqlitePool, name: &str, class: &str, sealed: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("UPDATE connections SET class = ?, config_sealed = ?, updated_at = ? WHERE name = ?")
-        .bind(class)
-        .bind(sealed)
-        .bind(super::now())
-        .bind(name)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE connections SET class = ?, config_sealed = ?, updated_at = ? WHERE name = ?",
+    )
+    .bind(class)
+    .bind(sealed)
+    .bind(super::now())
+    .bind(name)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -111,18 +113,24 @@ pub async fn grantees(pool: &SqlitePool, connection: &str) -> sqlx::Result<Vec<S
 /// # Errors
 /// On database failure, including a foreign-key violation for an unknown
 /// connection.
-pub async fn set_grants(pool: &SqlitePool, action: &str, connections: &[String]) -> sqlx::Result<()> {
+pub async fn set_grants(
+    pool: &SqlitePool,
+    action: &str,
+    connections: &[String],
+) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM action_grants WHERE action = ?")
         .bind(action)
         .execute(&mut *tx)
         .await?;
     for connection in connections {
-        sqlx::query("INSERT INTO action_grants (action, connection) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .bind(action)
-            .bind(connection)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO action_grants (action, connection) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(action)
+        .bind(connection)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await
 }
