@@ -2,7 +2,8 @@
 # Runs every test on a fresh machine: installs what is missing (the wasm
 # toolchain from Debian's packages when rustup's wasm32-wasip2 target is not
 # there), builds the example actions, checks formatting and lints, and runs
-# the end-to-end tests against the real server.
+# the end-to-end tests against the real server, with throwaway PostgreSQL
+# and MariaDB servers on free loopback ports.
 #
 #   scripts/test.sh            everything
 #   SLUICE_SKIP_LINT=1 ...     skip fmt + clippy (quicker local runs)
@@ -22,6 +23,11 @@ if [[ "${SLUICE_SKIP_LINT:-0}" != 1 ]]; then
   echo "==> cargo clippy"
   cargo clippy --all-targets --locked -- -D warnings
 fi
+
+echo "==> starting throwaway PostgreSQL and MariaDB"
+DB_DIR=$(mktemp -d)
+trap 'scripts/test-databases.sh --stop "$DB_DIR"; rm -rf "$DB_DIR"' EXIT
+eval "$(scripts/test-databases.sh "$DB_DIR")"
 
 echo "==> cargo test"
 cargo test --locked --all-targets

@@ -250,3 +250,26 @@ async fn changing_a_connection_reopens_its_pool_with_the_new_config() {
     let page: Value = app.get("/todos").await.json().await.unwrap();
     assert_eq!(page["total"], 0, "the todo list now comes from second.db");
 }
+
+/// The URL of a database server `scripts/test.sh` started for this run.
+fn started_server(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the tests with scripts/test.sh, which starts PostgreSQL and MariaDB")
+    })
+}
+
+#[tokio::test]
+async fn the_same_todo_component_works_on_postgresql() {
+    let app = spawn_app().await;
+    let url = started_server("SLUICE_TEST_POSTGRES_URL");
+    deploy_todo(&app, json!({"driver": "postgres", "url": url})).await;
+    crud_scenario(&app).await;
+}
+
+#[tokio::test]
+async fn the_same_todo_component_works_on_mariadb() {
+    let app = spawn_app().await;
+    let url = started_server("SLUICE_TEST_MYSQL_URL");
+    deploy_todo(&app, json!({"driver": "mysql", "url": url})).await;
+    crud_scenario(&app).await;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Starts throwaway PostgreSQL and MariaDB servers for the tests, from
+# Debian's packages (installed if missing), on free loopback ports with
+# data directories under $1, and prints the environment the tests read:
+#
+#   eval "$(scripts/test-databases.sh /tmp/dir)"   # sets SLUICE_TEST_*_URL
+#   scripts/test-databases.sh --stop /tmp/dir
+#
+# It never touches servers already running on the standard ports.
+set -euo pipefail
+
+if [[ "${1:-}" == "--stop" ]]; then
+  DIR=$2
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  [[ -d "$DIR/pg" ]] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg" -m immediate stop >/dev/null 2>&1 || true
+  [[ -f "$DIR/my.pid" ]] && kill "$(cat "$DIR/my.pid")" 2>/dev/null || true
+  exit 0
+fi
+
+DIR=$1
+mkdir -p "$DIR"
+chmod 755 "$DIR"
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO=sudo
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mariadbd >/dev/null; then
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql mariadb-server >&2
+fi
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# PostgreSQL refuses to run as root: it runs as the postgres user.
+PG_PORT=$(free_port)
+install -d -o postgres "$DIR/pg" "$DIR/pgsock"
+runuser -u postgres -- "$PG_BIN/initdb" -D "$DIR/pg" -U sluice --auth=trust >/dev/null
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pgsock/server.log" -w \
+  -o "-p $PG_PORT -k $DIR/pgsock -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U sluice sluice_test
+
+MY_PORT=$(free_port)
+install -d -o mysql "$DIR/my" 2>/dev/null || install -d "$DIR/my"
+mariadb-install-db --no-defaults --datadir="$DIR/my" --user=root --auth-root-authentication-method=normal >/dev/null 2>&1
+mariadbd --no-defaults --datadir="$DIR/my" --port="$MY_PORT" --bind-address=127.0.0.1 \
+  --socket="$DIR/my.sock" --pid-file="$DIR/my.pid" --user=root --skip-log-bin \
+  --innodb-flush-log-at-trx-commit=0 >"$DIR/my.log" 2>&1 &
+for _ in $(seq 1 100); do
+  mariadb --no-defaults -uroot -h127.0.0.1 -P"$MY_PORT" -e 'SELECT 1' >/dev/null 2>&1 && break
+  sleep 0.1
+done
+mariadb --no-defaults -uroot -h127.0.0.1 -P"$MY_PORT" -e \
+  "DELETE FROM mysql.global_priv WHERE User = ''; FLUSH PRIVILEGES;
+   CREATE DATABASE sluice_test;
+   CREATE USER 'sluice'@'localhost' IDENTIFIED BY 'sluice-pw';
+   CREATE USER 'sluice'@'127.0.0.1' IDENTIFIED BY 'sluice-pw';
+   GRANT ALL ON sluice_test.* TO 'sluice'@'localhost';
+   GRANT ALL ON sluice_test.* TO 'sluice'@'127.0.0.1';"
+
+echo "export SLUICE_TEST_POSTGRES_URL=postgres://sluice@127.0.0.1:$PG_PORT/sluice_test"
+echo "export SLUICE_TEST_MYSQL_URL=mysql://sluice:sluice-pw@127.0.0.1:$MY_PORT/sluice_test"
