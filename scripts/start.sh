@@ -55,8 +55,28 @@ deploy_operation() { # name method path action
 }
 deploy_action hello
 deploy_action echo
+deploy_action todo
 deploy_operation hello GET /hello/:name hello
 deploy_operation echo POST /echo/:thing echo
+
+# todo: a CRUD API over SQLite (data/todo.db) through the connection todo-db.
+if ! admin "$BASE/admin/connections/todo-db" >/dev/null 2>&1; then
+  admin -X POST -H 'Content-Type: application/json' \
+    -d '{"name":"todo-db","class":"sql","config":{"driver":"sqlite","path":"todo.db"}}' \
+    "$BASE/admin/connections" >/dev/null
+fi
+admin -X PATCH -H 'Content-Type: application/json' -d '{"connections":["todo-db"]}' \
+  "$BASE/admin/actions/todo" >/dev/null
+deploy_operation todo-list GET /todos todo
+deploy_operation todo-get GET /todos/:id todo
+deploy_operation todo-create POST /todos todo
+deploy_operation todo-update PUT /todos/:id todo
+deploy_operation todo-delete DELETE /todos/:id todo
+if curl -fsS "$BASE/todos" | grep -q '"total":0'; then
+  for title in "Read the README" "Upload an action" "Map an operation to it"; do
+    curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"title\":\"$title\"}" "$BASE/todos" >/dev/null
+  done
+fi
 
 cat <<EOT
 
@@ -64,6 +84,8 @@ Sluice is running at $BASE (data in $SLUICE_DATA_DIR)
 
   curl '$BASE/hello/world?greeting=Hi'
   curl -X POST -H 'content-type: application/json' -d '{"a":1}' '$BASE/echo/x?y=z'
+  curl '$BASE/todos?limit=10'
+  curl -X POST -H 'content-type: application/json' -d '{"title":"try Sluice"}' '$BASE/todos'
 
 Admin API ($BASE/admin), bearer token $TOKEN_HINT:
   curl -H "Authorization: Bearer $TOKEN_HINT" $BASE/admin/operations

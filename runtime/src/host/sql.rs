@@ -224,13 +224,22 @@ impl SqlConnection {
 
 impl Host for HostState {}
 
+impl HostState {
+    /// The guest's connection behind handle `r`.
+    fn connection(&mut self, r: &Resource<SqlConnection>) -> Result<&mut SqlConnection, Error> {
+        self.table
+            .get_mut(r)
+            .map_err(|e| Error::InvalidState(e.to_string()))
+    }
+}
+
 impl HostConnection for HostState {
     #[tracing::instrument(skip(self), fields(request_id = %self.request_id))]
     async fn open(&mut self, name: String) -> Result<Resource<SqlConnection>, Error> {
         let Some(pools) = self.sql.pools.clone() else {
             return Err(Error::NoSuchConnection(name));
         };
-        let granted = self.sql.grants.iter().any(|g| *g == name);
+        let granted = self.sql.grants.contains(&name);
         let found = pools.sql(&name).await.map_err(|e| {
             tracing::error!(error = %e, connection = %name, "cannot load connection");
             Error::Io(format!(
@@ -268,10 +277,7 @@ impl HostConnection for HostState {
         statement: String,
         params: Vec<Value>,
     ) -> Result<RowSet, Error> {
-        let connection = self
-            .table
-            .get_mut(&connection)
-            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        let connection = self.connection(&connection)?;
         connection.query(statement, params).await
     }
 
@@ -282,19 +288,13 @@ impl HostConnection for HostState {
         statement: String,
         params: Vec<Value>,
     ) -> Result<ExecResult, Error> {
-        let connection = self
-            .table
-            .get_mut(&connection)
-            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        let connection = self.connection(&connection)?;
         connection.execute(statement, params).await
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
     async fn begin(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
-        let connection = self
-            .table
-            .get_mut(&connection)
-            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        let connection = self.connection(&connection)?;
         if connection.tx.is_some() {
             return Err(Error::InvalidState("a transaction is already open".into()));
         }
@@ -308,10 +308,7 @@ impl HostConnection for HostState {
 
     #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
     async fn commit(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
-        let connection = self
-            .table
-            .get_mut(&connection)
-            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        let connection = self.connection(&connection)?;
         let tx = connection
             .tx
             .take()
@@ -321,10 +318,7 @@ impl HostConnection for HostState {
 
     #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
     async fn rollback(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
-        let connection = self
-            .table
-            .get_mut(&connection)
-            .map_err(|e| Error::InvalidState(e.to_string()))?;
+        let connection = self.connection(&connection)?;
         let tx = connection
             .tx
             .take()
