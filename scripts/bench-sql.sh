@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# `GET /todos?limit=20` through the `todo` action (a fresh sandbox per
+# request, SQL through the host) against a plain axum + sqlx handler running
+# the same queries (runtime/examples/plain_todo.rs), on SQLite and on a
+# throwaway PostgreSQL, side by side with wrk on loopback.
+#
+#   scripts/bench-sql.sh          (DURATION=8s CONNECTIONS=64 THREADS=2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
+DURATION="${DURATION:-8s}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+scripts/build-actions.sh >/dev/null
+cargo build --release --quiet -p sluice --bin sluice
+cargo build --release --quiet -p sluice --example plain_todo
+BIN="$CARGO_TARGET_DIR/release"
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; scripts/test-databases.sh --stop "$WORK/db"; rm -rf "$WORK"; }
+trap cleanup EXIT
+eval "$(scripts/test-databases.sh "$WORK/db")"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+PORT=$(free_port)
+RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN "$BIN/sluice" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" &
+PIDS+=($!)
+BASE="http://127.0.0.1:$PORT"
+wait_up "$BASE/system/health"
+admin() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@" >/dev/null; }
+curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/wasm' \
+  --data-binary @actions-examples/dist/todo.wasm "$BASE/admin/actions/todo" >/dev/null
+
+run() { # label url
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$2" >/dev/null
+  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
+  local rps p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
+  printf '  %-7s %12s req/s   p99 %8s   %s\n' "$1" "$rps" "$p99" "$errors" >&2
+  echo "$rps"
+}
+
+bench_backend() { # label connection-config-json plain-url
+  admin -X POST -d "{\"name\":\"db-$1\",\"class\":\"sql\",\"config\":$2}" "$BASE/admin/connections"
+  admin -X PATCH -d "{\"config\":{\"connection\":\"db-$1\"},\"connections\":[\"db-$1\"]}" "$BASE/admin/actions/todo"
+  admin -X POST -d "{\"name\":\"list-$1\",\"method\":\"GET\",\"path\":\"/$1/todos\",\"action\":\"todo\"}" "$BASE/admin/operations"
+  admin -X POST -d "{\"name\":\"create-$1\",\"method\":\"POST\",\"path\":\"/$1/todos\",\"action\":\"todo\"}" "$BASE/admin/operations"
+  for i in $(seq 1 50); do admin -X POST -d "{\"title\":\"todo $i\"}" "$BASE/$1/todos"; done
+  local plain_port; plain_port=$(free_port)
+  "$BIN/examples/plain_todo" "127.0.0.1:$plain_port" "$3" &
+  PIDS+=($!)
+  wait_up "http://127.0.0.1:$plain_port/todos"
+  echo "$1: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /todos?limit=20" >&2
+  local plain sluice
+  plain=$(run plain "http://127.0.0.1:$plain_port/todos?limit=20")
+  sluice=$(run sluice "$BASE/$1/todos?limit=20")
+  python3 -c "print(f'  sluice / plain throughput: {float($sluice)/float($plain)*100:.1f} %')"
+}
+
+bench_backend sqlite '{"driver":"sqlite","path":"bench.db"}' "sqlite://$WORK/data/bench.db"
+bench_backend postgres "{\"driver\":\"postgres\",\"url\":\"$SLUICE_TEST_POSTGRES_URL\"}" "$SLUICE_TEST_POSTGRES_URL"
