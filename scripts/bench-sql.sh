@@ -21,7 +21,9 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; scripts/test-databases.sh --stop "$WORK/db"; rm -rf "$WORK"; }
 trap cleanup EXIT
-eval "$(scripts/test-databases.sh "$WORK/db")"
+chmod 755 "$WORK"
+DB_ENV=$(scripts/test-databases.sh "$WORK/db")
+eval "$DB_ENV"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }

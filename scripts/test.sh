@@ -27,7 +27,8 @@ fi
 echo "==> starting throwaway PostgreSQL and MariaDB"
 DB_DIR=$(mktemp -d)
 trap 'scripts/test-databases.sh --stop "$DB_DIR"; rm -rf "$DB_DIR"' EXIT
-eval "$(scripts/test-databases.sh "$DB_DIR")"
+DB_ENV=$(scripts/test-databases.sh "$DB_DIR")
+eval "$DB_ENV"
 
 echo "==> cargo test"
 cargo test --locked --all-targets
