@@ -22,9 +22,10 @@ mkdir -p "$DIR"
 chmod 755 "$DIR"
 SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO=sudo
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mariadbd >/dev/null; then
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mariadbd >/dev/null \
+   || ! command -v openssl >/dev/null; then
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql mariadb-server >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql mariadb-server openssl >&2
 fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -33,8 +34,13 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PG_PORT=$(free_port)
 install -d -o postgres "$DIR/pg" "$DIR/pgsock"
 runuser -u postgres -- "$PG_BIN/initdb" -D "$DIR/pg" -U sluice --auth=trust >/dev/null
+# A self-signed certificate, so connections can be tested with TLS required.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+  -keyout "$DIR/pg/server.key" -out "$DIR/pg/server.crt" >/dev/null 2>&1
+chown postgres "$DIR/pg/server.key" "$DIR/pg/server.crt"
+chmod 600 "$DIR/pg/server.key"
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pgsock/server.log" -w \
-  -o "-p $PG_PORT -k $DIR/pgsock -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  -o "-p $PG_PORT -k $DIR/pgsock -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on" start >/dev/null
 runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U sluice sluice_test
 
 MY_PORT=$(free_port)

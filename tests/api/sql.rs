@@ -273,3 +273,33 @@ async fn the_same_todo_component_works_on_mariadb() {
     deploy_todo(&app, json!({"driver": "mysql", "url": url})).await;
     crud_scenario(&app).await;
 }
+
+#[tokio::test]
+async fn tls_mode_require_connects_over_tls_and_is_refused_without_it() {
+    let app = spawn_app().await;
+    let pg = url::Url::parse(&started_server("SLUICE_TEST_POSTGRES_URL")).unwrap();
+    let over_tls = json!({
+        "driver": "postgres", "host": pg.host_str().unwrap(), "port": pg.port().unwrap(),
+        "user": pg.username(), "database": pg.path().trim_start_matches('/'), "tls_mode": "require"
+    });
+    create_connection(&app, "pg-tls", over_tls).await;
+
+    let my = url::Url::parse(&started_server("SLUICE_TEST_MYSQL_URL")).unwrap();
+    let response = app
+        .admin(reqwest::Method::POST, "/connections")
+        .json(&json!({"name": "my-tls", "class": "sql", "config": {
+            "driver": "mysql", "host": my.host_str().unwrap(), "port": my.port().unwrap(),
+            "user": my.username(), "password": my.password().unwrap(),
+            "database": my.path().trim_start_matches('/'), "tls_mode": "require"
+        }}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 422).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("connection test failed")
+    );
+}
