@@ -123,6 +123,23 @@ impl SqlConfig {
     /// # Errors
     /// When the fields cannot form a URL.
     pub fn connect_url(&self, data_dir: &Path) -> Result<String, String> {
+        let url = self.base_url(data_dir)?;
+        if self.driver != SqlDriver::Postgres {
+            return Ok(url);
+        }
+        // The server cancels statements past the timeout too, so a query the
+        // host gave up on does not keep running there.
+        let mut parsed = Url::parse(&url).map_err(|e| e.to_string())?;
+        if !parsed.query_pairs().any(|(k, _)| k.starts_with("options")) {
+            parsed.query_pairs_mut().append_pair(
+                "options[statement_timeout]",
+                &self.statement_timeout_ms.to_string(),
+            );
+        }
+        Ok(parsed.to_string())
+    }
+
+    fn base_url(&self, data_dir: &Path) -> Result<String, String> {
         if let Some(url) = &self.url {
             return Ok(url.clone());
         }
@@ -211,5 +228,36 @@ impl SqlConfig {
         result
             .map(|_| ())
             .map_err(|e| format!("the test query failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(value: Value) -> SqlConfig {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn fields_form_a_url_with_escaped_credentials_tls_and_a_server_side_timeout() {
+        let pg = config(json!({
+            "driver": "postgres", "host": "db", "user": "app", "password": "p@ss/word",
+            "database": "shop", "tls_mode": "require", "statement_timeout_ms": 1500
+        }));
+        assert_eq!(
+            pg.connect_url(Path::new("/data")).unwrap(),
+            "postgres://app:p%40ss%2Fword@db:5432/shop?sslmode=require&options%5Bstatement_timeout%5D=1500"
+        );
+        let my = config(json!({"driver": "mysql", "host": "db", "tls_mode": "disable"}));
+        assert_eq!(
+            my.connect_url(Path::new("/data")).unwrap(),
+            "mysql://db:3306?ssl-mode=DISABLED"
+        );
+        let lite = config(json!({"driver": "sqlite", "path": "todo.db"}));
+        assert_eq!(
+            lite.connect_url(Path::new("/data")).unwrap(),
+            "sqlite:///data/todo.db?mode=rwc"
+        );
     }
 }
