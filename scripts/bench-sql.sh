@@ -8,10 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
-DURATION="${DURATION:-8s}"
-CONNECTIONS="${CONNECTIONS:-64}"
-THREADS="${THREADS:-2}"
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+. scripts/bench-lib.sh
 
 scripts/build-actions.sh >/dev/null
 cargo build --release --quiet -p sluice --bin sluice
@@ -25,8 +22,6 @@ chmod 755 "$WORK"
 DB_ENV=$(scripts/test-databases.sh "$WORK/db")
 eval "$DB_ENV"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 PORT=$(free_port)
 RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN "$BIN/sluice" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" &
@@ -37,16 +32,6 @@ admin() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: applicat
 curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/wasm' \
   --data-binary @actions-examples/dist/todo.wasm "$BASE/admin/actions/todo" >/dev/null
 
-run() { # label url
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$2" >/dev/null
-  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
-  local rps p99 errors
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '  %-7s %12s req/s   p99 %8s   %s\n' "$1" "$rps" "$p99" "$errors" >&2
-  echo "$rps"
-}
 
 bench_backend() { # label connection-config-json plain-url
   admin -X POST -d "{\"name\":\"db-$1\",\"class\":\"sql\",\"config\":$2}" "$BASE/admin/connections"
@@ -62,7 +47,7 @@ bench_backend() { # label connection-config-json plain-url
   local plain sluice
   plain=$(run plain "http://127.0.0.1:$plain_port/todos?limit=20")
   sluice=$(run sluice "$BASE/$1/todos?limit=20")
-  python3 -c "print(f'  sluice / plain throughput: {float($sluice)/float($plain)*100:.1f} %')"
+  ratio "sluice / plain throughput" "$sluice" "$plain"
 }
 
 bench_backend sqlite '{"driver":"sqlite","path":"bench.db"}' "sqlite://$WORK/data/bench.db"

@@ -8,17 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
-DURATION="${DURATION:-10s}"
-CONNECTIONS="${CONNECTIONS:-64}"
-THREADS="${THREADS:-2}"
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+. scripts/bench-lib.sh
 
 scripts/build-actions.sh >/dev/null
 cargo build --release --quiet -p sluice --bin sluice
 cargo build --release --quiet -p sluice --example plain_hello
 BIN="$CARGO_TARGET_DIR/release"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 SLUICE_PORT=$(free_port); PLAIN_PORT=$(free_port)
 DATA=$(mktemp -d); TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN "$BIN/sluice" serve --listen "127.0.0.1:$SLUICE_PORT" --data-dir "$DATA" &
@@ -26,7 +22,6 @@ S_PID=$!
 "$BIN/examples/plain_hello" "127.0.0.1:$PLAIN_PORT" &
 P_PID=$!
 trap 'kill $S_PID $P_PID 2>/dev/null; rm -rf "$DATA"' EXIT
-wait_up() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 wait_up "http://127.0.0.1:$SLUICE_PORT/system/health"
 wait_up "http://127.0.0.1:$PLAIN_PORT/hello/x"
 AUTH="Authorization: Bearer $TOKEN"
@@ -37,20 +32,10 @@ curl -fsS -X POST -H "$AUTH" -H 'Content-Type: application/json' \
   "http://127.0.0.1:$SLUICE_PORT/admin/operations" >/dev/null
 curl -fsS "http://127.0.0.1:$SLUICE_PORT/hello/x" >/dev/null
 
-run() { # label url
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$2" >/dev/null # warm-up
-  local out; out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
-  local rps p99 errors
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '%-8s %12s req/s   p99 %8s   %s\n' "$1" "$rps" "$p99" "$errors" >&2
-  echo "$rps"
-}
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /hello/x"
 PLAIN=$(run plain "http://127.0.0.1:$PLAIN_PORT/hello/x")
 SLUICE=$(run sluice "http://127.0.0.1:$SLUICE_PORT/hello/x")
-python3 -c "print(f'sluice / plain throughput: {float($SLUICE)/float($PLAIN)*100:.1f} %')"
+ratio "sluice / plain throughput" "$SLUICE" "$PLAIN"
 
 if [[ "${SKIP_CRITERION:-0}" != 1 ]]; then
   cargo bench --quiet -p sluice --bench instantiate -- --noplot 2>&1 | grep -E 'hello/|time:'
