@@ -303,3 +303,78 @@ async fn tls_mode_require_connects_over_tls_and_is_refused_without_it() {
             .contains("connection test failed")
     );
 }
+
+/// Runs `query` through the `misbehave` guest on connection `db` (created
+/// from `config`) and returns the first row's tagged values by column.
+async fn first_row(config: Value, query: &str) -> serde_json::Map<String, Value> {
+    let app = spawn_app().await;
+    create_connection(&app, "db", config).await;
+    app.deploy("misbehave", "sql", "GET", "/sql").await;
+    grant(&app, "misbehave", &["db"]).await;
+    let url = reqwest::Url::parse_with_params(
+        &app.url("/sql"),
+        &[("do", "sql-query"), ("conn", "db"), ("q", query)],
+    )
+    .unwrap();
+    let response = app.client.get(url).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let body: Value = response.json().await.unwrap();
+    let columns = body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string());
+    columns
+        .zip(body["rows"][0].as_array().unwrap().iter().cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn postgresql_timestamps_json_numerics_and_uuids_reach_the_guest_as_text() {
+    let url = started_server("SLUICE_TEST_POSTGRES_URL");
+    let row = first_row(
+        json!({"driver": "postgres", "url": url}),
+        "SELECT TIMESTAMPTZ '2024-02-29 10:11:12+00' AS tz, TIMESTAMP '2024-02-29 10:11:12.5' AS ts, \
+         DATE '2024-02-29' AS d, TIME '10:11:12' AS t, '{\"a\": [1, 2]}'::jsonb AS j, 12.50::numeric AS n, \
+         '6f1c1c1e-0e5b-4f4e-9d3e-2b8f7a1c9d00'::uuid AS u, true AS b, 7::int2 AS s, NULL::text AS z",
+    )
+    .await;
+    assert_eq!(row["tz"], json!({"text": "2024-02-29T10:11:12Z"}));
+    assert_eq!(row["ts"], json!({"text": "2024-02-29T10:11:12.5"}));
+    assert_eq!(row["d"], json!({"text": "2024-02-29"}));
+    assert_eq!(row["t"], json!({"text": "10:11:12"}));
+    assert_eq!(row["j"], json!({"text": "{\"a\":[1,2]}"}));
+    assert_eq!(row["n"], json!({"text": "12.50"}));
+    assert_eq!(
+        row["u"],
+        json!({"text": "6f1c1c1e-0e5b-4f4e-9d3e-2b8f7a1c9d00"})
+    );
+    assert_eq!(row["b"], json!({"boolean": true}));
+    assert_eq!(row["s"], json!({"integer": 7}));
+    assert_eq!(row["z"], json!({"null": null}));
+}
+
+#[tokio::test]
+async fn mariadb_datetimes_decimals_and_json_reach_the_guest_as_text() {
+    let url = started_server("SLUICE_TEST_MYSQL_URL");
+    let row = first_row(
+        json!({"driver": "mysql", "url": url}),
+        "SELECT CAST('2024-02-29 10:11:12' AS DATETIME) AS dt, DATE('2024-02-29') AS d, \
+         CAST(12.50 AS DECIMAL(6,2)) AS n, JSON_OBJECT('a', 1) AS j, CAST(7 AS UNSIGNED) AS u, 2.5e0 AS r",
+    )
+    .await;
+    assert_eq!(row["dt"], json!({"text": "2024-02-29T10:11:12"}));
+    assert_eq!(row["d"], json!({"text": "2024-02-29"}));
+    assert_eq!(row["n"], json!({"text": "12.50"}));
+    assert_eq!(
+        row["j"]["text"].as_str().map(|j| j.replace(' ', "")),
+        Some("{\"a\":1}".to_string())
+    );
+    assert_eq!(row["u"], json!({"integer": 7}));
+    assert_eq!(row["r"], json!({"real": 2.5}));
+}

@@ -11,6 +11,8 @@
 //!   `{"error": "<kind>"}`;
 //! - `sql-abandon`: opens `conn`, begins a transaction, inserts into table
 //!   `t` (created if missing) and returns without committing;
+//! - `sql-query`: runs query `q` on connection `conn` and answers
+//!   `{"columns": [...], "rows": [[...]]}` with each value tagged by kind;
 //! - anything else: answers `{"ok": true}`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,6 +66,30 @@ fn misbehave(req: Request) -> Result<Response, Error> {
             tx.execute("INSERT INTO t (v) VALUES (?)", &[1.into()])?;
             std::mem::forget(tx);
             Ok(Response::json(&serde_json::json!({ "abandoned": true })))
+        }
+        "sql-query" => {
+            use sluice_sdk::sql::Value;
+            let db = sluice_sdk::sql::open(req.query("conn").unwrap_or(""))?;
+            let set = db.query_rows(req.query("q").unwrap_or(""), &[])?;
+            let rows: Vec<Vec<serde_json::Value>> = set
+                .rows
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|v| match v {
+                            Value::Null => serde_json::json!({ "null": null }),
+                            Value::Integer(i) => serde_json::json!({ "integer": i }),
+                            Value::Real(f) => serde_json::json!({ "real": f }),
+                            Value::Text(t) => serde_json::json!({ "text": t }),
+                            Value::Blob(b) => serde_json::json!({ "blob": b }),
+                            Value::Boolean(b) => serde_json::json!({ "boolean": b }),
+                        })
+                        .collect()
+                })
+                .collect();
+            Ok(Response::json(
+                &serde_json::json!({ "columns": set.columns, "rows": rows }),
+            ))
         }
         "error" => Err(Error::not_found(
             "misbehave was asked for a not-found error",

@@ -6,21 +6,46 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sqlx::AnyPool;
-use sqlx::any::AnyPoolOptions;
+use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::SqlitePoolOptions;
 use tokio::sync::Mutex;
 
 use sqlx::SqlitePool;
 
+use super::sql::SqlDriver;
 use super::{ConnectionConfig, SqlConfig};
 use crate::secrets::SecretBox;
 use crate::store::connections;
+
+/// A pool of one driver; each driver's own types let the host map every
+/// column type it knows (timestamps, JSON, numerics …).
+#[derive(Debug, Clone)]
+pub enum DbPool {
+    /// SQLite.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+    /// MySQL or MariaDB.
+    MySql(MySqlPool),
+}
+
+impl DbPool {
+    /// Closes every connection of the pool.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(p) => p.close().await,
+            Self::Postgres(p) => p.close().await,
+            Self::MySql(p) => p.close().await,
+        }
+    }
+}
 
 /// An open pool with the config it was opened with.
 #[derive(Debug, Clone)]
 pub struct SqlPool {
     /// The pool.
-    pub pool: AnyPool,
+    pub pool: DbPool,
     /// The connection's config (for its driver and statement timeout).
     pub config: SqlConfig,
 }
@@ -66,11 +91,34 @@ impl Pools {
         let url = config
             .connect_url(&self.data_dir)
             .map_err(anyhow::Error::msg)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(config.pool_size)
-            .acquire_timeout(Duration::from_millis(config.statement_timeout_ms))
-            .idle_timeout(Duration::from_secs(300))
-            .connect_lazy(&url)?;
+        let (size, acquire, idle) = (
+            config.pool_size,
+            Duration::from_millis(config.statement_timeout_ms),
+            Duration::from_secs(300),
+        );
+        let pool = match config.driver {
+            SqlDriver::Sqlite => DbPool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(size)
+                    .acquire_timeout(acquire)
+                    .idle_timeout(idle)
+                    .connect_lazy(&url)?,
+            ),
+            SqlDriver::Postgres => DbPool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(size)
+                    .acquire_timeout(acquire)
+                    .idle_timeout(idle)
+                    .connect_lazy(&url)?,
+            ),
+            SqlDriver::Mysql => DbPool::MySql(
+                MySqlPoolOptions::new()
+                    .max_connections(size)
+                    .acquire_timeout(acquire)
+                    .idle_timeout(idle)
+                    .connect_lazy(&url)?,
+            ),
+        };
         let entry = SqlPool { pool, config };
         open.insert(name.to_string(), entry.clone());
         Ok(Some(entry))

@@ -1,5 +1,5 @@
 //! `sql` connections: SQLite (a file), PostgreSQL and MySQL/MariaDB, reached
-//! through sqlx's `Any` driver so one host implementation serves all three.
+//! each through its own sqlx driver (the connection test uses sqlx `Any`).
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,6 +3,7 @@
 
 pub mod log;
 pub mod sql;
+pub mod sql_values;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};

@@ -1,5 +1,6 @@
 //! The WIT `sql` interface: guests open granted `sql` connections by name
-//! and run statements with bound parameters through sqlx's `Any` driver.
+//! and run statements with bound parameters through each driver's sqlx pool
+//! (rows decoded by `sql_values`).
 //!
 //! Checks run in a fixed order — grant, lookup, capacity — answering
 //! `access-denied`, `no-such-connection`, `too-many-connections`.
@@ -8,16 +9,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use sqlx::any::{AnyArguments, AnyRow, AnyTypeInfoKind};
-use sqlx::{Any, AnyPool, Column, Row, Transaction, ValueRef};
+use sqlx::mysql::MySql;
+use sqlx::postgres::Postgres;
+use sqlx::query::Query;
+use sqlx::sqlite::Sqlite;
+use sqlx::{Column, Database, Encode, Row, Transaction, Type};
 use wasmtime::component::Resource;
 
 use crate::bindings::sluice::action::sql::{
     DatabaseError, Error, ExecResult, Host, HostConnection, RowSet, Value,
 };
-use crate::connections::pools::Pools;
-use crate::connections::sql::SqlDriver;
+use crate::connections::pools::{DbPool, Pools};
 use crate::host::HostState;
+use crate::host::sql_values;
 
 /// Connections one invocation may hold at once.
 pub const MAX_CONNECTIONS: u32 = 4;
@@ -43,12 +47,36 @@ impl SqlHost {
     }
 }
 
+/// An open transaction of one driver.
+enum DbTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+    MySql(Transaction<'static, MySql>),
+}
+
+impl DbTx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await,
+            Self::Postgres(tx) => tx.commit().await,
+            Self::MySql(tx) => tx.commit().await,
+        }
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(tx) => tx.rollback().await,
+            Self::Postgres(tx) => tx.rollback().await,
+            Self::MySql(tx) => tx.rollback().await,
+        }
+    }
+}
+
 /// An open connection handed to the guest as a resource.
 pub struct SqlConnection {
-    pool: AnyPool,
-    driver: SqlDriver,
+    pool: DbPool,
     timeout: Duration,
-    tx: Option<Transaction<'static, Any>>,
+    tx: Option<DbTx>,
 }
 
 /// Picks the WIT error for a sqlx error, logging internals.
@@ -120,11 +148,19 @@ pub fn numbered_placeholders(statement: &str) -> String {
     out
 }
 
-fn bind_all<'q>(
-    statement: &'q str,
+fn bind_all<'q, DB>(
+    mut query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
     params: Vec<Value>,
-) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
-    let mut query = sqlx::query(statement);
+) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
+where
+    DB: Database,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    String: Encode<'q, DB> + Type<DB>,
+    Vec<u8>: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
     for param in params {
         query = match param {
             Value::Null => query.bind(Option::<i64>::None),
@@ -138,34 +174,46 @@ fn bind_all<'q>(
     query
 }
 
-fn decode_row(row: &AnyRow) -> Result<Vec<Value>, sqlx::Error> {
-    let mut values = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        let raw = row.try_get_raw(i)?;
-        if raw.is_null() {
-            values.push(Value::Null);
-            continue;
+/// Runs `$statement` with `$params` on `$executor`, decoding rows with `$decode`.
+macro_rules! fetch_rows {
+    ($executor:expr, $statement:expr, $params:expr, $decode:path) => {{
+        let mut stream = bind_all(sqlx::query($statement), $params).fetch($executor);
+        let mut set = RowSet {
+            columns: Vec::new(),
+            rows: Vec::new(),
+        };
+        while let Some(row) = stream.try_next().await.map_err(map_error)? {
+            if set.columns.is_empty() {
+                set.columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+            }
+            if set.rows.len() as u32 >= MAX_ROWS {
+                return Err(Error::TooManyRows(MAX_ROWS));
+            }
+            set.rows.push($decode(&row)?);
         }
-        let kind = raw.type_info().kind();
-        values.push(match kind {
-            AnyTypeInfoKind::Bool => Value::Boolean(row.try_get(i)?),
-            AnyTypeInfoKind::SmallInt => Value::Integer(row.try_get::<i16, _>(i)?.into()),
-            AnyTypeInfoKind::Integer => Value::Integer(row.try_get::<i32, _>(i)?.into()),
-            AnyTypeInfoKind::BigInt => Value::Integer(row.try_get(i)?),
-            AnyTypeInfoKind::Real => Value::Real(row.try_get::<f32, _>(i)?.into()),
-            AnyTypeInfoKind::Double => Value::Real(row.try_get(i)?),
-            AnyTypeInfoKind::Text => Value::Text(row.try_get(i)?),
-            AnyTypeInfoKind::Blob => Value::Blob(row.try_get(i)?),
-            AnyTypeInfoKind::Null => Value::Null,
-        });
-    }
-    Ok(values)
+        Ok(set)
+    }};
+}
+
+/// Runs `$statement` with `$params` on `$executor`; `$id` reads the last
+/// insert id from the driver's result.
+macro_rules! run_statement {
+    ($executor:expr, $statement:expr, $params:expr, $id:expr) => {{
+        let done = bind_all(sqlx::query($statement), $params)
+            .execute($executor)
+            .await
+            .map_err(map_error)?;
+        Ok(ExecResult {
+            rows_affected: done.rows_affected(),
+            last_insert_id: $id(&done),
+        })
+    }};
 }
 
 impl SqlConnection {
     fn statement(&self, statement: &str) -> String {
-        match self.driver {
-            SqlDriver::Postgres => numbered_placeholders(statement),
+        match self.pool {
+            DbPool::Postgres(_) => numbered_placeholders(statement),
             _ => statement.to_string(),
         }
     }
@@ -174,23 +222,21 @@ impl SqlConnection {
         let statement = self.statement(&statement);
         let timeout = self.timeout;
         let run = async {
-            let query = bind_all(&statement, params);
-            let mut stream = match self.tx.as_mut() {
-                Some(tx) => query.fetch(&mut **tx),
-                None => query.fetch(&self.pool),
-            };
-            let mut columns = Vec::new();
-            let mut rows = Vec::new();
-            while let Some(row) = stream.try_next().await.map_err(map_error)? {
-                if columns.is_empty() {
-                    columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+            let sql = statement.as_str();
+            match (&self.pool, self.tx.as_mut()) {
+                (_, Some(DbTx::Sqlite(tx))) => {
+                    fetch_rows!(&mut **tx, sql, params, sql_values::sqlite_row)
                 }
-                if rows.len() as u32 >= MAX_ROWS {
-                    return Err(Error::TooManyRows(MAX_ROWS));
+                (_, Some(DbTx::Postgres(tx))) => {
+                    fetch_rows!(&mut **tx, sql, params, sql_values::pg_row)
                 }
-                rows.push(decode_row(&row).map_err(map_error)?);
+                (_, Some(DbTx::MySql(tx))) => {
+                    fetch_rows!(&mut **tx, sql, params, sql_values::mysql_row)
+                }
+                (DbPool::Sqlite(p), None) => fetch_rows!(p, sql, params, sql_values::sqlite_row),
+                (DbPool::Postgres(p), None) => fetch_rows!(p, sql, params, sql_values::pg_row),
+                (DbPool::MySql(p), None) => fetch_rows!(p, sql, params, sql_values::mysql_row),
             }
-            Ok(RowSet { columns, rows })
         };
         tokio::time::timeout(timeout, run)
             .await
@@ -204,21 +250,42 @@ impl SqlConnection {
     ) -> Result<ExecResult, Error> {
         let statement = self.statement(&statement);
         let timeout = self.timeout;
+        let sqlite_id = |d: &sqlx::sqlite::SqliteQueryResult| Some(d.last_insert_rowid());
+        let pg_id = |_: &sqlx::postgres::PgQueryResult| None;
+        let mysql_id = |d: &sqlx::mysql::MySqlQueryResult| i64::try_from(d.last_insert_id()).ok();
         let run = async {
-            let query = bind_all(&statement, params);
-            let done = match self.tx.as_mut() {
-                Some(tx) => query.execute(&mut **tx).await,
-                None => query.execute(&self.pool).await,
+            let sql = statement.as_str();
+            match (&self.pool, self.tx.as_mut()) {
+                (_, Some(DbTx::Sqlite(tx))) => run_statement!(&mut **tx, sql, params, sqlite_id),
+                (_, Some(DbTx::Postgres(tx))) => run_statement!(&mut **tx, sql, params, pg_id),
+                (_, Some(DbTx::MySql(tx))) => run_statement!(&mut **tx, sql, params, mysql_id),
+                (DbPool::Sqlite(p), None) => run_statement!(p, sql, params, sqlite_id),
+                (DbPool::Postgres(p), None) => run_statement!(p, sql, params, pg_id),
+                (DbPool::MySql(p), None) => run_statement!(p, sql, params, mysql_id),
             }
-            .map_err(map_error)?;
-            Ok(ExecResult {
-                rows_affected: done.rows_affected(),
-                last_insert_id: done.last_insert_id(),
-            })
         };
         tokio::time::timeout(timeout, run)
             .await
             .unwrap_or(Err(Error::Timeout))
+    }
+
+    async fn begin(&mut self) -> Result<(), Error> {
+        if self.tx.is_some() {
+            return Err(Error::InvalidState("a transaction is already open".into()));
+        }
+        let begin = async {
+            Ok::<_, sqlx::Error>(match &self.pool {
+                DbPool::Sqlite(p) => DbTx::Sqlite(p.begin().await?),
+                DbPool::Postgres(p) => DbTx::Postgres(p.begin().await?),
+                DbPool::MySql(p) => DbTx::MySql(p.begin().await?),
+            })
+        };
+        let tx = tokio::time::timeout(self.timeout, begin)
+            .await
+            .map_err(|_| Error::Timeout)?
+            .map_err(map_error)?;
+        self.tx = Some(tx);
+        Ok(())
     }
 }
 
@@ -261,7 +328,6 @@ impl HostConnection for HostState {
         self.sql.open += 1;
         let connection = SqlConnection {
             pool: found.pool,
-            driver: found.config.driver,
             timeout: Duration::from_millis(found.config.statement_timeout_ms),
             tx: None,
         };
@@ -294,16 +360,7 @@ impl HostConnection for HostState {
 
     #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
     async fn begin(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
-        let connection = self.connection(&connection)?;
-        if connection.tx.is_some() {
-            return Err(Error::InvalidState("a transaction is already open".into()));
-        }
-        let tx = tokio::time::timeout(connection.timeout, connection.pool.begin())
-            .await
-            .map_err(|_| Error::Timeout)?
-            .map_err(map_error)?;
-        connection.tx = Some(tx);
-        Ok(())
+        self.connection(&connection)?.begin().await
     }
 
     #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
