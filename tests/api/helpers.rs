@@ -174,8 +174,18 @@ impl TestApp {
     }
 
     pub async fn set_limits(&self, action: &str, limits: Value) {
+        self.patch_action(action, json!({ "limits": limits })).await;
+    }
+
+    /// Grants `action` exactly `connections`.
+    pub async fn grant(&self, action: &str, connections: &[&str]) {
+        self.patch_action(action, json!({ "connections": connections }))
+            .await;
+    }
+
+    async fn patch_action(&self, action: &str, patch: Value) {
         let response = self
-            .admin_patch(&format!("/actions/{action}"), &json!({ "limits": limits }))
+            .admin_patch(&format!("/actions/{action}"), &patch)
             .await;
         assert_eq!(
             response.status(),

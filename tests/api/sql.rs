@@ -22,26 +22,11 @@ async fn create_connection(app: &TestApp, name: &str, config: Value) {
     );
 }
 
-async fn grant(app: &TestApp, action: &str, connections: &[&str]) {
-    let response = app
-        .admin_patch(
-            &format!("/actions/{action}"),
-            &json!({"connections": connections}),
-        )
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{}",
-        response.text().await.unwrap()
-    );
-}
-
 /// Deploys `todo` on a connection `todo-db` with `config` and its five operations.
 pub async fn deploy_todo(app: &TestApp, config: Value) {
     create_connection(app, "todo-db", config).await;
     app.upload_example("todo").await;
-    grant(app, "todo", &["todo-db"]).await;
+    app.grant("todo", &["todo-db"]).await;
     for (name, method, path) in [
         ("todo-list", "GET", "/todos"),
         ("todo-get", "GET", "/todos/:id"),
@@ -188,7 +173,7 @@ async fn an_action_opens_only_the_connections_it_is_granted() {
         .unwrap();
     assert_eq!(unknown["error"], "no-such-connection");
 
-    grant(&app, "misbehave", &["db"]).await;
+    app.grant("misbehave", &["db"]).await;
     let opened: Value = app
         .get("/sql?do=sql-open&conn=db")
         .await
@@ -208,7 +193,7 @@ async fn a_transaction_left_open_is_rolled_back() {
     )
     .await;
     app.deploy("misbehave", "sql", "GET", "/sql").await;
-    grant(&app, "misbehave", &["db"]).await;
+    app.grant("misbehave", &["db"]).await;
     for _ in 0..2 {
         let answer: Value = app
             .get("/sql?do=sql-abandon&conn=db")
@@ -310,7 +295,7 @@ async fn first_row(config: Value, query: &str) -> serde_json::Map<String, Value>
     let app = spawn_app().await;
     create_connection(&app, "db", config).await;
     app.deploy("misbehave", "sql", "GET", "/sql").await;
-    grant(&app, "misbehave", &["db"]).await;
+    app.grant("misbehave", &["db"]).await;
     let url = reqwest::Url::parse_with_params(
         &app.url("/sql"),
         &[("do", "sql-query"), ("conn", "db"), ("q", query)],
