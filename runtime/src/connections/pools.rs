@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::mysql::MySqlPool;
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgPool;
 use tokio::sync::Mutex;
 
 use sqlx::SqlitePool;
@@ -48,6 +48,14 @@ pub struct SqlPool {
     pub pool: DbPool,
     /// The connection's config (for its driver and statement timeout).
     pub config: SqlConfig,
+}
+
+/// Pool settings from a connection's config, the same for every driver.
+fn pool_options<DB: sqlx::Database>(config: &SqlConfig) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(config.pool_size)
+        .acquire_timeout(Duration::from_millis(config.statement_timeout_ms))
+        .idle_timeout(Duration::from_secs(300))
 }
 
 /// The open pools, by connection name.
@@ -91,33 +99,10 @@ impl Pools {
         let url = config
             .connect_url(&self.data_dir)
             .map_err(anyhow::Error::msg)?;
-        let (size, acquire, idle) = (
-            config.pool_size,
-            Duration::from_millis(config.statement_timeout_ms),
-            Duration::from_secs(300),
-        );
         let pool = match config.driver {
-            SqlDriver::Sqlite => DbPool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(size)
-                    .acquire_timeout(acquire)
-                    .idle_timeout(idle)
-                    .connect_lazy(&url)?,
-            ),
-            SqlDriver::Postgres => DbPool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(size)
-                    .acquire_timeout(acquire)
-                    .idle_timeout(idle)
-                    .connect_lazy(&url)?,
-            ),
-            SqlDriver::Mysql => DbPool::MySql(
-                MySqlPoolOptions::new()
-                    .max_connections(size)
-                    .acquire_timeout(acquire)
-                    .idle_timeout(idle)
-                    .connect_lazy(&url)?,
-            ),
+            SqlDriver::Sqlite => DbPool::Sqlite(pool_options(&config).connect_lazy(&url)?),
+            SqlDriver::Postgres => DbPool::Postgres(pool_options(&config).connect_lazy(&url)?),
+            SqlDriver::Mysql => DbPool::MySql(pool_options(&config).connect_lazy(&url)?),
         };
         let entry = SqlPool { pool, config };
         open.insert(name.to_string(), entry.clone());

@@ -31,7 +31,7 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
     let (route, raw_params) = {
         let table = state.routes.load();
         match table.lookup(&method, &path) {
-            Lookup::Found(route, params) => (route.clone(), params),
+            Lookup::Found(route, params) => (route, params),
             Lookup::MethodNotAllowed(allow) => {
                 return Err(ApiError::MethodNotAllowed { method, allow });
             }

@@ -115,9 +115,9 @@ pub fn route_key(method: &str, template: &PathTemplate) -> String {
 }
 
 /// What a lookup found.
-pub enum Lookup<'a> {
+pub enum Lookup {
     /// An operation matched; parameter values in path order (raw, not decoded).
-    Found(&'a Route, Vec<String>),
+    Found(Arc<Route>, Vec<String>),
     /// The path exists with other methods.
     MethodNotAllowed(Vec<String>),
     /// Nothing is at this path.
@@ -149,7 +149,7 @@ pub struct RouteTable {
 
 impl RouteTable {
     /// Finds the operation for `method` and `path`; `HEAD` falls back to `GET`.
-    pub fn lookup(&self, method: &str, path: &str) -> Lookup<'_> {
+    pub fn lookup(&self, method: &str, path: &str) -> Lookup {
         let Ok(matched) = self.router.at(path) else {
             return Lookup::NotFound;
         };
@@ -159,7 +159,7 @@ impl RouteTable {
             .or_else(|| (method == "HEAD").then(|| by_method.get("GET")).flatten());
         match route {
             Some(route) => Lookup::Found(
-                route,
+                Arc::clone(route),
                 matched.params.iter().map(|(_, v)| v.to_string()).collect(),
             ),
             None => Lookup::MethodNotAllowed(by_method.keys().cloned().collect()),
