@@ -58,7 +58,7 @@ fn bench(c: &mut Criterion) {
                         limits,
                         request: hello_request(),
                         grants: Arc::from([]),
-                        pools: None,
+                        registry: None,
                     },
                 )
                 .await

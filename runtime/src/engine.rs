@@ -21,9 +21,9 @@ use wasmtime::{
 };
 
 use crate::bindings::{Action, ActionPre, types};
-use crate::connections::pools::Pools;
+use crate::connections::Registry;
 use crate::host::HostState;
-use crate::host::sql::SqlHost;
+use crate::host::lend::Lender;
 
 /// Period of the epoch ticker; the granularity of deadlines and of guest
 /// yields to the async runtime.
@@ -143,7 +143,7 @@ pub struct Invocation {
     /// Connections the action is granted.
     pub grants: Arc<[String]>,
     /// Where granted connections are opened (`None`: no connections).
-    pub pools: Option<Arc<Pools>>,
+    pub registry: Option<Arc<Registry>>,
 }
 
 /// A finished invocation: the guest's answer and what it cost.
@@ -313,7 +313,7 @@ impl Engine {
                 &inv.action,
                 &inv.request_id,
                 limits.memory_bytes,
-                SqlHost::new(inv.grants.clone(), inv.pools.clone()),
+                Lender::new(&inv.action, inv.grants.clone(), inv.registry.clone()),
             ),
         );
         store.limiter(|s| &mut s.budget);

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use crate::api;
 use crate::api::auth::token_hash;
 use crate::config::Settings;
-use crate::connections::pools::Pools;
+use crate::connections::Registry;
 use crate::engine::Engine;
 use crate::error::ApiResult;
 use crate::gateway::{gateway_handle, routes::RouteTable};
@@ -35,8 +35,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Seals connection configs at rest.
     pub secrets: SecretBox,
-    /// Open database pools of `sql` connections.
-    pub pools: Arc<Pools>,
+    /// Open backends of connections (pools, clients, stores).
+    pub registry: Arc<Registry>,
     /// SHA-256 of the admin bearer token.
     pub admin_token_hash: [u8; 32],
     reload_lock: Arc<tokio::sync::Mutex<()>>,
@@ -76,7 +76,7 @@ impl Application {
         let (admin_token_hash, generated_admin_token) =
             admin_token(&db, settings.admin_token.as_deref()).await?;
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)?;
-        let pools = Arc::new(Pools::new(
+        let registry = Arc::new(Registry::new(
             settings.data_dir.clone(),
             db.clone(),
             secrets.clone(),
@@ -92,7 +92,7 @@ impl Application {
             routes: Arc::new(ArcSwap::from_pointee(routes)),
             settings: Arc::new(settings),
             secrets,
-            pools,
+            registry,
             admin_token_hash,
             reload_lock: Arc::default(),
         };

@@ -34,9 +34,12 @@
 extern crate self as sluice_sdk;
 
 mod error;
+pub mod http;
+pub mod kv;
 pub mod log;
 mod request;
 mod response;
+pub mod smtp;
 pub mod sql;
 
 pub use error::Error;

@@ -13,7 +13,10 @@
 //!   `t` (created if missing) and returns without committing;
 //! - `sql-query`: runs query `q` on connection `conn` and answers
 //!   `{"columns": [...], "rows": [[...]]}` with each value tagged by kind;
+//! - `http-send`, `kv`, `smtp-send`: see [`capabilities`];
 //! - anything else: answers `{"ok": true}`.
+
+mod capabilities;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -91,6 +94,9 @@ fn misbehave(req: Request) -> Result<Response, Error> {
                 &serde_json::json!({ "columns": set.columns, "rows": rows }),
             ))
         }
+        "http-send" => capabilities::http_send(&req),
+        "kv" => capabilities::kv(&req),
+        "smtp-send" => capabilities::smtp_send(&req),
         "error" => Err(Error::not_found(
             "misbehave was asked for a not-found error",
         )),

@@ -99,13 +99,11 @@ async fn check(state: &AppState, config: &ConnectionConfig, skip_test: bool) -> 
     if skip_test {
         return Ok(());
     }
-    match config {
-        ConnectionConfig::Sql(sql) => sql.test(state.pools.data_dir()).await.map_err(|e| {
-            ApiError::Unprocessable(format!(
-                "the connection test failed ({e}); fix the config or pass ?skip_test=true"
-            ))
-        }),
-    }
+    config.test(state.registry.data_dir()).await.map_err(|e| {
+        ApiError::Unprocessable(format!(
+            "the connection test failed ({e}); fix the config or pass ?skip_test=true"
+        ))
+    })
 }
 
 /// `GET /admin/connections` → 200 with every connection (secrets removed).
@@ -175,10 +173,7 @@ pub async fn connections_update(
 ) -> ApiResult<Json<ConnectionView>> {
     let row = find(&state, &name).await?;
     let old = open_config(&state, &row)?;
-    let mut merged = serde_json::to_value(&old).map_err(anyhow::Error::from)?;
-    if let Some(config) = merged.get_mut("config").and_then(Value::as_object_mut) {
-        config.remove("password");
-    }
+    let mut merged = old.patch_base();
     json_patch::merge(&mut merged, &patch);
     let mut config: ConnectionConfig = serde_json::from_value(merged)
         .map_err(|e| ApiError::BadRequest(format!("invalid patch: {e}")))?;
@@ -187,7 +182,7 @@ pub async fn connections_update(
     let plain = serde_json::to_vec(&config).map_err(anyhow::Error::from)?;
     let sealed = state.secrets.seal(&name, &plain)?;
     connections::update(&state.db, &name, config.class(), &sealed).await?;
-    state.pools.close(&name).await;
+    state.registry.close(&name).await;
     let row = find(&state, &name).await?;
     Ok(Json(view(&state, row).await?))
 }
@@ -207,6 +202,6 @@ pub async fn connections_delete(
         )));
     }
     connections::delete(&state.db, &name).await?;
-    state.pools.close(&name).await;
+    state.registry.close(&name).await;
     Ok(StatusCode::NO_CONTENT)
 }

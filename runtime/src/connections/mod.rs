@@ -1,17 +1,28 @@
 //! Connection configs: what an admin stores under a name and the host uses
-//! to reach a backend on a guest's behalf. Only the `sql` class exists so
-//! far; `http`, `smtp` and `kv` follow the same shape.
+//! to reach a backend on a guest's behalf — `sql`, `http`, `smtp` and `kv`.
 //!
-//! Secrets (passwords, credentials in URLs) are write-only: [`redacted`]
-//! is all the admin API ever shows, and an update that omits the password
-//! keeps the stored one.
+//! Secrets (passwords, tokens, API keys, credentials in URLs) are
+//! write-only: [`redacted`] is all the admin API ever shows, and an update
+//! that omits a secret keeps the stored one.
 
+pub mod http;
+pub mod http_client;
+pub mod kv;
+pub mod kv_store;
 pub mod pools;
+pub mod registry;
+pub mod smtp;
 pub mod sql;
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use http::HttpConfig;
+pub use kv::KvConfig;
+pub use registry::Registry;
+pub use smtp::SmtpConfig;
 pub use sql::SqlConfig;
 
 /// A connection's class and class-specific config.
@@ -20,13 +31,22 @@ pub use sql::SqlConfig;
 pub enum ConnectionConfig {
     /// A SQL database: SQLite, PostgreSQL or MySQL/MariaDB.
     Sql(SqlConfig),
+    /// An HTTP API under a base URL.
+    Http(HttpConfig),
+    /// A mail server.
+    Smtp(SmtpConfig),
+    /// Key-value storage in memory or Redis.
+    Kv(KvConfig),
 }
 
 impl ConnectionConfig {
-    /// The class name as in the API (`sql`).
+    /// The class name as in the API (`sql`, `http`, `smtp`, `kv`).
     pub fn class(&self) -> &'static str {
         match self {
             Self::Sql(_) => "sql",
+            Self::Http(_) => "http",
+            Self::Smtp(_) => "smtp",
+            Self::Kv(_) => "kv",
         }
     }
 
@@ -37,21 +57,67 @@ impl ConnectionConfig {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             Self::Sql(c) => c.validate(),
+            Self::Http(c) => c.validate(),
+            Self::Smtp(c) => c.validate(),
+            Self::Kv(c) => c.validate(),
         }
     }
 
-    /// Keeps secrets from `old` that this config leaves out (write-only fields).
+    /// Keeps secrets from `old` that this config leaves out (write-only
+    /// fields); nothing is kept across a change of class.
     pub fn keep_secrets_from(&mut self, old: &ConnectionConfig) {
         match (self, old) {
             (Self::Sql(new), Self::Sql(old)) => new.keep_secrets_from(old),
+            (Self::Http(new), Self::Http(old)) => new.keep_secrets_from(old),
+            (Self::Smtp(new), Self::Smtp(old)) => new.keep_secrets_from(old),
+            (Self::Kv(new), Self::Kv(old)) => new.keep_secrets_from(old),
+            _ => {}
+        }
+    }
+
+    /// The document a JSON merge patch (RFC 7396) applies to: the stored
+    /// config without its separate secret fields, which
+    /// [`Self::keep_secrets_from`] restores unless the patch sets them.
+    pub fn patch_base(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Some(config) = value.get_mut("config").and_then(Value::as_object_mut) {
+            config.remove("password");
+            if let Some(auth) = config.get_mut("auth").and_then(Value::as_object_mut) {
+                for field in ["token", "password", "value"] {
+                    auth.remove(field);
+                }
+            }
+        }
+        value
+    }
+
+    /// Tries to reach the backend: `SELECT 1`, an HTTP `HEAD` of the base
+    /// URL, an SMTP `NOOP`, a Redis `PING`.
+    ///
+    /// # Errors
+    /// The backend's message when it cannot be reached or refuses.
+    pub async fn test(&self, data_dir: &Path) -> Result<(), String> {
+        match self {
+            Self::Sql(c) => c.test(data_dir).await,
+            Self::Http(c) => c.test().await,
+            Self::Smtp(c) => c.test().await,
+            Self::Kv(c) => {
+                let store = kv_store::KvStore::open(c)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                store.ping().await.map_err(|e| e.to_string())
+            }
         }
     }
 }
 
 /// The config as the admin API shows it: secrets removed, `password_set`
-/// saying whether one is stored.
+/// or `secret_set` saying whether one is stored.
 pub fn redacted(config: &ConnectionConfig) -> Value {
     match config {
         ConnectionConfig::Sql(c) => c.redacted(),
+        ConnectionConfig::Http(c) => c.redacted(),
+        ConnectionConfig::Smtp(c) => c.redacted(),
+        ConnectionConfig::Kv(c) => c.redacted(),
     }
 }

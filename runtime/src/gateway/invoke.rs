@@ -70,7 +70,7 @@ pub async fn run(
                 limits,
                 request,
                 grants,
-                pools: Some(state.pools.clone()),
+                registry: Some(state.registry.clone()),
             },
         )
         .await

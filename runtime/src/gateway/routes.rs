@@ -51,7 +51,8 @@ pub struct PathTemplate {
     pub params: Vec<String>,
 }
 
-/// Parses `/a/:x/b` into a [`PathTemplate`].
+/// Parses `/a/:x/b` into a [`PathTemplate`]; a last segment `*rest`
+/// matches the rest of the path, slashes included (one or more characters).
 ///
 /// # Errors
 /// A message saying what is wrong: not starting with `/`, an empty segment,
@@ -78,9 +79,20 @@ pub fn parse_template(path: &str) -> Result<PathTemplate, String> {
             params,
         });
     }
-    for segment in path[1..].split('/') {
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    for (i, segment) in segments.iter().copied().enumerate() {
         shape.push('/');
-        if let Some(name) = segment.strip_prefix(':') {
+        let (name, catch_all) = match (segment.strip_prefix(':'), segment.strip_prefix('*')) {
+            (Some(name), _) => (Some(name), false),
+            (None, Some(name)) if i + 1 == segments.len() => (Some(name), true),
+            (None, Some(_)) => {
+                return Err(format!(
+                    "the catch-all {segment:?} must be the last segment of the path"
+                ));
+            }
+            (None, None) => (None, false),
+        };
+        if let Some(name) = name {
             let valid = name
                 .chars()
                 .next()
@@ -88,13 +100,14 @@ pub fn parse_template(path: &str) -> Result<PathTemplate, String> {
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
                 return Err(format!(
-                    "parameter {segment:?} must be ':' followed by a name of letters, digits and '_'"
+                    "parameter {segment:?} must be ':' (or '*' for a catch-all) followed by a name of letters, digits and '_'"
                 ));
             }
             if params.iter().any(|p| p == name) {
                 return Err(format!("parameter :{name} appears twice"));
             }
-            shape.push_str(&format!("{{p{}}}", params.len()));
+            let star = if catch_all { "*" } else { "" };
+            shape.push_str(&format!("{{{star}p{}}}", params.len()));
             params.push(name.to_string());
         } else if segment.is_empty() {
             return Err(format!("path {path:?} has an empty segment"));

@@ -1,7 +1,11 @@
 //! Per-invocation host state ([`HostState`], the `T` in `Store<T>`) and one
 //! module per capability the WIT world imports.
 
+pub mod http;
+pub mod kv;
+pub mod lend;
 pub mod log;
+pub mod smtp;
 pub mod sql;
 pub mod sql_values;
 
@@ -31,14 +35,16 @@ pub struct HostState {
     pub stdout: MemoryOutputPipe,
     /// Captured guest stderr.
     pub stderr: MemoryOutputPipe,
-    /// SQL grants and open connections.
-    pub sql: sql::SqlHost,
+    /// Hands out the connections the action is granted.
+    pub lender: lend::Lender,
+    /// SQL connections the guest holds open now.
+    pub sql_open: u32,
 }
 
 impl HostState {
     /// A fresh state for one invocation of `action` with at most
-    /// `memory_bytes` of linear memory and the given SQL grants.
-    pub fn new(action: &str, request_id: &str, memory_bytes: u64, sql: sql::SqlHost) -> Self {
+    /// `memory_bytes` of linear memory, lent connections by `lender`.
+    pub fn new(action: &str, request_id: &str, memory_bytes: u64, lender: lend::Lender) -> Self {
         let stdout = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
         let stderr = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
@@ -56,7 +62,8 @@ impl HostState {
             request_id: request_id.to_string(),
             stdout,
             stderr,
-            sql,
+            lender,
+            sql_open: 0,
         }
     }
 

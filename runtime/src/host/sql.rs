@@ -2,10 +2,9 @@
 //! and run statements with bound parameters through each driver's sqlx pool
 //! (rows decoded by `sql_values`).
 //!
-//! Checks run in a fixed order — grant, lookup, capacity — answering
-//! `access-denied`, `no-such-connection`, `too-many-connections`.
+//! Connections are lent by [`crate::host::lend`]; then at most
+//! [`MAX_CONNECTIONS`] may be open at once (`too-many-connections`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
@@ -19,33 +18,16 @@ use wasmtime::component::Resource;
 use crate::bindings::sluice::action::sql::{
     DatabaseError, Error, ExecResult, Host, HostConnection, RowSet, Value,
 };
-use crate::connections::pools::{DbPool, Pools};
+use crate::connections::pools::DbPool;
+use crate::connections::registry::Backend;
 use crate::host::HostState;
+use crate::host::lend::Refusal;
 use crate::host::sql_values;
 
 /// Connections one invocation may hold at once.
 pub const MAX_CONNECTIONS: u32 = 4;
 /// Rows one query may return.
 pub const MAX_ROWS: u32 = 10_000;
-
-/// Per-invocation SQL state: what the action may open and what it holds.
-pub struct SqlHost {
-    grants: Arc<[String]>,
-    pools: Option<Arc<Pools>>,
-    open: u32,
-}
-
-impl SqlHost {
-    /// State for an action granted `grants`, resolving names with `pools`
-    /// (`None` in contexts without a control plane, e.g. benchmarks).
-    pub fn new(grants: Arc<[String]>, pools: Option<Arc<Pools>>) -> Self {
-        Self {
-            grants,
-            pools,
-            open: 0,
-        }
-    }
-}
 
 /// An open transaction of one driver.
 enum DbTx {
@@ -303,29 +285,17 @@ impl HostState {
 impl HostConnection for HostState {
     #[tracing::instrument(skip(self), fields(request_id = %self.request_id))]
     async fn open(&mut self, name: String) -> Result<Resource<SqlConnection>, Error> {
-        let Some(pools) = self.sql.pools.clone() else {
-            return Err(Error::NoSuchConnection(name));
+        let found = match self.lender.lend(&name, "sql").await {
+            Ok(Backend::Sql(pool)) => pool,
+            Ok(_) => return Err(Error::NoSuchConnection(name)),
+            Err(Refusal::NoSuchConnection(m)) => return Err(Error::NoSuchConnection(m)),
+            Err(Refusal::AccessDenied(m)) => return Err(Error::AccessDenied(m)),
+            Err(Refusal::Unavailable(m)) => return Err(Error::Io(m)),
         };
-        let granted = self.sql.grants.contains(&name);
-        let found = pools.sql(&name).await.map_err(|e| {
-            tracing::error!(error = %e, connection = %name, "cannot load connection");
-            Error::Io(format!(
-                "connection {name:?} cannot be loaded; see the server log"
-            ))
-        })?;
-        let Some(found) = found else {
-            return Err(Error::NoSuchConnection(name));
-        };
-        if !granted {
-            return Err(Error::AccessDenied(format!(
-                "connection {name:?} is not granted to action {:?}",
-                self.action
-            )));
-        }
-        if self.sql.open >= MAX_CONNECTIONS {
+        if self.sql_open >= MAX_CONNECTIONS {
             return Err(Error::TooManyConnections(MAX_CONNECTIONS));
         }
-        self.sql.open += 1;
+        self.sql_open += 1;
         let connection = SqlConnection {
             pool: found.pool,
             timeout: Duration::from_millis(found.config.statement_timeout_ms),
@@ -385,7 +355,7 @@ impl HostConnection for HostState {
 
     async fn drop(&mut self, connection: Resource<SqlConnection>) -> wasmtime::Result<()> {
         let connection = self.table.delete(connection)?;
-        self.sql.open = self.sql.open.saturating_sub(1);
+        self.sql_open = self.sql_open.saturating_sub(1);
         if let Some(tx) = connection.tx {
             // Not committed: roll back now rather than when the pool next
             // hands the connection out.

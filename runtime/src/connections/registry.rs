@@ -1,0 +1,179 @@
+//! The open backends of every connection, by name: SQL pools, HTTP clients,
+//! SMTP transports and key-value stores. Each opens on first use from the
+//! sealed config in the control plane and stays open until the connection
+//! is changed or deleted ([`Registry::close`]); the next use reopens it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use sqlx::SqlitePool;
+use tokio::sync::Mutex;
+
+use super::ConnectionConfig;
+use super::http_client::HttpClient;
+use super::kv::KvConfig;
+use super::kv_store::KvStore;
+use super::pools::SqlPool;
+use super::smtp::SmtpConfig;
+use crate::secrets::SecretBox;
+use crate::store::connections;
+
+/// A mail server's pooled transport and the sender messages go out as.
+#[derive(Clone)]
+pub struct SmtpClient {
+    /// lettre's pooled transport.
+    pub transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// The parsed `from`.
+    pub sender: Mailbox,
+    /// The connection's config.
+    pub config: SmtpConfig,
+}
+
+/// A key-value backend with its connection's settings.
+#[derive(Debug, Clone)]
+pub struct KvClient {
+    /// The backend.
+    pub store: KvStore,
+    /// The connection's config (namespace, TTL, value limit).
+    pub config: KvConfig,
+    /// The connection's name, the first part of every stored key.
+    pub connection: String,
+}
+
+/// One open connection backend.
+#[derive(Clone)]
+pub enum Backend {
+    /// A `sql` connection's pool.
+    Sql(SqlPool),
+    /// An `http` connection's client.
+    Http(Arc<HttpClient>),
+    /// An `smtp` connection's transport.
+    Smtp(Arc<SmtpClient>),
+    /// A `kv` connection's store.
+    Kv(Arc<KvClient>),
+}
+
+impl Backend {
+    /// The class name as in the API.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Sql(_) => "sql",
+            Self::Http(_) => "http",
+            Self::Smtp(_) => "smtp",
+            Self::Kv(_) => "kv",
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            Self::Sql(pool) => pool.pool.close().await,
+            // Dropping the last clone closes pooled sockets and, for a
+            // memory store, frees its entries.
+            Self::Http(_) | Self::Smtp(_) | Self::Kv(_) => {}
+        }
+    }
+}
+
+/// The open backends, by connection name.
+pub struct Registry {
+    data_dir: PathBuf,
+    db: SqlitePool,
+    secrets: SecretBox,
+    open: Mutex<HashMap<String, Backend>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// An empty registry that loads configs from the control plane `db`,
+    /// opened with `secrets`; relative SQLite paths resolve under `data_dir`.
+    pub fn new(data_dir: PathBuf, db: SqlitePool, secrets: SecretBox) -> Self {
+        sqlx::any::install_default_drivers();
+        Self {
+            data_dir,
+            db,
+            secrets,
+            open: Mutex::default(),
+        }
+    }
+
+    /// The backend of connection `name`, opened if need be, or `None` when
+    /// no connection has that name.
+    ///
+    /// # Errors
+    /// When the stored config cannot be read or the backend cannot be
+    /// opened (e.g. Redis unreachable); the next call tries again.
+    pub async fn get(&self, name: &str) -> anyhow::Result<Option<Backend>> {
+        if let Some(backend) = self.open.lock().await.get(name) {
+            return Ok(Some(backend.clone()));
+        }
+        let Some(row) = connections::get(&self.db, name).await? else {
+            return Ok(None);
+        };
+        let plain = self.secrets.open(&row.name, &row.config_sealed)?;
+        let config: ConnectionConfig = serde_json::from_slice(&plain)?;
+        // Opened outside the lock: a Redis connect may take a while.
+        let backend = open_backend(name, config, &self.data_dir).await?;
+        let mut open = self.open.lock().await;
+        Ok(Some(
+            open.entry(name.to_string()).or_insert(backend).clone(),
+        ))
+    }
+
+    /// The class of connection `name` (`sql`, `http` …), or `None` when no
+    /// connection has that name; does not open anything.
+    ///
+    /// # Errors
+    /// When the control plane cannot be read.
+    pub async fn class_of(&self, name: &str) -> anyhow::Result<Option<String>> {
+        if let Some(backend) = self.open.lock().await.get(name) {
+            return Ok(Some(backend.class().to_string()));
+        }
+        Ok(connections::get(&self.db, name).await?.map(|row| row.class))
+    }
+
+    /// Closes and forgets the backend of `name`, if open.
+    pub async fn close(&self, name: &str) {
+        let backend = self.open.lock().await.remove(name);
+        if let Some(backend) = backend {
+            backend.close().await;
+        }
+    }
+
+    /// The data directory relative SQLite paths resolve under.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+async fn open_backend(
+    name: &str,
+    config: ConnectionConfig,
+    data_dir: &Path,
+) -> anyhow::Result<Backend> {
+    Ok(match config {
+        ConnectionConfig::Sql(c) => Backend::Sql(SqlPool::open(c, data_dir)?),
+        ConnectionConfig::Http(c) => {
+            Backend::Http(Arc::new(HttpClient::new(c).map_err(anyhow::Error::msg)?))
+        }
+        ConnectionConfig::Smtp(c) => Backend::Smtp(Arc::new(SmtpClient {
+            transport: c.transport().map_err(anyhow::Error::msg)?,
+            sender: c.sender().map_err(anyhow::Error::msg)?,
+            config: c,
+        })),
+        ConnectionConfig::Kv(c) => Backend::Kv(Arc::new(KvClient {
+            store: KvStore::open(&c).await?,
+            config: c,
+            connection: name.to_string(),
+        })),
+    })
+}

@@ -1,0 +1,190 @@
+//! The WIT `http` interface: a guest sends a request through a granted
+//! `http` connection. The URL rules live in
+//! [`crate::connections::http_client`]; here the guest's headers are
+//! checked, the credentials injected, and the answer read within the
+//! connection's size limit with echoed credentials redacted.
+
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::bindings::sluice::action::http::{Error, Host, Request, Response};
+use crate::connections::http_client::{HttpClient, RedirectRefused};
+use crate::connections::registry::Backend;
+use crate::host::HostState;
+use crate::host::lend::Refusal;
+
+/// Headers a guest may not set: the host owns framing, routing and the
+/// connection (RFC 9110 §7.6.1 hop-by-hop fields, `host`, `content-length`).
+const HOST_OWNED: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-authorization",
+    "proxy-connection",
+];
+
+impl Host for HostState {
+    #[tracing::instrument(skip(self, request), fields(request_id = %self.request_id, method = %request.method))]
+    async fn send(&mut self, connection: String, request: Request) -> Result<Response, Error> {
+        let client = match self.lender.lend(&connection, "http").await {
+            Ok(Backend::Http(client)) => client,
+            Ok(_) => return Err(Error::NoSuchConnection(connection)),
+            Err(Refusal::NoSuchConnection(m)) => return Err(Error::NoSuchConnection(m)),
+            Err(Refusal::AccessDenied(m)) => return Err(Error::AccessDenied(m)),
+            Err(Refusal::Unavailable(m)) => return Err(Error::ConnectFailed(m)),
+        };
+        send(&client, request).await
+    }
+}
+
+/// Sends `request` through `client`.
+///
+/// # Errors
+/// `invalid-request` for a refused method, path or header or a redirect
+/// out of the base URL; `timeout`, `connect-failed`, `response-too-large`.
+pub async fn send(client: &HttpClient, request: Request) -> Result<Response, Error> {
+    let method = Method::from_bytes(request.method.as_bytes()).map_err(|_| {
+        Error::InvalidRequest(format!("{:?} is not an HTTP method", request.method))
+    })?;
+    let url = client
+        .url(&request.path, &request.query)
+        .map_err(Error::InvalidRequest)?;
+    let headers = headers(client, request.headers)?;
+    let mut response = client
+        .client
+        .request(method, url)
+        .headers(headers)
+        .body(request.body)
+        .send()
+        .await
+        .map_err(map_error)?;
+
+    let max = client.config.max_response_bytes;
+    if response.content_length().is_some_and(|n| n > max) {
+        return Err(Error::ResponseTooLarge(max));
+    }
+    let secrets = secrets(client);
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let mut text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            for secret in &secrets {
+                text = text.replace(secret.as_str(), "[redacted]");
+            }
+            (name.as_str().to_string(), text)
+        })
+        .collect();
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(Error::ResponseTooLarge(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The connection's default headers, the guest's (replacing defaults of
+/// the same name), then the credentials.
+fn headers(client: &HttpClient, guest: Vec<(String, String)>) -> Result<HeaderMap, Error> {
+    let mut map = HeaderMap::new();
+    for (name, value) in &client.config.headers {
+        // Checked when the connection was saved.
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            map.insert(name, value);
+        }
+    }
+    let mut replaced = Vec::new();
+    for (name, value) in guest {
+        let name = HeaderName::try_from(name.as_str())
+            .map_err(|_| Error::InvalidRequest(format!("{name:?} is not a valid header name")))?;
+        let owned = HOST_OWNED.contains(&name.as_str())
+            || client.auth_header.as_ref().is_some_and(|(n, _)| *n == name);
+        if owned {
+            return Err(Error::InvalidRequest(format!(
+                "header {name} is set by the host and may not be sent by an action"
+            )));
+        }
+        let value = HeaderValue::try_from(value).map_err(|_| {
+            Error::InvalidRequest(format!(
+                "the value of header {name} is not a valid header value"
+            ))
+        })?;
+        if !replaced.contains(&name) {
+            map.remove(&name);
+            replaced.push(name.clone());
+        }
+        map.append(name, value);
+    }
+    if let Some((name, value)) = &client.auth_header {
+        map.insert(name.clone(), value.clone());
+    }
+    Ok(map)
+}
+
+/// The strings that must never reach the guest: the secret and the header
+/// value built from it.
+fn secrets(client: &HttpClient) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(secret) = client.config.auth.secret().filter(|s| !s.is_empty()) {
+        out.push(secret.to_string());
+    }
+    if let Some((_, value)) = &client.auth_header
+        && let Ok(text) = value.to_str()
+    {
+        out.push(text.to_string());
+    }
+    // Longest first, so a value containing the secret is replaced whole.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
+}
+
+/// The WIT error for a reqwest error. Messages never include the URL,
+/// whose query may carry the API key.
+fn map_error(error: reqwest::Error) -> Error {
+    if error.is_timeout() {
+        return Error::Timeout;
+    }
+    if error.is_redirect() {
+        let mut message = "the redirect was refused".to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(e) = source {
+            if let Some(refused) = e.downcast_ref::<RedirectRefused>() {
+                message = refused.to_string();
+                break;
+            }
+            source = e.source();
+        }
+        return Error::InvalidRequest(message);
+    }
+    if error.is_builder() {
+        return Error::InvalidRequest(chain(&error.without_url()));
+    }
+    Error::ConnectFailed(chain(&error.without_url()))
+}
+
+/// `error` and its sources, joined with ": ".
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
