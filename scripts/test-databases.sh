@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Starts throwaway PostgreSQL and MariaDB servers for the tests, from
-# Debian's packages (installed if missing), on free loopback ports with
-# data directories under $1, and prints the environment the tests read:
+# Starts throwaway servers for the tests on free loopback ports with data
+# under $1: PostgreSQL, MariaDB and Redis from Debian's packages (installed
+# if missing) and an SMTP server (aiosmtpd from PyPI, storing what it
+# accepts in a Maildir). Prints the environment the tests read:
 #
-#   eval "$(scripts/test-databases.sh /tmp/dir)"   # sets SLUICE_TEST_*_URL
+#   eval "$(scripts/test-databases.sh /tmp/dir)"   # sets SLUICE_TEST_*
 #   scripts/test-databases.sh --stop /tmp/dir
 #
 # It never touches servers already running on the standard ports.
@@ -14,6 +15,8 @@ if [[ "${1:-}" == "--stop" ]]; then
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   [[ -d "$DIR/pg" ]] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg" -m immediate stop >/dev/null 2>&1 || true
   [[ -f "$DIR/my.pid" ]] && kill "$(cat "$DIR/my.pid")" 2>/dev/null || true
+  [[ -f "$DIR/redis.pid" ]] && kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true
+  [[ -f "$DIR/smtp.pid" ]] && kill "$(cat "$DIR/smtp.pid")" 2>/dev/null || true
   exit 0
 fi
 
@@ -23,9 +26,9 @@ chmod 755 "$DIR"
 SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO=sudo
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mariadbd >/dev/null \
-   || ! command -v openssl >/dev/null; then
+   || ! command -v openssl >/dev/null || ! command -v redis-server >/dev/null; then
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql mariadb-server openssl >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql mariadb-server openssl redis-server >&2
 fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -61,5 +64,27 @@ mariadb --no-defaults -uroot -h127.0.0.1 -P"$MY_PORT" -e \
    GRANT ALL ON sluice_test.* TO 'sluice'@'localhost';
    GRANT ALL ON sluice_test.* TO 'sluice'@'127.0.0.1';"
 
+REDIS_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --daemonize yes --pidfile "$DIR/redis.pid" --dir "$DIR" --logfile "$DIR/redis.log"
+for _ in $(seq 1 100); do
+  redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+PY=$(scripts/python-env.sh)
+SMTP_PORT=$(free_port)
+mkdir -p "$DIR/maildir/tmp" "$DIR/maildir/new" "$DIR/maildir/cur"
+"$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$DIR/maildir" \
+  >"$DIR/smtp.log" 2>&1 &
+echo $! >"$DIR/smtp.pid"
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && break
+  sleep 0.1
+done
+
+echo "export SLUICE_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+echo "export SLUICE_TEST_SMTP_PORT=$SMTP_PORT"
+echo "export SLUICE_TEST_MAILDIR=$DIR/maildir"
 echo "export SLUICE_TEST_POSTGRES_URL=postgres://sluice@127.0.0.1:$PG_PORT/sluice_test"
 echo "export SLUICE_TEST_MYSQL_URL=mysql://sluice:sluice-pw@127.0.0.1:$MY_PORT/sluice_test"

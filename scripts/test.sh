@@ -2,8 +2,9 @@
 # Runs every test on a fresh machine: installs what is missing (the wasm
 # toolchain from Debian's packages when rustup's wasm32-wasip2 target is not
 # there), builds the example actions, checks formatting and lints, and runs
-# the end-to-end tests against the real server, with throwaway PostgreSQL
-# and MariaDB servers on free loopback ports.
+# the end-to-end tests against the real server, with throwaway PostgreSQL,
+# MariaDB, Redis and SMTP servers on free loopback ports (HTTP upstreams are
+# started by the tests themselves).
 #
 #   scripts/test.sh            everything
 #   SLUICE_SKIP_LINT=1 ...     skip fmt + clippy (quicker local runs)
@@ -24,7 +25,7 @@ if [[ "${SLUICE_SKIP_LINT:-0}" != 1 ]]; then
   cargo clippy --all-targets --locked -- -D warnings
 fi
 
-echo "==> starting throwaway PostgreSQL and MariaDB"
+echo "==> starting throwaway PostgreSQL, MariaDB, Redis and SMTP servers"
 DB_DIR=$(mktemp -d)
 trap 'scripts/test-databases.sh --stop "$DB_DIR"; rm -rf "$DB_DIR"' EXIT
 DB_ENV=$(scripts/test-databases.sh "$DB_DIR")

@@ -215,3 +215,45 @@ impl TestApp {
         self.server.take().unwrap()
     }
 }
+
+/// The value of `var`, set by `scripts/test.sh` for a server it started.
+pub fn started_server(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: run the tests with scripts/test.sh, which starts \
+             PostgreSQL, MariaDB, Redis and an SMTP server"
+        )
+    })
+}
+
+impl TestApp {
+    /// Creates connection `name` of `class` with `config` and checks the 201.
+    pub async fn create_connection(&self, name: &str, class: &str, config: Value) {
+        let response = self
+            .admin(reqwest::Method::POST, "/connections")
+            .json(&json!({"name": name, "class": class, "config": config}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+
+    /// Runs `misbehave` mode `mode` with `spec` as the body (deployed as
+    /// `POST /mb`) and returns its JSON answer.
+    pub async fn misbehave(&self, mode: &str, spec: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url(&format!("/mb?do={mode}")))
+            .json(&spec)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+}

@@ -7,8 +7,13 @@
 mod actions;
 mod admin_auth;
 mod connections;
+mod examples;
 mod gateway;
 mod helpers;
+mod http;
+mod kv;
 mod limits;
 mod operations;
+mod smtp;
 mod sql;
+mod upstream;

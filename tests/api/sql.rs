@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, spawn_app, started_server};
 
 async fn create_connection(app: &TestApp, name: &str, config: Value) {
     let response = app
@@ -237,12 +237,6 @@ async fn changing_a_connection_reopens_its_pool_with_the_new_config() {
 }
 
 /// The URL of a database server `scripts/test.sh` started for this run.
-fn started_server(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run the tests with scripts/test.sh, which starts PostgreSQL and MariaDB")
-    })
-}
-
 #[tokio::test]
 async fn the_same_todo_component_works_on_postgresql() {
     let app = spawn_app().await;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Makes (once) a Python virtual environment with the PyPI packages the
+# start and test commands use — aiosmtpd, a real SMTP server — and prints
+# its python's path:
+#
+#   PY=$(scripts/python-env.sh)
+set -euo pipefail
+VENV="${SLUICE_VENV:-$HOME/.cache/sluice/venv}"
+PACKAGES=(aiosmtpd==1.4.6)
+if [[ ! -x "$VENV/bin/python" ]]; then
+  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+    SUDO=""
+    [[ $(id -u) -eq 0 ]] || SUDO=sudo
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >&2
+    rm -rf "$VENV"
+    python3 -m venv "$VENV" >&2
+  fi
+fi
+if ! "$VENV/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PACKAGES[@]}" >&2
+fi
+echo "$VENV/bin/python"
