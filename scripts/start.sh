@@ -2,13 +2,21 @@
 # Starts Sluice on its embedded default (SQLite in a data directory) with the
 # example actions deployed, prints where, and serves until Ctrl-C.
 #
+# Beside it, local stand-ins (scripts/standin.py) play the services the
+# examples call, so the demo works offline: a weather API and an echoing
+# upstream on 127.0.0.1:8081 and an SMTP server on 127.0.0.1:2525 that
+# stores mail in <data dir>/maildir.
+#
 #   scripts/start.sh
 #   SLUICE_LISTEN=127.0.0.1:9000 SLUICE_DATA_DIR=/tmp/sluice scripts/start.sh
+#   SLUICE_STANDIN_HTTP_PORT=9081 SLUICE_STANDIN_SMTP_PORT=9025 scripts/start.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
 export SLUICE_LISTEN="${SLUICE_LISTEN:-127.0.0.1:8080}"
 export SLUICE_DATA_DIR="${SLUICE_DATA_DIR:-$PWD/data}"
+STANDIN_HTTP_PORT="${SLUICE_STANDIN_HTTP_PORT:-8081}"
+STANDIN_SMTP_PORT="${SLUICE_STANDIN_SMTP_PORT:-2525}"
 command -v curl >/dev/null || { echo "start.sh needs curl" >&2; exit 1; }
 
 echo "==> building the example actions and sluice (first run takes a few minutes)"
@@ -30,10 +38,20 @@ if [[ -z "${SLUICE_ADMIN_TOKEN:-}" ]]; then
 fi
 export SLUICE_ADMIN_TOKEN
 
+PY=$(scripts/python-env.sh)
+mkdir -p "$SLUICE_DATA_DIR/maildir/tmp" "$SLUICE_DATA_DIR/maildir/new" "$SLUICE_DATA_DIR/maildir/cur"
+"$PY" scripts/standin.py --http-port "$STANDIN_HTTP_PORT" --api-key demo-weather-key \
+  --smtp-port "$STANDIN_SMTP_PORT" --maildir "$SLUICE_DATA_DIR/maildir" &
+STANDIN=$!
 "$SLUICE" serve &
 SERVER=$!
-trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER' INT TERM
+trap 'kill -TERM $SERVER $STANDIN 2>/dev/null; wait $SERVER' INT TERM
 BASE="http://$SLUICE_LISTEN"
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$STANDIN_HTTP_PORT/echo" >/dev/null 2>&1 && break
+  kill -0 $STANDIN 2>/dev/null || { echo "the stand-ins exited (ports $STANDIN_HTTP_PORT, $STANDIN_SMTP_PORT taken?)" >&2; kill $SERVER; exit 1; }
+  sleep 0.1
+done
 for _ in $(seq 1 100); do
   curl -fsS "$BASE/system/health" >/dev/null 2>&1 && break
   kill -0 $SERVER 2>/dev/null || { echo "sluice exited; see the log above" >&2; exit 1; }
@@ -72,6 +90,42 @@ deploy_operation todo-get GET /todos/:id todo
 deploy_operation todo-create POST /todos todo
 deploy_operation todo-update PUT /todos/:id todo
 deploy_operation todo-delete DELETE /todos/:id todo
+# Connections are created once; later starts keep what an admin changed
+# (e.g. weather-api pointed at the real service, see the README).
+ensure_connection() { # name json
+  admin "$BASE/admin/connections/$1" >/dev/null 2>&1 ||
+    admin -X POST -H 'Content-Type: application/json' -d "$2" "$BASE/admin/connections" >/dev/null
+}
+grant() { # action connections-json
+  admin -X PATCH -H 'Content-Type: application/json' -d "{\"connections\":$2}" "$BASE/admin/actions/$1" >/dev/null
+}
+STANDIN="http://127.0.0.1:$STANDIN_HTTP_PORT"
+
+# proxy: every method under /proxy/ goes to the echoing stand-in, with a
+# bearer token the host adds.
+deploy_action proxy
+ensure_connection upstream "{\"name\":\"upstream\",\"class\":\"http\",\"config\":{\"base_url\":\"$STANDIN/echo\",\"auth\":{\"type\":\"bearer\",\"token\":\"demo-upstream-token\"}}}"
+grant proxy '["upstream"]'
+for m in GET POST PUT PATCH DELETE; do
+  deploy_operation "proxy-${m,,}" "$m" '/proxy/*rest' proxy
+done
+
+# weather: an OpenWeatherMap-style API (the stand-in) with its key injected
+# as ?appid=, answers cached in memory for 10 minutes.
+deploy_action weather
+ensure_connection weather-api "{\"name\":\"weather-api\",\"class\":\"http\",\"config\":{\"base_url\":\"$STANDIN\",\"auth\":{\"type\":\"api_key\",\"in\":\"query\",\"name\":\"appid\",\"value\":\"demo-weather-key\"}}}"
+ensure_connection weather-cache '{"name":"weather-cache","class":"kv","config":{"backend":"memory"}}'
+grant weather '["weather-api","weather-cache"]'
+deploy_operation weather-current GET /weather/current weather
+
+# contact: mails the form through the SMTP stand-in.
+deploy_action contact
+ensure_connection mail "{\"name\":\"mail\",\"class\":\"smtp\",\"config\":{\"host\":\"127.0.0.1\",\"port\":$STANDIN_SMTP_PORT,\"tls\":\"none\",\"from\":\"Sluice demo <noreply@sluice.localhost>\"}}"
+grant contact '["mail"]'
+admin -X PATCH -H 'Content-Type: application/json' -d '{"config":{"to":"team@sluice.localhost"}}' \
+  "$BASE/admin/actions/contact" >/dev/null
+deploy_operation contact POST /contact contact
+
 if curl -fsS "$BASE/todos" | grep -q '"total":0'; then
   for title in "Read the README" "Upload an action" "Map an operation to it"; do
     curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"title\":\"$title\"}" "$BASE/todos" >/dev/null
@@ -86,6 +140,11 @@ Sluice is running at $BASE (data in $SLUICE_DATA_DIR)
   curl -X POST -H 'content-type: application/json' -d '{"a":1}' '$BASE/echo/x?y=z'
   curl '$BASE/todos?limit=10'
   curl -X POST -H 'content-type: application/json' -d '{"title":"try Sluice"}' '$BASE/todos'
+  curl '$BASE/proxy/anything?x=1'
+  curl '$BASE/weather/current?city=Berlin'
+  curl -X POST -H 'content-type: application/json' \
+       -d '{"name":"Ada","email":"ada@example.com","message":"Hello"}' '$BASE/contact'
+       (mail lands in $SLUICE_DATA_DIR/maildir/new)
 
 Admin API ($BASE/admin), bearer token $TOKEN_HINT:
   curl -H "Authorization: Bearer $TOKEN_HINT" $BASE/admin/operations

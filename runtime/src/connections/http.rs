@@ -205,10 +205,9 @@ impl HttpConfig {
         let same_type = std::mem::discriminant(&self.auth) == std::mem::discriminant(&old.auth);
         if let (true, Some(slot), Some(secret)) =
             (same_type, self.auth.secret_mut(), old.auth.secret())
+            && slot.is_none()
         {
-            if slot.is_none() {
-                *slot = Some(secret.to_string());
-            }
+            *slot = Some(secret.to_string());
         }
     }
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `GET /proxy/items?x=1` through the `proxy` action (a fresh sandbox per
+# request, the forward through an `http` connection with an injected bearer
+# token) against a plain axum + reqwest handler doing the same forward
+# (runtime/examples/plain_proxy.rs), both in front of the same small upstream
+# on loopback, side by side with wrk.
+#
+#   scripts/bench-proxy.sh          (DURATION=8s CONNECTIONS=64 THREADS=2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
+. scripts/bench-lib.sh
+
+scripts/build-actions.sh >/dev/null
+cargo build --release --quiet -p sluice --bin sluice
+cargo build --release --quiet -p sluice --example plain_proxy
+BIN="$CARGO_TARGET_DIR/release"
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+UP_PORT=$(free_port)
+"$BIN/examples/plain_proxy" upstream "127.0.0.1:$UP_PORT" &
+PIDS+=($!)
+PLAIN_PORT=$(free_port)
+"$BIN/examples/plain_proxy" proxy "127.0.0.1:$PLAIN_PORT" "http://127.0.0.1:$UP_PORT" &
+PIDS+=($!)
+
+TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+PORT=$(free_port)
+RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN "$BIN/sluice" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" &
+PIDS+=($!)
+BASE="http://127.0.0.1:$PORT"
+wait_up "$BASE/system/health"
+wait_up "http://127.0.0.1:$UP_PORT/"
+admin() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@" >/dev/null; }
+curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/wasm' \
+  --data-binary @actions-examples/dist/proxy.wasm "$BASE/admin/actions/proxy" >/dev/null
+admin -X POST -d "{\"name\":\"upstream\",\"class\":\"http\",\"config\":{\"base_url\":\"http://127.0.0.1:$UP_PORT\",\"auth\":{\"type\":\"bearer\",\"token\":\"bench-upstream-token\"}}}" "$BASE/admin/connections"
+admin -X PATCH -d '{"connections":["upstream"]}' "$BASE/admin/actions/proxy"
+admin -X POST -d '{"name":"proxy","method":"GET","path":"/proxy/*rest","action":"proxy"}' "$BASE/admin/operations"
+wait_up "$BASE/proxy/items"
+wait_up "http://127.0.0.1:$PLAIN_PORT/proxy/items"
+
+echo "proxy: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /proxy/items?x=1" >&2
+upstream=$(run upstream "http://127.0.0.1:$UP_PORT/items?x=1")
+plain=$(run plain "http://127.0.0.1:$PLAIN_PORT/proxy/items?x=1")
+sluice=$(run sluice "$BASE/proxy/items?x=1")
+ratio "plain proxy / upstream alone" "$plain" "$upstream"
+ratio "sluice / plain proxy throughput" "$sluice" "$plain"
