@@ -16,7 +16,9 @@ if [[ "${1:-}" == "--stop" ]]; then
   [[ -d "$DIR/pg" ]] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg" -m immediate stop >/dev/null 2>&1 || true
   [[ -f "$DIR/my.pid" ]] && kill "$(cat "$DIR/my.pid")" 2>/dev/null || true
   [[ -f "$DIR/redis.pid" ]] && kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true
-  [[ -f "$DIR/smtp.pid" ]] && kill "$(cat "$DIR/smtp.pid")" 2>/dev/null || true
+  for f in smtp smtp-starttls smtps; do
+    [[ -f "$DIR/$f.pid" ]] && kill "$(cat "$DIR/$f.pid")" 2>/dev/null || true
+  done
   exit 0
 fi
 
@@ -78,13 +80,36 @@ mkdir -p "$DIR/maildir/tmp" "$DIR/maildir/new" "$DIR/maildir/cur"
 "$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$DIR/maildir" \
   >"$DIR/smtp.log" 2>&1 &
 echo $! >"$DIR/smtp.pid"
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && break
-  sleep 0.1
+# The same Maildir behind a STARTTLS-only server and an implicit-TLS (SMTPS)
+# server, with a certificate for 127.0.0.1 from a throwaway CA the tests trust.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=sluice-test-ca \
+  -keyout "$DIR/ca.key" -out "$DIR/ca.crt" >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+  -keyout "$DIR/smtp.key" -out "$DIR/smtp.csr" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+  >"$DIR/smtp.ext"
+openssl x509 -req -in "$DIR/smtp.csr" -CA "$DIR/ca.crt" -CAkey "$DIR/ca.key" -CAcreateserial \
+  -days 2 -extfile "$DIR/smtp.ext" -out "$DIR/smtp.crt" >/dev/null 2>&1
+STARTTLS_PORT=$(free_port)
+"$PY" -m aiosmtpd -n -l "127.0.0.1:$STARTTLS_PORT" --tlscert "$DIR/smtp.crt" --tlskey "$DIR/smtp.key" \
+  -c aiosmtpd.handlers.Mailbox "$DIR/maildir" >"$DIR/smtp-starttls.log" 2>&1 &
+echo $! >"$DIR/smtp-starttls.pid"
+SMTPS_PORT=$(free_port)
+"$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTPS_PORT" --smtpscert "$DIR/smtp.crt" --smtpskey "$DIR/smtp.key" \
+  -c aiosmtpd.handlers.Mailbox "$DIR/maildir" >"$DIR/smtps.log" 2>&1 &
+echo $! >"$DIR/smtps.pid"
+for port in "$SMTP_PORT" "$STARTTLS_PORT" "$SMTPS_PORT"; do
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
 done
 
 echo "export SLUICE_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
 echo "export SLUICE_TEST_SMTP_PORT=$SMTP_PORT"
 echo "export SLUICE_TEST_MAILDIR=$DIR/maildir"
+echo "export SLUICE_TEST_SMTP_STARTTLS_PORT=$STARTTLS_PORT"
+echo "export SLUICE_TEST_SMTPS_PORT=$SMTPS_PORT"
+echo "export SLUICE_TEST_SMTP_CA=$DIR/ca.crt"
 echo "export SLUICE_TEST_POSTGRES_URL=postgres://sluice@127.0.0.1:$PG_PORT/sluice_test"
 echo "export SLUICE_TEST_MYSQL_URL=mysql://sluice:sluice-pw@127.0.0.1:$MY_PORT/sluice_test"

@@ -157,3 +157,56 @@ async fn an_unreachable_mail_server_is_refused_at_creation_and_connect_failed_la
         .await;
     assert_eq!(failed["error"], "connect-failed", "{failed}");
 }
+
+#[tokio::test]
+async fn starttls_and_implicit_tls_deliver_to_a_server_whose_certificate_is_trusted() {
+    let ca = std::fs::read_to_string(started_server("SLUICE_TEST_SMTP_CA")).unwrap();
+    let app = spawn_app().await;
+    for (name, tls, var) in [
+        ("starttls", "starttls", "SLUICE_TEST_SMTP_STARTTLS_PORT"),
+        ("smtps", "tls", "SLUICE_TEST_SMTPS_PORT"),
+    ] {
+        let port: u16 = started_server(var).parse().unwrap();
+        let config =
+            json!({"host": "127.0.0.1", "port": port, "tls": tls, "from": "tls@sluice.test"});
+        // Without the certificate the server is not trusted: nothing is stored.
+        let untrusted = app
+            .admin(reqwest::Method::POST, "/connections")
+            .json(&json!({"name": name, "class": "smtp", "config": config}))
+            .send()
+            .await
+            .unwrap();
+        crate::helpers::assert_problem(untrusted, 422).await;
+        let mut trusted = config.clone();
+        trusted["ca_cert"] = json!(ca);
+        app.create_connection(name, "smtp", trusted).await;
+    }
+    app.deploy("misbehave", "mb", "POST", "/mb").await;
+    app.grant("misbehave", &["starttls", "smtps"]).await;
+    for conn in ["starttls", "smtps"] {
+        let subject = format!("Over {conn} {}", uuid::Uuid::new_v4());
+        let sent = app
+            .misbehave(
+                "smtp-send",
+                json!({"conn": conn, "subject": subject, "to": ["a@example.com"], "text": "t"}),
+            )
+            .await;
+        assert!(sent["id"].is_string(), "{conn}: {sent}");
+        let raw = delivered(&subject).await;
+        assert!(String::from_utf8_lossy(&raw).contains("From: tls@sluice.test"));
+    }
+}
+
+#[tokio::test]
+async fn starttls_is_required_when_configured() {
+    let port = started_server("SLUICE_TEST_SMTP_PORT");
+    let app = spawn_app().await;
+    let response = app
+        .admin(reqwest::Method::POST, "/connections")
+        .json(&json!({"name": "mail", "class": "smtp", "config": {
+            "host": "127.0.0.1", "port": port.parse::<u16>().unwrap(), "tls": "starttls", "from": "a@b.test"}}))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_problem(response, 422).await;
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -43,6 +43,10 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     /// The sender of every message, e.g. `Sluice <noreply@example.com>`.
     pub from: String,
+    /// A PEM certificate to trust besides the public roots, for a server
+    /// whose certificate a private CA signed (or a self-signed one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
     /// Longest the server may take to answer one command, ms (default 10 000).
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -82,6 +86,10 @@ impl SmtpConfig {
         if !(1..=300_000).contains(&self.timeout_ms) {
             return Err("timeout_ms must be between 1 and 300000".into());
         }
+        if let Some(pem) = &self.ca_cert {
+            Certificate::from_pem(pem.as_bytes())
+                .map_err(|e| format!("ca_cert is not a PEM certificate: {e}"))?;
+        }
         Ok(())
     }
 
@@ -111,7 +119,12 @@ impl SmtpConfig {
         let tls = match self.tls {
             SmtpTls::None => Tls::None,
             SmtpTls::Starttls | SmtpTls::Tls => {
-                let params = TlsParameters::new(self.host.clone()).map_err(|e| e.to_string())?;
+                let mut params = TlsParameters::builder(self.host.clone());
+                if let Some(pem) = &self.ca_cert {
+                    let cert = Certificate::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+                    params = params.add_root_certificate(cert);
+                }
+                let params = params.build().map_err(|e| e.to_string())?;
                 if self.tls == SmtpTls::Starttls {
                     Tls::Required(params)
                 } else {
