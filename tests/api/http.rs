@@ -54,6 +54,31 @@ async fn an_api_key_is_injected_as_a_query_parameter_the_guest_cannot_replace() 
 }
 
 #[tokio::test]
+async fn an_api_key_header_is_injected_and_the_guest_may_not_send_its_own() {
+    let (app, upstream) = setup(
+        json!({"type": "api_key", "in": "header", "name": "X-Api-Key", "value": KEY}),
+        json!({}),
+    )
+    .await;
+    let answer = send(&app, "/with-key").await;
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert_eq!(
+        upstream.seen_at("/v1/with-key")[0].headers["x-api-key"],
+        KEY
+    );
+    assert!(!answer.to_string().contains(KEY));
+
+    let refused = app
+        .misbehave(
+            "http-send",
+            json!({"conn": "api", "path": "/x", "headers": [["x-api-key", "guess"]]}),
+        )
+        .await;
+    assert_eq!(refused["error"], "invalid-request", "{refused}");
+    assert!(upstream.seen_at("/v1/x").is_empty());
+}
+
+#[tokio::test]
 async fn injected_credentials_reach_the_upstream_but_never_the_guest() {
     let (app, upstream) = setup(json!({"type": "bearer", "token": TOKEN}), json!({})).await;
     let answer = send(&app, "/echo-auth").await;
