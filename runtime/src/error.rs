@@ -30,6 +30,19 @@ pub struct Problem {
     /// Fuel consumed by the action before it failed, where relevant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fuel_used: Option<u64>,
+    /// For `validation-failed`: each offending value and what is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// One invalid value in a request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    /// Where the value is: a JSON pointer (RFC 6901) rooted at the request,
+    /// `/path/<param>`, `/query/<param>` or `/body/...`.
+    pub pointer: String,
+    /// What is wrong with it.
+    pub message: String,
 }
 
 /// Every error the admin API and the gateway answer with.
@@ -46,6 +59,10 @@ pub enum ApiError {
         /// What is wrong.
         detail: String,
     },
+    /// 400: the request does not match the operation's parameters or
+    /// `incoming` schema; each error names its JSON pointer.
+    #[error("the request is invalid in {} place(s); see errors", .0.len())]
+    ValidationFailed(Vec<FieldError>),
     /// 401: missing or wrong bearer token (RFC 6750 §3).
     #[error("{0}")]
     Unauthorized(String),
@@ -104,7 +121,9 @@ impl ApiError {
     /// The status code this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) | Self::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Invalid { .. } | Self::ValidationFailed(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -123,6 +142,7 @@ impl ApiError {
         let (slug, title): (&str, &str) = match self {
             Self::BadRequest(_) => ("bad-request", "Bad request"),
             Self::Invalid { slug, .. } => (slug, "Invalid input"),
+            Self::ValidationFailed(_) => ("validation-failed", "Request validation failed"),
             Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
@@ -148,6 +168,10 @@ impl ApiError {
             request_id: current_request_id(),
             fuel_used: match self {
                 Self::Custom { fuel_used, .. } => *fuel_used,
+                _ => None,
+            },
+            errors: match self {
+                Self::ValidationFailed(errors) => Some(errors.clone()),
                 _ => None,
             },
         }

@@ -14,6 +14,7 @@ mod http;
 mod kv;
 mod limits;
 mod operations;
+mod schemas;
 mod smtp;
 mod sql;
 mod upstream;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod connections;
 pub mod extract;
 pub mod operations;
+pub mod schemas;
 pub mod system;
 
 use axum::Router;
@@ -22,6 +23,7 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(actions::router())
         .merge(operations::router())
         .merge(connections::router())
+        .merge(schemas::router())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))

@@ -5,11 +5,15 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::Value;
+use sqlx::types::Json as SqlJson;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
+use crate::contract::{Contract, OutgoingValidation, Parameter, SchemaRef};
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::routes::{self, METHODS};
 use crate::startup::AppState;
@@ -57,6 +61,22 @@ pub struct OperationInput {
     /// Whether the gateway routes it (default true).
     #[serde(default = "default_true")]
     pub active: bool,
+    /// Path and query parameters: `[{"name", "in": "path"|"query", "type":
+    /// "string"|"integer"|"number"|"boolean", "required", "description"}]`.
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
+    /// The request body's schema: a schema name or an inline schema.
+    #[serde(default)]
+    pub incoming: Option<SchemaRef>,
+    /// Response schemas by status code.
+    #[serde(default)]
+    pub outgoing: BTreeMap<String, SchemaRef>,
+    /// Error schemas by status code.
+    #[serde(default)]
+    pub throws: BTreeMap<String, SchemaRef>,
+    /// `off` (default), `log` or `enforce`.
+    #[serde(default)]
+    pub outgoing_validation: OutgoingValidation,
 }
 
 fn default_stability() -> String {
@@ -127,16 +147,11 @@ pub async fn operations_update(
             "the patch must be a JSON object".into(),
         ));
     }
-    let mut merged = serde_json::json!({
-        "name": existing.name,
-        "method": existing.method,
-        "path": existing.path,
-        "action": existing.action,
-        "action_version": existing.action_version,
-        "description": existing.description,
-        "stability": existing.stability,
-        "active": existing.active,
-    });
+    let mut merged = serde_json::to_value(&existing).map_err(anyhow::Error::from)?;
+    if let Some(fields) = merged.as_object_mut() {
+        fields.remove("created_at");
+        fields.remove("updated_at");
+    }
     json_patch::merge(&mut merged, &patch);
     let input: OperationInput = serde_json::from_value(merged)
         .map_err(|e| ApiError::BadRequest(format!("invalid patch: {e}")))?;
@@ -197,6 +212,17 @@ async fn save(
             input.action
         )));
     }
+    let contract = Contract {
+        parameters: input.parameters,
+        incoming: input.incoming,
+        outgoing: input.outgoing,
+        throws: input.throws,
+        outgoing_validation: input.outgoing_validation,
+    };
+    contract
+        .validate(&template.params)
+        .map_err(ApiError::BadRequest)?;
+    crate::api::schemas::check_contract(state, &contract).await?;
     let route_key = routes::route_key(&method, &template);
     let others = operations::list(&state.db).await?;
     let old_name = existing.as_ref().map(|e| e.name.as_str());
@@ -226,6 +252,7 @@ async fn save(
         description: input.description,
         stability: input.stability,
         active: input.active,
+        contract: SqlJson(contract),
         created_at: existing
             .as_ref()
             .map_or_else(|| now.clone(), |e| e.created_at.clone()),

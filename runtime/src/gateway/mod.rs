@@ -4,6 +4,7 @@
 
 pub mod invoke;
 pub mod routes;
+pub mod validate;
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -60,6 +61,9 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
         })
         .unwrap_or_default();
     let body = read_limited(&parts.headers, body, state.settings.max_request_bytes).await?;
+    if let Some(contract) = &route.contract {
+        validate::check_request(contract, &params, &query, &parts.headers, &body)?;
+    }
     let request = crate::bindings::types::Request {
         method,
         path,
@@ -74,7 +78,7 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
             config: route.config.clone(),
         },
     };
-    invoke::run(
+    let (response, outcome) = invoke::run(
         state,
         &route.action,
         &route.sha256,
@@ -82,6 +86,9 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
         route.grants.clone(),
         request,
     )
-    .await
-    .map(|(response, _)| response)
+    .await?;
+    if let (Some(contract), Ok(answer)) = (&route.contract, &outcome.result) {
+        validate::check_response(contract, &route.operation, answer.status, &answer.body)?;
+    }
+    Ok(response)
 }

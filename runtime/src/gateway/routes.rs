@@ -12,7 +12,11 @@ use std::sync::Arc;
 
 use sqlx::SqlitePool;
 
+use jsonschema::Validator;
+
+use crate::contract::{Contract, OutgoingValidation, Parameter};
 use crate::engine::Limits;
+use crate::schemas::{self, SchemaSet};
 use crate::store::{actions, connections, operations};
 
 /// Methods an operation may use.
@@ -40,6 +44,66 @@ pub struct Route {
     pub config: String,
     /// Connections the action is granted.
     pub grants: Arc<[String]>,
+    /// The operation's compiled contract, when it declares one.
+    pub contract: Option<Arc<CompiledContract>>,
+}
+
+/// An operation's contract ready for the gateway: schemas compiled once
+/// per route-table build.
+pub struct CompiledContract {
+    /// Declared parameters.
+    pub parameters: Vec<Parameter>,
+    /// Validator of the request body.
+    pub incoming: Option<Validator>,
+    /// Validators of responses by status.
+    pub outgoing: BTreeMap<u16, Validator>,
+    /// What to do with a response that contradicts `outgoing`.
+    pub outgoing_validation: OutgoingValidation,
+}
+
+impl std::fmt::Debug for CompiledContract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledContract")
+            .field("parameters", &self.parameters)
+            .field("incoming", &self.incoming.is_some())
+            .field("outgoing", &self.outgoing.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CompiledContract {
+    /// Compiles `contract` with references resolved in `set`; `None` when
+    /// it declares nothing the gateway checks.
+    ///
+    /// # Errors
+    /// A schema that no longer compiles (a reference gone, say).
+    pub fn compile(contract: &Contract, set: &SchemaSet) -> Result<Option<Self>, String> {
+        if contract.parameters.is_empty()
+            && contract.incoming.is_none()
+            && (contract.outgoing.is_empty()
+                || contract.outgoing_validation == OutgoingValidation::Off)
+        {
+            return Ok(None);
+        }
+        let incoming = contract
+            .incoming
+            .as_ref()
+            .map(|s| schemas::compile_ref(s, set))
+            .transpose()?;
+        let mut outgoing = BTreeMap::new();
+        if contract.outgoing_validation != OutgoingValidation::Off {
+            for (status, schema) in &contract.outgoing {
+                let status: u16 = status.parse().map_err(|_| format!("status {status:?}"))?;
+                outgoing.insert(status, schemas::compile_ref(schema, set)?);
+            }
+        }
+        Ok(Some(Self {
+            parameters: contract.parameters.clone(),
+            incoming,
+            outgoing,
+            outgoing_validation: contract.outgoing_validation,
+        }))
+    }
 }
 
 /// A parsed path template.
@@ -211,6 +275,13 @@ impl RouteTable {
             .into_iter()
             .map(|a| (a.name.clone(), a))
             .collect();
+        let set = SchemaSet(std::sync::Arc::new(
+            crate::store::schemas::list(pool)
+                .await?
+                .into_iter()
+                .map(|row| (row.name, row.schema.0))
+                .collect(),
+        ));
         let mut entries = Vec::new();
         for op in operations::list(pool).await? {
             if !op.active {
@@ -241,6 +312,9 @@ impl RouteTable {
                     limits: action.limits(),
                     config: action.config.clone(),
                     grants: connections::granted_to(pool, &action.name).await?.into(),
+                    contract: CompiledContract::compile(&op.contract, &set)
+                        .map_err(|e| anyhow::anyhow!("operation {}: {e}", op.name))?
+                        .map(Arc::new),
                 },
             ));
         }

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod connections;
 pub mod operations;
+pub mod schemas;
 pub mod settings;
 
 use std::path::Path;

@@ -2,6 +2,9 @@
 
 use serde::Serialize;
 use sqlx::SqlitePool;
+use sqlx::types::Json;
+
+use crate::contract::Contract;
 
 /// One row of `operations`.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -25,6 +28,9 @@ pub struct OperationRow {
     pub stability: String,
     /// Inactive operations are not routed.
     pub active: bool,
+    /// Parameters, schemas and throws (shown flattened into the operation).
+    #[serde(flatten)]
+    pub contract: Json<Contract>,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
@@ -83,8 +89,8 @@ pub async fn save(
     }
     sqlx::query(
         "INSERT INTO operations (name, method, path, route_key, action, action_version,
-         description, stability, active, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         description, stability, active, contract, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&row.name)
     .bind(&row.method)
@@ -95,6 +101,7 @@ pub async fn save(
     .bind(&row.description)
     .bind(&row.stability)
     .bind(row.active)
+    .bind(&row.contract)
     .bind(&row.created_at)
     .bind(&row.updated_at)
     .execute(&mut *tx)

@@ -1,0 +1,230 @@
+//! `/admin/schemas`: named JSON Schemas (2020-12) that operations use as
+//! their `incoming`, `outgoing` and `throws` contracts and that may `$ref`
+//! each other by name.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::types::Json as SqlJson;
+
+use crate::api::check_name;
+use crate::api::extract::{Json, Path};
+use crate::contract::Contract;
+use crate::error::{ApiError, ApiResult};
+use crate::schemas::{self as compile, SchemaSet};
+use crate::startup::AppState;
+use crate::store::operations;
+use crate::store::schemas::{self, SchemaRow};
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/schemas", get(schemas_list).post(schemas_create))
+        .route(
+            "/schemas/{name}",
+            get(schemas_get).put(schemas_replace).delete(schemas_delete),
+        )
+}
+
+/// Body of `POST /admin/schemas`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaInput {
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// The JSON Schema 2020-12 document.
+    pub schema: Value,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Body of `PUT /admin/schemas/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaUpdate {
+    /// The new document.
+    pub schema: Value,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Every stored schema, with `extra` in place of the one of its name.
+pub async fn schema_set(state: &AppState, extra: Option<(&str, &Value)>) -> ApiResult<SchemaSet> {
+    let mut all: HashMap<String, Value> = schemas::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|row| (row.name, row.schema.0))
+        .collect();
+    if let Some((name, schema)) = extra {
+        all.insert(name.to_string(), schema.clone());
+    }
+    Ok(SchemaSet(Arc::new(all)))
+}
+
+/// Checks that every schema of `contract` exists or is valid inline.
+///
+/// # Errors
+/// 422 for an unknown schema name, 400 for an invalid inline schema.
+pub async fn check_contract(state: &AppState, contract: &Contract) -> ApiResult<()> {
+    let set = schema_set(state, None).await?;
+    for (field, schema) in contract.schemas() {
+        if let crate::contract::SchemaRef::Named(name) = schema
+            && !set.0.contains_key(name)
+        {
+            return Err(ApiError::Unprocessable(format!(
+                "{field}: there is no schema named {name:?}; create it with POST /admin/schemas"
+            )));
+        }
+        compile::compile_ref(schema, &set)
+            .map_err(|e| ApiError::BadRequest(format!("{field}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The `$ref` values anywhere in `value`.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Validates `schema` as the stored schema `name`.
+async fn check(state: &AppState, name: &str, schema: &Value) -> ApiResult<()> {
+    compile::check_meta(schema).map_err(ApiError::BadRequest)?;
+    let set = schema_set(state, Some((name, schema))).await?;
+    compile::compile(schema, Some(name), &set).map_err(ApiError::BadRequest)?;
+    Ok(())
+}
+
+async fn find(state: &AppState, name: &str) -> ApiResult<SchemaRow> {
+    schemas::get(&state.db, name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no schema named {name:?}")))
+}
+
+/// `GET /admin/schemas` → 200 with every schema.
+pub async fn schemas_list(State(state): State<AppState>) -> ApiResult<Json<Vec<SchemaRow>>> {
+    Ok(Json(schemas::list(&state.db).await?))
+}
+
+/// `GET /admin/schemas/{name}` → 200, or 404.
+pub async fn schemas_get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<SchemaRow>> {
+    Ok(Json(find(&state, &name).await?))
+}
+
+/// `POST /admin/schemas` with a [`SchemaInput`] → 201; 400 when the
+/// document is not a valid 2020-12 schema or refers to an unknown schema;
+/// 409 when the name is taken.
+pub async fn schemas_create(
+    State(state): State<AppState>,
+    Json(input): Json<SchemaInput>,
+) -> ApiResult<Response> {
+    check_name("schema", &input.name)?;
+    if schemas::get(&state.db, &input.name).await?.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "a schema named {:?} already exists; PUT /admin/schemas/{} replaces it",
+            input.name, input.name
+        )));
+    }
+    check(&state, &input.name, &input.schema).await?;
+    let now = crate::store::now();
+    let row = SchemaRow {
+        name: input.name,
+        description: input.description,
+        schema: SqlJson(input.schema),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    schemas::upsert(&state.db, &row).await?;
+    let location = format!("/admin/schemas/{}", row.name);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(row),
+    )
+        .into_response())
+}
+
+/// `PUT /admin/schemas/{name}` with a [`SchemaUpdate`] → 200; 404 when
+/// unknown; 400 as create. Operations use the new version at once.
+pub async fn schemas_replace(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(input): Json<SchemaUpdate>,
+) -> ApiResult<Json<SchemaRow>> {
+    let existing = find(&state, &name).await?;
+    check(&state, &name, &input.schema).await?;
+    let row = SchemaRow {
+        name,
+        description: input.description,
+        schema: SqlJson(input.schema),
+        created_at: existing.created_at,
+        updated_at: crate::store::now(),
+    };
+    schemas::upsert(&state.db, &row).await?;
+    state.reload_routes().await?;
+    Ok(Json(row))
+}
+
+/// `DELETE /admin/schemas/{name}` → 204; 404 when unknown; 409 while an
+/// operation or another schema refers to it.
+pub async fn schemas_delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    find(&state, &name).await?;
+    let users: Vec<String> = operations::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|op| op.contract.schema_names().contains(&name.as_str()))
+        .map(|op| op.name)
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "schema {name:?} is used by operations {}; change them first",
+            users.join(", ")
+        )));
+    }
+    let referrers: Vec<String> = schemas::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|row| row.name != name)
+        .filter(|row| {
+            let mut found = Vec::new();
+            refs(&row.schema.0, &mut found);
+            found
+                .iter()
+                .any(|r| r == &name || r.starts_with(&format!("{name}#")))
+        })
+        .map(|row| row.name)
+        .collect();
+    if !referrers.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "schema {name:?} is referred to by schemas {}; change them first",
+            referrers.join(", ")
+        )));
+    }
+    schemas::delete(&state.db, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,99 @@
+//! JSON Schema 2020-12 handling (the `jsonschema` crate): checking a
+//! schema against the meta-schema, resolving references between stored
+//! schemas by name, and turning validation errors into JSON pointers.
+//!
+//! A stored schema called `todo` has the URI
+//! `https://sluice.invalid/schemas/todo`, and every schema is compiled with
+//! that prefix as its base, so `{"$ref": "todo"}` (or `"todo#/$defs/x"`)
+//! in any schema refers to it. Nothing is ever fetched from the network.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jsonschema::{Retrieve, Uri, Validator};
+use serde_json::Value;
+
+use crate::contract::SchemaRef;
+use crate::error::FieldError;
+
+/// The base URI stored schemas live under.
+pub const BASE_URI: &str = "https://sluice.invalid/schemas/";
+
+/// All stored schemas by name, for resolving references.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaSet(pub Arc<HashMap<String, Value>>);
+
+impl Retrieve for SchemaSet {
+    fn retrieve(
+        &self,
+        uri: &Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let text = uri.as_str();
+        let name = text
+            .strip_prefix(BASE_URI)
+            .ok_or_else(|| format!("{text} is not a stored schema; refer to schemas by name"))?;
+        self.0
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("there is no schema named {name:?}").into())
+    }
+}
+
+/// Checks `schema` against the 2020-12 meta-schema.
+///
+/// # Errors
+/// The first violation, with where it is.
+pub fn check_meta(schema: &Value) -> Result<(), String> {
+    jsonschema::draft202012::meta::validate(schema).map_err(|e| {
+        let at = e.instance_path().as_str();
+        if at.is_empty() {
+            format!("not a valid JSON Schema 2020-12: {e}")
+        } else {
+            format!("not a valid JSON Schema 2020-12 at {at}: {e}")
+        }
+    })
+}
+
+/// Compiles `schema` (named `name` when stored) with references resolved
+/// in `set`.
+///
+/// # Errors
+/// An unresolvable reference or an invalid keyword, as text.
+pub fn compile(schema: &Value, name: Option<&str>, set: &SchemaSet) -> Result<Validator, String> {
+    jsonschema::draft202012::options()
+        .with_base_uri(format!("{BASE_URI}{}", name.unwrap_or("inline")))
+        .with_retriever(set.clone())
+        .build(schema)
+        .map_err(|e| e.to_string())
+}
+
+/// Compiles a contract's schema reference.
+///
+/// # Errors
+/// As [`compile`].
+pub fn compile_ref(schema: &SchemaRef, set: &SchemaSet) -> Result<Validator, String> {
+    match schema {
+        SchemaRef::Named(name) => {
+            if !set.0.contains_key(name) {
+                return Err(format!("there is no schema named {name:?}"));
+            }
+            compile(&serde_json::json!({ "$ref": name }), None, set)
+        }
+        SchemaRef::Inline(value) => {
+            check_meta(value)?;
+            compile(value, None, set)
+        }
+    }
+}
+
+/// Every way `instance` breaks `validator`, as pointers under `root`
+/// (e.g. `/body`).
+pub fn errors(validator: &Validator, instance: &Value, root: &str) -> Vec<FieldError> {
+    validator
+        .iter_errors(instance)
+        .map(|e| FieldError {
+            pointer: format!("{root}{}", e.instance_path().as_str()),
+            message: e.to_string(),
+        })
+        .collect()
+}
