@@ -105,6 +105,7 @@ for port in "$SMTP_PORT" "$STARTTLS_PORT" "$SMTPS_PORT"; do
   done
 done
 
+echo "export SLUICE_TEST_PYTHON=$PY"
 echo "export SLUICE_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
 echo "export SLUICE_TEST_SMTP_PORT=$SMTP_PORT"
 echo "export SLUICE_TEST_MAILDIR=$DIR/maildir"

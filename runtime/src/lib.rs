@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod gateway;
 pub mod host;
+pub mod openapi;
 pub mod schemas;
 pub mod secrets;
 pub mod startup;

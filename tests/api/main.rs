@@ -13,6 +13,7 @@ mod helpers;
 mod http;
 mod kv;
 mod limits;
+mod openapi;
 mod operations;
 mod schemas;
 mod smtp;

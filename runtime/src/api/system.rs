@@ -2,6 +2,8 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -14,6 +16,21 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/system/health", get(system_health))
         .route("/system/about", get(system_about))
+        .route("/system/openapi.json", get(system_openapi_json))
+        .route("/system/openapi.yaml", get(system_openapi_yaml))
+}
+
+/// `GET /system/openapi.json` → the hosted API's OpenAPI 3.1 document,
+/// generated from the active operations at this moment.
+pub async fn system_openapi_json(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(crate::openapi::hosted(&state.db).await?))
+}
+
+/// `GET /system/openapi.yaml` → the same document as YAML (`application/yaml`, RFC 9512).
+pub async fn system_openapi_yaml(State(state): State<AppState>) -> ApiResult<Response> {
+    let document = crate::openapi::hosted(&state.db).await?;
+    let text = serde_norway::to_string(&document).map_err(anyhow::Error::from)?;
+    Ok(([(header::CONTENT_TYPE, "application/yaml")], text).into_response())
 }
 
 /// `GET /system/health` → 200 `{"status":"ok"}` when the control-plane

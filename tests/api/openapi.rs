@@ -1,0 +1,174 @@
+//! The generated OpenAPI 3.1 document of the hosted API, checked by
+//! independent tools from PyPI on the live server: `openapi-spec-validator`
+//! validates it, and `schemathesis` calls every operation with generated
+//! data and finds neither server errors nor responses that contradict it.
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, started_server};
+
+/// `hello` and `todo` (on SQLite) with full contracts.
+async fn documented_api(app: &TestApp) {
+    for (name, schema) in [
+        (
+            "todo",
+            json!({"type": "object", "required": ["id", "title", "done"],
+                        "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
+                                       "done": {"type": "boolean"}}}),
+        ),
+        (
+            "todo-input",
+            json!({"type": "object", "required": ["title"], "additionalProperties": false,
+                              "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 200},
+                                             "done": {"type": "boolean"}}}),
+        ),
+        (
+            "todo-page",
+            json!({"type": "object", "required": ["items", "total", "limit", "offset"],
+                             "properties": {"items": {"type": "array", "items": {"$ref": "todo"}},
+                                            "total": {"type": "integer"}, "limit": {"type": "integer"},
+                                            "offset": {"type": "integer"}}}),
+        ),
+    ] {
+        let created = app
+            .admin(reqwest::Method::POST, "/schemas")
+            .json(&json!({"name": name, "schema": schema}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            created.status(),
+            StatusCode::CREATED,
+            "{}",
+            created.text().await.unwrap()
+        );
+    }
+    crate::sql::deploy_todo(app, json!({"driver": "sqlite", "path": "todo.db"})).await;
+    let id = json!({"name": "id", "in": "path", "type": "integer", "description": "The todo's id"});
+    let page = json!([{"name": "limit", "in": "query", "type": "integer"},
+                      {"name": "offset", "in": "query", "type": "integer"}]);
+    for (op, patch) in [
+        (
+            "todo-list",
+            json!({"parameters": page, "outgoing": {"200": "todo-page"},
+                             "outgoing_validation": "enforce", "description": "Lists todos, a page at a time"}),
+        ),
+        (
+            "todo-get",
+            json!({"parameters": [id], "outgoing": {"200": "todo"}, "outgoing_validation": "enforce"}),
+        ),
+        (
+            "todo-create",
+            json!({"incoming": "todo-input", "outgoing": {"201": "todo"}, "outgoing_validation": "enforce"}),
+        ),
+        (
+            "todo-update",
+            json!({"parameters": [id], "incoming": "todo-input", "outgoing": {"200": "todo"}}),
+        ),
+        ("todo-delete", json!({"parameters": [id]})),
+    ] {
+        let patched = app.admin_patch(&format!("/operations/{op}"), &patch).await;
+        assert_eq!(
+            patched.status(),
+            StatusCode::OK,
+            "{op}: {}",
+            patched.text().await.unwrap()
+        );
+    }
+    app.deploy("hello", "hello", "GET", "/hello/:name").await;
+    let patched = app
+        .admin_patch(
+            "/operations/hello",
+            &json!({"parameters": [{"name": "greeting", "in": "query"}]}),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+}
+
+fn python() -> String {
+    started_server("SLUICE_TEST_PYTHON")
+}
+
+/// Runs `python -m <args>` and panics with its output unless it succeeds.
+fn run_python(args: &[&str]) -> String {
+    let output = Command::new(python()).args(args).output().unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "python {args:?} failed:\n{text}");
+    text
+}
+
+#[tokio::test]
+async fn the_hosted_document_describes_the_operations_and_passes_the_validator() {
+    let app = spawn_app().await;
+    documented_api(&app).await;
+    let doc: Value = app.get("/system/openapi.json").await.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let get = &doc["paths"]["/todos/{id}"]["get"];
+    assert_eq!(get["operationId"], "todo-get");
+    assert_eq!(get["parameters"][0]["schema"]["type"], "integer");
+    assert_eq!(
+        get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/todo"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["todo-page"]["properties"]["items"]["items"]["$ref"],
+        "#/components/schemas/todo"
+    );
+    assert_eq!(
+        doc["paths"]["/todos"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/todo-input"
+    );
+
+    let yaml = app.get("/system/openapi.yaml").await;
+    assert_eq!(yaml.headers()["content-type"], "application/yaml");
+    let from_yaml: Value = serde_norway::from_str(&yaml.text().await.unwrap()).unwrap();
+    assert_eq!(from_yaml, doc);
+
+    let file = app.data_dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    run_python(&["-m", "openapi_spec_validator", file.to_str().unwrap()]);
+}
+
+#[tokio::test]
+async fn schemathesis_finds_no_server_errors_and_no_contradicted_responses() {
+    let app = spawn_app().await;
+    documented_api(&app).await;
+    let url = app.url("/system/openapi.json");
+    let cli = std::path::Path::new(&python()).with_file_name("schemathesis");
+    let checks = "not_a_server_error,status_code_conformance,content_type_conformance,\
+                  response_schema_conformance,response_headers_conformance,negative_data_rejection";
+    let output = tokio::process::Command::new(cli)
+        .args([
+            "run",
+            &url,
+            "--checks",
+            checks,
+            "--max-examples",
+            "40",
+            "--seed",
+            "1",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--no-color",
+        ])
+        .env("SCHEMATHESIS_HOOKS", "")
+        .output()
+        .await
+        .unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{text}"
+    );
+}
