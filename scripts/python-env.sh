@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Makes (once) a Python virtual environment with the PyPI packages the
 # start and test commands use — aiosmtpd (a real SMTP server),
-# openapi-spec-validator and schemathesis (checks of the generated OpenAPI
-# documents) — and prints its python's path:
+# openapi-spec-validator, schemathesis and openapi-python-client (checks of
+# the generated OpenAPI documents) — and prints its python's path:
 #
 #   PY=$(scripts/python-env.sh)
 set -euo pipefail
 VENV="${SLUICE_VENV:-$HOME/.cache/sluice/venv}"
-PACKAGES=(aiosmtpd==1.4.6 openapi-spec-validator==0.9.0 schemathesis==4.32.5)
+PACKAGES=(aiosmtpd==1.4.6 openapi-spec-validator==0.9.0 schemathesis==4.32.5 openapi-python-client==0.29.1)
 if [[ ! -x "$VENV/bin/python" ]]; then
   if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
     SUDO=""
@@ -18,7 +18,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV" >&2
   fi
 fi
-if ! "$VENV/bin/python" -c 'import aiosmtpd, openapi_spec_validator, schemathesis' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import aiosmtpd, openapi_spec_validator, schemathesis, openapi_python_client' 2>/dev/null; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PACKAGES[@]}" >&2
 fi
 echo "$VENV/bin/python"

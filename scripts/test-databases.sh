@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts throwaway servers for the tests on free loopback ports with data
 # under $1: PostgreSQL, MariaDB and Redis from Debian's packages (installed
-# if missing) and an SMTP server (aiosmtpd from PyPI, storing what it
-# accepts in a Maildir). Prints the environment the tests read:
+# if missing, with Chromium for the docs page test) and SMTP servers
+# (aiosmtpd from PyPI, storing what they accept in a Maildir). Prints the
+# environment the tests read:
 #
 #   eval "$(scripts/test-databases.sh /tmp/dir)"   # sets SLUICE_TEST_*
 #   scripts/test-databases.sh --stop /tmp/dir
@@ -28,9 +29,11 @@ chmod 755 "$DIR"
 SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO=sudo
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mariadbd >/dev/null \
-   || ! command -v openssl >/dev/null || ! command -v redis-server >/dev/null; then
+   || ! command -v openssl >/dev/null || ! command -v redis-server >/dev/null \
+   || ! command -v chromium >/dev/null; then
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql mariadb-server openssl redis-server >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql mariadb-server openssl \
+    redis-server chromium >&2
 fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -106,6 +109,7 @@ for port in "$SMTP_PORT" "$STARTTLS_PORT" "$SMTPS_PORT"; do
 done
 
 echo "export SLUICE_TEST_PYTHON=$PY"
+echo "export SLUICE_TEST_CHROMIUM=$(command -v chromium)"
 echo "export SLUICE_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
 echo "export SLUICE_TEST_SMTP_PORT=$SMTP_PORT"
 echo "export SLUICE_TEST_MAILDIR=$DIR/maildir"

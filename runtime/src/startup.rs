@@ -98,6 +98,7 @@ impl Application {
         };
         let router = Router::new()
             .merge(api::system::router())
+            .merge(api::docs::router())
             .nest("/admin", api::admin_router(&state))
             .fallback(gateway_handle)
             .layer(middleware::from_fn(crate::telemetry::request_context))

@@ -3,8 +3,6 @@
 //! validates it, and `schemathesis` calls every operation with generated
 //! data and finds neither server errors nor responses that contradict it.
 
-use std::process::Command;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -92,9 +90,14 @@ fn python() -> String {
     started_server("SLUICE_TEST_PYTHON")
 }
 
-/// Runs `python -m <args>` and panics with its output unless it succeeds.
-fn run_python(args: &[&str]) -> String {
-    let output = Command::new(python()).args(args).output().unwrap();
+/// Runs `python <args>` (without blocking the in-process server) and
+/// panics with its output unless it succeeds.
+async fn run_python(args: &[&str]) -> String {
+    let output = tokio::process::Command::new(python())
+        .args(args)
+        .output()
+        .await
+        .unwrap();
     let text = format!(
         "{}\n{}",
         String::from_utf8_lossy(&output.stdout),
@@ -133,7 +136,7 @@ async fn the_hosted_document_describes_the_operations_and_passes_the_validator()
 
     let file = app.data_dir.path().join("openapi.json");
     std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
-    run_python(&["-m", "openapi_spec_validator", file.to_str().unwrap()]);
+    run_python(&["-m", "openapi_spec_validator", file.to_str().unwrap()]).await;
 }
 
 #[tokio::test]
@@ -171,4 +174,102 @@ async fn schemathesis_finds_no_server_errors_and_no_contradicted_responses() {
         output.status.success(),
         "schemathesis found problems:\n{text}"
     );
+}
+
+#[tokio::test]
+async fn a_client_generated_from_the_document_creates_and_reads_todos() {
+    let app = spawn_app().await;
+    documented_api(&app).await;
+    let dir = app.data_dir.path();
+    let doc = app.get("/system/openapi.json").await.text().await.unwrap();
+    std::fs::write(dir.join("openapi.json"), doc).unwrap();
+    let generator = std::path::Path::new(&python()).with_file_name("openapi-python-client");
+    let output = tokio::process::Command::new(generator)
+        .current_dir(dir)
+        .args([
+            "generate",
+            "--path",
+            "openapi.json",
+            "--meta",
+            "none",
+            "--output-path",
+            "sluice_client",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "generation failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let script = format!(
+        r#"
+import sys
+sys.path.insert(0, {dir:?})
+from sluice_client import Client
+from sluice_client.api.todo import todo_create, todo_get, todo_list
+from sluice_client.api.hello import hello
+from sluice_client.models import TodoInput
+
+client = Client(base_url={base:?})
+created = todo_create.sync(client=client, body=TodoInput(title="generated", done=True))
+assert created.title == "generated" and created.done is True, created
+fetched = todo_get.sync(client=client, id=created.id)
+assert fetched.id == created.id, fetched
+page = todo_list.sync(client=client, limit=10)
+assert page.total == 1 and page.items[0].title == "generated", page
+greeting = hello.sync_detailed(client=client, name="ada", greeting="Hi")
+assert greeting.status_code == 200 and b"Hi, ada!" in greeting.content, greeting
+print("ok")
+"#,
+        dir = dir.to_str().unwrap(),
+        base = app.address,
+    );
+    let out = run_python(&["-c", &script]).await;
+    assert!(out.contains("ok"), "{out}");
+}
+
+#[tokio::test]
+async fn the_docs_page_renders_the_operations_in_headless_chromium() {
+    let app = spawn_app().await;
+    documented_api(&app).await;
+    let page = app.get("/system/docs").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    let chromium = started_server("SLUICE_TEST_CHROMIUM");
+    let profile = app.data_dir.path().join("chromium");
+    let output = tokio::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            &format!("--user-data-dir={}", profile.display()),
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            &app.url("/system/docs"),
+        ])
+        .output()
+        .await
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "Sluice hosted API",
+        "Lists todos, a page at a time",
+        "/todos/{id}",
+        "/hello/{name}",
+    ] {
+        assert!(
+            dom.contains(expected),
+            "{expected:?} is not on the rendered page:\n{}",
+            &dom[..dom.len().min(3000)]
+        );
+    }
 }

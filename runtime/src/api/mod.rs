@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod auth;
 pub mod connections;
+pub mod docs;
 pub mod extract;
 pub mod operations;
 pub mod schemas;
