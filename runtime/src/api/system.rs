@@ -18,6 +18,24 @@ pub fn router() -> Router<AppState> {
         .route("/system/about", get(system_about))
         .route("/system/openapi.json", get(system_openapi_json))
         .route("/system/openapi.yaml", get(system_openapi_yaml))
+        .route("/system/admin-openapi.json", get(system_admin_openapi_json))
+        .route("/system/admin-openapi.yaml", get(system_admin_openapi_yaml))
+}
+
+/// The admin API's OpenAPI 3.1 document, written by hand beside the
+/// handlers (`runtime/openapi/admin.yaml`) and checked against the live
+/// server by schemathesis in the tests.
+const ADMIN_OPENAPI: &str = include_str!("../../openapi/admin.yaml");
+
+/// `GET /system/admin-openapi.json` → the admin API's OpenAPI 3.1 document.
+pub async fn system_admin_openapi_json() -> ApiResult<Json<Value>> {
+    let document: Value = serde_norway::from_str(ADMIN_OPENAPI).map_err(anyhow::Error::from)?;
+    Ok(Json(document))
+}
+
+/// `GET /system/admin-openapi.yaml` → the same document as YAML.
+pub async fn system_admin_openapi_yaml() -> Response {
+    ([(header::CONTENT_TYPE, "application/yaml")], ADMIN_OPENAPI).into_response()
 }
 
 /// `GET /system/openapi.json` → the hosted API's OpenAPI 3.1 document,
