@@ -169,6 +169,9 @@ pub async fn hosted(db: &SqlitePool) -> anyhow::Result<Value> {
             "tags": [op.action],
             "parameters": params,
             "responses": responses,
+            // Every operation is public until authentication lands; then a
+            // private one lists `{"bearer": [its scopes]}` here.
+            "security": [],
         });
         if !op.description.is_empty() {
             operation["description"] = json!(op.description);
@@ -202,6 +205,11 @@ pub async fn hosted(db: &SqlitePool) -> anyhow::Result<Value> {
         "servers": [{"url": "/"}],
         "tags": tags.into_iter().map(|t| json!({"name": t, "description": format!("Operations of action {t}")})).collect::<Vec<_>>(),
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
     }))
 }
