@@ -37,10 +37,10 @@ admin -X POST -d '{"name":"plain","method":"POST","path":"/plain/:id","action":"
 admin -X POST -d '{"name":"checked","method":"POST","path":"/checked/:id","action":"echo","incoming":"order",
   "parameters":[{"name":"id","in":"path","type":"integer"},{"name":"dry","in":"query","type":"boolean"}]}' "$BASE/admin/operations"
 
-# A 1 KB order: 8 lines.
+# A 1 KB order: 10 lines.
 BODY=$(python3 -c '
 import json
-lines = [{"sku": f"ABC-{1000+i}", "quantity": i + 1, "price": 9.99 + i, "note": "gift wrap, leave at the door"} for i in range(8)]
+lines = [{"sku": f"ABC-{1000+i}", "quantity": i + 1, "price": 9.99 + i, "note": "gift wrap, leave at the door"} for i in range(10)]
 print(json.dumps({"customer": "Ada Lovelace", "email": "ada@example.com", "lines": lines, "paid": True}))')
 echo "body: ${#BODY} bytes" >&2
 cat >"$WORK/post.lua" <<LUA

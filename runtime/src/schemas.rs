@@ -61,6 +61,9 @@ pub fn check_meta(schema: &Value) -> Result<(), String> {
 /// An unresolvable reference or an invalid keyword, as text.
 pub fn compile(schema: &Value, name: Option<&str>, set: &SchemaSet) -> Result<Validator, String> {
     jsonschema::draft202012::options()
+        // Linear-time matching: a consumer's input cannot make a `pattern`
+        // backtrack for long (patterns needing look-around are refused).
+        .with_pattern_options(jsonschema::PatternOptions::regex())
         .with_base_uri(format!("{BASE_URI}{}", name.unwrap_or("inline")))
         .with_retriever(set.clone())
         .build(schema)
@@ -89,6 +92,10 @@ pub fn compile_ref(schema: &SchemaRef, set: &SchemaSet) -> Result<Validator, Str
 /// Every way `instance` breaks `validator`, as pointers under `root`
 /// (e.g. `/body`).
 pub fn errors(validator: &Validator, instance: &Value, root: &str) -> Vec<FieldError> {
+    // The common case, a valid instance, without building any error.
+    if validator.is_valid(instance) {
+        return Vec::new();
+    }
     validator
         .iter_errors(instance)
         .map(|e| FieldError {

@@ -178,6 +178,14 @@ async fn schemas_are_checked_against_the_meta_schema_and_their_references() {
     );
     let dangling = create_schema(&app, "dangling", json!({"$ref": "nowhere"})).await;
     assert_problem(dangling, 400).await;
+    // Patterns run in linear time: back-tracking constructs are refused.
+    let lookahead = create_schema(
+        &app,
+        "la",
+        json!({"type": "string", "pattern": "^(?=a)a+$"}),
+    )
+    .await;
+    assert_problem(lookahead, 400).await;
 
     assert_eq!(
         create_schema(&app, "a", json!({"type": "string"}))
