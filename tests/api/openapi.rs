@@ -148,6 +148,8 @@ async fn schemathesis_finds_no_server_errors_and_no_contradicted_responses() {
     let checks = "not_a_server_error,status_code_conformance,content_type_conformance,\
                   response_schema_conformance,response_headers_conformance,negative_data_rejection";
     let output = tokio::process::Command::new(cli)
+        // Its example cache goes under the test's data directory.
+        .current_dir(app.data_dir.path())
         .args([
             "run",
             &url,
@@ -295,6 +297,8 @@ async fn the_admin_document_passes_the_validator_and_schemathesis() {
     let checks = "not_a_server_error,status_code_conformance,content_type_conformance,\
                   response_schema_conformance";
     let output = tokio::process::Command::new(cli)
+        // Its example cache goes under the test's data directory.
+        .current_dir(app.data_dir.path())
         .args([
             "run",
             file.to_str().unwrap(),
