@@ -11,14 +11,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
 . scripts/bench-lib.sh
 
-scripts/build-actions.sh >/dev/null
-cargo build --release --quiet -p sluice --bin sluice
-cargo build --release --quiet -p sluice --example plain_proxy
-BIN="$CARGO_TARGET_DIR/release"
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+prepare plain_proxy
+trap stop_all EXIT
 
 UP_PORT=$(free_port)
 "$BIN/examples/plain_proxy" upstream "127.0.0.1:$UP_PORT" &
@@ -27,16 +21,9 @@ PLAIN_PORT=$(free_port)
 "$BIN/examples/plain_proxy" proxy "127.0.0.1:$PLAIN_PORT" "http://127.0.0.1:$UP_PORT" &
 PIDS+=($!)
 
-TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-PORT=$(free_port)
-RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN "$BIN/sluice" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" &
-PIDS+=($!)
-BASE="http://127.0.0.1:$PORT"
-wait_up "$BASE/system/health"
+start_sluice
 wait_up "http://127.0.0.1:$UP_PORT/"
-admin() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@" >/dev/null; }
-curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/wasm' \
-  --data-binary @actions-examples/dist/proxy.wasm "$BASE/admin/actions/proxy" >/dev/null
+upload_action proxy
 admin -X POST -d "{\"name\":\"upstream\",\"class\":\"http\",\"config\":{\"base_url\":\"http://127.0.0.1:$UP_PORT\",\"auth\":{\"type\":\"bearer\",\"token\":\"bench-upstream-token\"}}}" "$BASE/admin/connections"
 admin -X PATCH -d '{"connections":["upstream"]}' "$BASE/admin/actions/proxy"
 admin -X POST -d '{"name":"proxy","method":"GET","path":"/proxy/*rest","action":"proxy"}' "$BASE/admin/operations"

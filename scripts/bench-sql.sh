@@ -10,28 +10,13 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
 . scripts/bench-lib.sh
 
-scripts/build-actions.sh >/dev/null
-cargo build --release --quiet -p sluice --bin sluice
-cargo build --release --quiet -p sluice --example plain_todo
-BIN="$CARGO_TARGET_DIR/release"
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; scripts/test-databases.sh --stop "$WORK/db"; rm -rf "$WORK"; }
+prepare plain_todo
+cleanup() { scripts/test-databases.sh --stop "$WORK/db"; stop_all; }
 trap cleanup EXIT
-chmod 755 "$WORK"
 DB_ENV=$(scripts/test-databases.sh "$WORK/db")
 eval "$DB_ENV"
-
-TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-PORT=$(free_port)
-RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN "$BIN/sluice" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" &
-PIDS+=($!)
-BASE="http://127.0.0.1:$PORT"
-wait_up "$BASE/system/health"
-admin() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@" >/dev/null; }
-curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/wasm' \
-  --data-binary @actions-examples/dist/todo.wasm "$BASE/admin/actions/todo" >/dev/null
-
+start_sluice
+upload_action todo
 
 bench_backend() { # label connection-config-json plain-url
   admin -X POST -d "{\"name\":\"db-$1\",\"class\":\"sql\",\"config\":$2}" "$BASE/admin/connections"

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use jsonschema::{Retrieve, Uri, Validator};
 use serde_json::Value;
+use sqlx::SqlitePool;
 
 use crate::contract::SchemaRef;
 use crate::error::FieldError;
@@ -22,6 +23,25 @@ pub const BASE_URI: &str = "https://sluice.invalid/schemas/";
 /// All stored schemas by name, for resolving references.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaSet(pub Arc<HashMap<String, Value>>);
+
+impl SchemaSet {
+    /// Every stored schema, with `extra` (a name and a document not saved
+    /// yet) in place of the stored one of that name.
+    ///
+    /// # Errors
+    /// On control-plane database failure.
+    pub async fn load(pool: &SqlitePool, extra: Option<(&str, &Value)>) -> sqlx::Result<Self> {
+        let mut all: HashMap<String, Value> = crate::store::schemas::list(pool)
+            .await?
+            .into_iter()
+            .map(|row| (row.name, row.schema.0))
+            .collect();
+        if let Some((name, schema)) = extra {
+            all.insert(name.to_string(), schema.clone());
+        }
+        Ok(Self(Arc::new(all)))
+    }
+}
 
 impl Retrieve for SchemaSet {
     fn retrieve(

@@ -86,14 +86,17 @@ async fn documented_api(app: &TestApp) {
     assert_eq!(patched.status(), StatusCode::OK);
 }
 
-fn python() -> String {
-    started_server("SLUICE_TEST_PYTHON")
+/// A program of the test command's Python environment (`python`,
+/// `schemathesis`, `openapi-python-client`).
+fn venv_tool(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(&started_server("SLUICE_TEST_PYTHON")).with_file_name(name)
 }
 
-/// Runs `python <args>` (without blocking the in-process server) and
-/// panics with its output unless it succeeds.
-async fn run_python(args: &[&str]) -> String {
-    let output = tokio::process::Command::new(python())
+/// Runs `program args` in `dir` (without blocking the in-process server)
+/// and panics with its output unless it succeeds.
+async fn run_tool(program: &str, dir: &std::path::Path, args: &[&str]) -> String {
+    let output = tokio::process::Command::new(venv_tool(program))
+        .current_dir(dir)
         .args(args)
         .output()
         .await
@@ -103,8 +106,21 @@ async fn run_python(args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "python {args:?} failed:\n{text}");
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed:\n{text}"
+    );
     text
+}
+
+/// Runs schemathesis on the document at `location` with `checks` and
+/// `extra` arguments, with a fixed seed; panics with its report on any
+/// finding. Its example cache goes under the test's data directory.
+async fn schemathesis(app: &TestApp, location: &str, checks: &str, extra: &[&str]) {
+    let mut args = vec!["run", location, "--checks", checks, "--seed", "1"];
+    args.extend(["--phases", "examples,coverage,fuzzing", "--no-color"]);
+    args.extend(extra);
+    run_tool("schemathesis", app.data_dir.path(), &args).await;
 }
 
 #[tokio::test]
@@ -136,7 +152,12 @@ async fn the_hosted_document_describes_the_operations_and_passes_the_validator()
 
     let file = app.data_dir.path().join("openapi.json");
     std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
-    run_python(&["-m", "openapi_spec_validator", file.to_str().unwrap()]).await;
+    run_tool(
+        "python",
+        app.data_dir.path(),
+        &["-m", "openapi_spec_validator", file.to_str().unwrap()],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -144,38 +165,9 @@ async fn schemathesis_finds_no_server_errors_and_no_contradicted_responses() {
     let app = spawn_app().await;
     documented_api(&app).await;
     let url = app.url("/system/openapi.json");
-    let cli = std::path::Path::new(&python()).with_file_name("schemathesis");
     let checks = "not_a_server_error,status_code_conformance,content_type_conformance,\
                   response_schema_conformance,response_headers_conformance,negative_data_rejection";
-    let output = tokio::process::Command::new(cli)
-        // Its example cache goes under the test's data directory.
-        .current_dir(app.data_dir.path())
-        .args([
-            "run",
-            &url,
-            "--checks",
-            checks,
-            "--max-examples",
-            "40",
-            "--seed",
-            "1",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--no-color",
-        ])
-        .env("SCHEMATHESIS_HOOKS", "")
-        .output()
-        .await
-        .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "schemathesis found problems:\n{text}"
-    );
+    schemathesis(&app, &url, checks, &["--max-examples", "40"]).await;
 }
 
 #[tokio::test]
@@ -185,10 +177,10 @@ async fn a_client_generated_from_the_document_creates_and_reads_todos() {
     let dir = app.data_dir.path();
     let doc = app.get("/system/openapi.json").await.text().await.unwrap();
     std::fs::write(dir.join("openapi.json"), doc).unwrap();
-    let generator = std::path::Path::new(&python()).with_file_name("openapi-python-client");
-    let output = tokio::process::Command::new(generator)
-        .current_dir(dir)
-        .args([
+    run_tool(
+        "openapi-python-client",
+        dir,
+        &[
             "generate",
             "--path",
             "openapi.json",
@@ -196,16 +188,9 @@ async fn a_client_generated_from_the_document_creates_and_reads_todos() {
             "none",
             "--output-path",
             "sluice_client",
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "generation failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+        ],
+    )
+    .await;
     let script = format!(
         r#"
 import sys
@@ -229,7 +214,7 @@ print("ok")
         dir = dir.to_str().unwrap(),
         base = app.address,
     );
-    let out = run_python(&["-c", &script]).await;
+    let out = run_tool("python", dir, &["-c", &script]).await;
     assert!(out.contains("ok"), "{out}");
 }
 
@@ -289,47 +274,34 @@ async fn the_admin_document_passes_the_validator_and_schemathesis() {
     assert_eq!(doc["openapi"], "3.1.0");
     let file = app.data_dir.path().join("admin-openapi.json");
     std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
-    run_python(&["-m", "openapi_spec_validator", file.to_str().unwrap()]).await;
+    run_tool(
+        "python",
+        app.data_dir.path(),
+        &["-m", "openapi_spec_validator", file.to_str().unwrap()],
+    )
+    .await;
 
     // Everything but creating and changing connections, which would make
     // the server try to reach whatever hosts the generator invents.
-    let cli = std::path::Path::new(&python()).with_file_name("schemathesis");
     let checks = "not_a_server_error,status_code_conformance,content_type_conformance,\
                   response_schema_conformance";
-    let output = tokio::process::Command::new(cli)
-        // Its example cache goes under the test's data directory.
-        .current_dir(app.data_dir.path())
-        .args([
-            "run",
-            file.to_str().unwrap(),
+    let auth = format!("Authorization: Bearer {}", crate::helpers::ADMIN_TOKEN);
+    schemathesis(
+        &app,
+        file.to_str().unwrap(),
+        checks,
+        &[
             "--url",
             &app.url("/admin"),
             "--header",
-            &format!("Authorization: Bearer {}", crate::helpers::ADMIN_TOKEN),
+            &auth,
             "--exclude-operation-id",
             "connections-create",
             "--exclude-operation-id",
             "connections-update",
-            "--checks",
-            checks,
             "--max-examples",
             "25",
-            "--seed",
-            "1",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--no-color",
-        ])
-        .output()
-        .await
-        .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "schemathesis found problems:\n{text}"
-    );
+        ],
+    )
+    .await;
 }

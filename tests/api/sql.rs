@@ -7,24 +7,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app, started_server};
 
-async fn create_connection(app: &TestApp, name: &str, config: Value) {
-    let response = app
-        .admin(reqwest::Method::POST, "/connections")
-        .json(&json!({"name": name, "class": "sql", "config": config}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::CREATED,
-        "{}",
-        response.text().await.unwrap()
-    );
-}
-
 /// Deploys `todo` on a connection `todo-db` with `config` and its five operations.
 pub async fn deploy_todo(app: &TestApp, config: Value) {
-    create_connection(app, "todo-db", config).await;
+    app.create_connection("todo-db", "sql", config).await;
     app.upload_example("todo").await;
     app.grant("todo", &["todo-db"]).await;
     for (name, method, path) in [
@@ -155,7 +140,12 @@ async fn the_todo_api_works_on_sqlite() {
 #[tokio::test]
 async fn an_action_opens_only_the_connections_it_is_granted() {
     let app = spawn_app().await;
-    create_connection(&app, "db", json!({"driver": "sqlite", "path": "db.sqlite"})).await;
+    app.create_connection(
+        "db",
+        "sql",
+        json!({"driver": "sqlite", "path": "db.sqlite"}),
+    )
+    .await;
     app.deploy("misbehave", "sql", "GET", "/sql").await;
 
     let denied: Value = app
@@ -186,9 +176,9 @@ async fn an_action_opens_only_the_connections_it_is_granted() {
 #[tokio::test]
 async fn a_transaction_left_open_is_rolled_back() {
     let app = spawn_app().await;
-    create_connection(
-        &app,
+    app.create_connection(
         "db",
+        "sql",
         json!({"driver": "sqlite", "path": "abandon.sqlite"}),
     )
     .await;
@@ -261,7 +251,7 @@ async fn tls_mode_require_connects_over_tls_and_is_refused_without_it() {
         "driver": "postgres", "host": pg.host_str().unwrap(), "port": pg.port().unwrap(),
         "user": pg.username(), "database": pg.path().trim_start_matches('/'), "tls_mode": "require"
     });
-    create_connection(&app, "pg-tls", over_tls).await;
+    app.create_connection("pg-tls", "sql", over_tls).await;
 
     let my = url::Url::parse(&started_server("SLUICE_TEST_MYSQL_URL")).unwrap();
     let response = app
@@ -287,7 +277,7 @@ async fn tls_mode_require_connects_over_tls_and_is_refused_without_it() {
 /// from `config`) and returns the first row's tagged values by column.
 async fn first_row(config: Value, query: &str) -> serde_json::Map<String, Value> {
     let app = spawn_app().await;
-    create_connection(&app, "db", config).await;
+    app.create_connection("db", "sql", config).await;
     app.deploy("misbehave", "sql", "GET", "/sql").await;
     app.grant("misbehave", &["db"]).await;
     let url = reqwest::Url::parse_with_params(

@@ -2,9 +2,6 @@
 //! their `incoming`, `outgoing` and `throws` contracts and that may `$ref`
 //! each other by name.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -57,25 +54,12 @@ pub struct SchemaUpdate {
     pub description: String,
 }
 
-/// Every stored schema, with `extra` in place of the one of its name.
-pub async fn schema_set(state: &AppState, extra: Option<(&str, &Value)>) -> ApiResult<SchemaSet> {
-    let mut all: HashMap<String, Value> = schemas::list(&state.db)
-        .await?
-        .into_iter()
-        .map(|row| (row.name, row.schema.0))
-        .collect();
-    if let Some((name, schema)) = extra {
-        all.insert(name.to_string(), schema.clone());
-    }
-    Ok(SchemaSet(Arc::new(all)))
-}
-
 /// Checks that every schema of `contract` exists or is valid inline.
 ///
 /// # Errors
 /// 422 for an unknown schema name, 400 for an invalid inline schema.
 pub async fn check_contract(state: &AppState, contract: &Contract) -> ApiResult<()> {
-    let set = schema_set(state, None).await?;
+    let set = SchemaSet::load(&state.db, None).await?;
     for (field, schema) in contract.schemas() {
         if let crate::contract::SchemaRef::Named(name) = schema
             && !set.0.contains_key(name)
@@ -109,7 +93,7 @@ fn refs(value: &Value, out: &mut Vec<String>) {
 /// Validates `schema` as the stored schema `name`.
 async fn check(state: &AppState, name: &str, schema: &Value) -> ApiResult<()> {
     compile::check_meta(schema).map_err(ApiError::BadRequest)?;
-    let set = schema_set(state, Some((name, schema))).await?;
+    let set = SchemaSet::load(&state.db, Some((name, schema))).await?;
     compile::compile(schema, Some(name), &set).map_err(ApiError::BadRequest)?;
     Ok(())
 }

@@ -29,8 +29,13 @@ const ADMIN_OPENAPI: &str = include_str!("../../openapi/admin.yaml");
 
 /// `GET /system/admin-openapi.json` → the admin API's OpenAPI 3.1 document.
 pub async fn system_admin_openapi_json() -> ApiResult<Json<Value>> {
-    let document: Value = serde_norway::from_str(ADMIN_OPENAPI).map_err(anyhow::Error::from)?;
-    Ok(Json(document))
+    static DOCUMENT: std::sync::LazyLock<Result<Value, String>> = std::sync::LazyLock::new(|| {
+        serde_norway::from_str(ADMIN_OPENAPI).map_err(|e| e.to_string())
+    });
+    let document = DOCUMENT
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("admin.yaml: {e}"))?;
+    Ok(Json(document.clone()))
 }
 
 /// `GET /system/admin-openapi.yaml` → the same document as YAML.

@@ -5,12 +5,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use sqlx::SqlitePool;
-use tokio::sync::Mutex;
 
 use super::ConnectionConfig;
 use super::http_client::HttpClient;
@@ -106,6 +105,12 @@ impl Registry {
         }
     }
 
+    /// The open backends; held only to look up or insert, never across an
+    /// await, so a plain mutex serves every host call without queueing.
+    fn open(&self) -> MutexGuard<'_, HashMap<String, Backend>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The backend of connection `name`, opened if need be, or `None` when
     /// no connection has that name.
     ///
@@ -113,7 +118,7 @@ impl Registry {
     /// When the stored config cannot be read or the backend cannot be
     /// opened (e.g. Redis unreachable); the next call tries again.
     pub async fn get(&self, name: &str) -> anyhow::Result<Option<Backend>> {
-        if let Some(backend) = self.open.lock().await.get(name) {
+        if let Some(backend) = self.open().get(name) {
             return Ok(Some(backend.clone()));
         }
         let Some(row) = connections::get(&self.db, name).await? else {
@@ -123,7 +128,7 @@ impl Registry {
         let config: ConnectionConfig = serde_json::from_slice(&plain)?;
         // Opened outside the lock: a Redis connect may take a while.
         let backend = open_backend(name, config, &self.data_dir).await?;
-        let mut open = self.open.lock().await;
+        let mut open = self.open();
         Ok(Some(
             open.entry(name.to_string()).or_insert(backend).clone(),
         ))
@@ -135,7 +140,7 @@ impl Registry {
     /// # Errors
     /// When the control plane cannot be read.
     pub async fn class_of(&self, name: &str) -> anyhow::Result<Option<String>> {
-        if let Some(backend) = self.open.lock().await.get(name) {
+        if let Some(backend) = self.open().get(name) {
             return Ok(Some(backend.class().to_string()));
         }
         Ok(connections::get(&self.db, name).await?.map(|row| row.class))
@@ -143,7 +148,7 @@ impl Registry {
 
     /// Closes and forgets the backend of `name`, if open.
     pub async fn close(&self, name: &str) {
-        let backend = self.open.lock().await.remove(name);
+        let backend = self.open().remove(name);
         if let Some(backend) = backend {
             backend.close().await;
         }

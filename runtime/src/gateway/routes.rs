@@ -275,13 +275,7 @@ impl RouteTable {
             .into_iter()
             .map(|a| (a.name.clone(), a))
             .collect();
-        let set = SchemaSet(std::sync::Arc::new(
-            crate::store::schemas::list(pool)
-                .await?
-                .into_iter()
-                .map(|row| (row.name, row.schema.0))
-                .collect(),
-        ));
+        let set = SchemaSet::load(pool, None).await?;
         let mut entries = Vec::new();
         for op in operations::list(pool).await? {
             if !op.active {

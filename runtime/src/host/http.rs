@@ -10,8 +10,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::bindings::sluice::action::http::{Error, Host, Request, Response};
 use crate::connections::http_client::{HttpClient, RedirectRefused};
 use crate::connections::registry::Backend;
-use crate::host::HostState;
 use crate::host::lend::Refusal;
+use crate::host::{HostState, error_chain};
 
 /// Headers a guest may not set: the host owns framing, routing and the
 /// connection (RFC 9110 §7.6.1 hop-by-hop fields, `host`, `content-length`).
@@ -172,19 +172,7 @@ fn map_error(error: reqwest::Error) -> Error {
         return Error::InvalidRequest(message);
     }
     if error.is_builder() {
-        return Error::InvalidRequest(chain(&error.without_url()));
+        return Error::InvalidRequest(error_chain(&error.without_url()));
     }
-    Error::ConnectFailed(chain(&error.without_url()))
-}
-
-/// `error` and its sources, joined with ": ".
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
+    Error::ConnectFailed(error_chain(&error.without_url()))
 }

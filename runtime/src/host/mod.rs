@@ -94,6 +94,19 @@ impl WasiView for HostState {
     }
 }
 
+/// `error` and its sources joined with ": ", for a guest-facing message
+/// that says why (e.g. "connection refused") and not only that it failed.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
 /// Growth budget for one invocation: linear memory beyond `memory_bytes`
 /// is refused and remembered, so a trap that follows can be reported as a
 /// memory-limit breach rather than a plain trap.

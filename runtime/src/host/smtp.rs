@@ -7,8 +7,8 @@ use lettre::message::{Mailbox, MultiPart};
 
 use crate::bindings::sluice::action::smtp::{Error, Host, Message};
 use crate::connections::registry::{Backend, SmtpClient};
-use crate::host::HostState;
 use crate::host::lend::Refusal;
+use crate::host::{HostState, error_chain};
 
 /// Most recipients (to, cc and bcc together) one message may have.
 pub const MAX_RECIPIENTS: usize = 100;
@@ -96,12 +96,5 @@ fn map_error(error: lettre::transport::smtp::Error) -> Error {
     if error.is_permanent() || error.is_transient() {
         return Error::Rejected(error.to_string());
     }
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    Error::ConnectFailed(text)
+    Error::ConnectFailed(error_chain(&error))
 }
