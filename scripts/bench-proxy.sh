@@ -26,7 +26,7 @@ wait_up "http://127.0.0.1:$UP_PORT/"
 upload_action proxy
 admin -X POST -d "{\"name\":\"upstream\",\"class\":\"http\",\"config\":{\"base_url\":\"http://127.0.0.1:$UP_PORT\",\"auth\":{\"type\":\"bearer\",\"token\":\"bench-upstream-token\"}}}" "$BASE/admin/connections"
 admin -X PATCH -d '{"connections":["upstream"]}' "$BASE/admin/actions/proxy"
-admin -X POST -d '{"name":"proxy","method":"GET","path":"/proxy/*rest","action":"proxy"}' "$BASE/admin/operations"
+admin -X POST -d '{"name":"proxy","method":"GET","path":"/proxy/*rest","action":"proxy","public":true}' "$BASE/admin/operations"
 wait_up "$BASE/proxy/items"
 wait_up "http://127.0.0.1:$PLAIN_PORT/proxy/items"
 

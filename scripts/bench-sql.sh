@@ -21,8 +21,8 @@ upload_action todo
 bench_backend() { # label connection-config-json plain-url
   admin -X POST -d "{\"name\":\"db-$1\",\"class\":\"sql\",\"config\":$2}" "$BASE/admin/connections"
   admin -X PATCH -d "{\"config\":{\"connection\":\"db-$1\"},\"connections\":[\"db-$1\"]}" "$BASE/admin/actions/todo"
-  admin -X POST -d "{\"name\":\"list-$1\",\"method\":\"GET\",\"path\":\"/$1/todos\",\"action\":\"todo\"}" "$BASE/admin/operations"
-  admin -X POST -d "{\"name\":\"create-$1\",\"method\":\"POST\",\"path\":\"/$1/todos\",\"action\":\"todo\"}" "$BASE/admin/operations"
+  admin -X POST -d "{\"name\":\"list-$1\",\"method\":\"GET\",\"path\":\"/$1/todos\",\"action\":\"todo\",\"public\":true}" "$BASE/admin/operations"
+  admin -X POST -d "{\"name\":\"create-$1\",\"method\":\"POST\",\"path\":\"/$1/todos\",\"action\":\"todo\",\"public\":true}" "$BASE/admin/operations"
   for i in $(seq 1 50); do admin -X POST -d "{\"title\":\"todo $i\"}" "$BASE/$1/todos"; done
   local plain_port; plain_port=$(free_port)
   "$BIN/examples/plain_todo" "127.0.0.1:$plain_port" "$3" &

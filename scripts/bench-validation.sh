@@ -20,8 +20,8 @@ admin -X POST -d '{"name":"line","schema":{"type":"object","required":["sku","qu
 admin -X POST -d '{"name":"order","schema":{"type":"object","required":["customer","email","lines"],
   "properties":{"customer":{"type":"string","minLength":1},"email":{"type":"string","format":"email"},
   "lines":{"type":"array","minItems":1,"items":{"$ref":"line"}},"paid":{"type":"boolean"}}}}' "$BASE/admin/schemas"
-admin -X POST -d '{"name":"plain","method":"POST","path":"/plain/:id","action":"echo"}' "$BASE/admin/operations"
-admin -X POST -d '{"name":"checked","method":"POST","path":"/checked/:id","action":"echo","incoming":"order",
+admin -X POST -d '{"name":"plain","method":"POST","path":"/plain/:id","action":"echo","public":true}' "$BASE/admin/operations"
+admin -X POST -d '{"name":"checked","method":"POST","path":"/checked/:id","action":"echo","public":true,"incoming":"order",
   "parameters":[{"name":"id","in":"path","type":"integer"},{"name":"dry","in":"query","type":"boolean"}]}' "$BASE/admin/operations"
 
 # A 1 KB order: 10 lines.

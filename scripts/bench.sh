@@ -18,7 +18,7 @@ PLAIN_PORT=$(free_port)
 PIDS+=($!)
 wait_up "http://127.0.0.1:$PLAIN_PORT/hello/x"
 upload_action hello
-admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":"hello"}' "$BASE/admin/operations"
+admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":"hello","public":true}' "$BASE/admin/operations"
 curl -fsS "$BASE/hello/x" >/dev/null
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /hello/x"

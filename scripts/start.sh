@@ -24,19 +24,17 @@ scripts/build-actions.sh >/dev/null
 cargo build --release --quiet -p sluice
 SLUICE="$CARGO_TARGET_DIR/release/sluice"
 
-# The script keeps an admin token in the data directory (mode 0600) so that
-# it can deploy the examples; set SLUICE_ADMIN_TOKEN to use your own.
+# The admin API takes access tokens with the admin scope. On first start the
+# script creates the admin user `admin` (its generated password goes to
+# <data dir>/admin-password, mode 0600) and then issues itself a token with
+# `sluice token`; set SLUICE_ADMIN_TOKEN to use a bootstrap token instead.
 mkdir -p "$SLUICE_DATA_DIR"
-TOKEN_FILE="$SLUICE_DATA_DIR/admin-token"
-TOKEN_HINT="your SLUICE_ADMIN_TOKEN"
-if [[ -z "${SLUICE_ADMIN_TOKEN:-}" ]]; then
-  TOKEN_HINT="\$(cat $TOKEN_FILE)"
-  if [[ ! -s "$TOKEN_FILE" ]]; then
-    (umask 077; printf 'sluice_%s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > "$TOKEN_FILE")
-  fi
-  SLUICE_ADMIN_TOKEN="$(cat "$TOKEN_FILE")"
+PASSWORD_FILE="$SLUICE_DATA_DIR/admin-password"
+if [[ -z "${SLUICE_ADMIN_TOKEN:-}" && ! -s "$PASSWORD_FILE" ]]; then
+  CREATED=$("$SLUICE" user add admin --admin --data-dir "$SLUICE_DATA_DIR")
+  (umask 077; sed -n 's/.*"password": "\(.*\)".*/\1/p' <<<"$CREATED" > "$PASSWORD_FILE")
 fi
-export SLUICE_ADMIN_TOKEN
+TOKEN="${SLUICE_ADMIN_TOKEN:-$("$SLUICE" token --user admin --data-dir "$SLUICE_DATA_DIR")}"
 
 PY=$(scripts/python-env.sh)
 mkdir -p "$SLUICE_DATA_DIR/maildir/tmp" "$SLUICE_DATA_DIR/maildir/new" "$SLUICE_DATA_DIR/maildir/cur"
@@ -58,13 +56,15 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-admin() { curl -fsS -H "Authorization: Bearer $SLUICE_ADMIN_TOKEN" "$@"; }
+admin() { curl -fsS -H "Authorization: Bearer $TOKEN" "$@"; }
 deploy_action() {
   admin -X PUT -H 'Content-Type: application/wasm' --data-binary "@actions-examples/dist/$1.wasm" \
     "$BASE/admin/actions/$1" >/dev/null
 }
-deploy_operation() { # name method path action
-  local body="{\"name\":\"$1\",\"method\":\"$2\",\"path\":\"$3\",\"action\":\"$4\",\"stability\":\"stable\"}"
+deploy_operation() { # name method path action [scope: private, else public]
+  local access='"public":true'
+  [[ -n "${5:-}" ]] && access="\"public\":false,\"scopes\":[\"$5\"]"
+  local body="{\"name\":\"$1\",\"method\":\"$2\",\"path\":\"$3\",\"action\":\"$4\",\"stability\":\"stable\",$access}"
   if admin "$BASE/admin/operations/$1" >/dev/null 2>&1; then
     admin -X PUT -H 'Content-Type: application/json' -d "$body" "$BASE/admin/operations/$1" >/dev/null
   else
@@ -85,11 +85,25 @@ if ! admin "$BASE/admin/connections/todo-db" >/dev/null 2>&1; then
 fi
 admin -X PATCH -H 'Content-Type: application/json' -d '{"connections":["todo-db"]}' \
   "$BASE/admin/actions/todo" >/dev/null
-deploy_operation todo-list GET /todos todo
-deploy_operation todo-get GET /todos/:id todo
-deploy_operation todo-create POST /todos todo
-deploy_operation todo-update PUT /todos/:id todo
-deploy_operation todo-delete DELETE /todos/:id todo
+# The todo API is private: its operations need the scope `todo`, which the
+# app `demo` holds (its credentials go to <data dir>/demo-app.json, 0600).
+admin "$BASE/admin/scopes/todo" >/dev/null 2>&1 ||
+  admin -X POST -H 'Content-Type: application/json' \
+    -d '{"name":"todo","description":"The todo API"}' "$BASE/admin/scopes" >/dev/null
+deploy_operation todo-list GET /todos todo todo
+deploy_operation todo-get GET /todos/:id todo todo
+deploy_operation todo-create POST /todos todo todo
+deploy_operation todo-update PUT /todos/:id todo todo
+deploy_operation todo-delete DELETE /todos/:id todo todo
+DEMO_APP="$SLUICE_DATA_DIR/demo-app.json"
+if ! admin "$BASE/admin/apps/demo" >/dev/null 2>&1; then
+  (umask 077; admin -X POST -H 'Content-Type: application/json' \
+    -d '{"name":"demo","description":"The README examples","scopes":["todo"]}' \
+    "$BASE/admin/apps" > "$DEMO_APP")
+fi
+CLIENT_ID=$(sed -n 's/.*"client_id":"\([^"]*\)".*/\1/p' "$DEMO_APP")
+CLIENT_SECRET=$(sed -n 's/.*"client_secret":"\([^"]*\)".*/\1/p' "$DEMO_APP")
+DEMO_TOKEN=$("$SLUICE" token --app demo --data-dir "$SLUICE_DATA_DIR")
 # Connections are created once; later starts keep what an admin changed
 # (e.g. weather-api pointed at the real service, see the README).
 ensure_connection() { # name json
@@ -126,9 +140,10 @@ admin -X PATCH -H 'Content-Type: application/json' -d '{"config":{"to":"team@slu
   "$BASE/admin/actions/contact" >/dev/null
 deploy_operation contact POST /contact contact
 
-if curl -fsS "$BASE/todos" | grep -q '"total":0'; then
+if curl -fsS -H "Authorization: Bearer $DEMO_TOKEN" "$BASE/todos" | grep -q '"total":0'; then
   for title in "Read the README" "Upload an action" "Map an operation to it"; do
-    curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"title\":\"$title\"}" "$BASE/todos" >/dev/null
+    curl -fsS -X POST -H "Authorization: Bearer $DEMO_TOKEN" -H 'Content-Type: application/json' \
+      -d "{\"title\":\"$title\"}" "$BASE/todos" >/dev/null
   done
 fi
 
@@ -138,16 +153,23 @@ Sluice is running at $BASE (data in $SLUICE_DATA_DIR)
 
   curl '$BASE/hello/world?greeting=Hi'
   curl -X POST -H 'content-type: application/json' -d '{"a":1}' '$BASE/echo/x?y=z'
-  curl '$BASE/todos?limit=10'
-  curl -X POST -H 'content-type: application/json' -d '{"title":"try Sluice"}' '$BASE/todos'
+
+  # The todo API needs a token with scope todo (OAuth2 client credentials of app demo):
+  TOKEN=\$(curl -s -u '$CLIENT_ID:$CLIENT_SECRET' -d grant_type=client_credentials \\
+          $BASE/authorization/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -H "Authorization: Bearer \$TOKEN" '$BASE/todos?limit=10'
+  curl -X POST -H "Authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
+       -d '{"title":"try Sluice"}' '$BASE/todos'
+
   curl '$BASE/proxy/anything?x=1'
   curl '$BASE/weather/current?city=Berlin'
   curl -X POST -H 'content-type: application/json' \
        -d '{"name":"Ada","email":"ada@example.com","message":"Hello"}' '$BASE/contact'
        (mail lands in $SLUICE_DATA_DIR/maildir/new)
 
-Admin API ($BASE/admin), bearer token $TOKEN_HINT:
-  curl -H "Authorization: Bearer $TOKEN_HINT" $BASE/admin/operations
+Admin API ($BASE/admin): user admin (password in $PASSWORD_FILE), or a token for scripts:
+  curl -H "Authorization: Bearer \$($SLUICE token --user admin --data-dir $SLUICE_DATA_DIR)" $BASE/admin/operations
+Request log: $BASE/admin/logs   API docs: $BASE/system/docs
 
 Press Ctrl-C to stop.
 EOT

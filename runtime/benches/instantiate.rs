@@ -27,6 +27,9 @@ fn hello_request() -> Request {
             operation: "hello".into(),
             request_id: "bench".into(),
             config: "{}".into(),
+            app: None,
+            user: None,
+            scopes: Vec::new(),
         },
     }
 }

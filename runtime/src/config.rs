@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::engine::{EngineSettings, Limits};
+use crate::identity::TokenSettings;
+use crate::request_log::LogSettings;
 
 /// Everything `sluice serve` needs to start.
 #[derive(Debug, Clone)]
@@ -15,8 +17,9 @@ pub struct Settings {
     /// Data directory (`SLUICE_DATA_DIR`, default `./data`), created if missing;
     /// holds the SQLite control plane `sluice.db`.
     pub data_dir: PathBuf,
-    /// Admin bearer token (`SLUICE_ADMIN_TOKEN`); when `None` a token is
-    /// generated on first start, printed once, and only its SHA-256 is kept.
+    /// Bootstrap admin bearer token (`SLUICE_ADMIN_TOKEN`), an explicit
+    /// opt-in beside admin users' tokens; `None` (default): only access
+    /// tokens with the `admin` scope open the admin API.
     pub admin_token: Option<String>,
     /// Key sealing connection configs at rest (`SLUICE_SECRET_KEY`, 64 hex
     /// characters); when `None`, `<data_dir>/secret.key` is used, generated
@@ -30,6 +33,10 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Wasmtime settings: pool size, memory ceiling, default limits.
     pub engine: EngineSettings,
+    /// Issuer, lifetimes and signing key of access tokens.
+    pub tokens: TokenSettings,
+    /// Whether and how long requests are logged.
+    pub request_log: LogSettings,
 }
 
 impl Default for Settings {
@@ -42,6 +49,8 @@ impl Default for Settings {
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,
             engine: EngineSettings::default(),
+            tokens: TokenSettings::default(),
+            request_log: LogSettings::default(),
         }
     }
 }

@@ -63,9 +63,34 @@ pub enum ApiError {
     /// `incoming` schema; each error names its JSON pointer.
     #[error("the request is invalid in {} place(s); see errors", .0.len())]
     ValidationFailed(Vec<FieldError>),
-    /// 401: missing or wrong bearer token (RFC 6750 §3).
+    /// 401: no bearer token where one is needed (RFC 6750 §3).
     #[error("{0}")]
     Unauthorized(String),
+    /// 401: the bearer token is malformed, forged, expired or revoked
+    /// (RFC 6750 §3.1 `invalid_token`).
+    #[error("{0}")]
+    InvalidToken(String),
+    /// 403: the token lacks the scope the resource needs (RFC 6750 §3.1
+    /// `insufficient_scope`); `scopes` lists the ones that would do.
+    #[error("{detail}")]
+    InsufficientScope {
+        /// Scopes any one of which grants access.
+        scopes: Vec<String>,
+        /// What is missing.
+        detail: String,
+    },
+    /// 403: the caller may not do this for another reason.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 429: the caller's rate limit is used up; `retry_after_secs` says when
+    /// to come back (`Retry-After`).
+    #[error("the rate limit of {limit} requests is used up; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Requests per window.
+        limit: u32,
+        /// Seconds until a request would be admitted.
+        retry_after_secs: u64,
+    },
     /// 404: nothing at this path or with this name.
     #[error("{0}")]
     NotFound(String),
@@ -124,7 +149,9 @@ impl ApiError {
             Self::BadRequest(_) | Self::Invalid { .. } | Self::ValidationFailed(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope { .. } | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -144,6 +171,10 @@ impl ApiError {
             Self::Invalid { slug, .. } => (slug, "Invalid input"),
             Self::ValidationFailed(_) => ("validation-failed", "Request validation failed"),
             Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            Self::InvalidToken(_) => ("invalid-token", "Invalid token"),
+            Self::InsufficientScope { .. } => ("insufficient-scope", "Insufficient scope"),
+            Self::Forbidden(_) => ("forbidden", "Forbidden"),
+            Self::RateLimited { .. } => ("rate-limited", "Too many requests"),
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict"),
@@ -203,8 +234,31 @@ impl IntoResponse for ApiError {
             Self::Unauthorized(_) => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"sluice-admin\""),
+                    HeaderValue::from_static("Bearer realm=\"sluice\""),
                 );
+            }
+            Self::InvalidToken(detail) => {
+                let value = format!(
+                    "Bearer realm=\"sluice\", error=\"invalid_token\", error_description=\"{}\"",
+                    quoted(detail)
+                );
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            Self::InsufficientScope { scopes, .. } => {
+                let value = format!(
+                    "Bearer realm=\"sluice\", error=\"insufficient_scope\", scope=\"{}\"",
+                    quoted(&scopes.join(" "))
+                );
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             Self::MethodNotAllowed { allow, .. } => {
                 if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
@@ -215,6 +269,21 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// `text` made safe inside a quoted-string (RFC 9110 §5.6.4): quotes and
+/// backslashes dropped, non-visible ASCII replaced.
+fn quoted(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c != '"' && *c != '\\')
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 /// Result alias for handlers.

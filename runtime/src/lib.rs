@@ -7,6 +7,7 @@
 pub mod api;
 pub mod bindings;
 pub mod body;
+pub mod cli;
 pub mod config;
 pub mod connections;
 pub mod contract;
@@ -14,7 +15,9 @@ pub mod engine;
 pub mod error;
 pub mod gateway;
 pub mod host;
+pub mod identity;
 pub mod openapi;
+pub mod request_log;
 pub mod schemas;
 pub mod secrets;
 pub mod startup;

@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use sluice::cli;
 use sluice::config::Settings;
+use sluice::identity::TokenSettings;
+use sluice::request_log::LogSettings;
 use sluice::startup::Application;
 use sluice::telemetry::{self, LogFormat};
 
@@ -35,6 +38,105 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending control-plane migrations and exit.
     Migrate(DataDirArg),
+    /// Manage users (people who log in with the password grant).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage apps (OAuth2 clients).
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Print an access token for a user or an app, for scripts:
+    /// `curl -H "Authorization: Bearer $(sluice token --user admin)" …`.
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints it as JSON, with the password when generated.
+    Add {
+        /// Login name.
+        name: String,
+        /// Give the user the `admin` role (the admin API).
+        #[arg(long)]
+        admin: bool,
+        /// Further roles (repeatable).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Contact address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of stdin; without it a
+        /// random password is generated and printed once.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Create an app; prints it as JSON with `client_id` and
+    /// `client_secret` (shown this once).
+    Add {
+        /// App name.
+        name: String,
+        /// Scopes the app may obtain (repeatable).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Free text.
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Args)]
+struct TokenCommand {
+    /// Issue the token for this user.
+    #[arg(long, conflicts_with = "app", required_unless_present = "app")]
+    user: Option<String>,
+    /// Issue the token for this app (as `client_credentials` would).
+    #[arg(long)]
+    app: Option<String>,
+    /// Scopes to grant (repeatable); all the user or app may obtain when absent.
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Lifetime in seconds; the configured access-token lifetime when absent.
+    #[arg(long)]
+    ttl: Option<i64>,
+    #[command(flatten)]
+    data: DataDirArg,
+    #[command(flatten)]
+    tokens: TokenArgs,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// `iss` and `aud` of access tokens.
+    #[arg(long, env = "SLUICE_TOKEN_ISSUER", default_value = "sluice")]
+    token_issuer: String,
+    /// Access-token lifetime, seconds.
+    #[arg(long, env = "SLUICE_ACCESS_TOKEN_TTL", default_value_t = 3600)]
+    access_token_ttl: i64,
+    /// Refresh-token (session) lifetime, seconds.
+    #[arg(long, env = "SLUICE_REFRESH_TOKEN_TTL", default_value_t = 30 * 86_400)]
+    refresh_token_ttl: i64,
+    /// HS256 key signing access tokens: 64 hex characters. Without it
+    /// `<data dir>/jwt.key` is used, generated (mode 0600) on first start.
+    #[arg(long, env = "SLUICE_JWT_KEY", hide_env_values = true)]
+    jwt_key: Option<String>,
+}
+
+impl TokenArgs {
+    fn settings(self) -> TokenSettings {
+        TokenSettings {
+            issuer: self.token_issuer,
+            access_ttl_secs: self.access_token_ttl,
+            refresh_ttl_secs: self.refresh_token_ttl,
+            key: self.jwt_key,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -51,10 +153,19 @@ struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     data: DataDirArg,
-    /// Admin bearer token (at least 16 characters). Without it a token is
-    /// generated on first start and printed once; only its hash is kept.
+    /// Bootstrap admin bearer token (at least 16 characters), an explicit
+    /// opt-in; without it the admin API takes access tokens with the admin
+    /// scope only (create an admin with `sluice user add NAME --admin`).
     #[arg(long, env = "SLUICE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    #[command(flatten)]
+    tokens: TokenArgs,
+    /// Record every request in the request log (`GET /admin/logs`).
+    #[arg(long, env = "SLUICE_REQUEST_LOG", default_value_t = true, action = clap::ArgAction::Set)]
+    request_log: bool,
+    /// Days the request log keeps a request.
+    #[arg(long, env = "SLUICE_LOG_RETENTION_DAYS", default_value_t = 30)]
+    log_retention_days: u32,
     /// Key sealing connection configs at rest: 64 hex characters. Without it
     /// `<data dir>/secret.key` is used, generated (mode 0600) on first start.
     #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
@@ -85,6 +196,42 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(args).await,
+        Command::User(UserCommand::Add {
+            name,
+            admin,
+            roles,
+            email,
+            password_stdin,
+            data,
+        }) => {
+            let added =
+                cli::user_add(&data.data_dir, name, email, roles, admin, password_stdin).await?;
+            println!("{}", serde_json::to_string_pretty(&added)?);
+            Ok(())
+        }
+        Command::App(AppCommand::Add {
+            name,
+            scopes,
+            description,
+            data,
+        }) => {
+            let app = cli::app_add(&data.data_dir, name, description, scopes).await?;
+            println!("{}", serde_json::to_string_pretty(&app)?);
+            Ok(())
+        }
+        Command::Token(args) => {
+            let token = cli::token(
+                &args.data.data_dir,
+                args.tokens.settings(),
+                args.user,
+                args.app,
+                args.scopes,
+                args.ttl,
+            )
+            .await?;
+            println!("{token}");
+            Ok(())
+        }
     }
 }
 
@@ -96,16 +243,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         secret_key: args.secret_key,
         max_request_bytes: args.max_request_bytes,
         max_upload_bytes: args.max_upload_bytes,
+        tokens: args.tokens.settings(),
+        request_log: LogSettings {
+            enabled: args.request_log,
+            retention_days: args.log_retention_days,
+        },
         ..Settings::default()
     };
     settings.engine.pool_instances = args.pool_instances;
     settings.engine.max_memory_bytes = args.max_memory_bytes;
     let data_dir = settings.data_dir.clone();
     let app = Application::build(settings).await?;
-    if let Some(token) = app.generated_admin_token() {
-        // Printed once, on stdout rather than in the log, so log shipping
-        // does not carry it; only its hash is stored.
-        println!("Generated admin token (shown once, store it now): {token}");
+    if settings_have_no_admin(&app).await? {
+        tracing::warn!(
+            "no admin user yet and no SLUICE_ADMIN_TOKEN: create one with \
+             `sluice user add <name> --admin`, then `sluice token --user <name>`"
+        );
     }
     tracing::info!(
         address = %app.local_addr(),
@@ -115,4 +268,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn settings_have_no_admin(app: &Application) -> anyhow::Result<bool> {
+    let state = app.state();
+    Ok(state.admin_token_hash.is_none()
+        && !sluice::store::users::any_active_with_role(&state.db, "admin").await?)
 }

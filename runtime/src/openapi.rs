@@ -10,7 +10,20 @@ use sqlx::SqlitePool;
 
 use crate::contract::{ParamLocation, Parameter, SchemaRef};
 use crate::gateway::routes::parse_template;
-use crate::store::{operations, schemas};
+use crate::store::{operations, schemas, scopes};
+
+/// The security requirement of an operation (OpenAPI 3.1 §4.8.30): none
+/// for a public one; for a private one, one alternative per scope (any
+/// one suffices), or a token with any scope when it lists none.
+fn security(public: bool, scopes: &[String]) -> Value {
+    if public {
+        json!([])
+    } else if scopes.is_empty() {
+        json!([{"oauth2": []}])
+    } else {
+        Value::Array(scopes.iter().map(|s| json!({"oauth2": [s]})).collect())
+    }
+}
 
 /// Where a reference to a stored schema points in the document.
 fn component_ref(reference: &str, current: Option<&str>) -> String {
@@ -169,9 +182,7 @@ pub async fn hosted(db: &SqlitePool) -> anyhow::Result<Value> {
             "tags": [op.action],
             "parameters": params,
             "responses": responses,
-            // Every operation is public until authentication lands; then a
-            // private one lists `{"bearer": [its scopes]}` here.
-            "security": [],
+            "security": security(op.public, &op.scopes.0),
         });
         if !op.description.is_empty() {
             operation["description"] = json!(op.description);
@@ -194,6 +205,11 @@ pub async fn hosted(db: &SqlitePool) -> anyhow::Result<Value> {
         components.insert(row.name.clone(), rewrite(&row.schema.0, Some(&row.name)));
     }
     components.insert("Problem".into(), problem_schema());
+    let scope_map: Map<String, Value> = scopes::list(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.name, json!(s.description)))
+        .collect();
     Ok(json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -208,6 +224,14 @@ pub async fn hosted(db: &SqlitePool) -> anyhow::Result<Value> {
         "components": {
             "schemas": components,
             "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Access tokens from POST /authorization/token (RFC 6749), sent as `Authorization: Bearer <token>` (RFC 6750).",
+                    "flows": {
+                        "clientCredentials": {"tokenUrl": "/authorization/token", "scopes": scope_map},
+                        "password": {"tokenUrl": "/authorization/token", "refreshUrl": "/authorization/token", "scopes": scope_map}
+                    }
+                },
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             }
         },

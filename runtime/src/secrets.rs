@@ -42,22 +42,11 @@ impl SecretBox {
     /// When the configured key is not 64 hex characters, or the key file
     /// cannot be read, created or is malformed.
     pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
-        if let Some(hex_key) = configured {
-            return Ok(Self::new(
-                &parse_key(hex_key.trim()).context("SLUICE_SECRET_KEY")?,
-            ));
-        }
-        let path = data_dir.join("secret.key");
-        if path.exists() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            return Ok(Self::new(
-                &parse_key(text.trim()).with_context(|| path.display().to_string())?,
-            ));
-        }
-        let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
-        write_private(&path, &hex::encode(key))?;
-        tracing::info!(path = %path.display(), "generated the secret key for connection configs");
+        let key = load_key(
+            configured,
+            "SLUICE_SECRET_KEY",
+            &data_dir.join("secret.key"),
+        )?;
         Ok(Self::new(&key))
     }
 
@@ -97,6 +86,28 @@ impl SecretBox {
             .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
             .map_err(|_| anyhow::anyhow!("cannot decrypt the stored config of {context:?}: wrong secret key or altered data"))
     }
+}
+
+/// A 32-byte key from `configured` (64 hex characters, named `env` in
+/// errors), else from the file `path`, else generated into `path` (mode
+/// 0600, create-new so two starts never overwrite each other's key).
+///
+/// # Errors
+/// When the configured key or the file's content is not 64 hex characters,
+/// or the file cannot be read or created.
+pub fn load_key(configured: Option<&str>, env: &str, path: &Path) -> anyhow::Result<[u8; 32]> {
+    if let Some(hex_key) = configured {
+        return parse_key(hex_key.trim()).context(env.to_string());
+    }
+    if path.exists() {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return parse_key(text.trim()).with_context(|| path.display().to_string());
+    }
+    let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
+    write_private(path, &hex::encode(key))?;
+    tracing::info!(path = %path.display(), "generated a key");
+    Ok(key)
 }
 
 fn parse_key(hex_key: &str) -> anyhow::Result<[u8; 32]> {

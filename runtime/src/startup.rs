@@ -8,7 +8,6 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::middleware;
-use rand::RngCore;
 use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 
@@ -18,9 +17,12 @@ use crate::config::Settings;
 use crate::connections::Registry;
 use crate::engine::Engine;
 use crate::error::ApiResult;
+use crate::gateway::rate_limit::{MemoryRateStore, RateLimits};
 use crate::gateway::{gateway_handle, routes::RouteTable};
+use crate::identity::Tokens;
+use crate::request_log::RequestLog;
 use crate::secrets::SecretBox;
-use crate::store::{self, settings};
+use crate::store;
 
 /// Shared state of every handler; cheap to clone.
 #[derive(Clone)]
@@ -37,9 +39,21 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Open backends of connections (pools, clients, stores).
     pub registry: Arc<Registry>,
-    /// SHA-256 of the admin bearer token.
-    pub admin_token_hash: [u8; 32],
+    /// SHA-256 of the bootstrap admin token, when one is configured.
+    pub admin_token_hash: Option<[u8; 32]>,
+    /// Issues and verifies access tokens.
+    pub tokens: Arc<Tokens>,
+    /// Rate-limit rules and counts.
+    pub rate_limits: Arc<RateLimits>,
+    /// The request log writer.
+    pub request_log: Arc<RequestLog>,
     reload_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -61,7 +75,6 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
-    generated_admin_token: Option<String>,
 }
 
 impl Application {
@@ -73,8 +86,22 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = store::open(&settings.data_dir).await?;
         store::migrate(&db).await?;
-        let (admin_token_hash, generated_admin_token) =
-            admin_token(&db, settings.admin_token.as_deref()).await?;
+        let admin_token_hash = match settings.admin_token.as_deref() {
+            Some(token) => {
+                anyhow::ensure!(
+                    token.len() >= 16,
+                    "SLUICE_ADMIN_TOKEN must be at least 16 characters"
+                );
+                Some(token_hash(token))
+            }
+            None => None,
+        };
+        let tokens = Tokens::load(settings.tokens.clone(), &settings.data_dir, db.clone()).await?;
+        tokens.spawn_sync();
+        let rate_limits = Arc::new(RateLimits::new(Arc::new(MemoryRateStore::default())));
+        rate_limits.reload(&db).await?;
+        rate_limits.spawn_upkeep();
+        let request_log = RequestLog::start(db.clone(), &settings.request_log);
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)?;
         let registry = Arc::new(Registry::new(
             settings.data_dir.clone(),
@@ -94,10 +121,14 @@ impl Application {
             secrets,
             registry,
             admin_token_hash,
+            tokens,
+            rate_limits,
+            request_log,
             reload_lock: Arc::default(),
         };
         let router = Router::new()
             .merge(api::system::router())
+            .nest("/authorization", api::authorization::router())
             .merge(api::docs::router())
             .nest("/admin", api::admin_router(&state))
             .fallback(gateway_handle)
@@ -110,7 +141,6 @@ impl Application {
             listener,
             router,
             state,
-            generated_admin_token,
         })
     }
 
@@ -124,12 +154,6 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
-    }
-
-    /// The admin token generated on this first start, if one was; it is
-    /// shown once and only its hash is kept.
-    pub fn generated_admin_token(&self) -> Option<&str> {
-        self.generated_admin_token.as_deref()
     }
 
     /// The shared state (for tests that inspect the database).
@@ -155,40 +179,17 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let request_log = self.state.request_log.clone();
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        request_log.flush().await;
+        served
     }
-}
-
-/// The admin token's hash: from `configured` when set, else the stored
-/// hash, else a new token (returned once) whose hash is stored.
-async fn admin_token(
-    db: &SqlitePool,
-    configured: Option<&str>,
-) -> anyhow::Result<([u8; 32], Option<String>)> {
-    if let Some(token) = configured {
-        anyhow::ensure!(
-            token.len() >= 16,
-            "SLUICE_ADMIN_TOKEN must be at least 16 characters"
-        );
-        return Ok((token_hash(token), None));
-    }
-    if let Some(stored) = settings::get(db, "admin_token_sha256").await? {
-        let mut hash = [0u8; 32];
-        hex::decode_to_slice(stored, &mut hash).context("stored admin token hash is corrupt")?;
-        return Ok((hash, None));
-    }
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = format!("sluice_{}", hex::encode(secret));
-    let hash = token_hash(&token);
-    settings::set(db, "admin_token_sha256", &hex::encode(hash)).await?;
-    Ok((hash, Some(token)))
 }
 
 async fn shutdown_signal() {

@@ -15,7 +15,20 @@ pub struct Context {
     pub operation: String,
     /// The request id the host logs with every line of this invocation.
     pub request_id: String,
+    /// The app whose bearer token made the request, if any.
+    pub app: Option<String>,
+    /// The user the bearer token acts for, if any.
+    pub user: Option<String>,
+    /// The scopes the bearer token holds (sorted); empty without a token.
+    pub scopes: Vec<String>,
     config: String,
+}
+
+impl Context {
+    /// Whether the caller's token holds `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
 }
 
 impl Context {
@@ -137,6 +150,9 @@ impl From<wit::Request> for Request {
                 kind: r.context.kind,
                 operation: r.context.operation,
                 request_id: r.context.request_id,
+                app: r.context.app,
+                user: r.context.user,
+                scopes: r.context.scopes,
                 config: r.context.config,
             },
         }

@@ -35,11 +35,16 @@ async fn proxy_forwards_method_path_query_headers_and_body_with_the_connections_
     app.grant("proxy", &["upstream"]).await;
     operation(&app, "proxy-get", "GET", "/proxy/*rest", "proxy").await;
     operation(&app, "proxy-post", "POST", "/proxy/*rest", "proxy").await;
+    // The consumer's own (Sluice) token stays with Sluice; the upstream
+    // sees the connection's.
+    app.create_scopes(&["any"]).await;
+    let consumer = app.create_client("consumer", &["any"]).await;
+    let consumer_token = app.client_token(&consumer).await;
 
     let response = app
         .client
         .post(app.url("/proxy/items/7?x=1&x=2"))
-        .header("authorization", "Bearer consumer-token")
+        .bearer_auth(&consumer_token)
         .header("x-custom", "a")
         .body("payload")
         .send()

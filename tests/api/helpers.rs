@@ -144,9 +144,15 @@ impl TestApp {
         self.upload(name, example_wasm(name)).await
     }
 
+    /// Creates an operation; `public` defaults to true here so that tests
+    /// about other features call it without a token.
     pub async fn create_operation(&self, body: &Value) -> Response {
+        let mut body = body.clone();
+        if body.get("public").is_none() {
+            body["public"] = json!(true);
+        }
         self.admin(reqwest::Method::POST, "/operations")
-            .json(body)
+            .json(&body)
             .send()
             .await
             .unwrap()
@@ -255,5 +261,123 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
+    }
+}
+
+/// The path of `name` in the test Python environment (next to its python).
+pub fn venv_tool(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(&started_server("SLUICE_TEST_PYTHON")).with_file_name(name)
+}
+
+/// Runs `program args` in `dir` (without blocking the in-process server)
+/// and panics with its output unless it succeeds.
+pub async fn run_tool(program: &str, dir: &std::path::Path, args: &[&str]) -> String {
+    let output = tokio::process::Command::new(venv_tool(program))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed:\n{text}"
+    );
+    text
+}
+
+/// An app's client credentials.
+pub struct AppClient {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl TestApp {
+    /// Posts `body` to admin `path` and returns the 201 answer's JSON.
+    pub async fn admin_create(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .admin(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "POST {path}: {}",
+            response.text().await.unwrap()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// Creates scopes `names`.
+    pub async fn create_scopes(&self, names: &[&str]) {
+        for name in names {
+            self.admin_create("/scopes", json!({"name": name})).await;
+        }
+    }
+
+    /// Creates app `name` with `scopes` and returns its credentials.
+    pub async fn create_client(&self, name: &str, scopes: &[&str]) -> AppClient {
+        let app = self
+            .admin_create("/apps", json!({"name": name, "scopes": scopes}))
+            .await;
+        AppClient {
+            client_id: app["client_id"].as_str().unwrap().into(),
+            client_secret: app["client_secret"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Posts the form `fields` to `/authorization/token`.
+    pub async fn token_request(&self, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url("/authorization/token"))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// An access token for `client` by `client_credentials` (all its scopes).
+    pub async fn client_token(&self, client: &AppClient) -> String {
+        let response = self
+            .token_request(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &client.client_id),
+                ("client_secret", &client.client_secret),
+            ])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().into()
+    }
+}
+
+impl TestApp {
+    /// The token response of the `password` grant for `user`.
+    pub async fn password_login(&self, user: &str, password: &str) -> Value {
+        let response = self
+            .token_request(&[
+                ("grant_type", "password"),
+                ("username", user),
+                ("password", password),
+            ])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// `GET /authorization/whoami` with `token`.
+    pub async fn whoami(&self, token: &str) -> Response {
+        self.client
+            .get(self.url("/authorization/whoami"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 }

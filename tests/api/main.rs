@@ -4,8 +4,10 @@
 //! They need the example components: run `scripts/build-actions.sh` first
 //! (`scripts/test.sh` does).
 
+mod access;
 mod actions;
 mod admin_auth;
+mod cli;
 mod connections;
 mod examples;
 mod gateway;
@@ -15,7 +17,10 @@ mod kv;
 mod limits;
 mod openapi;
 mod operations;
+mod rate_limits;
+mod request_log;
 mod schemas;
 mod smtp;
 mod sql;
+mod tokens;
 mod upstream;

@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, started_server};
+use crate::helpers::{TestApp, run_tool, spawn_app, started_server};
 
 /// `hello` and `todo` (on SQLite) with full contracts.
 async fn documented_api(app: &TestApp) {
@@ -84,33 +84,6 @@ async fn documented_api(app: &TestApp) {
         )
         .await;
     assert_eq!(patched.status(), StatusCode::OK);
-}
-
-/// A program of the test command's Python environment (`python`,
-/// `schemathesis`, `openapi-python-client`).
-fn venv_tool(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(&started_server("SLUICE_TEST_PYTHON")).with_file_name(name)
-}
-
-/// Runs `program args` in `dir` (without blocking the in-process server)
-/// and panics with its output unless it succeeds.
-async fn run_tool(program: &str, dir: &std::path::Path, args: &[&str]) -> String {
-    let output = tokio::process::Command::new(venv_tool(program))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed:\n{text}"
-    );
-    text
 }
 
 /// Runs schemathesis on the document at `location` with `checks` and

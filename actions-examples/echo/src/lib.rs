@@ -30,6 +30,9 @@ fn echo(req: Request) -> Result<Response, Error> {
             "operation": ctx.operation,
             "request_id": ctx.request_id,
             "config": config,
+            "app": ctx.app,
+            "user": ctx.user,
+            "scopes": ctx.scopes,
         },
     })))
 }

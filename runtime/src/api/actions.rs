@@ -433,6 +433,9 @@ pub async fn actions_execute(
             operation: String::new(),
             request_id: current_request_id().unwrap_or_default(),
             config: row.config.clone(),
+            app: None,
+            user: None,
+            scopes: Vec::new(),
         },
     };
     let grants = connections::granted_to(&state.db, &name).await?.into();

@@ -1,44 +1,60 @@
-//! The admin bearer token (RFC 6750): compared by SHA-256 in constant time,
-//! so the server never needs to keep a generated token in clear.
+//! Admin API authentication (RFC 6750): an access token holding the
+//! `admin` scope (from an admin user or an app granted `admin`), or — an
+//! explicit opt-in — the bootstrap token from `SLUICE_ADMIN_TOKEN`, compared
+//! by SHA-256 in constant time.
 
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::gateway::auth::bearer_token;
 use crate::startup::AppState;
+use crate::store::scopes::ADMIN_SCOPE;
 
 /// SHA-256 of a token.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// Middleware: answers 401 problem+json with `WWW-Authenticate: Bearer`
-/// unless `Authorization: Bearer <admin token>` is present.
+/// Middleware: 401 problem+json with `WWW-Authenticate: Bearer` without a
+/// valid token, 403 `insufficient_scope` for a valid token without `admin`.
 pub async fn require_admin(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
-    let Some(token) = presented else {
-        return ApiError::Unauthorized(
-            "the admin API needs `Authorization: Bearer <admin token>`".into(),
-        )
-        .into_response();
-    };
-    if !bool::from(token_hash(token).ct_eq(&state.admin_token_hash)) {
-        return ApiError::Unauthorized("the admin token is not valid".into()).into_response();
+    match check(&state, &request) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
     }
-    next.run(request).await
+}
+
+fn check(state: &AppState, request: &Request) -> Result<(), ApiError> {
+    let Some(token) = bearer_token(request.headers()) else {
+        return Err(ApiError::Unauthorized(
+            "the admin API needs `Authorization: Bearer <token>`: an access token with the \
+             admin scope (`sluice token --user <admin>`, or POST /authorization/token)"
+                .into(),
+        ));
+    };
+    if let Some(hash) = &state.admin_token_hash
+        && bool::from(token_hash(token).ct_eq(hash))
+    {
+        return Ok(());
+    }
+    let caller = state
+        .tokens
+        .verify(token)
+        .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
+    if caller.has_scope(ADMIN_SCOPE) {
+        Ok(())
+    } else {
+        Err(ApiError::InsufficientScope {
+            scopes: vec![ADMIN_SCOPE.into()],
+            detail: "the admin API needs a token with the admin scope".into(),
+        })
+    }
 }

@@ -2,13 +2,20 @@
 //! under `/system` (public).
 
 pub mod actions;
+pub mod apps;
 pub mod auth;
+pub mod authorization;
 pub mod connections;
 pub mod docs;
 pub mod extract;
+pub mod logs;
 pub mod operations;
+pub mod rate_limits;
+pub mod roles;
 pub mod schemas;
+pub mod scopes;
 pub mod system;
+pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,6 +32,12 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(operations::router())
         .merge(connections::router())
         .merge(schemas::router())
+        .merge(scopes::router())
+        .merge(roles::router())
+        .merge(users::router())
+        .merge(apps::router())
+        .merge(rate_limits::router())
+        .merge(logs::router())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))

@@ -61,6 +61,13 @@ pub struct OperationInput {
     /// Whether the gateway routes it (default true).
     #[serde(default = "default_true")]
     pub active: bool,
+    /// Callable without a token (default false: a bearer token is needed).
+    #[serde(default)]
+    pub public: bool,
+    /// Scopes (created with `POST /admin/scopes`) any one of which lets a
+    /// token call it; empty: any valid token.
+    #[serde(default)]
+    pub scopes: Vec<String>,
     /// Path and query parameters: `[{"name", "in": "path"|"query", "type":
     /// "string"|"integer"|"number"|"boolean", "required", "description"}]`.
     #[serde(default)]
@@ -223,6 +230,7 @@ async fn save(
         .validate(&template.params)
         .map_err(ApiError::BadRequest)?;
     crate::api::schemas::check_contract(state, &contract).await?;
+    let scopes = crate::api::scopes::check_known(&state.db, input.scopes).await?;
     let route_key = routes::route_key(&method, &template);
     let others = operations::list(&state.db).await?;
     let old_name = existing.as_ref().map(|e| e.name.as_str());
@@ -252,6 +260,8 @@ async fn save(
         description: input.description,
         stability: input.stability,
         active: input.active,
+        public: input.public,
+        scopes: SqlJson(scopes),
         contract: SqlJson(contract),
         created_at: existing
             .as_ref()

@@ -2,31 +2,100 @@
 //! `/authorization`) is routed to its operation, whose action runs in a
 //! fresh instance.
 
+pub mod auth;
 pub mod invoke;
+pub mod rate_limit;
 pub mod routes;
 pub mod validate;
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 
 use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
 use crate::error::{ApiError, ApiResult, current_request_id};
+use crate::identity::Caller;
 use crate::startup::AppState;
+use crate::store::request_log::LogRow;
 use routes::Lookup;
+
+/// What the request log records about a request beyond its line.
+#[derive(Default)]
+struct Note {
+    operation: Option<String>,
+    caller: Option<Caller>,
+    fuel_used: Option<u64>,
+    rate: Option<rate_limit::Decision>,
+}
 
 /// Axum fallback that serves hosted operations.
 #[tracing::instrument(name = "gateway", skip_all, fields(operation))]
 pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> Response {
-    match serve(&state, request).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
+    let started = Instant::now();
+    let at_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis(),
+    )
+    .unwrap_or(i64::MAX);
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(String::new, |c| c.0.ip().to_string());
+    let line = state.request_log.enabled().then(|| {
+        (
+            request.method().to_string(),
+            request.uri().path().to_string(),
+        )
+    });
+    let mut note = Note::default();
+    let (mut response, error) = match serve(&state, request, &ip, &mut note).await {
+        Ok(response) => (response, None),
+        Err(error) => {
+            if let ApiError::Custom { fuel_used, .. } = &error {
+                note.fuel_used = *fuel_used;
+            }
+            let detail = error.to_string();
+            (error.into_response(), Some(detail))
+        }
+    };
+    if let Some(decision) = &note.rate {
+        decision.write_headers(response.headers_mut());
     }
+    if let Some((method, path)) = line {
+        let caller = note.caller.as_ref();
+        state.request_log.record(LogRow {
+            id: 0,
+            at_ms,
+            request_id: current_request_id().unwrap_or_default(),
+            operation: note.operation,
+            app: caller.and_then(|c| c.app.clone()),
+            user: caller.and_then(|c| c.user.clone()),
+            ip,
+            method,
+            path,
+            status: i64::from(response.status().as_u16()),
+            duration_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+            fuel_used: note.fuel_used.and_then(|f| i64::try_from(f).ok()),
+            error,
+        });
+    }
+    response
 }
 
-async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
-    let (parts, body) = request.into_parts();
+async fn serve(
+    state: &AppState,
+    request: Request,
+    ip: &str,
+    note: &mut Note,
+) -> ApiResult<Response> {
+    let (mut parts, body) = request.into_parts();
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
     let (route, raw_params) = {
@@ -44,6 +113,30 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
         }
     };
     tracing::Span::current().record("operation", route.operation.as_str());
+    note.operation = Some(route.operation.clone());
+    note.caller = auth::authenticate(&state.tokens, &parts.headers)?;
+    // The token is for the platform; the action gets the caller instead.
+    if note.caller.is_some() {
+        parts.headers.remove(AUTHORIZATION);
+    }
+    auth::authorize(
+        &route.operation,
+        route.public,
+        &route.scopes,
+        note.caller.as_ref(),
+    )?;
+    if let Some(decision) = state
+        .rate_limits
+        .check(&route.operation, note.caller.as_ref(), ip)
+    {
+        note.rate = Some(decision);
+        if !decision.allowed {
+            return Err(ApiError::RateLimited {
+                limit: decision.limit,
+                retry_after_secs: decision.retry_after_secs,
+            });
+        }
+    }
     let mut params = Vec::with_capacity(raw_params.len());
     for (name, raw) in route.params.iter().zip(raw_params) {
         let value = percent_decode_str(&raw).decode_utf8().map_err(|_| {
@@ -76,6 +169,13 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
             operation: route.operation.clone(),
             request_id: current_request_id().unwrap_or_default(),
             config: route.config.clone(),
+            app: note.caller.as_ref().and_then(|c| c.app.clone()),
+            user: note.caller.as_ref().and_then(|c| c.user.clone()),
+            scopes: note
+                .caller
+                .as_ref()
+                .map(|c| c.scopes.clone())
+                .unwrap_or_default(),
         },
     };
     let (response, outcome) = invoke::run(
@@ -87,6 +187,7 @@ async fn serve(state: &AppState, request: Request) -> ApiResult<Response> {
         request,
     )
     .await?;
+    note.fuel_used = Some(outcome.fuel_used);
     if let (Some(contract), Ok(answer)) = (&route.contract, &outcome.result) {
         validate::check_response(contract, &route.operation, answer.status, &answer.body)?;
     }

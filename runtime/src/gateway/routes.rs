@@ -46,6 +46,10 @@ pub struct Route {
     pub grants: Arc<[String]>,
     /// The operation's compiled contract, when it declares one.
     pub contract: Option<Arc<CompiledContract>>,
+    /// Callable without a token.
+    pub public: bool,
+    /// Scopes any one of which lets a token call it (none: any valid token).
+    pub scopes: Arc<[String]>,
 }
 
 /// An operation's contract ready for the gateway: schemas compiled once
@@ -309,6 +313,8 @@ impl RouteTable {
                     contract: CompiledContract::compile(&op.contract, &set)
                         .map_err(|e| anyhow::anyhow!("operation {}: {e}", op.name))?
                         .map(Arc::new),
+                    public: op.public,
+                    scopes: op.scopes.0.clone().into(),
                 },
             ));
         }

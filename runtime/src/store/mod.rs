@@ -2,10 +2,17 @@
 //! the data directory. Migrations in `migrations/` run at start.
 
 pub mod actions;
+pub mod apps;
 pub mod connections;
 pub mod operations;
+pub mod rate_limits;
+pub mod request_log;
+pub mod roles;
 pub mod schemas;
+pub mod scopes;
+pub mod sessions;
 pub mod settings;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -56,4 +63,24 @@ pub fn now() -> String {
 /// True when `e` is a violation of a UNIQUE or PRIMARY KEY constraint.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Which of `names` are not rows of `table` (a name column `name`); for
+/// the fixed tables `scopes` and `roles`.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn missing_names(
+    pool: &SqlitePool,
+    table: &'static str,
+    names: &[String],
+) -> sqlx::Result<Vec<String>> {
+    let known: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM {table}"))
+        .fetch_all(pool)
+        .await?;
+    Ok(names
+        .iter()
+        .filter(|n| !known.contains(n))
+        .cloned()
+        .collect())
 }

@@ -28,6 +28,10 @@ pub struct OperationRow {
     pub stability: String,
     /// Inactive operations are not routed.
     pub active: bool,
+    /// Callable without a token.
+    pub public: bool,
+    /// Scopes any one of which lets a token call it; empty: any valid token.
+    pub scopes: Json<Vec<String>>,
     /// Parameters, schemas and throws (shown flattened into the operation).
     #[serde(flatten)]
     pub contract: Json<Contract>,
@@ -89,8 +93,8 @@ pub async fn save(
     }
     sqlx::query(
         "INSERT INTO operations (name, method, path, route_key, action, action_version,
-         description, stability, active, contract, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         description, stability, active, public, scopes, contract, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&row.name)
     .bind(&row.method)
@@ -101,6 +105,8 @@ pub async fn save(
     .bind(&row.description)
     .bind(&row.stability)
     .bind(row.active)
+    .bind(row.public)
+    .bind(&row.scopes)
     .bind(&row.contract)
     .bind(&row.created_at)
     .bind(&row.updated_at)

@@ -1,0 +1,419 @@
+//! The OAuth2 authorization server under `/authorization`:
+//! `POST /token` (RFC 6749 §3.2; grants `client_credentials` §4.4,
+//! `password` §4.3 and `refresh_token` §6), `POST /revoke` (RFC 7009) and
+//! `GET /whoami`.
+//!
+//! Errors of `/token` and `/revoke` take the RFC 6749 §5.2 form the OAuth2
+//! client libraries parse — `application/json` with `error` and
+//! `error_description` — and also carry the RFC 9457 members (`type`,
+//! `title`, `status`, `detail`), so the body is a problem document as well.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::{ApiError, ApiResult, current_request_id};
+use crate::gateway::auth::bearer_token;
+use crate::identity::scopes as scope_rules;
+use crate::identity::tokens::{Subject, refresh_hash};
+use crate::identity::{Caller, Issued, passwords};
+use crate::startup::AppState;
+use crate::store::apps::{self, AppRow};
+use crate::store::{sessions, users};
+
+/// Routes nested under `/authorization`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/token", post(token_create))
+        .route("/revoke", post(token_revoke))
+        .route("/whoami", get(whoami))
+}
+
+/// An RFC 6749 §5.2 error.
+#[derive(Debug)]
+pub struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+
+    fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    fn invalid_client(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
+    }
+
+    fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+}
+
+impl From<anyhow::Error> for OAuthError {
+    fn from(e: anyhow::Error) -> Self {
+        tracing::error!(error = ?e, "token endpoint failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "an internal error occurred; the server log has the details under this request id",
+        )
+    }
+}
+
+impl From<sqlx::Error> for OAuthError {
+    fn from(e: sqlx::Error) -> Self {
+        anyhow::Error::from(e).into()
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": self.code,
+            "error_description": self.description,
+            "type": format!("urn:sluice:problem:oauth-{}", self.code.replace('_', "-")),
+            "title": self.code,
+            "status": self.status.as_u16(),
+            "detail": self.description,
+            "request_id": current_request_id(),
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        no_store(headers);
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"sluice\""),
+            );
+        }
+        response
+    }
+}
+
+/// RFC 6749 §5.1: token responses must not be cached.
+fn no_store(headers: &mut HeaderMap) {
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// The request's form fields (`application/x-www-form-urlencoded`, RFC
+/// 6749 §4 / Appendix B); a repeated field is an error (§3.2).
+fn form(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
+    let media = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != "application/x-www-form-urlencoded" {
+        return Err(OAuthError::invalid_request(
+            "send the parameters as application/x-www-form-urlencoded (RFC 6749 §4)",
+        ));
+    }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(other, _)| other == name) {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {name:?} is repeated"
+            )));
+        }
+    }
+    Ok(pairs)
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+fn required<'a>(form: &'a [(String, String)], name: &str) -> Result<&'a str, OAuthError> {
+    field(form, name)
+        .ok_or_else(|| OAuthError::invalid_request(format!("parameter {name:?} is missing")))
+}
+
+/// The client credentials presented (RFC 6749 §2.3.1): HTTP Basic with the
+/// form-urlencoded id and secret, or the `client_id` and `client_secret`
+/// fields — not both.
+fn client_credentials(
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Result<Option<(String, String)>, OAuthError> {
+    let basic = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then(|| rest.trim())
+        });
+    let in_form = field(form, "client_id").map(|id| {
+        (
+            id.to_string(),
+            field(form, "client_secret").unwrap_or("").to_string(),
+        )
+    });
+    match (basic, in_form) {
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "use one way to authenticate the client: HTTP Basic or the form fields",
+        )),
+        (Some(encoded), None) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    OAuthError::invalid_client("the Basic credentials are not valid base64")
+                })?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(|| OAuthError::invalid_client("the Basic credentials lack a ':'"))?;
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            Ok(Some((decode(id), decode(secret))))
+        }
+        (None, in_form) => Ok(in_form),
+    }
+}
+
+/// The app whose credentials the request presents, `None` when it presents
+/// none.
+///
+/// # Errors
+/// `invalid_client` for an unknown client, a wrong secret or an inactive app.
+async fn authenticate_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Result<Option<AppRow>, OAuthError> {
+    let Some((id, secret)) = client_credentials(headers, form)? else {
+        return Ok(None);
+    };
+    let app = apps::by_client_id(&state.db, &id).await?;
+    let ok = passwords::verify(secret, app.as_ref().map(|a| a.secret_hash.clone())).await;
+    match app {
+        Some(app) if ok && app.active => Ok(Some(app)),
+        Some(_) if ok => Err(OAuthError::invalid_client("the app is deactivated")),
+        _ => Err(OAuthError::invalid_client(
+            "the client id or secret is wrong",
+        )),
+    }
+}
+
+fn chosen_scopes(requested: Option<&str>, allowed: &[String]) -> Result<Vec<String>, OAuthError> {
+    scope_rules::choose(requested, allowed).map_err(|refused| {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            format!(
+                "scope {} may not be granted here; allowed: [{}]",
+                refused.join(" "),
+                allowed.join(" ")
+            ),
+        )
+    })
+}
+
+fn issued(token: Issued) -> Response {
+    let mut response = axum::Json(token).into_response();
+    no_store(response.headers_mut());
+    response
+}
+
+/// `POST /authorization/token` → 200 with an RFC 6749 §5.1 token response;
+/// errors per §5.2: 400 `invalid_request`, `invalid_grant`, `invalid_scope`,
+/// `unsupported_grant_type`; 401 `invalid_client`.
+pub async fn token_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let form = form(&headers, &body)?;
+    let app = authenticate_client(&state, &headers, &form).await?;
+    match required(&form, "grant_type")? {
+        "client_credentials" => {
+            let app = app.ok_or_else(|| {
+                OAuthError::invalid_client(
+                    "client_credentials needs the app's client id and secret",
+                )
+            })?;
+            let allowed = scope_rules::allowed(&state.db, Some(&app), None).await?;
+            let scopes = chosen_scopes(field(&form, "scope"), &allowed)?;
+            let subject = Subject {
+                app: Some(&app),
+                user: None,
+            };
+            Ok(issued(
+                state.tokens.issue(subject, scopes, false, None).await?,
+            ))
+        }
+        "password" => {
+            let name = required(&form, "username")?;
+            let password = required(&form, "password")?.to_string();
+            let user = users::by_name(&state.db, name).await?;
+            let ok =
+                passwords::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+            let user = match user {
+                Some(user) if ok && user.active => user,
+                Some(_) if ok => return Err(OAuthError::invalid_grant("the user is deactivated")),
+                _ => {
+                    return Err(OAuthError::invalid_grant(
+                        "the user name or password is wrong",
+                    ));
+                }
+            };
+            let allowed = scope_rules::allowed(&state.db, app.as_ref(), Some(&user)).await?;
+            let scopes = chosen_scopes(field(&form, "scope"), &allowed)?;
+            let subject = Subject {
+                app: app.as_ref(),
+                user: Some(&user),
+            };
+            Ok(issued(
+                state.tokens.issue(subject, scopes, true, None).await?,
+            ))
+        }
+        "refresh_token" => refresh(&state, app, &form).await,
+        other => Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!(
+                "grant_type {other:?} is not supported; use client_credentials, password or refresh_token"
+            ),
+        )),
+    }
+}
+
+/// The `refresh_token` grant (RFC 6749 §6) with rotation: each refresh
+/// token works once; presenting a spent one again revokes its session
+/// (RFC 9700 §4.14.2).
+async fn refresh(
+    state: &AppState,
+    app: Option<AppRow>,
+    form: &[(String, String)],
+) -> Result<Response, OAuthError> {
+    let hash = refresh_hash(required(form, "refresh_token")?);
+    let now = crate::identity::unix_now();
+    let Some(session) = sessions::spend_refresh(&state.db, &hash, now).await? else {
+        if let Some(session) = sessions::session_of_refresh(&state.db, &hash).await? {
+            tracing::warn!(session = %session.id, "a spent refresh token was presented again: session revoked");
+            state.tokens.revoke(&session.id, session.expires_at).await?;
+        }
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is unknown, spent, expired or revoked",
+        ));
+    };
+    if session.app_id.as_deref() != app.as_ref().map(|a| a.id.as_str()) {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    let user = match &session.user_id {
+        Some(id) => match users::by_id(&state.db, id).await? {
+            Some(u) if u.active => Some(u),
+            _ => {
+                return Err(OAuthError::invalid_grant(
+                    "the user is deactivated or deleted",
+                ));
+            }
+        },
+        None => None,
+    };
+    let scopes = chosen_scopes(field(form, "scope"), &session.scopes.0)?;
+    let subject = Subject {
+        app: app.as_ref(),
+        user: user.as_ref(),
+    };
+    let ttl = state.tokens.settings().access_ttl_secs;
+    Ok(issued(
+        state
+            .tokens
+            .issue_in(subject, &session, &scopes, true, ttl)
+            .await?,
+    ))
+}
+
+/// `POST /authorization/revoke` (RFC 7009) with `token` and an optional
+/// `token_type_hint` → 200 whether or not the token was valid (§2.2); a
+/// token issued to an app needs that app's credentials (401
+/// `invalid_client` otherwise). Revoking a refresh token revokes its whole
+/// session, access tokens included.
+pub async fn token_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let form = form(&headers, &body)?;
+    let app = authenticate_client(&state, &headers, &form).await?;
+    let token = required(&form, "token")?;
+    let same_client = |owner: Option<&str>| match owner {
+        None => Ok(()),
+        Some(owner)
+            if app
+                .as_ref()
+                .is_some_and(|a| a.id == owner || a.client_id == owner) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(OAuthError::invalid_client(
+            "the token was issued to an app: authenticate as that app to revoke it",
+        )),
+    };
+    if let Some(session) = sessions::session_of_refresh(&state.db, &refresh_hash(token)).await? {
+        same_client(session.app_id.as_deref())?;
+        state.tokens.revoke(&session.id, session.expires_at).await?;
+    } else if let Some(claims) = state.tokens.decode_unchecked_expiry(token) {
+        same_client(claims.client_id.as_deref())?;
+        state.tokens.revoke(&claims.jti, claims.exp).await?;
+    }
+    let mut response = StatusCode::OK.into_response();
+    no_store(response.headers_mut());
+    Ok(response)
+}
+
+/// The caller behind a token, as `GET /authorization/whoami` shows it.
+#[derive(Debug, Serialize)]
+pub struct WhoAmI {
+    /// The verified token's content.
+    #[serde(flatten)]
+    pub caller: Caller,
+}
+
+/// `GET /authorization/whoami` with a bearer token → 200 with who it is
+/// for; 401 without a valid token.
+pub async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let Some(token) = bearer_token(&headers) else {
+        return Err(ApiError::Unauthorized(
+            "send `Authorization: Bearer <access token>`".into(),
+        ));
+    };
+    let caller = state
+        .tokens
+        .verify(token)
+        .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
+    let mut response = axum::Json(WhoAmI { caller }).into_response();
+    no_store(response.headers_mut());
+    Ok(response)
+}

@@ -1,0 +1,149 @@
+//! `/admin/roles`: named sets of scopes given to users.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use sqlx::types::Json as SqlJson;
+
+use crate::api::check_name;
+use crate::api::extract::{Json, Path};
+use crate::api::scopes::check_known;
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+use crate::store::roles::{self, ADMIN_ROLE, RoleRow};
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/roles", get(roles_list).post(roles_create))
+        .route(
+            "/roles/{name}",
+            get(roles_get).patch(roles_update).delete(roles_delete),
+        )
+}
+
+/// Body of `POST /admin/roles`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleInput {
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Scopes users with this role may obtain.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// Body of `PATCH /admin/roles/{name}`: fields to change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolePatch {
+    /// New description.
+    pub description: Option<String>,
+    /// New scope list (replaces the old one). Tokens already issued keep
+    /// their scopes until they expire.
+    pub scopes: Option<Vec<String>>,
+}
+
+async fn find(state: &AppState, name: &str) -> ApiResult<RoleRow> {
+    roles::get(&state.db, name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no role named {name:?}")))
+}
+
+/// `GET /admin/roles` → 200 with every role.
+pub async fn roles_list(State(state): State<AppState>) -> ApiResult<Json<Vec<RoleRow>>> {
+    Ok(Json(roles::list(&state.db).await?))
+}
+
+/// `GET /admin/roles/{name}` → 200, or 404.
+pub async fn roles_get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<RoleRow>> {
+    Ok(Json(find(&state, &name).await?))
+}
+
+/// `POST /admin/roles` → 201; 400 for a bad name, 409 when it exists, 422
+/// for an unknown scope.
+pub async fn roles_create(
+    State(state): State<AppState>,
+    Json(input): Json<RoleInput>,
+) -> ApiResult<Response> {
+    check_name("role", &input.name)?;
+    if roles::get(&state.db, &input.name).await?.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "a role named {:?} already exists",
+            input.name
+        )));
+    }
+    let now = crate::store::now();
+    let row = RoleRow {
+        name: input.name,
+        description: input.description,
+        scopes: SqlJson(check_known(&state.db, input.scopes).await?),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    roles::upsert(&state.db, &row).await?;
+    let location = format!("/admin/roles/{}", row.name);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(row),
+    )
+        .into_response())
+}
+
+/// `PATCH /admin/roles/{name}` → 200; 404 when unknown, 422 for an unknown
+/// scope, 409 when it would take `admin` from the `admin` role.
+pub async fn roles_update(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(patch): Json<RolePatch>,
+) -> ApiResult<Json<RoleRow>> {
+    let mut row = find(&state, &name).await?;
+    if let Some(description) = patch.description {
+        row.description = description;
+    }
+    if let Some(scopes) = patch.scopes {
+        let scopes = check_known(&state.db, scopes).await?;
+        if name == ADMIN_ROLE && !scopes.iter().any(|s| s == ADMIN_ROLE) {
+            return Err(ApiError::Conflict(
+                "the admin role must keep the admin scope".into(),
+            ));
+        }
+        row.scopes = SqlJson(scopes);
+    }
+    row.updated_at = crate::store::now();
+    roles::upsert(&state.db, &row).await?;
+    Ok(Json(row))
+}
+
+/// `DELETE /admin/roles/{name}` → 204; 404 when unknown; 409 for `admin`
+/// or while users hold it.
+pub async fn roles_delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    find(&state, &name).await?;
+    if name == ADMIN_ROLE {
+        return Err(ApiError::Conflict(
+            "the admin role cannot be deleted".into(),
+        ));
+    }
+    let holders = roles::holders(&state.db, &name).await?;
+    if !holders.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "role {name:?} is held by users {}; take it from them first",
+            holders.join(", ")
+        )));
+    }
+    roles::delete(&state.db, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

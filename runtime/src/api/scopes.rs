@@ -1,0 +1,164 @@
+//! `/admin/scopes`: named permissions. Operations list the scopes that may
+//! call them; apps and roles list the scopes they may obtain.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use sqlx::SqlitePool;
+
+use crate::api::extract::{Json, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+use crate::store::scopes::{self, ADMIN_SCOPE, ScopeRow};
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/scopes", get(scopes_list).post(scopes_create))
+        .route(
+            "/scopes/{name}",
+            get(scopes_get).put(scopes_update).delete(scopes_delete),
+        )
+}
+
+/// Body of `POST /admin/scopes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeInput {
+    /// Unique name, `[A-Za-z0-9_.:-]{1,64}` (a scope token, RFC 6749 §3.3).
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Body of `PUT /admin/scopes/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeUpdate {
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Checks that a scope name is `[A-Za-z0-9_.:-]{1,64}`.
+///
+/// # Errors
+/// [`ApiError::BadRequest`] naming the rule.
+pub fn check_scope_name(name: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "scope name {name:?} must be 1-64 characters of letters, digits, '_', '-', '.' and ':'"
+        )))
+    }
+}
+
+/// `scopes` sorted and deduplicated, once every one is known.
+///
+/// # Errors
+/// 422 naming the scopes that do not exist.
+pub async fn check_known(db: &SqlitePool, mut scopes: Vec<String>) -> ApiResult<Vec<String>> {
+    scopes.sort();
+    scopes.dedup();
+    let missing = scopes::missing(db, &scopes).await?;
+    if !missing.is_empty() {
+        return Err(ApiError::Unprocessable(format!(
+            "there is no scope named {}; create it with POST /admin/scopes",
+            missing.join(", ")
+        )));
+    }
+    Ok(scopes)
+}
+
+async fn find(state: &AppState, name: &str) -> ApiResult<ScopeRow> {
+    scopes::get(&state.db, name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no scope named {name:?}")))
+}
+
+/// `GET /admin/scopes` → 200 with every scope.
+pub async fn scopes_list(State(state): State<AppState>) -> ApiResult<Json<Vec<ScopeRow>>> {
+    Ok(Json(scopes::list(&state.db).await?))
+}
+
+/// `GET /admin/scopes/{name}` → 200, or 404.
+pub async fn scopes_get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<ScopeRow>> {
+    Ok(Json(find(&state, &name).await?))
+}
+
+/// `POST /admin/scopes` → 201; 400 for a bad name, 409 when it exists.
+pub async fn scopes_create(
+    State(state): State<AppState>,
+    Json(input): Json<ScopeInput>,
+) -> ApiResult<Response> {
+    check_scope_name(&input.name)?;
+    if scopes::get(&state.db, &input.name).await?.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "a scope named {:?} already exists",
+            input.name
+        )));
+    }
+    let now = crate::store::now();
+    let row = ScopeRow {
+        name: input.name,
+        description: input.description,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    scopes::upsert(&state.db, &row).await?;
+    let location = format!("/admin/scopes/{}", row.name);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(row),
+    )
+        .into_response())
+}
+
+/// `PUT /admin/scopes/{name}` → 200 with the new description; 404 when unknown.
+pub async fn scopes_update(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(input): Json<ScopeUpdate>,
+) -> ApiResult<Json<ScopeRow>> {
+    let mut row = find(&state, &name).await?;
+    row.description = input.description;
+    row.updated_at = crate::store::now();
+    scopes::upsert(&state.db, &row).await?;
+    Ok(Json(row))
+}
+
+/// `DELETE /admin/scopes/{name}` → 204; 404 when unknown; 409 for `admin`
+/// or while an operation, app or role uses it.
+pub async fn scopes_delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    find(&state, &name).await?;
+    if name == ADMIN_SCOPE {
+        return Err(ApiError::Conflict(
+            "the admin scope guards the admin API and cannot be deleted".into(),
+        ));
+    }
+    let users = scopes::users_of(&state.db, &name).await?;
+    if !users.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "scope {name:?} is used by {}; remove it there first",
+            users.join(", ")
+        )));
+    }
+    scopes::delete(&state.db, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,464 @@
+//! Access tokens: JWTs (RFC 7519) in the RFC 9068 profile (`typ: at+jwt`,
+//! claims `iss`, `aud`, `sub`, `exp`, `iat`, `jti`, `client_id`, `scope`),
+//! signed with HS256 under a 32-byte key from `SLUICE_JWT_KEY` or
+//! `<data dir>/jwt.key`. Refresh tokens are opaque random strings kept as
+//! SHA-256. Revocations live in the control plane; each node keeps the live
+//! ones in memory (swapped whole, so checks never lock) and polls for new
+//! ones every [`REVOCATION_POLL`].
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+use sqlx::types::Json;
+
+use super::{random_hex, unix_now};
+use crate::store::apps::AppRow;
+use crate::store::sessions::{self, SessionRow};
+use crate::store::users::UserRow;
+
+/// How often a node reads revocations made by other nodes.
+pub const REVOCATION_POLL: Duration = Duration::from_secs(2);
+
+/// The `typ` header of access tokens, RFC 9068 §2.1.
+const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// Lifetimes and names of issued tokens.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// `iss` and `aud` of every token (`SLUICE_TOKEN_ISSUER`, default `sluice`).
+    pub issuer: String,
+    /// Access-token lifetime in seconds (`SLUICE_ACCESS_TOKEN_TTL`, default 3600).
+    pub access_ttl_secs: i64,
+    /// Refresh-token (session) lifetime in seconds
+    /// (`SLUICE_REFRESH_TOKEN_TTL`, default 30 days).
+    pub refresh_ttl_secs: i64,
+    /// The HS256 key as 64 hex characters (`SLUICE_JWT_KEY`); `None` uses
+    /// `<data dir>/jwt.key`, generated (mode 0600) on first start.
+    pub key: Option<String>,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "sluice".into(),
+            access_ttl_secs: 3600,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            key: None,
+        }
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer.
+    pub iss: String,
+    /// Audience (the issuer: tokens are for this platform).
+    pub aud: String,
+    /// The user's id, or the app's client id for `client_credentials`.
+    pub sub: String,
+    /// Expiry, Unix seconds.
+    pub exp: i64,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Token id.
+    pub jti: String,
+    /// Session id (the grant this token belongs to).
+    pub sid: String,
+    /// Granted scopes, space-separated (RFC 8693 §4.2).
+    pub scope: String,
+    /// The app's client id, when an app obtained it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The app's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The user's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// A verified caller.
+#[derive(Debug, Clone, Serialize)]
+pub struct Caller {
+    /// `sub` of the token.
+    pub sub: String,
+    /// App name, when an app obtained the token.
+    pub app: Option<String>,
+    /// The app's client id.
+    pub client_id: Option<String>,
+    /// User name, when the token acts for a user.
+    pub user: Option<String>,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// Token id.
+    pub jti: String,
+    /// Session id.
+    pub sid: String,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Expiry, Unix seconds.
+    pub exp: i64,
+}
+
+impl Caller {
+    /// Whether the token holds `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// Why a bearer token is refused (each answers 401 `invalid_token`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not a JWT at all.
+    #[error("the bearer token is malformed")]
+    Malformed,
+    /// Signed with another key or altered.
+    #[error("the bearer token's signature is not valid")]
+    BadSignature,
+    /// Past its `exp`.
+    #[error("the bearer token has expired; obtain a new one")]
+    Expired,
+    /// Revoked (RFC 7009), or its user or app was deactivated or deleted.
+    #[error("the bearer token has been revoked")]
+    Revoked,
+    /// Wrong issuer, audience, type or algorithm.
+    #[error("the bearer token was not issued by this platform: {0}")]
+    Foreign(&'static str),
+}
+
+/// A token response's content (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Issued {
+    /// The JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// A refresh token, for grants that get one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+}
+
+/// Who a token is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The app, if an app obtains it.
+    pub app: Option<&'a AppRow>,
+    /// The user, if it acts for one.
+    pub user: Option<&'a UserRow>,
+}
+
+/// Issues and verifies tokens; one per process.
+pub struct Tokens {
+    settings: TokenSettings,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    db: SqlitePool,
+    revoked: ArcSwap<HashMap<String, i64>>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("settings.issuer", &self.settings.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    /// Loads the signing key and the live revocations.
+    ///
+    /// # Errors
+    /// When the key cannot be read or created, or the database fails.
+    pub async fn load(
+        settings: TokenSettings,
+        data_dir: &Path,
+        db: SqlitePool,
+    ) -> anyhow::Result<Arc<Self>> {
+        let key = crate::secrets::load_key(
+            settings.key.as_deref(),
+            "SLUICE_JWT_KEY",
+            &data_dir.join("jwt.key"),
+        )?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let tokens = Arc::new(Self {
+            encoding: EncodingKey::from_secret(&key),
+            decoding: DecodingKey::from_secret(&key),
+            validation,
+            settings,
+            db,
+            revoked: ArcSwap::default(),
+        });
+        tokens.sync_revocations(0).await?;
+        Ok(tokens)
+    }
+
+    /// The settings tokens are issued with.
+    pub fn settings(&self) -> &TokenSettings {
+        &self.settings
+    }
+
+    /// Verifies a bearer token: signature, `typ`, issuer, audience, expiry
+    /// and revocation.
+    ///
+    /// # Errors
+    /// [`TokenError`] saying why it is refused.
+    pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+            return Err(TokenError::Foreign("not an access token (typ at+jwt)"));
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidIssuer => TokenError::Foreign("another issuer"),
+                ErrorKind::InvalidAudience => TokenError::Foreign("another audience"),
+                ErrorKind::InvalidAlgorithm => TokenError::Foreign("another algorithm"),
+                _ => TokenError::Malformed,
+            })?;
+        let c = data.claims;
+        let revoked = self.revoked.load();
+        if revoked.contains_key(&c.jti) || revoked.contains_key(&c.sid) {
+            return Err(TokenError::Revoked);
+        }
+        Ok(Caller {
+            sub: c.sub,
+            app: c.app,
+            client_id: c.client_id,
+            user: c.user,
+            scopes: c.scope.split_whitespace().map(str::to_string).collect(),
+            jti: c.jti,
+            sid: c.sid,
+            iat: c.iat,
+            exp: c.exp,
+        })
+    }
+
+    /// Decodes a token of ours, checking the signature but not expiry or
+    /// revocation (for revocation requests, RFC 7009).
+    pub fn decode_unchecked_expiry(&self, token: &str) -> Option<Claims> {
+        let mut validation = self.validation.clone();
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+
+    /// Signs `claims` as an access token.
+    ///
+    /// # Errors
+    /// Only if serialisation fails.
+    pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        let header = Header {
+            typ: Some(ACCESS_TOKEN_TYP.into()),
+            ..Header::new(Algorithm::HS256)
+        };
+        Ok(jsonwebtoken::encode(&header, claims, &self.encoding)?)
+    }
+
+    /// Opens a session for `subject` with `scopes` and issues its first
+    /// access token, plus a refresh token when `refresh` is set. A session
+    /// lives `refresh_ttl_secs` with a refresh token, else as long as its
+    /// access token; `access_ttl_secs` overrides the access lifetime.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn issue(
+        &self,
+        subject: Subject<'_>,
+        scopes: Vec<String>,
+        refresh: bool,
+        access_ttl_secs: Option<i64>,
+    ) -> anyhow::Result<Issued> {
+        let now = unix_now();
+        let access_ttl = access_ttl_secs.unwrap_or(self.settings.access_ttl_secs);
+        let session = SessionRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            app_id: subject.app.map(|a| a.id.clone()),
+            user_id: subject.user.map(|u| u.id.clone()),
+            scopes: Json(scopes),
+            created_at: now,
+            expires_at: now
+                + if refresh {
+                    self.settings.refresh_ttl_secs.max(access_ttl)
+                } else {
+                    access_ttl
+                },
+        };
+        sessions::insert(&self.db, &session).await?;
+        self.issue_in(subject, &session, &session.scopes.0, refresh, access_ttl)
+            .await
+    }
+
+    /// Issues a new access token with `scopes` (the session's or fewer, RFC
+    /// 6749 §6) and a refresh token when `refresh`, in an existing session;
+    /// the access token never outlives the session.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn issue_in(
+        &self,
+        subject: Subject<'_>,
+        session: &SessionRow,
+        scopes: &[String],
+        refresh: bool,
+        access_ttl_secs: i64,
+    ) -> anyhow::Result<Issued> {
+        let now = unix_now();
+        let exp = (now + access_ttl_secs).min(session.expires_at);
+        let scope = scopes.join(" ");
+        let claims = Claims {
+            iss: self.settings.issuer.clone(),
+            aud: self.settings.issuer.clone(),
+            sub: match (subject.user, subject.app) {
+                (Some(u), _) => u.id.clone(),
+                (None, Some(a)) => a.client_id.clone(),
+                (None, None) => String::new(),
+            },
+            exp,
+            iat: now,
+            jti: uuid::Uuid::now_v7().to_string(),
+            sid: session.id.clone(),
+            scope: scope.clone(),
+            client_id: subject.app.map(|a| a.client_id.clone()),
+            app: subject.app.map(|a| a.name.clone()),
+            user: subject.user.map(|u| u.name.clone()),
+        };
+        let refresh_token = if refresh {
+            let token = format!("rt_{}", random_hex(32));
+            sessions::add_refresh(
+                &self.db,
+                &refresh_hash(&token),
+                &session.id,
+                session.expires_at,
+            )
+            .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(Issued {
+            access_token: self.sign(&claims)?,
+            token_type: "Bearer",
+            expires_in: exp - now,
+            refresh_token,
+            scope,
+        })
+    }
+
+    /// Records a revocation of token or session `id` (until `expires_at`)
+    /// and applies it on this node at once.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn revoke(&self, id: &str, expires_at: i64) -> anyhow::Result<()> {
+        let now = unix_now();
+        sessions::revoke(&self.db, id, expires_at, now).await?;
+        self.note_revoked([(id.to_string(), expires_at)]);
+        Ok(())
+    }
+
+    /// Revokes every live session of a user or an app (deleted,
+    /// deactivated) and applies it on this node at once.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn revoke_all_of(
+        &self,
+        user_id: Option<&str>,
+        app_id: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let now = unix_now();
+        let ids = sessions::revoke_all_of(&self.db, user_id, app_id, now).await?;
+        // The session's expiry bounds every token in it; an hour past the
+        // longest access lifetime is a safe bound for the memory copy.
+        let until = now
+            + self
+                .settings
+                .refresh_ttl_secs
+                .max(self.settings.access_ttl_secs);
+        self.note_revoked(ids.into_iter().map(|id| (id, until)));
+        Ok(())
+    }
+
+    fn note_revoked(&self, ids: impl IntoIterator<Item = (String, i64)>) {
+        let ids: Vec<(String, i64)> = ids.into_iter().collect();
+        if ids.is_empty() {
+            return;
+        }
+        let now = unix_now();
+        self.revoked.rcu(|current| {
+            let mut next: HashMap<String, i64> = current
+                .iter()
+                .filter(|(_, exp)| **exp > now)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            next.extend(ids.iter().cloned());
+            next
+        });
+    }
+
+    /// Reads revocations recorded since `since` (Unix seconds) into memory.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn sync_revocations(&self, since: i64) -> anyhow::Result<()> {
+        let found = sessions::revocations_since(&self.db, since, unix_now()).await?;
+        self.note_revoked(found);
+        Ok(())
+    }
+
+    /// Polls for revocations made by other nodes (and purges expired
+    /// sessions) until the process ends.
+    pub fn spawn_sync(self: &Arc<Self>) {
+        let tokens = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut since = unix_now() - 1;
+            let mut ticks: u64 = 0;
+            loop {
+                tokio::time::sleep(REVOCATION_POLL).await;
+                let Some(tokens) = tokens.upgrade() else {
+                    return;
+                };
+                let started = unix_now();
+                // A second of overlap: rows written in the same second as
+                // the last poll are read again rather than missed.
+                if let Err(e) = tokens.sync_revocations(since - 1).await {
+                    tracing::warn!(error = %e, "reading token revocations failed");
+                    continue;
+                }
+                since = started;
+                ticks += 1;
+                if ticks.is_multiple_of(1800)
+                    && let Err(e) = sessions::purge_expired(&tokens.db, started).await
+                {
+                    tracing::warn!(error = %e, "purging expired sessions failed");
+                }
+            }
+        });
+    }
+}
+
+/// SHA-256 (hex) under which a refresh token is stored.
+pub fn refresh_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

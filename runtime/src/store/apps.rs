@@ -1,0 +1,117 @@
+//! Apps: OAuth2 clients (RFC 6749 §2) holding a client id, a secret (kept
+//! only as an argon2id hash) and the scopes they may obtain.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+use sqlx::types::Json;
+
+/// One row of `apps`; `secret_hash` is never serialised.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AppRow {
+    /// UUID v7.
+    pub id: String,
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// The public client identifier, `app_<32 hex>`.
+    pub client_id: String,
+    /// argon2id PHC string of the client secret.
+    #[serde(skip)]
+    pub secret_hash: String,
+    /// The scopes the app may obtain.
+    pub scopes: Json<Vec<String>>,
+    /// Inactive apps cannot obtain or use tokens.
+    pub active: bool,
+    /// RFC 3339 time the current secret was issued.
+    pub secret_rotated_at: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// All apps, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<AppRow>> {
+    sqlx::query_as("SELECT * FROM apps ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The app called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn by_name(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<AppRow>> {
+    sqlx::query_as("SELECT * FROM apps WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The app whose client id is `client_id`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn by_client_id(pool: &SqlitePool, client_id: &str) -> sqlx::Result<Option<AppRow>> {
+    sqlx::query_as("SELECT * FROM apps WHERE client_id = ?")
+        .bind(client_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The app with id `id`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn by_id(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<AppRow>> {
+    sqlx::query_as("SELECT * FROM apps WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Inserts `row`, or updates the row with its id.
+///
+/// # Errors
+/// On database failure; a unique violation means the name is taken.
+pub async fn upsert(pool: &SqlitePool, row: &AppRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO apps (id, name, description, client_id, secret_hash, scopes, active,
+                           secret_rotated_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+             description = excluded.description, secret_hash = excluded.secret_hash,
+             scopes = excluded.scopes, active = excluded.active,
+             secret_rotated_at = excluded.secret_rotated_at, updated_at = excluded.updated_at",
+    )
+    .bind(&row.id)
+    .bind(&row.name)
+    .bind(&row.description)
+    .bind(&row.client_id)
+    .bind(&row.secret_hash)
+    .bind(&row.scopes)
+    .bind(row.active)
+    .bind(&row.secret_rotated_at)
+    .bind(&row.created_at)
+    .bind(&row.updated_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the app `id`; returns whether it existed. Its sessions go with
+/// it (foreign key cascade).
+///
+/// # Errors
+/// On database failure.
+pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM apps WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

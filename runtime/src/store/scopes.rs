@@ -1,0 +1,97 @@
+//! Scopes: named permissions that guard operations (`operations.scopes`),
+//! are granted to apps (`apps.scopes`) and grouped into roles
+//! (`roles.scopes`).
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+/// The scope the admin API requires; it cannot be deleted.
+pub const ADMIN_SCOPE: &str = "admin";
+
+/// One row of `scopes`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ScopeRow {
+    /// Unique name, `[A-Za-z0-9_.:-]{1,64}` (e.g. `todo`, `todo:write`).
+    pub name: String,
+    /// Free text shown in the OpenAPI document.
+    pub description: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// All scopes, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ScopeRow>> {
+    sqlx::query_as("SELECT * FROM scopes ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The scope called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<ScopeRow>> {
+    sqlx::query_as("SELECT * FROM scopes WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Inserts or updates `row` (keeping the first `created_at`).
+///
+/// # Errors
+/// On database failure.
+pub async fn upsert(pool: &SqlitePool, row: &ScopeRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO scopes (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET description = excluded.description,
+             updated_at = excluded.updated_at",
+    )
+    .bind(&row.name)
+    .bind(&row.description)
+    .bind(&row.created_at)
+    .bind(&row.updated_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Which of `names` are not scopes.
+///
+/// # Errors
+/// On database failure.
+pub async fn missing(pool: &SqlitePool, names: &[String]) -> sqlx::Result<Vec<String>> {
+    super::missing_names(pool, "scopes", names).await
+}
+
+/// What refers to scope `name`: `"operation X"`, `"app Y"`, `"role Z"`.
+///
+/// # Errors
+/// On database failure.
+pub async fn users_of(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT 'operation ' || o.name FROM operations o, json_each(o.scopes) s WHERE s.value = ?1
+         UNION ALL SELECT 'app ' || a.name FROM apps a, json_each(a.scopes) s WHERE s.value = ?1
+         UNION ALL SELECT 'role ' || r.name FROM roles r, json_each(r.scopes) s WHERE s.value = ?1",
+    )
+    .bind(name)
+    .fetch_all(pool)
+    .await
+}
+
+/// Deletes `name`; returns whether it existed.
+///
+/// # Errors
+/// On database failure.
+pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM scopes WHERE name = ?")
+        .bind(name)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

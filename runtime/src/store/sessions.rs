@@ -1,0 +1,194 @@
+//! Token sessions, refresh tokens and revocations. Every grant opens a
+//! session whose id is the `sid` claim of its access tokens; revoking a
+//! session (or one token's `jti`) inserts a row into `token_revocations`,
+//! which every node polls. Times are Unix seconds.
+
+use sqlx::SqlitePool;
+use sqlx::types::Json;
+
+/// One row of `sessions`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    /// UUID v7; the `sid` claim.
+    pub id: String,
+    /// The app the tokens were issued to, if any.
+    pub app_id: Option<String>,
+    /// The user the tokens act for, if any.
+    pub user_id: Option<String>,
+    /// Scopes granted.
+    pub scopes: Json<Vec<String>>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds after which no token of the session is valid.
+    pub expires_at: i64,
+}
+
+/// Inserts `row`.
+///
+/// # Errors
+/// On database failure.
+pub async fn insert(pool: &SqlitePool, row: &SessionRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, app_id, user_id, scopes, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&row.id)
+    .bind(&row.app_id)
+    .bind(&row.user_id)
+    .bind(&row.scopes)
+    .bind(row.created_at)
+    .bind(row.expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Stores a refresh token of `session` by its SHA-256 (hex).
+///
+/// # Errors
+/// On database failure.
+pub async fn add_refresh(
+    pool: &SqlitePool,
+    token_sha256: &str,
+    session: &str,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_sha256, session_id, expires_at) VALUES (?, ?, ?)",
+    )
+    .bind(token_sha256)
+    .bind(session)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks the refresh token used and returns its session, only if it was
+/// unused, unexpired and its session is not revoked; a token can be spent
+/// once (RFC 9700 §4.14.2, rotation).
+///
+/// # Errors
+/// On database failure.
+pub async fn spend_refresh(
+    pool: &SqlitePool,
+    token_sha256: &str,
+    now: i64,
+) -> sqlx::Result<Option<SessionRow>> {
+    let mut tx = pool.begin().await?;
+    let session: Option<String> = sqlx::query_scalar(
+        "UPDATE refresh_tokens SET used_at = ?2
+         WHERE token_sha256 = ?1 AND used_at IS NULL AND expires_at > ?2
+           AND session_id NOT IN (SELECT id FROM token_revocations)
+         RETURNING session_id",
+    )
+    .bind(token_sha256)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row = match session {
+        Some(id) => {
+            sqlx::query_as("SELECT * FROM sessions WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// The session a refresh token belongs to (used or not), for revocation.
+///
+/// # Errors
+/// On database failure.
+pub async fn session_of_refresh(
+    pool: &SqlitePool,
+    token_sha256: &str,
+) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as(
+        "SELECT s.* FROM sessions s JOIN refresh_tokens r ON r.session_id = s.id
+         WHERE r.token_sha256 = ?",
+    )
+    .bind(token_sha256)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records that token or session `id` is revoked until `expires_at`.
+///
+/// # Errors
+/// On database failure.
+pub async fn revoke(pool: &SqlitePool, id: &str, expires_at: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO token_revocations (id, expires_at, revoked_at) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(expires_at)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Revokes every live session of the user `user_id` or the app `app_id`;
+/// returns the revoked session ids.
+///
+/// # Errors
+/// On database failure.
+pub async fn revoke_all_of(
+    pool: &SqlitePool,
+    user_id: Option<&str>,
+    app_id: Option<&str>,
+    now: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "INSERT INTO token_revocations (id, expires_at, revoked_at)
+         SELECT id, expires_at, ?3 FROM sessions
+         WHERE (user_id = ?1 OR app_id = ?2) AND expires_at > ?3
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id",
+    )
+    .bind(user_id)
+    .bind(app_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+}
+
+/// Revocations recorded at or after `since` that have not expired:
+/// `(id, expires_at)`.
+///
+/// # Errors
+/// On database failure.
+pub async fn revocations_since(
+    pool: &SqlitePool,
+    since: i64,
+    now: i64,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT id, expires_at FROM token_revocations WHERE revoked_at >= ? AND expires_at > ?",
+    )
+    .bind(since)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+}
+
+/// Deletes sessions, refresh tokens and revocations past their expiry.
+///
+/// # Errors
+/// On database failure.
+pub async fn purge_expired(pool: &SqlitePool, now: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM token_revocations WHERE expires_at <= ?")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Users: people who obtain tokens with the `password` grant; their scopes
+//! come from their roles.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+use sqlx::types::Json;
+
+/// One row of `users`; `password_hash` is never serialised.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct UserRow {
+    /// UUID v7, the `sub` of the user's tokens.
+    pub id: String,
+    /// Unique login name, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// Contact address, if given.
+    pub email: Option<String>,
+    /// argon2id PHC string.
+    #[serde(skip)]
+    pub password_hash: String,
+    /// Role names.
+    pub roles: Json<Vec<String>>,
+    /// Inactive users cannot obtain or use tokens.
+    pub active: bool,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// All users, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<UserRow>> {
+    sqlx::query_as("SELECT * FROM users ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The user called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn by_name(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as("SELECT * FROM users WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The user with id `id`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn by_id(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as("SELECT * FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Inserts `row`, or updates the row with its id.
+///
+/// # Errors
+/// On database failure; a unique violation means the name is taken.
+pub async fn upsert(pool: &SqlitePool, row: &UserRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, name, email, password_hash, roles, active, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
+             password_hash = excluded.password_hash, roles = excluded.roles,
+             active = excluded.active, updated_at = excluded.updated_at",
+    )
+    .bind(&row.id)
+    .bind(&row.name)
+    .bind(&row.email)
+    .bind(&row.password_hash)
+    .bind(&row.roles)
+    .bind(row.active)
+    .bind(&row.created_at)
+    .bind(&row.updated_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Whether an active user holds role `role`.
+///
+/// # Errors
+/// On database failure.
+pub async fn any_active_with_role(pool: &SqlitePool, role: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users u, json_each(u.roles) r
+                        WHERE u.active AND r.value = ?)",
+    )
+    .bind(role)
+    .fetch_one(pool)
+    .await
+}
+
+/// Deletes the user `id`; returns whether it existed. Its sessions go with
+/// it (foreign key cascade).
+///
+/// # Errors
+/// On database failure.
+pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM users WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
