@@ -22,7 +22,7 @@ admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":
 
 # Guarded: private with a scope, a matching rule (high enough never to
 # refuse: the cost of counting is measured, not of refusing), the log on.
-start_sluice --request-log true
+SLUICE_REQUEST_LOG=true start_sluice
 GUARDED="$BASE"
 upload_action hello
 admin -X POST -d '{"name":"greet","description":"bench"}' "$BASE/admin/scopes"

@@ -44,15 +44,15 @@ stop_all() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"; }
 
 # start_sluice [SERVE ARGS...]: `sluice serve` on a free port with data in
 # $WORK/data-<port> and a fresh bootstrap admin token; sets BASE and TOKEN.
-# Unless SERVE ARGS say otherwise the request log is off and the `default`
+# The request log is off unless SLUICE_REQUEST_LOG=true, and the `default`
 # rate-limit rule is deleted, so that these figures measure the gateway and
 # the sandbox; scripts/bench-auth.sh measures tokens, limits and the log.
 start_sluice() {
   TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
   local port
   port=$(free_port)
-  RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN "$BIN/sluice" serve --listen "127.0.0.1:$port" \
-    --data-dir "$WORK/data-$port" --request-log false "$@" &
+  RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN SLUICE_REQUEST_LOG="${SLUICE_REQUEST_LOG:-false}" \
+    "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" &
   PIDS+=($!)
   BASE="http://127.0.0.1:$port"
   wait_up "$BASE/system/health"

@@ -8,7 +8,7 @@
 #   PY=$(scripts/python-env.sh)
 set -euo pipefail
 VENV="${SLUICE_VENV:-$HOME/.cache/sluice/venv}"
-PACKAGES=(aiosmtpd==1.4.6 openapi-spec-validator==0.9.0 schemathesis==4.32.5 openapi-python-client==0.29.1 authlib==1.9.9 requests==2.32.5)
+PACKAGES=(aiosmtpd==1.4.6 openapi-spec-validator==0.9.0 schemathesis==4.32.5 openapi-python-client==0.29.1 authlib==1.9.9 requests==2.32.5 standardwebhooks==1.1.0)
 if [[ ! -x "$VENV/bin/python" ]]; then
   if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
     SUDO=""
@@ -19,7 +19,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     python3 -m venv "$VENV" >&2
   fi
 fi
-if ! "$VENV/bin/python" -c 'import aiosmtpd, openapi_spec_validator, schemathesis, openapi_python_client, authlib, requests' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import aiosmtpd, openapi_spec_validator, schemathesis, openapi_python_client, authlib, requests, standardwebhooks' 2>/dev/null; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PACKAGES[@]}" >&2
 fi
 echo "$VENV/bin/python"

@@ -62,6 +62,7 @@ fn bench(c: &mut Criterion) {
                         request: hello_request(),
                         grants: Arc::from([]),
                         registry: None,
+                        catalog: None,
                     },
                 )
                 .await

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::engine::{EngineSettings, Limits};
 use crate::identity::TokenSettings;
 use crate::request_log::LogSettings;
+use crate::worker::WorkerSettings;
 
 /// Everything `sluice serve` needs to start.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct Settings {
     pub tokens: TokenSettings,
     /// Whether and how long requests are logged.
     pub request_log: LogSettings,
+    /// The outbox worker and the cron scheduler.
+    pub worker: WorkerSettings,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             engine: EngineSettings::default(),
             tokens: TokenSettings::default(),
             request_log: LogSettings::default(),
+            worker: WorkerSettings::default(),
         }
     }
 }

@@ -144,6 +144,8 @@ pub struct Invocation {
     pub grants: Arc<[String]>,
     /// Where granted connections are opened (`None`: no connections).
     pub registry: Option<Arc<Registry>>,
+    /// The events the action may dispatch (`None`: events unavailable).
+    pub catalog: Option<Arc<crate::events::EventCatalog>>,
 }
 
 /// A finished invocation: the guest's answer and what it cost.
@@ -155,6 +157,8 @@ pub struct Outcome {
     pub fuel_used: u64,
     /// Wall-clock time of instantiate + call.
     pub duration: Duration,
+    /// Events the action dispatched, to be written to the outbox.
+    pub events: Vec<crate::store::outbox::Dispatched>,
 }
 
 /// A compiled action, ready to instantiate.
@@ -316,6 +320,7 @@ impl Engine {
                 Lender::new(&inv.action, inv.grants.clone(), inv.registry.clone()),
             ),
         );
+        store.data_mut().events.catalog = inv.catalog.clone();
         store.limiter(|s| &mut s.budget);
         store
             .set_fuel(limits.fuel)
@@ -366,10 +371,12 @@ impl Engine {
             }
         }
         tracing::debug!(fuel_used, ?duration, "action finished");
+        let events = std::mem::take(&mut store.data_mut().events.dispatched);
         Ok(Outcome {
             result,
             fuel_used,
             duration,
+            events,
         })
     }
 }

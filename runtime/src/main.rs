@@ -11,6 +11,7 @@ use sluice::identity::TokenSettings;
 use sluice::request_log::LogSettings;
 use sluice::startup::Application;
 use sluice::telemetry::{self, LogFormat};
+use sluice::worker::WorkerSettings;
 
 /// Sluice: an API platform whose actions are WebAssembly components, each
 /// request running in a fresh, limited sandbox.
@@ -44,9 +45,53 @@ enum Command {
     /// Manage apps (OAuth2 clients).
     #[command(subcommand)]
     App(AppCommand),
+    /// Run only the worker: deliver the outbox (triggers, webhooks) and run
+    /// cronjobs, without serving HTTP; several may share one data directory.
+    Worker(WorkerArgs),
     /// Print an access token for a user or an app, for scripts:
     /// `curl -H "Authorization: Bearer $(sluice token --user admin)" …`.
     Token(TokenCommand),
+}
+
+#[derive(Args)]
+struct WorkerArgs {
+    #[command(flatten)]
+    data: DataDirArg,
+    /// Key sealing connection configs and webhook secrets at rest.
+    #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    #[command(flatten)]
+    worker: WorkerFlags,
+}
+
+#[derive(Args)]
+struct WorkerFlags {
+    /// Attempts per event delivery before it is marked failed.
+    #[arg(long, env = "SLUICE_DELIVERY_ATTEMPTS", default_value_t = 8)]
+    delivery_attempts: u32,
+    /// Delay before the second delivery attempt, ms; doubling each time (±20 % jitter).
+    #[arg(long, env = "SLUICE_RETRY_BASE_MS", default_value_t = 5000)]
+    retry_base_ms: u64,
+    /// Time a webhook receiver has to answer, ms.
+    #[arg(long, env = "SLUICE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    webhook_timeout_ms: u64,
+    /// How long a claimed delivery stays claimed, ms; a crashed worker's
+    /// deliveries are retried this much later.
+    #[arg(long, env = "SLUICE_DELIVERY_LEASE_MS", default_value_t = 30_000)]
+    delivery_lease_ms: u64,
+}
+
+impl WorkerFlags {
+    fn settings(&self, enabled: bool) -> WorkerSettings {
+        WorkerSettings {
+            enabled,
+            max_attempts: self.delivery_attempts.max(1),
+            retry_base_ms: self.retry_base_ms,
+            webhook_timeout_ms: self.webhook_timeout_ms,
+            lease_ms: self.delivery_lease_ms.max(1000),
+            ..WorkerSettings::default()
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -166,6 +211,11 @@ struct ServeArgs {
     /// Days the request log keeps a request.
     #[arg(long, env = "SLUICE_LOG_RETENTION_DAYS", default_value_t = 30)]
     log_retention_days: u32,
+    /// Run the worker (outbox delivery, cronjobs) in this process too.
+    #[arg(long, env = "SLUICE_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    worker: bool,
+    #[command(flatten)]
+    worker_flags: WorkerFlags,
     /// Key sealing connection configs at rest: 64 hex characters. Without it
     /// `<data dir>/secret.key` is used, generated (mode 0600) on first start.
     #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
@@ -219,6 +269,22 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&app)?);
             Ok(())
         }
+        Command::Worker(args) => {
+            let settings = Settings {
+                data_dir: args.data.data_dir,
+                secret_key: args.secret_key,
+                request_log: LogSettings {
+                    enabled: false,
+                    ..LogSettings::default()
+                },
+                worker: args.worker.settings(true),
+                ..Settings::default()
+            };
+            let _state = sluice::startup::AppState::build(settings).await?;
+            tracing::info!("worker running; stop with Ctrl-C or SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            Ok(())
+        }
         Command::Token(args) => {
             let token = cli::token(
                 &args.data.data_dir,
@@ -248,6 +314,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             enabled: args.request_log,
             retention_days: args.log_retention_days,
         },
+        worker: args.worker_flags.settings(args.worker),
         ..Settings::default()
     };
     settings.engine.pool_instances = args.pool_instances;

@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::connections::Registry;
 use crate::engine::Engine;
 use crate::error::ApiResult;
+use crate::events::EventCatalog;
 use crate::gateway::rate_limit::{MemoryRateStore, RateLimits};
 use crate::gateway::{gateway_handle, routes::RouteTable};
 use crate::identity::Tokens;
@@ -47,6 +48,12 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// The request log writer.
     pub request_log: Arc<RequestLog>,
+    /// Defined events with their compiled schemas.
+    pub events: Arc<ArcSwap<EventCatalog>>,
+    /// Wakes the delivery loop when events were queued.
+    pub worker_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the scheduler when cronjobs changed.
+    pub cron_wake: Arc<tokio::sync::Notify>,
     reload_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -57,6 +64,16 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// Rebuilds the event catalog after an event or schema change.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn reload_events(&self) -> ApiResult<()> {
+        let _guard = self.reload_lock.lock().await;
+        self.events.store(EventCatalog::load(&self.db).await?);
+        Ok(())
+    }
+
     /// Rebuilds the route table from the control plane and swaps it in;
     /// reloads are serialised so a slow one cannot overwrite a newer one.
     ///
@@ -77,12 +94,14 @@ pub struct Application {
     state: AppState,
 }
 
-impl Application {
+impl AppState {
     /// Opens (and migrates) the control plane in `settings.data_dir`, builds
-    /// the engine and the route table, and binds `settings.listen`.
+    /// the engine, the route table and the event catalog, and starts the
+    /// background tasks (token revocation sync, rate-limit upkeep, request
+    /// log writer, and the worker when `settings.worker.enabled`).
     ///
     /// # Errors
-    /// When the data directory, database, engine or listener cannot be set up.
+    /// When the data directory, database or engine cannot be set up.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = store::open(&settings.data_dir).await?;
         store::migrate(&db).await?;
@@ -102,6 +121,7 @@ impl Application {
         rate_limits.reload(&db).await?;
         rate_limits.spawn_upkeep();
         let request_log = RequestLog::start(db.clone(), &settings.request_log);
+        let db_for_events = db.clone();
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)?;
         let registry = Arc::new(Registry::new(
             settings.data_dir.clone(),
@@ -110,9 +130,6 @@ impl Application {
         ));
         let engine = Arc::new(Engine::new(settings.engine.clone()).context("building the engine")?);
         let routes = RouteTable::load(&db).await?;
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("binding {}", settings.listen))?;
         let state = AppState {
             db,
             engine,
@@ -124,8 +141,29 @@ impl Application {
             tokens,
             rate_limits,
             request_log,
+            events: Arc::new(ArcSwap::new(EventCatalog::load(&db_for_events).await?)),
+            worker_wake: Arc::default(),
+            cron_wake: Arc::default(),
             reload_lock: Arc::default(),
         };
+        if state.settings.worker.enabled {
+            crate::worker::spawn(&state);
+        }
+        Ok(state)
+    }
+}
+
+impl Application {
+    /// Builds the [`AppState`] and binds `settings.listen`.
+    ///
+    /// # Errors
+    /// When the state cannot be built or the listener cannot bind.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listen = settings.listen;
+        let state = AppState::build(settings).await?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
         let router = Router::new()
             .merge(api::system::router())
             .nest("/authorization", api::authorization::router())

@@ -34,6 +34,7 @@
 extern crate self as sluice_sdk;
 
 mod error;
+pub mod events;
 pub mod http;
 pub mod kv;
 pub mod log;

@@ -181,6 +181,24 @@ async fn the_action_sees_the_app_user_and_scopes_but_not_the_token() {
 }
 
 #[tokio::test]
+async fn the_openapi_document_says_which_operations_need_which_scopes() {
+    let app = spawn_app().await;
+    guarded(&app).await;
+    let doc: Value = app.get("/system/openapi.json").await.json().await.unwrap();
+    assert_eq!(doc["paths"]["/open/{x}"]["get"]["security"], json!([]));
+    assert_eq!(
+        doc["paths"]["/closed/{x}"]["get"]["security"],
+        json!([{"oauth2": ["todo:read"]}])
+    );
+    let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
+    assert_eq!(
+        flows["clientCredentials"]["tokenUrl"],
+        "/authorization/token"
+    );
+    assert!(flows["password"]["scopes"]["todo:read"].is_string());
+}
+
+#[tokio::test]
 async fn a_private_operation_without_scopes_takes_any_valid_token() {
     let app = spawn_app().await;
     let (_, wrong_scope) = guarded(&app).await;

@@ -202,7 +202,12 @@ impl TestApp {
     }
 
     /// Stops the server and starts a new one on the same data directory.
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::restart`], with changed settings.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -210,7 +215,9 @@ impl TestApp {
             server.await.unwrap().unwrap();
         }
         let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
-        start(test_settings(&data_dir), data_dir).await
+        let mut settings = test_settings(&data_dir);
+        configure(&mut settings);
+        start(settings, data_dir).await
     }
 
     /// Signals shutdown without waiting.

@@ -157,3 +157,34 @@ async fn with_the_log_off_nothing_is_written() {
     app.state.request_log.flush().await;
     assert_eq!(log_count(&app).await, 0);
 }
+
+#[tokio::test]
+async fn rows_past_the_retention_are_deleted() {
+    let app = crate::helpers::spawn_app_with(|s| s.request_log.retention_days = 7).await;
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    for (age_days, id) in [(8, "old"), (6, "recent")] {
+        sqlx::query(
+            "INSERT INTO request_log (at_ms, request_id, ip, method, path, status, duration_us)
+             VALUES (?, ?, '127.0.0.1', 'GET', '/x', 200, 1)",
+        )
+        .bind(now_ms - age_days * 86_400_000)
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    // Retention runs at start and hourly: a restart applies it.
+    let app = app.restart_with(|s| s.request_log.retention_days = 7).await;
+    let mut left: Vec<String> = Vec::new();
+    for _ in 0..200 {
+        left = sqlx::query_scalar("SELECT request_id FROM request_log ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+        if left.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(left, ["recent"]);
+}

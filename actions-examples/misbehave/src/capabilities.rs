@@ -161,3 +161,30 @@ pub fn smtp_send(req: &Request) -> Result<Response, Error> {
         }
     })
 }
+
+/// `dispatch`: dispatches `count` (default 1) events `event` with
+/// `payload` as given; with `"fail": true` it then answers a 500 error, so
+/// the dispatched events must be dropped. Answers the refusal of the host
+/// as `{"error": kind, "message"}`.
+pub fn dispatch(req: &Request) -> Result<Response, Error> {
+    use sluice_sdk::events::{DispatchError, dispatch_raw};
+    let spec: serde_json::Value = req.json()?;
+    let event = spec["event"].as_str().unwrap_or_default();
+    let payload = serde_json::to_vec(&spec["payload"]).unwrap_or_default();
+    for _ in 0..spec["count"].as_u64().unwrap_or(1) {
+        if let Err(e) = dispatch_raw(event, &payload) {
+            let (kind, message) = match e {
+                DispatchError::NoSuchEvent(m) => ("no-such-event", m),
+                DispatchError::InvalidPayload(m) => ("invalid-payload", m),
+                DispatchError::TooMany(m) => ("too-many", m),
+            };
+            return Ok(failed(kind, message));
+        }
+    }
+    if spec["fail"].as_bool().unwrap_or(false) {
+        return Err(Error::internal(
+            "misbehave was asked to fail after dispatching",
+        ));
+    }
+    Ok(Response::json(&serde_json::json!({ "dispatched": true })))
+}

@@ -97,6 +97,7 @@ fn misbehave(req: Request) -> Result<Response, Error> {
         "http-send" => capabilities::http_send(&req),
         "kv" => capabilities::kv(&req),
         "smtp-send" => capabilities::smtp_send(&req),
+        "dispatch" => capabilities::dispatch(&req),
         "error" => Err(Error::not_found(
             "misbehave was asked for a not-found error",
         )),

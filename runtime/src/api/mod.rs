@@ -6,7 +6,9 @@ pub mod apps;
 pub mod auth;
 pub mod authorization;
 pub mod connections;
+pub mod cronjobs;
 pub mod docs;
+pub mod events;
 pub mod extract;
 pub mod logs;
 pub mod operations;
@@ -15,7 +17,9 @@ pub mod roles;
 pub mod schemas;
 pub mod scopes;
 pub mod system;
+pub mod triggers;
 pub mod users;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,6 +42,10 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(apps::router())
         .merge(rate_limits::router())
         .merge(logs::router())
+        .merge(events::router())
+        .merge(triggers::router())
+        .merge(webhooks::router())
+        .merge(cronjobs::router())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))

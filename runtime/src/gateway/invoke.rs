@@ -9,7 +9,7 @@ use crate::bindings::types::{self, ActionError};
 use crate::engine::{Invocation, InvokeError, Limits, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
-use crate::store::actions;
+use crate::store::{actions, outbox};
 
 /// Headers an action may not set: hop-by-hop headers (RFC 9110 §7.6.1) and
 /// framing, which the host computes.
@@ -66,11 +66,12 @@ pub async fn run(
             &prepared,
             Invocation {
                 action: action.to_string(),
-                request_id,
+                request_id: request_id.clone(),
                 limits,
                 request,
                 grants,
                 registry: Some(state.registry.clone()),
+                catalog: Some(state.events.load_full()),
             },
         )
         .await
@@ -79,7 +80,77 @@ pub async fn run(
         Ok(response) => to_http(response)?,
         Err(error) => return Err(action_error(error, outcome.fuel_used)),
     };
+    if !outcome.events.is_empty() {
+        // Durable before the answer: a consumer that got the response can
+        // count on the events; if writing fails, the request fails.
+        outbox::enqueue(
+            &state.db,
+            &outcome.events,
+            action,
+            &request_id,
+            crate::worker::now_ms(),
+        )
+        .await?;
+        state.worker_wake.notify_one();
+    }
     Ok((response, outcome))
+}
+
+/// Runs the latest version of `action` for the platform itself — a
+/// trigger (`kind` event) or a cronjob (`kind` cron) named `operation` —
+/// with a `POST` of `body` to `path`; returns the status and body.
+///
+/// # Errors
+/// As [`run`], plus 404 when the action or its latest version is gone.
+pub async fn run_internal(
+    state: &AppState,
+    action: &str,
+    kind: types::InvocationKind,
+    operation: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> ApiResult<(u16, bytes::Bytes)> {
+    let row = actions::get(&state.db, action)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("action {action:?} was deleted")))?;
+    let version = actions::latest_version(&state.db, action)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("action {action:?} has no version")))?;
+    let grants = crate::store::connections::granted_to(&state.db, action)
+        .await?
+        .into();
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let request = types::Request {
+        method: "POST".into(),
+        path: path.into(),
+        params: Vec::new(),
+        query: Vec::new(),
+        headers: vec![("content-type".into(), "application/cloudevents+json".into())],
+        body,
+        context: types::Context {
+            kind,
+            operation: operation.into(),
+            request_id: request_id.clone(),
+            config: row.config.clone(),
+            app: None,
+            user: None,
+            scopes: Vec::new(),
+        },
+    };
+    let run = run(
+        state,
+        action,
+        &version.sha256,
+        row.limits(),
+        grants,
+        request,
+    );
+    let (response, _) = crate::error::REQUEST_ID.scope(request_id, run).await?;
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    Ok((status, bytes))
 }
 
 fn to_http(response: &types::Response) -> ApiResult<Response> {

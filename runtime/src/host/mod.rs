@@ -1,6 +1,7 @@
 //! Per-invocation host state ([`HostState`], the `T` in `Store<T>`) and one
 //! module per capability the WIT world imports.
 
+pub mod events;
 pub mod http;
 pub mod kv;
 pub mod lend;
@@ -39,6 +40,8 @@ pub struct HostState {
     pub lender: lend::Lender,
     /// SQL connections the guest holds open now.
     pub sql_open: u32,
+    /// Events dispatched by this invocation.
+    pub events: events::EventSink,
 }
 
 impl HostState {
@@ -64,6 +67,7 @@ impl HostState {
             stderr,
             lender,
             sql_open: 0,
+            events: events::EventSink::default(),
         }
     }
 

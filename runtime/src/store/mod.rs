@@ -4,7 +4,10 @@
 pub mod actions;
 pub mod apps;
 pub mod connections;
+pub mod cronjobs;
+pub mod events;
 pub mod operations;
+pub mod outbox;
 pub mod rate_limits;
 pub mod request_log;
 pub mod roles;

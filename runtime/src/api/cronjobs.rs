@@ -1,0 +1,192 @@
+//! `/admin/cronjobs`: run an action on a schedule (cron expression in UTC,
+//! optional seconds field); `GET …/runs` shows the history and
+//! `POST …/run` runs one now.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::api::check_name;
+use crate::api::extract::{Json, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+use crate::store::cronjobs::{self, CronjobRow, RunRow};
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/cronjobs", get(cronjobs_list).post(cronjobs_create))
+        .route(
+            "/cronjobs/{name}",
+            get(cronjobs_get)
+                .put(cronjobs_replace)
+                .delete(cronjobs_delete),
+        )
+        .route("/cronjobs/{name}/runs", get(cronjobs_runs))
+        .route("/cronjobs/{name}/run", post(cronjobs_run))
+}
+
+/// Body of `POST /admin/cronjobs` and `PUT /admin/cronjobs/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CronjobInput {
+    /// Unique name.
+    pub name: String,
+    /// Cron expression in UTC: `min hour day month weekday`, or with a
+    /// seconds field first (and an optional year last), e.g. `0 7 * * *`.
+    pub schedule: String,
+    /// The action to run.
+    pub action: String,
+    /// Default true.
+    #[serde(default = "default_true")]
+    pub active: bool,
+    /// Ticks missed while no scheduler ran: `run_once` (default) or `skip`.
+    #[serde(default = "default_missed")]
+    pub missed: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_missed() -> String {
+    "run_once".into()
+}
+
+async fn find(state: &AppState, name: &str) -> ApiResult<CronjobRow> {
+    cronjobs::get(&state.db, name)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no cronjob named {name:?}")))
+}
+
+async fn save(
+    state: &AppState,
+    input: CronjobInput,
+    existing: Option<CronjobRow>,
+) -> ApiResult<CronjobRow> {
+    check_name("cronjob", &input.name)?;
+    crate::worker::cron::parse(&input.schedule).map_err(ApiError::BadRequest)?;
+    if !matches!(input.missed.as_str(), "run_once" | "skip") {
+        return Err(ApiError::BadRequest(
+            "missed must be run_once or skip".into(),
+        ));
+    }
+    if crate::store::actions::get(&state.db, &input.action)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::Unprocessable(format!(
+            "there is no action named {:?}",
+            input.action
+        )));
+    }
+    let now = crate::store::now();
+    let row = CronjobRow {
+        name: input.name,
+        schedule: input.schedule,
+        action: input.action,
+        active: input.active,
+        missed: input.missed,
+        description: input.description,
+        last_tick_ms: existing.as_ref().and_then(|e| e.last_tick_ms),
+        created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
+        updated_at: now,
+    };
+    cronjobs::upsert(&state.db, &row).await?;
+    state.cron_wake.notify_one();
+    Ok(row)
+}
+
+/// `GET /admin/cronjobs` → 200 with every cronjob.
+pub async fn cronjobs_list(State(state): State<AppState>) -> ApiResult<Json<Vec<CronjobRow>>> {
+    Ok(Json(cronjobs::list(&state.db).await?))
+}
+
+/// `GET /admin/cronjobs/{name}` → 200, or 404.
+pub async fn cronjobs_get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<CronjobRow>> {
+    Ok(Json(find(&state, &name).await?))
+}
+
+/// `POST /admin/cronjobs` → 201; 400 for a bad expression, 409 when the
+/// name exists, 422 for an unknown action.
+pub async fn cronjobs_create(
+    State(state): State<AppState>,
+    Json(input): Json<CronjobInput>,
+) -> ApiResult<Response> {
+    if cronjobs::get(&state.db, &input.name).await?.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "a cronjob named {:?} already exists",
+            input.name
+        )));
+    }
+    let row = save(&state, input, None).await?;
+    let location = format!("/admin/cronjobs/{}", row.name);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(row),
+    )
+        .into_response())
+}
+
+/// `PUT /admin/cronjobs/{name}` → 200; 404 when unknown, 400 when renamed.
+pub async fn cronjobs_replace(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(input): Json<CronjobInput>,
+) -> ApiResult<Json<CronjobRow>> {
+    let existing = find(&state, &name).await?;
+    if input.name != name {
+        return Err(ApiError::BadRequest("cronjobs cannot be renamed".into()));
+    }
+    Ok(Json(save(&state, input, Some(existing)).await?))
+}
+
+/// `DELETE /admin/cronjobs/{name}` → 204 (its runs go with it), or 404.
+pub async fn cronjobs_delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    if !cronjobs::delete(&state.db, &name).await? {
+        return Err(ApiError::NotFound(format!(
+            "there is no cronjob named {name:?}"
+        )));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /admin/cronjobs/{name}/runs` → 200 with the latest 100 runs, newest
+/// first; 404 when unknown.
+pub async fn cronjobs_runs(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Vec<RunRow>>> {
+    find(&state, &name).await?;
+    Ok(Json(cronjobs::runs(&state.db, &name, 100).await?))
+}
+
+/// `POST /admin/cronjobs/{name}/run` → 200 with the finished run (its
+/// outcome and error, if any); 404 when unknown.
+pub async fn cronjobs_run(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<RunRow>> {
+    let job = find(&state, &name).await?;
+    let id = cronjobs::claim(&state.db, &name, None, crate::worker::now_ms())
+        .await?
+        .ok_or_else(|| ApiError::Conflict("the run could not be recorded".into()))?;
+    crate::worker::cron::execute(&state, &job, id).await;
+    let run = cronjobs::run(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the run was deleted meanwhile".into()))?;
+    Ok(Json(run))
+}

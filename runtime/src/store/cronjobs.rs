@@ -1,0 +1,208 @@
+//! Cronjobs and their runs. A tick is claimed by inserting its run row:
+//! `(cronjob, tick_ms)` is unique, so of several nodes one runs it.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+/// One row of `cronjobs`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CronjobRow {
+    /// Unique name.
+    pub name: String,
+    /// Cron expression in UTC: `[sec] min hour day-of-month month day-of-week [year]`.
+    pub schedule: String,
+    /// The action it runs (invocation kind `cron`).
+    pub action: String,
+    /// Inactive cronjobs do not run on schedule (they still run on demand).
+    pub active: bool,
+    /// Ticks missed while no node ran: `run_once` (one catch-up run) or `skip`.
+    pub missed: String,
+    /// Free text.
+    pub description: String,
+    /// The last tick handled, Unix ms.
+    pub last_tick_ms: Option<i64>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// One run.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RunRow {
+    /// Run id.
+    pub id: i64,
+    /// The cronjob.
+    pub cronjob: String,
+    /// The scheduled tick, Unix ms; `None` for a run on demand.
+    pub tick_ms: Option<i64>,
+    /// Start, Unix ms.
+    pub started_ms: i64,
+    /// Duration, ms (when finished).
+    pub duration_ms: Option<i64>,
+    /// `running`, `ok` or `failed`.
+    pub outcome: String,
+    /// The action's status code, when it answered.
+    pub status_code: Option<i64>,
+    /// What went wrong.
+    pub error: Option<String>,
+}
+
+/// All cronjobs, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<CronjobRow>> {
+    sqlx::query_as("SELECT * FROM cronjobs ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The cronjob called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<CronjobRow>> {
+    sqlx::query_as("SELECT * FROM cronjobs WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Inserts or updates `row`.
+///
+/// # Errors
+/// On database failure.
+pub async fn upsert(pool: &SqlitePool, row: &CronjobRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO cronjobs (name, schedule, action, active, missed, description, last_tick_ms,
+                               created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET schedule = excluded.schedule,
+             action = excluded.action, active = excluded.active, missed = excluded.missed,
+             description = excluded.description, last_tick_ms = excluded.last_tick_ms,
+             updated_at = excluded.updated_at",
+    )
+    .bind(&row.name)
+    .bind(&row.schedule)
+    .bind(&row.action)
+    .bind(row.active)
+    .bind(&row.missed)
+    .bind(&row.description)
+    .bind(row.last_tick_ms)
+    .bind(&row.created_at)
+    .bind(&row.updated_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Deletes `name` and its runs; returns whether it existed.
+///
+/// # Errors
+/// On database failure.
+pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM cronjobs WHERE name = ?")
+        .bind(name)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Claims tick `tick_ms` of `cronjob` (or a run on demand with `None`) and
+/// moves `last_tick_ms` on; returns the run id, `None` when another node
+/// claimed the tick first.
+///
+/// # Errors
+/// On database failure.
+pub async fn claim(
+    pool: &SqlitePool,
+    cronjob: &str,
+    tick_ms: Option<i64>,
+    now_ms: i64,
+) -> sqlx::Result<Option<i64>> {
+    let mut tx = pool.begin().await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO cronjob_runs (cronjob, tick_ms, started_ms) VALUES (?, ?, ?)
+         ON CONFLICT (cronjob, tick_ms) DO NOTHING RETURNING id",
+    )
+    .bind(cronjob)
+    .bind(tick_ms)
+    .bind(now_ms)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(tick) = tick_ms {
+        sqlx::query(
+            "UPDATE cronjobs SET last_tick_ms = MAX(COALESCE(last_tick_ms, 0), ?) WHERE name = ?",
+        )
+        .bind(tick)
+        .bind(cronjob)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Moves `last_tick_ms` of `cronjob` to `tick_ms` without a run (skipped ticks).
+///
+/// # Errors
+/// On database failure.
+pub async fn skip_to(pool: &SqlitePool, cronjob: &str, tick_ms: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE cronjobs SET last_tick_ms = MAX(COALESCE(last_tick_ms, 0), ?) WHERE name = ?",
+    )
+    .bind(tick_ms)
+    .bind(cronjob)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records how run `id` ended.
+///
+/// # Errors
+/// On database failure.
+pub async fn finish(
+    pool: &SqlitePool,
+    id: i64,
+    duration_ms: i64,
+    status_code: Option<i64>,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE cronjob_runs SET duration_ms = ?, status_code = ?, error = ?,
+             outcome = CASE WHEN ? IS NULL THEN 'ok' ELSE 'failed' END WHERE id = ?",
+    )
+    .bind(duration_ms)
+    .bind(status_code)
+    .bind(error)
+    .bind(error)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The run `id`.
+///
+/// # Errors
+/// On database failure.
+pub async fn run(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query_as("SELECT * FROM cronjob_runs WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The latest `limit` runs of `cronjob`, newest first.
+///
+/// # Errors
+/// On database failure.
+pub async fn runs(pool: &SqlitePool, cronjob: &str, limit: i64) -> sqlx::Result<Vec<RunRow>> {
+    sqlx::query_as("SELECT * FROM cronjob_runs WHERE cronjob = ? ORDER BY id DESC LIMIT ?")
+        .bind(cronjob)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,250 @@
+//! Events, triggers and webhooks: what may be dispatched and who hears it.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::SqlitePool;
+use sqlx::types::Json;
+
+/// One row of `events`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EventRow {
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`, e.g. `todo_created`.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// JSON Schema (2020-12) every payload must match; `None`: any JSON.
+    pub schema: Option<Json<Value>>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// One row of `triggers`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TriggerRow {
+    /// Unique name.
+    pub name: String,
+    /// The event it listens to.
+    pub event: String,
+    /// The action it runs (invocation kind `event`).
+    pub action: String,
+    /// Inactive triggers get no new deliveries.
+    pub active: bool,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// One row of `webhooks`; the secret stays sealed and is never serialised.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct WebhookRow {
+    /// Unique name.
+    pub name: String,
+    /// The event it listens to.
+    pub event: String,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// The `whsec_` secret, sealed with the platform key.
+    #[serde(skip)]
+    pub secret_sealed: Vec<u8>,
+    /// Inactive webhooks get no new deliveries (a 410 answer deactivates).
+    pub active: bool,
+    /// Why it was deactivated by the platform, if it was.
+    pub disabled_reason: Option<String>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// All events, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<EventRow>> {
+    sqlx::query_as("SELECT * FROM events ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The event called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<EventRow>> {
+    sqlx::query_as("SELECT * FROM events WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Inserts or updates `row` (keeping the first `created_at`).
+///
+/// # Errors
+/// On database failure.
+pub async fn upsert(pool: &SqlitePool, row: &EventRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO events (name, description, schema, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET description = excluded.description,
+             schema = excluded.schema, updated_at = excluded.updated_at",
+    )
+    .bind(&row.name)
+    .bind(&row.description)
+    .bind(&row.schema)
+    .bind(&row.created_at)
+    .bind(&row.updated_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Triggers and webhooks listening to event `name`: `"trigger X"`, `"webhook Y"`.
+///
+/// # Errors
+/// On database failure.
+pub async fn listeners(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT 'trigger ' || name FROM triggers WHERE event = ?1
+         UNION ALL SELECT 'webhook ' || name FROM webhooks WHERE event = ?1",
+    )
+    .bind(name)
+    .fetch_all(pool)
+    .await
+}
+
+/// Deletes event `name`; returns whether it existed.
+///
+/// # Errors
+/// On database failure.
+pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM events WHERE name = ?")
+        .bind(name)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// All triggers, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn triggers(pool: &SqlitePool) -> sqlx::Result<Vec<TriggerRow>> {
+    sqlx::query_as("SELECT * FROM triggers ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The trigger called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn trigger(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<TriggerRow>> {
+    sqlx::query_as("SELECT * FROM triggers WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Inserts or updates a trigger.
+///
+/// # Errors
+/// On database failure.
+pub async fn upsert_trigger(pool: &SqlitePool, row: &TriggerRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO triggers (name, event, action, active, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET event = excluded.event, action = excluded.action,
+             active = excluded.active, updated_at = excluded.updated_at",
+    )
+    .bind(&row.name)
+    .bind(&row.event)
+    .bind(&row.action)
+    .bind(row.active)
+    .bind(&row.created_at)
+    .bind(&row.updated_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// All webhooks, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn webhooks(pool: &SqlitePool) -> sqlx::Result<Vec<WebhookRow>> {
+    sqlx::query_as("SELECT * FROM webhooks ORDER BY name")
+        .fetch_all(pool)
+        .await
+}
+
+/// The webhook called `name`, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn webhook(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<WebhookRow>> {
+    sqlx::query_as("SELECT * FROM webhooks WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Inserts or updates a webhook.
+///
+/// # Errors
+/// On database failure.
+pub async fn upsert_webhook(pool: &SqlitePool, row: &WebhookRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO webhooks (name, event, url, secret_sealed, active, disabled_reason,
+                               created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET event = excluded.event, url = excluded.url,
+             secret_sealed = excluded.secret_sealed, active = excluded.active,
+             disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at",
+    )
+    .bind(&row.name)
+    .bind(&row.event)
+    .bind(&row.url)
+    .bind(&row.secret_sealed)
+    .bind(row.active)
+    .bind(&row.disabled_reason)
+    .bind(&row.created_at)
+    .bind(&row.updated_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Deactivates webhook `name`, saying why (a receiver answered 410 Gone).
+///
+/// # Errors
+/// On database failure.
+pub async fn disable_webhook(pool: &SqlitePool, name: &str, reason: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE webhooks SET active = 0, disabled_reason = ?, updated_at = ? WHERE name = ?",
+    )
+    .bind(reason)
+    .bind(crate::store::now())
+    .bind(name)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the trigger or webhook `name` from `table`; returns whether it existed.
+///
+/// # Errors
+/// On database failure.
+pub async fn delete_listener(
+    pool: &SqlitePool,
+    table: &'static str,
+    name: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!("DELETE FROM {table} WHERE name = ?"))
+        .bind(name)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

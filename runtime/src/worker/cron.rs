@@ -1,0 +1,157 @@
+//! The cron scheduler: due times come from the `cron` crate in UTC; each
+//! tick is claimed once in the control plane and runs the cronjob's action
+//! with invocation kind `cron` under the action's limits. Ticks missed while
+//! no scheduler ran are run once (`missed: run_once`) or skipped (`skip`).
+
+use std::str::FromStr;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::{nap, now_ms};
+use crate::bindings::types::InvocationKind;
+use crate::gateway::invoke;
+use crate::startup::AppState;
+use crate::store::cronjobs::{self, CronjobRow};
+
+/// Longest the scheduler sleeps before looking at the cronjobs again, ms.
+const MAX_NAP_MS: u64 = 1_000;
+
+/// Parses a cron expression: 5 fields (minute first) get a `0` seconds
+/// field; 6 or 7 fields (seconds first, optional year) are taken as they are.
+///
+/// # Errors
+/// A message saying what is wrong with it.
+pub fn parse(expression: &str) -> Result<cron::Schedule, String> {
+    let fields = expression.split_whitespace().count();
+    let full = match fields {
+        5 => format!("0 {expression}"),
+        6 | 7 => expression.to_string(),
+        n => {
+            return Err(format!(
+                "a cron expression has 5 fields (min hour day month weekday), or 6-7 with seconds first and an optional year; this one has {n}"
+            ));
+        }
+    };
+    cron::Schedule::from_str(&full).map_err(|e| format!("invalid cron expression: {e}"))
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// The scheduler loop; never returns.
+pub async fn run(state: AppState) {
+    loop {
+        let mut wait = MAX_NAP_MS as i64;
+        match cronjobs::list(&state.db).await {
+            Ok(jobs) => {
+                for job in jobs.into_iter().filter(|j| j.active) {
+                    if let Some(next) = tick(&state, &job).await {
+                        wait = wait.min(next - now_ms());
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading cronjobs failed"),
+        }
+        nap(&state.cron_wake, wait.clamp(1, MAX_NAP_MS as i64) as u64).await;
+    }
+}
+
+/// Runs `job`'s due tick, if any; returns when its next tick is, Unix ms.
+async fn tick(state: &AppState, job: &CronjobRow) -> Option<i64> {
+    let schedule = match parse(&job.schedule) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(cronjob = %job.name, error = %e, "skipping a cronjob");
+            return None;
+        }
+    };
+    let now = now_ms();
+    // A new cronjob starts from its creation: nothing before it is "missed".
+    let last = job.last_tick_ms.unwrap_or_else(|| {
+        time::OffsetDateTime::parse(
+            &job.created_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map(|t| t.unix_timestamp() * 1000)
+        .unwrap_or(now)
+    });
+    let mut due = Vec::new();
+    for t in schedule.after(&at(last)) {
+        let ms = t.timestamp_millis();
+        if ms > now {
+            break;
+        }
+        due.push(ms);
+        if due.len() > 1 && job.missed == "skip" {
+            break;
+        }
+    }
+    match due.as_slice() {
+        [] => {}
+        [only] => run_tick(state, job, *only).await,
+        [.., latest] if job.missed == "run_once" => {
+            tracing::info!(cronjob = %job.name, missed = due.len(), "running missed ticks once");
+            run_tick(state, job, *latest).await;
+        }
+        [.., latest] => {
+            tracing::info!(cronjob = %job.name, "skipping missed ticks");
+            let newest = schedule
+                .after(&at(*latest))
+                .take_while(|t| t.timestamp_millis() <= now)
+                .last()
+                .map_or(*latest, |t| t.timestamp_millis());
+            if let Err(e) = cronjobs::skip_to(&state.db, &job.name, newest).await {
+                tracing::warn!(error = %e, "moving a cronjob past missed ticks failed");
+            }
+        }
+    }
+    schedule
+        .after(&at(now))
+        .next()
+        .map(|t| t.timestamp_millis())
+}
+
+async fn run_tick(state: &AppState, job: &CronjobRow, tick_ms: i64) {
+    match cronjobs::claim(&state.db, &job.name, Some(tick_ms), now_ms()).await {
+        Ok(Some(run)) => {
+            let (state, job) = (state.clone(), job.clone());
+            tokio::spawn(async move { execute(&state, &job, run).await });
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, cronjob = %job.name, "claiming a tick failed"),
+    }
+}
+
+/// Runs `job`'s action as run `run_id` and records the outcome.
+pub async fn execute(state: &AppState, job: &CronjobRow, run_id: i64) {
+    let started = std::time::Instant::now();
+    let result = invoke::run_internal(
+        state,
+        &job.action,
+        InvocationKind::Cron,
+        &job.name,
+        &format!("/cron/{}", job.name),
+        Vec::new(),
+    )
+    .await;
+    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    let (status, error) = match result {
+        Ok((status, _)) if status < 400 => (Some(i64::from(status)), None),
+        Ok((status, body)) => (
+            Some(i64::from(status)),
+            Some(format!(
+                "answered {status}: {}",
+                super::deliver::excerpt(&body)
+            )),
+        ),
+        Err(e) => (Some(i64::from(e.status().as_u16())), Some(e.to_string())),
+    };
+    if let Some(error) = &error {
+        tracing::warn!(cronjob = %job.name, error, "cronjob run failed");
+    }
+    if let Err(e) = cronjobs::finish(&state.db, run_id, duration_ms, status, error.as_deref()).await
+    {
+        tracing::warn!(error = %e, "recording a cronjob run failed");
+    }
+}

@@ -1,0 +1,90 @@
+//! The worker: delivers the outbox (triggers and webhooks) at least once
+//! and runs cronjobs on schedule. It runs inside `sluice serve` and alone
+//! as `sluice worker`; several workers may share one control plane —
+//! deliveries are claimed with a lease and cron ticks with a unique row.
+
+pub mod cron;
+pub mod deliver;
+pub mod webhook;
+
+use std::time::Duration;
+
+use crate::startup::AppState;
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Run the worker in this process (`SLUICE_WORKER`, default on).
+    pub enabled: bool,
+    /// Attempts per delivery before it is marked failed
+    /// (`SLUICE_DELIVERY_ATTEMPTS`, default 8).
+    pub max_attempts: u32,
+    /// Delay before the second attempt, ms; each later one doubles it, ±20 %
+    /// jitter, at most one hour (`SLUICE_RETRY_BASE_MS`, default 5000).
+    pub retry_base_ms: u64,
+    /// Time a webhook receiver has to answer, ms (`SLUICE_WEBHOOK_TIMEOUT_MS`,
+    /// default 10 000).
+    pub webhook_timeout_ms: u64,
+    /// How often the outbox is polled for work other nodes queued, ms
+    /// (local dispatches wake the worker at once).
+    pub poll_ms: u64,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// How long a claimed delivery stays claimed, ms
+    /// (`SLUICE_DELIVERY_LEASE_MS`, default 30 000): after a worker dies
+    /// mid-attempt, another (or the restarted one) retries it this much
+    /// later. An attempt that outlives its lease may be made twice, which
+    /// at-least-once delivery allows.
+    pub lease_ms: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_attempts: 8,
+            retry_base_ms: 5_000,
+            webhook_timeout_ms: 10_000,
+            poll_ms: 500,
+            concurrency: 32,
+            lease_ms: 30_000,
+        }
+    }
+}
+
+/// When attempt `attempt` (from 1) failed at `now_ms`: when the next one is
+/// due, or `None` when attempts are used up. Exponential backoff with ±20 %
+/// jitter, at most an hour.
+pub fn next_retry(settings: &WorkerSettings, attempt: u32, now_ms: i64) -> Option<i64> {
+    if attempt >= settings.max_attempts {
+        return None;
+    }
+    let base = settings.retry_base_ms as f64 * 2f64.powi(attempt.saturating_sub(1) as i32);
+    let jitter = rand::random_range(0.8..1.2);
+    let delay = (base * jitter).min(3_600_000.0) as i64;
+    Some(now_ms + delay.max(1))
+}
+
+/// Current Unix time, ms.
+pub fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis(),
+    )
+    .unwrap_or(i64::MAX)
+}
+
+/// Starts the delivery loop and the scheduler on `state`.
+pub fn spawn(state: &AppState) {
+    let settings = state.settings.worker.clone();
+    tokio::spawn(deliver::run(state.clone(), settings.clone()));
+    tokio::spawn(cron::run(state.clone()));
+    tracing::info!("worker started: outbox delivery and cron scheduler");
+}
+
+/// Sleeps `ms`, or less when woken.
+async fn nap(wake: &tokio::sync::Notify, ms: u64) {
+    let _ = tokio::time::timeout(Duration::from_millis(ms), wake.notified()).await;
+}
