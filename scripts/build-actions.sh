@@ -12,7 +12,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
 WASM_TARGET_DIR="${SLUICE_WASM_TARGET_DIR:-$HOME/.cache/sluice/target-wasm}"
 DIST="$ROOT/actions-examples/dist"
 mkdir -p "$DIST"
-CRATES=(hello echo misbehave todo proxy weather contact)
+CRATES=(hello echo misbehave todo proxy weather contact audit digest)
 
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   (cd actions-examples && CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-wasip2)

@@ -8,10 +8,15 @@ demo works offline:
     stable per city; 401 for a wrong key, 404 for the city "Atlantis";
   - any method on /echo/...: the request as JSON (method, path, query,
     headers, body), the upstream of the `proxy` example;
+  - POST /webhook: a webhook receiver that checks the Standard Webhooks
+    signature with the `standardwebhooks` package and the secret in the
+    file --webhook-secret-file (read on each request), prints the event,
+    and answers 204 (401 for a bad signature);
 - with --smtp-port and --maildir, an SMTP server (aiosmtpd) that stores
   every message it accepts in a Maildir.
 
 Usage: standin.py --http-port 8081 --api-key KEY [--smtp-port 2525 --maildir DIR]
+                  [--webhook-secret-file FILE]
 """
 
 import argparse
@@ -44,6 +49,7 @@ def weather(city, units):
 
 class Handler(BaseHTTPRequestHandler):
     api_key = ""
+    secret_file = ""
 
     def log_message(self, *args):
         pass
@@ -69,6 +75,8 @@ class Handler(BaseHTTPRequestHandler):
                 "headers": {k.lower(): v for k, v in self.headers.items()},
                 "body": body.decode("utf-8", "replace"),
             })
+        if url.path == "/webhook" and self.command == "POST":
+            return self.webhook(body)
         if url.path == "/data/2.5/weather" and self.command == "GET":
             if query.get("appid", [""])[0] != self.api_key:
                 return self.answer(401, {"cod": 401, "message": "Invalid API key."})
@@ -77,6 +85,20 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(404, {"cod": "404", "message": "city not found"})
             return self.answer(200, weather(city, query.get("units", ["standard"])[0]))
         self.answer(404, {"message": "not found"})
+
+    def webhook(self, body):
+        from standardwebhooks import Webhook
+
+        try:
+            with open(self.secret_file) as f:
+                secret = f.read().strip()
+            event = Webhook(secret).verify(body.decode(), {k.lower(): v for k, v in self.headers.items()})
+        except Exception as e:  # a wrong signature, or no secret yet
+            print(f"webhook refused: {e}", flush=True)
+            return self.answer(401, {"message": "signature does not verify"})
+        print(f"webhook: {event['type']} {json.dumps(event.get('data'))} (signature verified)", flush=True)
+        self.send_response(204)
+        self.end_headers()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
 
@@ -87,7 +109,9 @@ def main():
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--smtp-port", type=int)
     parser.add_argument("--maildir")
+    parser.add_argument("--webhook-secret-file", default="")
     args = parser.parse_args()
+    Handler.secret_file = args.webhook_secret_file
     if args.smtp_port:
         from aiosmtpd.controller import Controller
         from aiosmtpd.handlers import Mailbox

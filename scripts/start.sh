@@ -39,7 +39,8 @@ TOKEN="${SLUICE_ADMIN_TOKEN:-$("$SLUICE" token --user admin --data-dir "$SLUICE_
 PY=$(scripts/python-env.sh)
 mkdir -p "$SLUICE_DATA_DIR/maildir/tmp" "$SLUICE_DATA_DIR/maildir/new" "$SLUICE_DATA_DIR/maildir/cur"
 "$PY" scripts/standin.py --http-port "$STANDIN_HTTP_PORT" --api-key demo-weather-key \
-  --smtp-port "$STANDIN_SMTP_PORT" --maildir "$SLUICE_DATA_DIR/maildir" &
+  --smtp-port "$STANDIN_SMTP_PORT" --maildir "$SLUICE_DATA_DIR/maildir" \
+  --webhook-secret-file "$SLUICE_DATA_DIR/webhook-secret" &
 STANDIN=$!
 "$SLUICE" serve &
 SERVER=$!
@@ -140,6 +141,30 @@ admin -X PATCH -H 'Content-Type: application/json' -d '{"config":{"to":"team@slu
   "$BASE/admin/actions/contact" >/dev/null
 deploy_operation contact POST /contact contact
 
+# Fusio's tutorial: todo dispatches todo_created; the trigger todo-audit runs
+# audit (a row per event, GET /audit); the webhook todo-notify posts it to
+# the stand-in, which checks the signature; the cronjob weather-digest mails
+# the day's weather every morning at 7 (UTC).
+ensure() { # path json: creates the resource unless it exists
+  admin "$BASE/admin/$1/$(sed -n 's/.*"name":"\([^"]*\)".*/\1/p' <<<"$2")" >/dev/null 2>&1 ||
+    admin -X POST -H 'Content-Type: application/json' -d "$2" "$BASE/admin/$1"
+}
+deploy_action audit
+grant audit '["todo-db"]'
+deploy_operation audit GET /audit audit todo
+deploy_action digest
+grant digest '["weather-api","mail"]'
+admin -X PATCH -H 'Content-Type: application/json' \
+  -d '{"config":{"to":"me@sluice.localhost","cities":["Berlin","Paris","Lagos"]}}' \
+  "$BASE/admin/actions/digest" >/dev/null
+ensure events '{"name":"todo_created","description":"A todo was created; the payload is the todo."}' >/dev/null
+ensure triggers '{"name":"todo-audit","event":"todo_created","action":"audit"}' >/dev/null
+HOOK=$(ensure webhooks "{\"name\":\"todo-notify\",\"event\":\"todo_created\",\"url\":\"$STANDIN/webhook\"}")
+if [[ -n "$HOOK" ]]; then
+  (umask 077; sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' <<<"$HOOK" > "$SLUICE_DATA_DIR/webhook-secret")
+fi
+ensure cronjobs '{"name":"weather-digest","schedule":"0 7 * * *","action":"digest","description":"Every morning at 7, mail me the day'"'"'s weather"}' >/dev/null
+
 if curl -fsS -H "Authorization: Bearer $DEMO_TOKEN" "$BASE/todos" | grep -q '"total":0'; then
   for title in "Read the README" "Upload an action" "Map an operation to it"; do
     curl -fsS -X POST -H "Authorization: Bearer $DEMO_TOKEN" -H 'Content-Type: application/json' \
@@ -170,6 +195,10 @@ Sluice is running at $BASE (data in $SLUICE_DATA_DIR)
 Admin API ($BASE/admin): user admin (password in $PASSWORD_FILE), or a token for scripts:
   curl -H "Authorization: Bearer \$($SLUICE token --user admin --data-dir $SLUICE_DATA_DIR)" $BASE/admin/operations
 Request log: $BASE/admin/logs   API docs: $BASE/system/docs
+Events: creating a todo writes an audit row (GET $BASE/audit with the todo token) and the
+stand-in prints the verified webhook; the weather digest cronjob runs daily at 07:00 UTC or now:
+  curl -X POST -H "Authorization: Bearer \$($SLUICE token --user admin --data-dir $SLUICE_DATA_DIR)" $BASE/admin/cronjobs/weather-digest/run
+  (mail in $SLUICE_DATA_DIR/maildir/new)
 
 Press Ctrl-C to stop.
 EOT

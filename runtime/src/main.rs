@@ -282,7 +282,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let _state = sluice::startup::AppState::build(settings).await?;
             tracing::info!("worker running; stop with Ctrl-C or SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
+            sluice::startup::shutdown_signal().await;
             Ok(())
         }
         Command::Token(args) => {

@@ -25,4 +25,5 @@ mod schemas;
 mod smtp;
 mod sql;
 mod tokens;
+mod tutorial;
 mod upstream;

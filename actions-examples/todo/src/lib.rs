@@ -197,6 +197,12 @@ fn create(db: &Connection, new: NewTodo) -> Result<Response, Error> {
         title: new.title,
         done: new.done,
     };
+    // Triggers and webhooks hear of it when an admin defined the event.
+    let payload = serde_json::to_vec(&todo).map_err(|e| Error::internal(e.to_string()))?;
+    match sluice_sdk::events::dispatch_raw("todo_created", &payload) {
+        Ok(()) | Err(sluice_sdk::events::DispatchError::NoSuchEvent(_)) => {}
+        Err(e) => return Err(Error::internal(format!("dispatching todo_created: {e:?}"))),
+    }
     Ok(Response::json(&todo)
         .with_status(201)
         .with_header("location", format!("/todos/{id}")))
