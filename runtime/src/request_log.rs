@@ -1,7 +1,7 @@
 //! The request log writer: the gateway hands each finished request to a
-//! bounded queue without waiting; one task writes what has queued up in a
-//! single multi-row insert, so a busy server writes large batches and an
-//! idle one writes at once. When the queue is full (the database cannot
+//! bounded queue without waiting; one task writes what has queued up in
+//! one transaction, then lingers briefly, so a busy server writes large
+//! batches and an idle one writes at once. When the queue is full (the database cannot
 //! keep up) records are dropped and counted rather than slowing requests;
 //! a failed insert is logged and never reaches a consumer. Rows older than
 //! the retention are deleted hourly.
@@ -18,9 +18,13 @@ use crate::store::request_log::{self, LogRow};
 /// Records the queue holds before it drops new ones.
 pub const QUEUE_CAPACITY: usize = 65_536;
 
-/// Most rows written in one insert (SQLite allows 32 766 bound values; a
-/// row binds 12).
-const BATCH_ROWS: usize = 2_000;
+/// Most rows written in one transaction.
+const BATCH_ROWS: usize = 10_000;
+
+/// Pause after each write so that a busy server's records gather into
+/// large transactions (fewer commits and WAL checkpoints); it bounds how
+/// stale `GET /admin/logs` is under load.
+const LINGER: Duration = Duration::from_millis(50);
 
 /// Settings of the request log.
 #[derive(Debug, Clone)]
@@ -116,9 +120,14 @@ async fn write(db: SqlitePool, mut rx: mpsc::Receiver<Message>) {
         if let Err(e) = request_log::insert_batch(&db, &rows).await {
             tracing::error!(error = %e, rows = rows.len(), "writing the request log failed");
         }
+        let written = rows.len();
         rows.clear();
+        let flushed = !waiting.is_empty();
         for done in waiting.drain(..) {
             let _ = done.send(());
+        }
+        if written > 0 && !flushed {
+            tokio::time::sleep(LINGER).await;
         }
     }
 }

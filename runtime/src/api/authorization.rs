@@ -413,7 +413,10 @@ pub async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
         .tokens
         .verify(token)
         .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
-    let mut response = axum::Json(WhoAmI { caller }).into_response();
+    let mut response = axum::Json(WhoAmI {
+        caller: (*caller).clone(),
+    })
+    .into_response();
     no_store(response.headers_mut());
     Ok(response)
 }

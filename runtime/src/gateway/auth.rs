@@ -2,6 +2,8 @@
 //! bearer token becomes a [`Caller`]; a private operation needs one, and
 //! one of the operation's scopes when it lists any.
 
+use std::sync::Arc;
+
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 
@@ -23,7 +25,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// [`ApiError::InvalidToken`] when a token is present but malformed,
 /// forged, expired or revoked — on public operations too, so a client
 /// learns that its credentials stopped working.
-pub fn authenticate(tokens: &Tokens, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+pub fn authenticate(tokens: &Tokens, headers: &HeaderMap) -> Result<Option<Arc<Caller>>, ApiError> {
     let Some(token) = bearer_token(headers) else {
         return Ok(None);
     };

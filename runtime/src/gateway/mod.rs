@@ -9,6 +9,7 @@ pub mod routes;
 pub mod validate;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -28,7 +29,7 @@ use routes::Lookup;
 #[derive(Default)]
 struct Note {
     operation: Option<String>,
-    caller: Option<Caller>,
+    caller: Option<Arc<Caller>>,
     fuel_used: Option<u64>,
     rate: Option<rate_limit::Decision>,
 }
@@ -123,11 +124,11 @@ async fn serve(
         &route.operation,
         route.public,
         &route.scopes,
-        note.caller.as_ref(),
+        note.caller.as_deref(),
     )?;
     if let Some(decision) = state
         .rate_limits
-        .check(&route.operation, note.caller.as_ref(), ip)
+        .check(&route.operation, note.caller.as_deref(), ip)
     {
         note.rate = Some(decision);
         if !decision.allowed {

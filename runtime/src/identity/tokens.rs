@@ -30,6 +30,10 @@ pub const REVOCATION_POLL: Duration = Duration::from_secs(2);
 /// The `typ` header of access tokens, RFC 9068 §2.1.
 const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
+/// Verified tokens remembered, so a client's repeated token skips the
+/// signature check; expiry and revocation are still checked on every use.
+const VERIFIED_CACHE_TOKENS: u64 = 10_000;
+
 /// Lifetimes and names of issued tokens.
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
@@ -169,6 +173,7 @@ pub struct Tokens {
     validation: Validation,
     db: SqlitePool,
     revoked: ArcSwap<HashMap<String, i64>>,
+    verified: moka::sync::Cache<String, Arc<Caller>>,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -206,6 +211,10 @@ impl Tokens {
             settings,
             db,
             revoked: ArcSwap::default(),
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_CACHE_TOKENS)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
         });
         tokens.sync_revocations(0).await?;
         Ok(tokens)
@@ -221,11 +230,28 @@ impl Tokens {
     ///
     /// # Errors
     /// [`TokenError`] saying why it is refused.
-    pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
-            return Err(TokenError::Foreign("not an access token (typ at+jwt)"));
+    pub fn verify(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
+        let caller = match self.verified.get(token) {
+            Some(caller) => {
+                if caller.exp <= unix_now() {
+                    return Err(TokenError::Expired);
+                }
+                caller
+            }
+            None => {
+                let caller = Arc::new(self.decode(token)?);
+                self.verified.insert(token.to_string(), caller.clone());
+                caller
+            }
+        };
+        let revoked = self.revoked.load();
+        if revoked.contains_key(&caller.jti) || revoked.contains_key(&caller.sid) {
+            return Err(TokenError::Revoked);
         }
+        Ok(caller)
+    }
+
+    fn decode(&self, token: &str) -> Result<Caller, TokenError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -235,11 +261,10 @@ impl Tokens {
                 ErrorKind::InvalidAlgorithm => TokenError::Foreign("another algorithm"),
                 _ => TokenError::Malformed,
             })?;
-        let c = data.claims;
-        let revoked = self.revoked.load();
-        if revoked.contains_key(&c.jti) || revoked.contains_key(&c.sid) {
-            return Err(TokenError::Revoked);
+        if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+            return Err(TokenError::Foreign("not an access token (typ at+jwt)"));
         }
+        let c = data.claims;
         Ok(Caller {
             sub: c.sub,
             app: c.app,

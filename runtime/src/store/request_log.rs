@@ -57,7 +57,12 @@ pub struct LogFilter {
     pub before_id: Option<i64>,
 }
 
-/// Appends `rows` (ids are assigned) in one statement.
+/// Rows per insert statement: a fixed size keeps one prepared statement
+/// in the connection's cache for full chunks.
+const CHUNK_ROWS: usize = 100;
+
+/// Appends `rows` (ids are assigned) in one transaction, in multi-row
+/// inserts of [`CHUNK_ROWS`].
 ///
 /// # Errors
 /// On database failure.
@@ -65,26 +70,29 @@ pub async fn insert_batch(pool: &SqlitePool, rows: &[LogRow]) -> sqlx::Result<()
     if rows.is_empty() {
         return Ok(());
     }
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO request_log (at_ms, request_id, operation, app, user, ip, method, path,
-                                  status, duration_us, fuel_used, error) ",
-    );
-    query.push_values(rows, |mut b, row| {
-        b.push_bind(row.at_ms)
-            .push_bind(&row.request_id)
-            .push_bind(&row.operation)
-            .push_bind(&row.app)
-            .push_bind(&row.user)
-            .push_bind(&row.ip)
-            .push_bind(&row.method)
-            .push_bind(&row.path)
-            .push_bind(row.status)
-            .push_bind(row.duration_us)
-            .push_bind(row.fuel_used)
-            .push_bind(&row.error);
-    });
-    query.build().execute(pool).await?;
-    Ok(())
+    let mut tx = pool.begin().await?;
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO request_log (at_ms, request_id, operation, app, user, ip, method, path,
+                                      status, duration_us, fuel_used, error) ",
+        );
+        query.push_values(chunk, |mut b, row| {
+            b.push_bind(row.at_ms)
+                .push_bind(&row.request_id)
+                .push_bind(&row.operation)
+                .push_bind(&row.app)
+                .push_bind(&row.user)
+                .push_bind(&row.ip)
+                .push_bind(&row.method)
+                .push_bind(&row.path)
+                .push_bind(row.status)
+                .push_bind(row.duration_us)
+                .push_bind(row.fuel_used)
+                .push_bind(&row.error);
+        });
+        query.build().persistent(true).execute(&mut *tx).await?;
+    }
+    tx.commit().await
 }
 
 /// Up to `limit` rows matching `filter`, newest first.
