@@ -4,8 +4,10 @@
 # written to the outbox before the answer) and the end-to-end delivery
 # latency from dispatch to a webhook receiver (runtime/examples/
 # webhook_receiver.rs) at p50 / p99, measured by the receiver from the
-# CloudEvent's `time`. A plain `echo` POST on the same server is the
-# reference for the cost of the outbox write.
+# CloudEvent's `time`: once after the saturating run (the backlog drains)
+# and once at a steady rate the worker keeps up with (one connection). A
+# plain `echo` POST on the same server is the reference for the cost of
+# the outbox write.
 #
 #   scripts/bench-events.sh     (DURATION=8s CONNECTIONS=64 THREADS=2)
 set -euo pipefail
@@ -45,5 +47,9 @@ for _ in $(seq 1 600); do
   [[ "$pending" == 0 ]] && break
   sleep 0.5
 done
-echo "  receiver: $(curl -fsS "http://127.0.0.1:$RECV_PORT/stats")" >&2
+echo "  latency after saturation: $(curl -fsS "http://127.0.0.1:$RECV_PORT/stats")" >&2
+curl -fsS -X POST "http://127.0.0.1:$RECV_PORT/reset"
+wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "$BASE/mb?do=dispatch" | awk '/Requests\/sec/ {print "  steady: " $2 " events/s (one connection)"}' >&2
+sleep 2
+echo "  latency at that rate: $(curl -fsS "http://127.0.0.1:$RECV_PORT/stats")" >&2
 echo "  deliveries: $(sqlite3 "$WORK"/data-*/sluice.db "SELECT state, COUNT(*) FROM deliveries GROUP BY state" | tr '\n' ' ')" >&2

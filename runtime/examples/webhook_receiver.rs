@@ -1,7 +1,7 @@
 //! A webhook receiver for `scripts/bench-events.sh`: answers every POST
 //! with 204 and records the delivery latency — arrival time minus the
 //! CloudEvent's `time` (the dispatch, in ms) — and `GET /stats` answers
-//! `{"count", "p50_ms", "p99_ms", "max_ms"}`.
+//! `{"count", "p50_ms", "p99_ms", "max_ms"}`; `POST /reset` forgets.
 //!
 //!   webhook_receiver 127.0.0.1:9000
 
@@ -51,6 +51,13 @@ async fn main() {
     let seen: Latencies = Arc::default();
     let app = Router::new()
         .route("/stats", get(stats))
+        .route(
+            "/reset",
+            axum::routing::post(|State(seen): State<Latencies>| async move {
+                seen.lock().unwrap().clear();
+                StatusCode::NO_CONTENT
+            }),
+        )
         .fallback(receive)
         .with_state(seen);
     let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();

@@ -18,6 +18,7 @@ pub mod gateway;
 pub mod host;
 pub mod identity;
 pub mod openapi;
+pub mod outbox_writer;
 pub mod request_log;
 pub mod schemas;
 pub mod secrets;

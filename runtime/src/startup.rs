@@ -21,6 +21,7 @@ use crate::events::EventCatalog;
 use crate::gateway::rate_limit::{MemoryRateStore, RateLimits};
 use crate::gateway::{gateway_handle, routes::RouteTable};
 use crate::identity::Tokens;
+use crate::outbox_writer::OutboxWriter;
 use crate::request_log::RequestLog;
 use crate::secrets::SecretBox;
 use crate::store;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub events: Arc<ArcSwap<EventCatalog>>,
     /// Wakes the delivery loop when events were queued.
     pub worker_wake: Arc<tokio::sync::Notify>,
+    /// Writes dispatched events to the outbox, committing in groups.
+    pub outbox: OutboxWriter,
     /// Wakes the scheduler when cronjobs changed.
     pub cron_wake: Arc<tokio::sync::Notify>,
     reload_lock: Arc<tokio::sync::Mutex<()>>,
@@ -122,6 +125,7 @@ impl AppState {
         rate_limits.spawn_upkeep();
         let request_log = RequestLog::start(db.clone(), &settings.request_log);
         let db_for_events = db.clone();
+        let worker_wake: Arc<tokio::sync::Notify> = Arc::default();
         let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)?;
         let registry = Arc::new(Registry::new(
             settings.data_dir.clone(),
@@ -142,7 +146,8 @@ impl AppState {
             rate_limits,
             request_log,
             events: Arc::new(ArcSwap::new(EventCatalog::load(&db_for_events).await?)),
-            worker_wake: Arc::default(),
+            outbox: OutboxWriter::start(db_for_events.clone(), worker_wake.clone()),
+            worker_wake,
             cron_wake: Arc::default(),
             reload_lock: Arc::default(),
         };

@@ -9,7 +9,7 @@ use crate::bindings::types::{self, ActionError};
 use crate::engine::{Invocation, InvokeError, Limits, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
-use crate::store::{actions, outbox};
+use crate::store::actions;
 
 /// Headers an action may not set: hop-by-hop headers (RFC 9110 §7.6.1) and
 /// framing, which the host computes.
@@ -60,7 +60,7 @@ pub async fn run(
         })
         .await?;
     let request_id = request.context.request_id.clone();
-    let outcome = state
+    let mut outcome = state
         .engine
         .invoke(
             &prepared,
@@ -83,15 +83,10 @@ pub async fn run(
     if !outcome.events.is_empty() {
         // Durable before the answer: a consumer that got the response can
         // count on the events; if writing fails, the request fails.
-        outbox::enqueue(
-            &state.db,
-            &outcome.events,
-            action,
-            &request_id,
-            crate::worker::now_ms(),
-        )
-        .await?;
-        state.worker_wake.notify_one();
+        state
+            .outbox
+            .write(std::mem::take(&mut outcome.events), action, &request_id)
+            .await?;
     }
     Ok((response, outcome))
 }

@@ -80,48 +80,48 @@ pub struct AttemptRow {
     pub next_retry_ms: Option<i64>,
 }
 
-/// Writes `events` dispatched by `source` in one transaction, with a
-/// delivery for every active trigger and webhook of each; returns how many
-/// deliveries were queued.
+/// Writes several invocations' events — `(events, source action, request
+/// id)` — in one transaction, with a delivery for every active trigger and
+/// webhook of each event; returns how many deliveries were queued.
 ///
 /// # Errors
-/// On database failure (the caller fails the request: nothing is lost
-/// silently).
-pub async fn enqueue(
+/// On database failure (nothing is written; the callers fail their
+/// requests, so nothing is lost silently).
+pub async fn enqueue_many(
     pool: &SqlitePool,
-    events: &[Dispatched],
-    source: &str,
-    request_id: &str,
+    batches: &[(&[Dispatched], &str, &str)],
     now_ms: i64,
 ) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
     let mut queued = 0;
-    for event in events {
-        let id = uuid::Uuid::now_v7().to_string();
-        sqlx::query(
-            "INSERT INTO outbox (id, event, payload, source, request_id, created_ms)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&event.event)
-        .bind(&event.payload)
-        .bind(source)
-        .bind(request_id)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        let done = sqlx::query(
-            "INSERT INTO deliveries (outbox_id, kind, target, next_attempt_ms, created_ms)
-             SELECT ?1, 'trigger', name, ?3, ?3 FROM triggers WHERE event = ?2 AND active
-             UNION ALL
-             SELECT ?1, 'webhook', name, ?3, ?3 FROM webhooks WHERE event = ?2 AND active",
-        )
-        .bind(&id)
-        .bind(&event.event)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        queued += done.rows_affected();
+    for (events, source, request_id) in batches {
+        for event in *events {
+            let id = uuid::Uuid::now_v7().to_string();
+            sqlx::query(
+                "INSERT INTO outbox (id, event, payload, source, request_id, created_ms)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&id)
+            .bind(&event.event)
+            .bind(&event.payload)
+            .bind(source)
+            .bind(request_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            let done = sqlx::query(
+                "INSERT INTO deliveries (outbox_id, kind, target, next_attempt_ms, created_ms)
+                 SELECT ?1, 'trigger', name, ?3, ?3 FROM triggers WHERE event = ?2 AND active
+                 UNION ALL
+                 SELECT ?1, 'webhook', name, ?3, ?3 FROM webhooks WHERE event = ?2 AND active",
+            )
+            .bind(&id)
+            .bind(&event.event)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            queued += done.rows_affected();
+        }
     }
     tx.commit().await?;
     Ok(queued)
