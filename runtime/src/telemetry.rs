@@ -17,10 +17,13 @@ pub enum LogFormat {
 /// Installs the global subscriber; call once, before anything logs.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The log goes to stderr so that commands printing a result on stdout
+    // (`sluice token`, `sluice app add`) can be captured by scripts.
     // Colour only for a person at a terminal, not for files or collectors.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(ansi);
     match format {
         LogFormat::Text => builder.init(),

@@ -257,7 +257,11 @@ impl SqlConnection {
         }
         let begin = async {
             Ok::<_, sqlx::Error>(match &self.pool {
-                DbPool::Sqlite(p) => DbTx::Sqlite(p.begin().await?),
+                // IMMEDIATE takes the write lock at once: a deferred
+                // transaction that reads and then writes fails with "database
+                // is locked" when another writer got in between, without
+                // waiting out the busy timeout.
+                DbPool::Sqlite(p) => DbTx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
                 DbPool::Postgres(p) => DbTx::Postgres(p.begin().await?),
                 DbPool::MySql(p) => DbTx::MySql(p.begin().await?),
             })
