@@ -443,3 +443,27 @@ async fn an_event_survives_kill_9_between_dispatch_and_delivery() {
     let event: Value = serde_json::from_slice(&delivery.body).unwrap();
     assert_eq!(event["data"], json!({"id": 42}));
 }
+
+#[tokio::test]
+async fn sluice_worker_alone_delivers_what_a_server_without_a_worker_queued() {
+    let app = spawn_app_with(|s| s.worker.enabled = false).await;
+    with_event(&app).await;
+    let receiver = receiver::start(&[200], false).await;
+    webhook(&app, &receiver.url).await;
+    dispatch(
+        &app,
+        json!({"event": "thing_happened", "payload": {"id": 5}}),
+    )
+    .await;
+    let mut worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["worker", "--data-dir"])
+        .arg(app.data_dir.path())
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let delivery = &receiver.wait_for(1).await[0];
+    let event: Value = serde_json::from_slice(&delivery.body).unwrap();
+    assert_eq!(event["data"], json!({"id": 5}));
+    worker.kill().await.unwrap();
+}
