@@ -290,14 +290,7 @@ async fn a_one_second_cronjob_runs_once_per_tick_and_failures_keep_their_error()
 
     // A failing action: fuel runs out; the run records why.
     app.set_limits("echo", json!({"fuel": 1000})).await;
-    let run: Value = app
-        .admin(reqwest::Method::POST, "/cronjobs/every-second/run")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let run: Value = app.admin_post("/cronjobs/every-second/run").await;
     assert_eq!(run["outcome"], "failed");
     assert!(run["error"].as_str().unwrap().contains("fuel"), "{run}");
     assert_eq!(run["tick_ms"], Value::Null);

@@ -184,19 +184,7 @@ async fn contact_validates_the_form_and_mails_it() {
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["status"], "sent");
 
-    let dir = std::path::PathBuf::from(started_server("SLUICE_TEST_MAILDIR")).join("new");
-    let mut found = None;
-    for _ in 0..100 {
-        found = std::fs::read_dir(&dir).unwrap().flatten().find_map(|e| {
-            let text = std::fs::read_to_string(e.path()).ok()?;
-            text.contains(&subject).then_some(text)
-        });
-        if found.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mail = found.expect("the message was delivered");
+    let mail = crate::helpers::find_mail(&subject).await;
     assert!(
         mail.contains(&format!("Subject: [contact] {subject}")),
         "{mail}"

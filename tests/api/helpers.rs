@@ -388,3 +388,33 @@ impl TestApp {
             .unwrap()
     }
 }
+
+impl TestApp {
+    /// `POST /admin<path>` without a body; returns the 200 answer's JSON.
+    pub async fn admin_post(&self, path: &str) -> Value {
+        let response = self
+            .admin(reqwest::Method::POST, path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "POST {path}");
+        response.json().await.unwrap()
+    }
+}
+
+/// The text of the first message in the test SMTP server's Maildir that
+/// contains `needle` (waits up to 5 s for it).
+pub async fn find_mail(needle: &str) -> String {
+    let dir = std::path::PathBuf::from(started_server("SLUICE_TEST_MAILDIR")).join("new");
+    for _ in 0..100 {
+        let found = std::fs::read_dir(&dir).unwrap().flatten().find_map(|e| {
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            text.contains(needle).then_some(text)
+        });
+        if let Some(text) = found {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no message containing {needle:?} arrived");
+}

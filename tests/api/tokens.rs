@@ -239,14 +239,7 @@ async fn an_apps_secret_is_shown_once_stored_as_argon2id_and_rotation_replaces_i
     assert!(!stored.contains(&client.client_secret));
 
     let old_token = app.client_token(&client).await;
-    let rotated: Value = app
-        .admin(reqwest::Method::POST, "/apps/shop/secret")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rotated: Value = app.admin_post("/apps/shop/secret").await;
     let new_secret = rotated["client_secret"].as_str().unwrap();
     assert_ne!(new_secret, client.client_secret);
     let old = app

@@ -91,29 +91,10 @@ async fn the_morning_cronjob_mails_the_days_weather() {
         json!({"name": "morning", "schedule": "0 7 * * *", "action": "digest"}),
     )
     .await;
-    let run: Value = app
-        .admin(reqwest::Method::POST, "/cronjobs/morning/run")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let run: Value = app.admin_post("/cronjobs/morning/run").await;
     assert_eq!(run["outcome"], "ok", "{run}");
 
-    let dir = std::path::PathBuf::from(started_server("SLUICE_TEST_MAILDIR")).join("new");
-    let mut found = None;
-    for _ in 0..100 {
-        found = std::fs::read_dir(&dir).unwrap().flatten().find_map(|e| {
-            let text = std::fs::read_to_string(e.path()).ok()?;
-            text.contains(&to).then_some(text)
-        });
-        if found.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mail = found.expect("the digest was mailed");
+    let mail = crate::helpers::find_mail(&to).await;
     assert!(mail.contains("Your weather digest"), "{mail}");
     assert!(mail.contains("Berlin: 12.5"), "{mail}");
 }
