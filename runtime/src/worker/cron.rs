@@ -16,6 +16,32 @@ use crate::store::cronjobs::{self, CronjobRow};
 /// Longest the scheduler sleeps before looking at the cronjobs again, ms.
 const MAX_NAP_MS: u64 = 1_000;
 
+/// Most ticks run in one pass for a scheduler that fell behind.
+const MAX_CATCH_UP: usize = 100;
+
+/// Most schedule steps walked to find the latest missed tick before
+/// searching from the last hour instead (an every-second schedule after a
+/// long stop).
+const MAX_WALK: usize = 10_000;
+
+/// The latest tick after `after_ms` and before `before_ms`, if any.
+fn latest_before(schedule: &cron::Schedule, after_ms: i64, before_ms: i64) -> Option<i64> {
+    let walk = |from: i64| {
+        schedule
+            .after(&at(from))
+            .take(MAX_WALK)
+            .map(|t| t.timestamp_millis())
+            .take_while(|ms| *ms < before_ms)
+            .last()
+    };
+    let first = schedule.after(&at(after_ms)).next()?.timestamp_millis();
+    if first >= before_ms {
+        return None;
+    }
+    let near = walk((before_ms - 3_600_000).max(after_ms));
+    near.or_else(|| walk(after_ms))
+}
+
 /// Parses a cron expression: 5 fields (minute first) get a `0` seconds
 /// field; 6 or 7 fields (seconds first, optional year) are taken as they are.
 ///
@@ -41,12 +67,13 @@ fn at(ms: i64) -> DateTime<Utc> {
 
 /// The scheduler loop; never returns.
 pub async fn run(state: AppState) {
+    let started_ms = now_ms();
     loop {
         let mut wait = MAX_NAP_MS as i64;
         match cronjobs::list(&state.db).await {
             Ok(jobs) => {
                 for job in jobs.into_iter().filter(|j| j.active) {
-                    if let Some(next) = tick(&state, &job).await {
+                    if let Some(next) = tick(&state, &job, started_ms).await {
                         wait = wait.min(next - now_ms());
                     }
                 }
@@ -58,7 +85,7 @@ pub async fn run(state: AppState) {
 }
 
 /// Runs `job`'s due tick, if any; returns when its next tick is, Unix ms.
-async fn tick(state: &AppState, job: &CronjobRow) -> Option<i64> {
+async fn tick(state: &AppState, job: &CronjobRow, started_ms: i64) -> Option<i64> {
     let schedule = match parse(&job.schedule) {
         Ok(s) => s,
         Err(e) => {
@@ -76,35 +103,28 @@ async fn tick(state: &AppState, job: &CronjobRow) -> Option<i64> {
         .map(|t| t.unix_timestamp() * 1000)
         .unwrap_or(now)
     });
-    let mut due = Vec::new();
-    for t in schedule.after(&at(last)) {
+    // Ticks that fell due while this scheduler ran are each run (a late
+    // loop must not lose one); the `missed` policy applies to the ticks
+    // from before it started, when no scheduler ran.
+    let missed = latest_before(&schedule, last, started_ms.min(now + 1));
+    if let Some(latest) = missed {
+        if job.missed == "run_once" {
+            tracing::info!(cronjob = %job.name, "running the ticks missed while stopped once");
+            run_tick(state, job, latest).await;
+        } else {
+            tracing::info!(cronjob = %job.name, "skipping the ticks missed while stopped");
+            if let Err(e) = cronjobs::skip_to(&state.db, &job.name, latest).await {
+                tracing::warn!(error = %e, "moving a cronjob past missed ticks failed");
+            }
+        }
+    }
+    let live_from = missed.unwrap_or(last).max(started_ms - 1);
+    for t in schedule.after(&at(live_from)).take(MAX_CATCH_UP) {
         let ms = t.timestamp_millis();
         if ms > now {
             break;
         }
-        due.push(ms);
-        if due.len() > 1 && job.missed == "skip" {
-            break;
-        }
-    }
-    match due.as_slice() {
-        [] => {}
-        [only] => run_tick(state, job, *only).await,
-        [.., latest] if job.missed == "run_once" => {
-            tracing::info!(cronjob = %job.name, missed = due.len(), "running missed ticks once");
-            run_tick(state, job, *latest).await;
-        }
-        [.., latest] => {
-            tracing::info!(cronjob = %job.name, "skipping missed ticks");
-            let newest = schedule
-                .after(&at(*latest))
-                .take_while(|t| t.timestamp_millis() <= now)
-                .last()
-                .map_or(*latest, |t| t.timestamp_millis());
-            if let Err(e) = cronjobs::skip_to(&state.db, &job.name, newest).await {
-                tracing::warn!(error = %e, "moving a cronjob past missed ticks failed");
-            }
-        }
+        run_tick(state, job, ms).await;
     }
     schedule
         .after(&at(now))
