@@ -308,3 +308,40 @@ async fn scopes_in_use_cannot_be_deleted_and_unknown_scopes_are_refused() {
         StatusCode::NO_CONTENT
     );
 }
+
+#[tokio::test]
+async fn the_token_endpoint_counts_against_the_default_rate_limit_per_client_ip() {
+    let app = spawn_app().await;
+    let tightened = app
+        .admin(reqwest::Method::PUT, "/rate-limits/default")
+        .json(&json!({"name": "default", "requests": 3, "window_seconds": 3600}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tightened.status(), StatusCode::OK);
+    for _ in 0..3 {
+        let guess = app
+            .token_request(&[
+                ("grant_type", "password"),
+                ("username", "ada"),
+                ("password", "guess"),
+            ])
+            .await;
+        assert_eq!(guess.status(), StatusCode::BAD_REQUEST);
+    }
+    let refused = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", "ada"),
+            ("password", "guess"),
+        ])
+        .await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    oauth_error(&refused.json().await.unwrap(), "rate_limited");
+}

@@ -10,7 +10,9 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,6 +44,7 @@ pub struct OAuthError {
     status: StatusCode,
     code: &'static str,
     description: String,
+    retry_after_secs: Option<u64>,
 }
 
 impl OAuthError {
@@ -50,6 +53,7 @@ impl OAuthError {
             status,
             code,
             description: description.into(),
+            retry_after_secs: None,
         }
     }
 
@@ -97,6 +101,9 @@ impl IntoResponse for OAuthError {
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         no_store(headers);
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 WWW_AUTHENTICATE,
@@ -106,6 +113,33 @@ impl IntoResponse for OAuthError {
         response
     }
 }
+
+/// Counts a request to the token or revoke endpoint against the rate-limit
+/// rules that name no operation, app or user (the `default` rule), per
+/// client IP and apart from the IP's calls to operations: each attempt
+/// costs an argon2 hash, so guessing and flooding are both bounded.
+///
+/// # Errors
+/// 429 `rate_limited` with `Retry-After` when the allowance is used up.
+fn throttle(state: &AppState, peer: SocketAddr) -> Result<(), OAuthError> {
+    let ip = peer.ip().to_string();
+    match state.rate_limits.check_endpoint(TOKEN_ENDPOINT, &ip) {
+        Some(decision) if !decision.allowed => Err(OAuthError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "rate_limited",
+            description: format!(
+                "too many requests to the authorization endpoints; retry in {} s",
+                decision.retry_after_secs
+            ),
+            retry_after_secs: Some(decision.retry_after_secs),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The name the token and revoke endpoints are counted under; no
+/// operation can have it (operation names have no `/`).
+const TOKEN_ENDPOINT: &str = "/authorization";
 
 /// RFC 6749 §5.1: token responses must not be cached.
 fn no_store(headers: &mut HeaderMap) {
@@ -248,9 +282,11 @@ fn issued(token: Issued) -> Response {
 /// `unsupported_grant_type`; 401 `invalid_client`.
 pub async fn token_create(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
+    throttle(&state, peer)?;
     let form = form(&headers, &body)?;
     let app = authenticate_client(&state, &headers, &form).await?;
     match required(&form, "grant_type")? {
@@ -362,9 +398,11 @@ async fn refresh(
 /// session, access tokens included.
 pub async fn token_revoke(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
+    throttle(&state, peer)?;
     let form = form(&headers, &body)?;
     let app = authenticate_client(&state, &headers, &form).await?;
     let token = required(&form, "token")?;

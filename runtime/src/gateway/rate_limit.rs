@@ -198,6 +198,18 @@ impl RateLimits {
         Some(self.store.check(rule, &key))
     }
 
+    /// Counts an anonymous request from `ip` to the platform's own
+    /// `endpoint` (e.g. the token endpoint) under the rules that match an
+    /// anonymous request to no operation; it has an allowance of its own,
+    /// apart from the IP's calls to operations.
+    pub fn check_endpoint(&self, endpoint: &str, ip: &str) -> Option<Decision> {
+        let rules = self.rules.load();
+        let rule = rules
+            .iter()
+            .find(|r| r.operation.is_none() && matches(r, endpoint, None))?;
+        Some(self.store.check(rule, &format!("{endpoint}:ip:{ip}")))
+    }
+
     /// Drops idle callers' state every minute until the process ends.
     pub fn spawn_upkeep(self: &Arc<Self>) {
         let limits = Arc::downgrade(self);
