@@ -79,6 +79,9 @@ struct WorkerFlags {
     /// deliveries are retried this much later.
     #[arg(long, env = "SLUICE_DELIVERY_LEASE_MS", default_value_t = 30_000)]
     delivery_lease_ms: u64,
+    /// Days finished deliveries and cronjob runs are kept.
+    #[arg(long, env = "SLUICE_EVENT_RETENTION_DAYS", default_value_t = 30)]
+    event_retention_days: u32,
 }
 
 impl WorkerFlags {
@@ -89,6 +92,7 @@ impl WorkerFlags {
             retry_base_ms: self.retry_base_ms,
             webhook_timeout_ms: self.webhook_timeout_ms,
             lease_ms: self.delivery_lease_ms.max(1000),
+            retention_days: self.event_retention_days,
             ..WorkerSettings::default()
         }
     }

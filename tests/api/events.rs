@@ -304,34 +304,38 @@ async fn a_one_second_cronjob_runs_once_per_tick_and_failures_keep_their_error()
     assert_problem(bad, 400).await;
 }
 
-/// Restarts `app` after pretending its scheduler stopped an hour ago, and
-/// returns the runs of `minutely` whose tick fell in that hour (the
-/// restart itself may meet a new minute).
-async fn runs_after_an_hour_down(app: TestApp, missed: &str) -> Vec<Value> {
+/// Restarts `app` after pretending its scheduler stopped three hours ago,
+/// and returns the runs of the hourly cronjob whose tick fell before the
+/// restart.
+async fn runs_after_hours_down(app: TestApp, missed: &str) -> Vec<Value> {
     app.upload_example("hello").await;
     app.admin_create(
         "/cronjobs",
-        json!({"name": "minutely", "schedule": "0 * * * * *", "action": "hello",
+        json!({"name": "hourly", "schedule": "0 0 * * * *", "action": "hello",
                "missed": missed}),
     )
     .await;
-    let hour_ago = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - 3_600_000;
+    let now_ms = || {
+        i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap()
+    };
+    let stopped = now_ms() - 3 * 3_600_000;
     sqlx::query("UPDATE cronjobs SET last_tick_ms = ?")
-        .bind(hour_ago)
+        .bind(stopped)
         .execute(&app.db)
         .await
         .unwrap();
-    let restarted_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let restarted_ms = now_ms();
     let app = app.restart_with(|s| s.worker.enabled = true).await;
-    // The scheduler has handled the missed ticks once last_tick_ms moved.
-    wait_admin(&app, "/cronjobs/minutely", |v| {
+    // The scheduler has handled the missed ticks once last_tick_ms moved
+    // to the latest of them (within the last hour).
+    wait_admin(&app, "/cronjobs/hourly", |v| {
         v["last_tick_ms"]
             .as_i64()
-            .is_some_and(|t| t > hour_ago + 60_000)
+            .is_some_and(|t| t > stopped + 3_600_000)
     })
     .await;
     let runs: Value = app
-        .admin_get("/cronjobs/minutely/runs")
+        .admin_get("/cronjobs/hourly/runs")
         .await
         .json()
         .await
@@ -347,13 +351,13 @@ async fn runs_after_an_hour_down(app: TestApp, missed: &str) -> Vec<Value> {
 #[tokio::test]
 async fn ticks_missed_while_stopped_run_once_on_start() {
     let app = spawn_app_with(|s| s.worker.enabled = false).await;
-    assert_eq!(runs_after_an_hour_down(app, "run_once").await.len(), 1);
+    assert_eq!(runs_after_hours_down(app, "run_once").await.len(), 1);
 }
 
 #[tokio::test]
 async fn ticks_missed_while_stopped_are_skipped_when_so_configured() {
     let app = spawn_app_with(|s| s.worker.enabled = false).await;
-    assert_eq!(runs_after_an_hour_down(app, "skip").await.len(), 0);
+    assert_eq!(runs_after_hours_down(app, "skip").await.len(), 0);
 }
 
 /// A `sluice serve` process on `data_dir` and a free port.
@@ -478,4 +482,61 @@ async fn sluice_worker_alone_delivers_what_a_server_without_a_worker_queued() {
     let event: Value = serde_json::from_slice(&delivery.body).unwrap();
     assert_eq!(event["data"], json!({"id": 5}));
     worker.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn finished_deliveries_past_the_retention_are_deleted_and_pending_ones_kept() {
+    let app = spawn_app_with(|s| {
+        s.worker.enabled = false;
+        s.worker.retention_days = 7;
+    })
+    .await;
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let old = now_ms - 8 * 86_400_000;
+    for (id, state) in [("old-done", "delivered"), ("old-pending", "pending")] {
+        sqlx::query(
+            "INSERT INTO outbox (id, event, payload, source, request_id, created_ms)
+             VALUES (?, 'e', x'7b7d', 'a', 'r', ?)",
+        )
+        .bind(id)
+        .bind(old)
+        .execute(&app.db)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO deliveries (outbox_id, kind, target, state, next_attempt_ms, created_ms)
+             VALUES (?, 'webhook', 'gone', ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(now_ms + 3_600_000)
+        .bind(old)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    // Retention runs when the worker starts and hourly.
+    let app = app
+        .restart_with(|s| {
+            s.worker.enabled = true;
+            s.worker.retention_days = 7;
+        })
+        .await;
+    let mut left: Vec<String> = Vec::new();
+    for _ in 0..500 {
+        left = sqlx::query_scalar("SELECT id FROM outbox ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+        if left.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(left, ["old-pending"]);
+    let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(deliveries, 1, "the deleted event's deliveries went with it");
 }

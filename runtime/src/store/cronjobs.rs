@@ -159,6 +159,19 @@ pub async fn skip_to(pool: &SqlitePool, cronjob: &str, tick_ms: i64) -> sqlx::Re
     Ok(())
 }
 
+/// Deletes finished runs that started before `cutoff_ms`; returns how many.
+///
+/// # Errors
+/// On database failure.
+pub async fn purge_before(pool: &SqlitePool, cutoff_ms: i64) -> sqlx::Result<u64> {
+    let done =
+        sqlx::query("DELETE FROM cronjob_runs WHERE started_ms < ? AND outcome != 'running'")
+            .bind(cutoff_ms)
+            .execute(pool)
+            .await?;
+    Ok(done.rows_affected())
+}
+
 /// Records how run `id` ended.
 ///
 /// # Errors

@@ -164,6 +164,23 @@ pub async fn claim(
     .await
 }
 
+/// Deletes events dispatched before `cutoff_ms` that have no pending
+/// delivery, with their deliveries and attempts; returns how many events.
+///
+/// # Errors
+/// On database failure.
+pub async fn purge_before(pool: &SqlitePool, cutoff_ms: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM outbox WHERE created_ms < ?
+           AND NOT EXISTS (SELECT 1 FROM deliveries d
+                           WHERE d.outbox_id = outbox.id AND d.state = 'pending')",
+    )
+    .bind(cutoff_ms)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The earliest time a pending delivery is due, Unix ms.
 ///
 /// # Errors

@@ -36,6 +36,9 @@ pub struct WorkerSettings {
     /// later. An attempt that outlives its lease may be made twice, which
     /// at-least-once delivery allows.
     pub lease_ms: u64,
+    /// Days finished deliveries (with their events and attempts) and
+    /// cronjob runs are kept (`SLUICE_EVENT_RETENTION_DAYS`, default 30).
+    pub retention_days: u32,
 }
 
 impl Default for WorkerSettings {
@@ -48,6 +51,7 @@ impl Default for WorkerSettings {
             poll_ms: 500,
             concurrency: 32,
             lease_ms: 30_000,
+            retention_days: 30,
         }
     }
 }
@@ -81,7 +85,25 @@ pub fn spawn(state: &AppState) {
     let settings = state.settings.worker.clone();
     tokio::spawn(deliver::run(state.clone(), settings.clone()));
     tokio::spawn(cron::run(state.clone()));
+    tokio::spawn(retain(state.clone(), settings.retention_days));
     tracing::info!("worker started: outbox delivery and cron scheduler");
+}
+
+/// Deletes finished history past the retention, at start and hourly.
+async fn retain(state: AppState, days: u32) {
+    let keep_ms = i64::from(days) * 86_400_000;
+    loop {
+        let cutoff = now_ms() - keep_ms;
+        match crate::store::outbox::purge_before(&state.db, cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, days, "deleted delivered events past retention"),
+            Err(e) => tracing::warn!(error = %e, "event retention failed"),
+        }
+        if let Err(e) = crate::store::cronjobs::purge_before(&state.db, cutoff).await {
+            tracing::warn!(error = %e, "cronjob run retention failed");
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
 }
 
 /// Sleeps `ms`, or less when woken.
