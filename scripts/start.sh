@@ -72,6 +72,15 @@ deploy_operation() { # name method path action [scope: private, else public]
     admin -X POST -H 'Content-Type: application/json' -d "$body" "$BASE/admin/operations" >/dev/null
   fi
 }
+# ensure PATH NAME JSON: creates /admin/PATH/NAME from JSON unless it exists
+# (later starts keep what an admin changed); prints what a creation answered.
+ensure() {
+  admin "$BASE/admin/$1/$2" >/dev/null 2>&1 ||
+    admin -X POST -H 'Content-Type: application/json' -d "$3" "$BASE/admin/$1"
+}
+grant() { # action connections-json
+  admin -X PATCH -H 'Content-Type: application/json' -d "{\"connections\":$2}" "$BASE/admin/actions/$1" >/dev/null
+}
 deploy_action hello
 deploy_action echo
 deploy_action todo
@@ -79,18 +88,11 @@ deploy_operation hello GET /hello/:name hello
 deploy_operation echo POST /echo/:thing echo
 
 # todo: a CRUD API over SQLite (data/todo.db) through the connection todo-db.
-if ! admin "$BASE/admin/connections/todo-db" >/dev/null 2>&1; then
-  admin -X POST -H 'Content-Type: application/json' \
-    -d '{"name":"todo-db","class":"sql","config":{"driver":"sqlite","path":"todo.db"}}' \
-    "$BASE/admin/connections" >/dev/null
-fi
-admin -X PATCH -H 'Content-Type: application/json' -d '{"connections":["todo-db"]}' \
-  "$BASE/admin/actions/todo" >/dev/null
+ensure connections todo-db '{"name":"todo-db","class":"sql","config":{"driver":"sqlite","path":"todo.db"}}' >/dev/null
+grant todo '["todo-db"]'
 # The todo API is private: its operations need the scope `todo`, which the
 # app `demo` holds (its credentials go to <data dir>/demo-app.json, 0600).
-admin "$BASE/admin/scopes/todo" >/dev/null 2>&1 ||
-  admin -X POST -H 'Content-Type: application/json' \
-    -d '{"name":"todo","description":"The todo API"}' "$BASE/admin/scopes" >/dev/null
+ensure scopes todo '{"name":"todo","description":"The todo API"}' >/dev/null
 deploy_operation todo-list GET /todos todo todo
 deploy_operation todo-get GET /todos/:id todo todo
 deploy_operation todo-create POST /todos todo todo
@@ -107,19 +109,12 @@ CLIENT_SECRET=$(sed -n 's/.*"client_secret":"\([^"]*\)".*/\1/p' "$DEMO_APP")
 DEMO_TOKEN=$("$SLUICE" token --app demo --data-dir "$SLUICE_DATA_DIR")
 # Connections are created once; later starts keep what an admin changed
 # (e.g. weather-api pointed at the real service, see the README).
-ensure_connection() { # name json
-  admin "$BASE/admin/connections/$1" >/dev/null 2>&1 ||
-    admin -X POST -H 'Content-Type: application/json' -d "$2" "$BASE/admin/connections" >/dev/null
-}
-grant() { # action connections-json
-  admin -X PATCH -H 'Content-Type: application/json' -d "{\"connections\":$2}" "$BASE/admin/actions/$1" >/dev/null
-}
 STANDIN="http://127.0.0.1:$STANDIN_HTTP_PORT"
 
 # proxy: every method under /proxy/ goes to the echoing stand-in, with a
 # bearer token the host adds.
 deploy_action proxy
-ensure_connection upstream "{\"name\":\"upstream\",\"class\":\"http\",\"config\":{\"base_url\":\"$STANDIN/echo\",\"auth\":{\"type\":\"bearer\",\"token\":\"demo-upstream-token\"}}}"
+ensure connections upstream "{\"name\":\"upstream\",\"class\":\"http\",\"config\":{\"base_url\":\"$STANDIN/echo\",\"auth\":{\"type\":\"bearer\",\"token\":\"demo-upstream-token\"}}}" >/dev/null
 grant proxy '["upstream"]'
 for m in GET POST PUT PATCH DELETE; do
   deploy_operation "proxy-${m,,}" "$m" '/proxy/*rest' proxy
@@ -128,14 +123,14 @@ done
 # weather: an OpenWeatherMap-style API (the stand-in) with its key injected
 # as ?appid=, answers cached in memory for 10 minutes.
 deploy_action weather
-ensure_connection weather-api "{\"name\":\"weather-api\",\"class\":\"http\",\"config\":{\"base_url\":\"$STANDIN\",\"auth\":{\"type\":\"api_key\",\"in\":\"query\",\"name\":\"appid\",\"value\":\"demo-weather-key\"}}}"
-ensure_connection weather-cache '{"name":"weather-cache","class":"kv","config":{"backend":"memory"}}'
+ensure connections weather-api "{\"name\":\"weather-api\",\"class\":\"http\",\"config\":{\"base_url\":\"$STANDIN\",\"auth\":{\"type\":\"api_key\",\"in\":\"query\",\"name\":\"appid\",\"value\":\"demo-weather-key\"}}}" >/dev/null
+ensure connections weather-cache '{"name":"weather-cache","class":"kv","config":{"backend":"memory"}}' >/dev/null
 grant weather '["weather-api","weather-cache"]'
 deploy_operation weather-current GET /weather/current weather
 
 # contact: mails the form through the SMTP stand-in.
 deploy_action contact
-ensure_connection mail "{\"name\":\"mail\",\"class\":\"smtp\",\"config\":{\"host\":\"127.0.0.1\",\"port\":$STANDIN_SMTP_PORT,\"tls\":\"none\",\"from\":\"Sluice demo <noreply@sluice.localhost>\"}}"
+ensure connections mail "{\"name\":\"mail\",\"class\":\"smtp\",\"config\":{\"host\":\"127.0.0.1\",\"port\":$STANDIN_SMTP_PORT,\"tls\":\"none\",\"from\":\"Sluice demo <noreply@sluice.localhost>\"}}" >/dev/null
 grant contact '["mail"]'
 admin -X PATCH -H 'Content-Type: application/json' -d '{"config":{"to":"team@sluice.localhost"}}' \
   "$BASE/admin/actions/contact" >/dev/null
@@ -145,10 +140,6 @@ deploy_operation contact POST /contact contact
 # audit (a row per event, GET /audit); the webhook todo-notify posts it to
 # the stand-in, which checks the signature; the cronjob weather-digest mails
 # the day's weather every morning at 7 (UTC).
-ensure() { # path json: creates the resource unless it exists
-  admin "$BASE/admin/$1/$(sed -n 's/.*"name":"\([^"]*\)".*/\1/p' <<<"$2")" >/dev/null 2>&1 ||
-    admin -X POST -H 'Content-Type: application/json' -d "$2" "$BASE/admin/$1"
-}
 deploy_action audit
 grant audit '["todo-db"]'
 deploy_operation audit GET /audit audit todo
@@ -157,13 +148,13 @@ grant digest '["weather-api","mail"]'
 admin -X PATCH -H 'Content-Type: application/json' \
   -d '{"config":{"to":"me@sluice.localhost","cities":["Berlin","Paris","Lagos"]}}' \
   "$BASE/admin/actions/digest" >/dev/null
-ensure events '{"name":"todo_created","description":"A todo was created; the payload is the todo."}' >/dev/null
-ensure triggers '{"name":"todo-audit","event":"todo_created","action":"audit"}' >/dev/null
-HOOK=$(ensure webhooks "{\"name\":\"todo-notify\",\"event\":\"todo_created\",\"url\":\"$STANDIN/webhook\"}")
+ensure events todo_created '{"name":"todo_created","description":"A todo was created; the payload is the todo."}' >/dev/null
+ensure triggers todo-audit '{"name":"todo-audit","event":"todo_created","action":"audit"}' >/dev/null
+HOOK=$(ensure webhooks todo-notify "{\"name\":\"todo-notify\",\"event\":\"todo_created\",\"url\":\"$STANDIN/webhook\"}")
 if [[ -n "$HOOK" ]]; then
   (umask 077; sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' <<<"$HOOK" > "$SLUICE_DATA_DIR/webhook-secret")
 fi
-ensure cronjobs '{"name":"weather-digest","schedule":"0 7 * * *","action":"digest","description":"Every morning at 7, mail me the day'"'"'s weather"}' >/dev/null
+ensure cronjobs weather-digest '{"name":"weather-digest","schedule":"0 7 * * *","action":"digest","description":"Every morning at 7, mail me the day'"'"'s weather"}' >/dev/null
 
 if curl -fsS -H "Authorization: Bearer $DEMO_TOKEN" "$BASE/todos" | grep -q '"total":0'; then
   for title in "Read the README" "Upload an action" "Map an operation to it"; do

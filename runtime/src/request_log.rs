@@ -135,7 +135,7 @@ async fn write(db: SqlitePool, mut rx: mpsc::Receiver<Message>) {
 async fn retain(db: SqlitePool, days: u32) {
     let keep_ms = i64::from(days) * 86_400_000;
     loop {
-        let cutoff = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - keep_ms;
+        let cutoff = crate::store::now_ms() - keep_ms;
         match request_log::delete_before(&db, cutoff).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, days, "request log: deleted rows past retention"),

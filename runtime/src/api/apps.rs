@@ -42,12 +42,8 @@ pub struct AppInput {
     #[serde(default)]
     pub scopes: Vec<String>,
     /// Inactive apps cannot obtain or use tokens (default true).
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::api::default_true")]
     pub active: bool,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 /// Body of `PATCH /admin/apps/{name}`: fields to change. Fewer scopes or

@@ -41,7 +41,7 @@ pub struct CronjobInput {
     /// The action to run.
     pub action: String,
     /// Default true.
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::api::default_true")]
     pub active: bool,
     /// Ticks missed while no scheduler ran: `run_once` (default) or `skip`.
     #[serde(default = "default_missed")]
@@ -49,10 +49,6 @@ pub struct CronjobInput {
     /// Free text.
     #[serde(default)]
     pub description: String,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 fn default_missed() -> String {

@@ -59,14 +59,7 @@ async fn save(
             crate::schemas::check_meta(doc).map_err(ApiError::BadRequest)?;
         }
         let set = SchemaSet::load(&state.db, None).await?;
-        if let SchemaRef::Named(name) = schema
-            && !set.0.contains_key(name)
-        {
-            return Err(ApiError::Unprocessable(format!(
-                "there is no schema named {name:?}; create it with POST /admin/schemas"
-            )));
-        }
-        crate::schemas::compile_ref(schema, &set).map_err(ApiError::BadRequest)?;
+        crate::api::schemas::check_ref(&set, "", schema)?;
     }
     let now = crate::store::now();
     let row = EventRow {

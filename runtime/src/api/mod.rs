@@ -70,6 +70,11 @@ async fn admin_method_not_allowed(method: axum::http::Method) -> ApiError {
     }
 }
 
+/// `true`, the serde default of the `active` flags of admin resources.
+pub fn default_true() -> bool {
+    true
+}
+
 /// Checks that a resource name is `[A-Za-z0-9_.-]{1,64}`.
 ///
 /// # Errors

@@ -59,7 +59,7 @@ pub struct OperationInput {
     #[serde(default = "default_stability")]
     pub stability: String,
     /// Whether the gateway routes it (default true).
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::api::default_true")]
     pub active: bool,
     /// Callable without a token (default false: a bearer token is needed).
     #[serde(default)]
@@ -88,10 +88,6 @@ pub struct OperationInput {
 
 fn default_stability() -> String {
     "experimental".into()
-}
-
-fn default_true() -> bool {
-    true
 }
 
 async fn find(state: &AppState, name: &str) -> ApiResult<OperationRow> {

@@ -13,7 +13,7 @@ use sqlx::types::Json as SqlJson;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
-use crate::contract::Contract;
+use crate::contract::{Contract, SchemaRef};
 use crate::error::{ApiError, ApiResult};
 use crate::schemas::{self as compile, SchemaSet};
 use crate::startup::AppState;
@@ -61,16 +61,25 @@ pub struct SchemaUpdate {
 pub async fn check_contract(state: &AppState, contract: &Contract) -> ApiResult<()> {
     let set = SchemaSet::load(&state.db, None).await?;
     for (field, schema) in contract.schemas() {
-        if let crate::contract::SchemaRef::Named(name) = schema
-            && !set.0.contains_key(name)
-        {
-            return Err(ApiError::Unprocessable(format!(
-                "{field}: there is no schema named {name:?}; create it with POST /admin/schemas"
-            )));
-        }
-        compile::compile_ref(schema, &set)
-            .map_err(|e| ApiError::BadRequest(format!("{field}: {e}")))?;
+        check_ref(&set, &format!("{field}: "), schema)?;
     }
+    Ok(())
+}
+
+/// Checks that a named schema exists in `set` and that `schema` compiles;
+/// errors start with `prefix`.
+///
+/// # Errors
+/// 422 for an unknown schema name, 400 for a schema that does not compile.
+pub fn check_ref(set: &SchemaSet, prefix: &str, schema: &SchemaRef) -> ApiResult<()> {
+    if let SchemaRef::Named(name) = schema
+        && !set.0.contains_key(name)
+    {
+        return Err(ApiError::Unprocessable(format!(
+            "{prefix}there is no schema named {name:?}; create it with POST /admin/schemas"
+        )));
+    }
+    compile::compile_ref(schema, set).map_err(|e| ApiError::BadRequest(format!("{prefix}{e}")))?;
     Ok(())
 }
 

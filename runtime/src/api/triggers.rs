@@ -38,12 +38,8 @@ pub struct TriggerInput {
     /// The action to run.
     pub action: String,
     /// Default true.
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::api::default_true")]
     pub active: bool,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 async fn find(state: &AppState, name: &str) -> ApiResult<TriggerRow> {

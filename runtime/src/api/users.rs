@@ -43,12 +43,8 @@ pub struct UserInput {
     #[serde(default)]
     pub roles: Vec<String>,
     /// Inactive users cannot obtain or use tokens (default true).
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::api::default_true")]
     pub active: bool,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 /// Body of `PATCH /admin/users/{name}`: fields to change. A new password,

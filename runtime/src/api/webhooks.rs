@@ -41,12 +41,8 @@ pub struct WebhookInput {
     /// An `http` or `https` URL.
     pub url: String,
     /// Default true.
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::api::default_true")]
     pub active: bool,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 /// Body of `PATCH /admin/webhooks/{name}`.

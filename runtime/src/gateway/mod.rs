@@ -38,13 +38,7 @@ struct Note {
 #[tracing::instrument(name = "gateway", skip_all, fields(operation))]
 pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
-    let at_ms = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis(),
-    )
-    .unwrap_or(i64::MAX);
+    let at_ms = crate::store::now_ms();
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

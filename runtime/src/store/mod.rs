@@ -63,6 +63,12 @@ pub fn now() -> String {
         .unwrap_or_default()
 }
 
+/// The current time in Unix milliseconds, the unit of every `*_ms` column.
+pub fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
+}
+
 /// True when `e` is a violation of a UNIQUE or PRIMARY KEY constraint.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())

@@ -68,15 +68,13 @@ pub async fn upsert(pool: &SqlitePool, row: &RoleRow) -> sqlx::Result<()> {
 /// # Errors
 /// On database failure.
 pub async fn scopes_of(pool: &SqlitePool, roles: &[String]) -> sqlx::Result<Vec<String>> {
-    let mut scopes: Vec<String> = sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT DISTINCT s.value FROM roles r, json_each(r.scopes) s
          WHERE r.name IN (SELECT value FROM json_each(?)) ORDER BY s.value",
     )
     .bind(Json(roles))
     .fetch_all(pool)
-    .await?;
-    scopes.dedup();
-    Ok(scopes)
+    .await
 }
 
 /// Which of `names` are not roles.

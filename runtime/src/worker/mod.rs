@@ -69,16 +69,7 @@ pub fn next_retry(settings: &WorkerSettings, attempt: u32, now_ms: i64) -> Optio
     Some(now_ms + delay.max(1))
 }
 
-/// Current Unix time, ms.
-pub fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis(),
-    )
-    .unwrap_or(i64::MAX)
-}
+pub use crate::store::now_ms;
 
 /// Starts the delivery loop and the scheduler on `state`.
 pub fn spawn(state: &AppState) {
