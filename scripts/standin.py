@@ -92,6 +92,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             with open(self.secret_file) as f:
                 secret = f.read().strip()
+            if secret.startswith("{"):  # as `sluice up` saves it
+                secret = json.loads(secret)["secret"]
             event = Webhook(secret).verify(body.decode(), {k.lower(): v for k, v in self.headers.items()})
         except Exception as e:  # a wrong signature, or no secret yet
             print(f"webhook refused: {e}", flush=True)

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod connections;
 pub mod contract;
+pub mod deploy;
 pub mod engine;
 pub mod error;
 pub mod events;

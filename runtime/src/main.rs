@@ -1,17 +1,12 @@
 //! `sluice`: the command line. Thin: parses flags and environment, sets up
 //! logging, and hands over to the library.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-
 use clap::{Args, Parser, Subcommand};
 use sluice::cli;
+use sluice::cli::serve::{DataDirArg, ServeArgs, TokenArgs, WorkerFlags};
 use sluice::config::Settings;
-use sluice::identity::TokenSettings;
 use sluice::request_log::LogSettings;
-use sluice::startup::Application;
 use sluice::telemetry::{self, LogFormat};
-use sluice::worker::WorkerSettings;
 
 /// Sluice: an API platform whose actions are WebAssembly components, each
 /// request running in a fresh, limited sandbox.
@@ -51,6 +46,44 @@ enum Command {
     /// Print an access token for a user or an app, for scripts:
     /// `curl -H "Authorization: Bearer $(sluice token --user admin)" …`.
     Token(TokenCommand),
+    /// Log in to a server as an admin user; the session is kept in the
+    /// config directory (mode 0600) for the commands below.
+    #[command(after_help = "Examples:
+  sluice login http://127.0.0.1:8080 --user admin
+  cat data/admin-password | sluice login http://127.0.0.1:8080 --password-stdin")]
+    Login(LoginArgs),
+    /// End the saved session (revoked on the server) and forget it.
+    Logout,
+    /// Apply a deploy file to a server: upload what it lacks, print the
+    /// plan, apply it in one transaction.
+    Deploy(cli::deploy::DeployArgs),
+    /// Write the server's state as a deploy file.
+    Export(cli::export::ExportArgs),
+    /// Serve on the embedded default and deploy a file into it (with
+    /// --watch, again whenever a file it names changes).
+    Up(cli::up::UpArgs),
+    /// Create a new action project from a template.
+    New(cli::new::NewArgs),
+    /// Run each action's build command from the deploy file.
+    Build(cli::build::BuildArgs),
+    /// List resources of a kind, or show one.
+    Get(cli::resources::GetArgs),
+    /// Delete a resource.
+    Delete(cli::resources::DeleteArgs),
+    /// Show the request log.
+    Logs(cli::resources::LogsArgs),
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    /// The server's base URL.
+    url: String,
+    /// The admin user's name.
+    #[arg(long, default_value = "admin")]
+    user: String,
+    /// Read the password from the first line of stdin instead of a prompt.
+    #[arg(long)]
+    password_stdin: bool,
 }
 
 #[derive(Args)]
@@ -62,40 +95,6 @@ struct WorkerArgs {
     secret_key: Option<String>,
     #[command(flatten)]
     worker: WorkerFlags,
-}
-
-#[derive(Args)]
-struct WorkerFlags {
-    /// Attempts per event delivery before it is marked failed.
-    #[arg(long, env = "SLUICE_DELIVERY_ATTEMPTS", default_value_t = 8)]
-    delivery_attempts: u32,
-    /// Delay before the second delivery attempt, ms; doubling each time (±20 % jitter).
-    #[arg(long, env = "SLUICE_RETRY_BASE_MS", default_value_t = 5000)]
-    retry_base_ms: u64,
-    /// Time a webhook receiver has to answer, ms.
-    #[arg(long, env = "SLUICE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
-    webhook_timeout_ms: u64,
-    /// How long a claimed delivery stays claimed, ms; a crashed worker's
-    /// deliveries are retried this much later.
-    #[arg(long, env = "SLUICE_DELIVERY_LEASE_MS", default_value_t = 30_000)]
-    delivery_lease_ms: u64,
-    /// Days finished deliveries and cronjob runs are kept.
-    #[arg(long, env = "SLUICE_EVENT_RETENTION_DAYS", default_value_t = 30)]
-    event_retention_days: u32,
-}
-
-impl WorkerFlags {
-    fn settings(&self, enabled: bool) -> WorkerSettings {
-        WorkerSettings {
-            enabled,
-            max_attempts: self.delivery_attempts.max(1),
-            retry_base_ms: self.retry_base_ms,
-            webhook_timeout_ms: self.webhook_timeout_ms,
-            lease_ms: self.delivery_lease_ms.max(1000),
-            retention_days: self.event_retention_days,
-            ..WorkerSettings::default()
-        }
-    }
 }
 
 #[derive(Subcommand)]
@@ -160,84 +159,6 @@ struct TokenCommand {
     tokens: TokenArgs,
 }
 
-#[derive(Args)]
-struct TokenArgs {
-    /// `iss` and `aud` of access tokens.
-    #[arg(long, env = "SLUICE_TOKEN_ISSUER", default_value = "sluice")]
-    token_issuer: String,
-    /// Access-token lifetime, seconds.
-    #[arg(long, env = "SLUICE_ACCESS_TOKEN_TTL", default_value_t = 3600)]
-    access_token_ttl: i64,
-    /// Refresh-token (session) lifetime, seconds.
-    #[arg(long, env = "SLUICE_REFRESH_TOKEN_TTL", default_value_t = 30 * 86_400)]
-    refresh_token_ttl: i64,
-    /// HS256 key signing access tokens: 64 hex characters. Without it
-    /// `<data dir>/jwt.key` is used, generated (mode 0600) on first start.
-    #[arg(long, env = "SLUICE_JWT_KEY", hide_env_values = true)]
-    jwt_key: Option<String>,
-}
-
-impl TokenArgs {
-    fn settings(self) -> TokenSettings {
-        TokenSettings {
-            issuer: self.token_issuer,
-            access_ttl_secs: self.access_token_ttl,
-            refresh_ttl_secs: self.refresh_token_ttl,
-            key: self.jwt_key,
-        }
-    }
-}
-
-#[derive(Args)]
-struct DataDirArg {
-    /// Data directory holding the control plane (sluice.db); created if missing.
-    #[arg(long, env = "SLUICE_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
-}
-
-#[derive(Args)]
-struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "SLUICE_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    #[command(flatten)]
-    data: DataDirArg,
-    /// Bootstrap admin bearer token (at least 16 characters), an explicit
-    /// opt-in; without it the admin API takes access tokens with the admin
-    /// scope only (create an admin with `sluice user add NAME --admin`).
-    #[arg(long, env = "SLUICE_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
-    #[command(flatten)]
-    tokens: TokenArgs,
-    /// Record every request in the request log (`GET /admin/logs`).
-    #[arg(long, env = "SLUICE_REQUEST_LOG", default_value_t = true, action = clap::ArgAction::Set)]
-    request_log: bool,
-    /// Days the request log keeps a request.
-    #[arg(long, env = "SLUICE_LOG_RETENTION_DAYS", default_value_t = 30)]
-    log_retention_days: u32,
-    /// Run the worker (outbox delivery, cronjobs) in this process too.
-    #[arg(long, env = "SLUICE_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
-    worker: bool,
-    #[command(flatten)]
-    worker_flags: WorkerFlags,
-    /// Key sealing connection configs at rest: 64 hex characters. Without it
-    /// `<data dir>/secret.key` is used, generated (mode 0600) on first start.
-    #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
-    secret_key: Option<String>,
-    /// Largest request body an operation accepts, bytes.
-    #[arg(long, env = "SLUICE_MAX_REQUEST_BYTES", default_value_t = 1 << 20)]
-    max_request_bytes: usize,
-    /// Largest component upload, bytes.
-    #[arg(long, env = "SLUICE_MAX_UPLOAD_BYTES", default_value_t = 32 << 20)]
-    max_upload_bytes: usize,
-    /// Invocations that may run at once (pooling allocator slots).
-    #[arg(long, env = "SLUICE_POOL_INSTANCES", default_value_t = 1000)]
-    pool_instances: u32,
-    /// Largest linear memory any action may be given, bytes.
-    #[arg(long, env = "SLUICE_MAX_MEMORY_BYTES", default_value_t = 256 << 20)]
-    max_memory_bytes: u64,
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -249,7 +170,34 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(data_dir = %args.data_dir.display(), "migrations applied");
             Ok(())
         }
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => cli::serve::serve(args).await,
+        Command::Login(args) => {
+            println!(
+                "{}",
+                cli::login::login(&args.url, &args.user, args.password_stdin).await?
+            );
+            Ok(())
+        }
+        Command::Logout => {
+            println!("{}", cli::login::logout().await?);
+            Ok(())
+        }
+        Command::Deploy(args) => cli::deploy::run(args).await,
+        Command::Export(args) => cli::export::run(args).await,
+        Command::Up(args) => cli::up::run(args).await,
+        Command::New(args) => {
+            let dir = cli::new::run(&args)?;
+            println!(
+                "created {}: cd {} && sluice build && sluice up",
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
+        Command::Build(args) => cli::build::run(&args).await,
+        Command::Get(args) => cli::resources::get(args).await,
+        Command::Delete(args) => cli::resources::delete(args).await,
+        Command::Logs(args) => cli::resources::logs(args).await,
         Command::User(UserCommand::Add {
             name,
             admin,
@@ -303,46 +251,4 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let mut settings = Settings {
-        listen: args.listen,
-        data_dir: args.data.data_dir,
-        admin_token: args.admin_token,
-        secret_key: args.secret_key,
-        max_request_bytes: args.max_request_bytes,
-        max_upload_bytes: args.max_upload_bytes,
-        tokens: args.tokens.settings(),
-        request_log: LogSettings {
-            enabled: args.request_log,
-            retention_days: args.log_retention_days,
-        },
-        worker: args.worker_flags.settings(args.worker),
-        ..Settings::default()
-    };
-    settings.engine.pool_instances = args.pool_instances;
-    settings.engine.max_memory_bytes = args.max_memory_bytes;
-    let data_dir = settings.data_dir.clone();
-    let app = Application::build(settings).await?;
-    if settings_have_no_admin(&app).await? {
-        tracing::warn!(
-            "no admin user yet and no SLUICE_ADMIN_TOKEN: create one with \
-             `sluice user add <name> --admin`, then `sluice token --user <name>`"
-        );
-    }
-    tracing::info!(
-        address = %app.local_addr(),
-        data_dir = %data_dir.display(),
-        "sluice is listening"
-    );
-    app.run_until_stopped().await?;
-    tracing::info!("stopped");
-    Ok(())
-}
-
-async fn settings_have_no_admin(app: &Application) -> anyhow::Result<bool> {
-    let state = app.state();
-    Ok(state.admin_token_hash.is_none()
-        && !sluice::store::users::any_active_with_role(&state.db, "admin").await?)
 }

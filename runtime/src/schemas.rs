@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use jsonschema::{Retrieve, Uri, Validator};
 use serde_json::Value;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 
 use crate::contract::SchemaRef;
 use crate::error::FieldError;
@@ -30,8 +30,11 @@ impl SchemaSet {
     ///
     /// # Errors
     /// On control-plane database failure.
-    pub async fn load(pool: &SqlitePool, extra: Option<(&str, &Value)>) -> sqlx::Result<Self> {
-        let mut all: HashMap<String, Value> = crate::store::schemas::list(pool)
+    pub async fn load<'e>(
+        db: impl SqliteExecutor<'e>,
+        extra: Option<(&str, &Value)>,
+    ) -> sqlx::Result<Self> {
+        let mut all: HashMap<String, Value> = crate::store::schemas::list(db)
             .await?
             .into_iter()
             .map(|row| (row.name, row.schema.0))

@@ -12,6 +12,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use sqlx::SqliteConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -143,7 +144,8 @@ pub async fn actions_upload(
     let sha256 = hex::encode(Sha256::digest(&wasm));
     state.engine.cache_insert(&sha256, prepared).await;
     let defaults = state.engine.settings().default_limits;
-    let upload = actions::upload(&state.db, &name, &sha256, &wasm, defaults)
+    let mut conn = state.db.acquire().await?;
+    let upload = actions::upload(&mut conn, &name, &sha256, &wasm, defaults)
         .await
         .map_err(|e| {
             if crate::store::is_unique_violation(&e) {
@@ -226,7 +228,7 @@ fn multipart_error(limit: usize) -> impl Fn(axum::extract::multipart::MultipartE
 }
 
 /// Body of `PATCH /admin/actions/{name}`; every field optional.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionPatch {
     /// New description.
@@ -240,7 +242,7 @@ pub struct ActionPatch {
 }
 
 /// Partial [`Limits`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsPatch {
     /// Fuel per invocation, ≥ 1.
@@ -259,11 +261,31 @@ pub async fn actions_update(
     Json(patch): Json<ActionPatch>,
 ) -> ApiResult<Json<ActionView>> {
     let mut row = find(&state, &name).await?;
+    let max_memory = state.engine.settings().max_memory_bytes;
+    let mut tx = crate::store::begin_write(&state.db).await?;
+    configure(&mut tx, &mut row, patch, max_memory).await?;
+    tx.commit().await?;
+    state.reload_routes().await?;
+    let row = find(&state, &name).await?;
+    Ok(Json(view(&state, row).await?))
+}
+
+/// Applies `patch` to the action `row` and stores it through `conn`, with
+/// its grants when the patch names them. The caller reloads the routes.
+///
+/// # Errors
+/// 400 when a limit is out of range (memory above `max_memory` bytes) or
+/// the config is not an object; 422 for an unknown connection.
+pub async fn configure(
+    conn: &mut SqliteConnection,
+    row: &mut ActionRow,
+    patch: ActionPatch,
+    max_memory: u64,
+) -> ApiResult<()> {
     if let Some(description) = patch.description {
         row.description = description;
     }
     if let Some(limits) = patch.limits {
-        let max_memory = state.engine.settings().max_memory_bytes;
         if let Some(fuel) = limits.fuel {
             if fuel == 0 || fuel > i64::MAX as u64 {
                 return Err(ApiError::BadRequest(
@@ -297,20 +319,18 @@ pub async fn actions_update(
     }
     if let Some(granted) = &patch.connections {
         for name in granted {
-            if connections::get(&state.db, name).await?.is_none() {
+            if connections::get(&mut *conn, name).await?.is_none() {
                 return Err(ApiError::Unprocessable(format!(
                     "there is no connection named {name:?}; create it with POST /admin/connections"
                 )));
             }
         }
     }
-    actions::update(&state.db, &row).await?;
+    actions::update(&mut *conn, row).await?;
     if let Some(granted) = &patch.connections {
-        connections::set_grants(&state.db, &name, granted).await?;
+        connections::set_grants(conn, &row.name, granted).await?;
     }
-    state.reload_routes().await?;
-    let row = find(&state, &name).await?;
-    Ok(Json(view(&state, row).await?))
+    Ok(())
 }
 
 /// `DELETE /admin/actions/{name}` → 204; 404 when unknown; 409 while an

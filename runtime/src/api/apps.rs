@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sqlx::SqliteConnection;
 use sqlx::types::Json as SqlJson;
 
 use crate::api::check_name;
@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/apps`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppInput {
     /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
@@ -79,10 +79,10 @@ fn new_secret() -> String {
 ///
 /// # Errors
 /// 400 for a bad name, 409 when the name is taken, 422 for an unknown scope.
-pub async fn create_app(db: &SqlitePool, input: AppInput) -> ApiResult<AppWithSecret> {
+pub async fn create_app(conn: &mut SqliteConnection, input: AppInput) -> ApiResult<AppWithSecret> {
     check_name("app", &input.name)?;
-    let scopes = check_known(db, input.scopes).await?;
-    if apps::by_name(db, &input.name).await?.is_some() {
+    let scopes = check_known(&mut *conn, input.scopes).await?;
+    if apps::by_name(&mut *conn, &input.name).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "an app named {:?} already exists",
             input.name
@@ -102,7 +102,7 @@ pub async fn create_app(db: &SqlitePool, input: AppInput) -> ApiResult<AppWithSe
         created_at: now.clone(),
         updated_at: now,
     };
-    apps::upsert(db, &row).await.map_err(|e| {
+    apps::upsert(&mut *conn, &row).await.map_err(|e| {
         if crate::store::is_unique_violation(&e) {
             ApiError::Conflict("the app name was taken meanwhile".into())
         } else {
@@ -140,7 +140,8 @@ pub async fn apps_create(
     State(state): State<AppState>,
     Json(input): Json<AppInput>,
 ) -> ApiResult<Response> {
-    let created = create_app(&state.db, input).await?;
+    let mut conn = state.db.acquire().await?;
+    let created = create_app(&mut conn, input).await?;
     let location = format!("/admin/apps/{}", created.app.name);
     Ok((
         StatusCode::CREATED,
@@ -156,25 +157,44 @@ pub async fn apps_update(
     Path(name): Path<String>,
     Json(patch): Json<AppPatch>,
 ) -> ApiResult<Json<AppRow>> {
-    let mut row = find(&state, &name).await?;
-    let before = row.clone();
-    if let Some(description) = patch.description {
-        row.description = description;
-    }
-    if let Some(scopes) = patch.scopes {
-        row.scopes = SqlJson(check_known(&state.db, scopes).await?);
-    }
-    if let Some(active) = patch.active {
-        row.active = active;
-    }
-    row.updated_at = crate::store::now();
-    apps::upsert(&state.db, &row).await?;
-    let lost_access =
-        (before.active && !row.active) || before.scopes.0.iter().any(|s| !row.scopes.0.contains(s));
+    let existing = find(&state, &name).await?;
+    let input = AppInput {
+        name,
+        description: patch
+            .description
+            .unwrap_or_else(|| existing.description.clone()),
+        scopes: patch.scopes.unwrap_or_else(|| existing.scopes.0.clone()),
+        active: patch.active.unwrap_or(existing.active),
+    };
+    let mut conn = state.db.acquire().await?;
+    let (row, lost_access) = update_app(&mut conn, existing, input).await?;
+    drop(conn);
     if lost_access {
         state.tokens.revoke_all_of(None, Some(&row.id)).await?;
     }
     Ok(Json(row))
+}
+
+/// Replaces the settings of app `existing` with `input` (its id, client id
+/// and secret stay); answers the row and whether the app lost access
+/// (deactivated or a scope taken away), whose tokens the caller revokes.
+///
+/// # Errors
+/// 422 for an unknown scope.
+pub async fn update_app(
+    conn: &mut SqliteConnection,
+    existing: AppRow,
+    input: AppInput,
+) -> ApiResult<(AppRow, bool)> {
+    let mut row = existing.clone();
+    row.description = input.description;
+    row.scopes = SqlJson(check_known(&mut *conn, input.scopes).await?);
+    row.active = input.active;
+    row.updated_at = crate::store::now();
+    apps::upsert(&mut *conn, &row).await?;
+    let lost_access = (existing.active && !row.active)
+        || existing.scopes.0.iter().any(|s| !row.scopes.0.contains(s));
+    Ok((row, lost_access))
 }
 
 /// `POST /admin/apps/{name}/secret` → 200 with a new `client_secret` (shown

@@ -8,11 +8,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sqlx::SqliteConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
 use crate::connections::{ConnectionConfig, redacted};
 use crate::error::{ApiError, ApiResult};
+use crate::secrets::SecretBox;
 use crate::startup::AppState;
 use crate::store::connections::{self, ConnectionRow};
 
@@ -94,7 +96,7 @@ async fn find(state: &AppState, name: &str) -> ApiResult<ConnectionRow> {
 }
 
 /// Validates and, unless skipped, tries the config.
-async fn check(state: &AppState, config: &ConnectionConfig, skip_test: bool) -> ApiResult<()> {
+pub async fn check(state: &AppState, config: &ConnectionConfig, skip_test: bool) -> ApiResult<()> {
     config.validate().map_err(ApiError::BadRequest)?;
     if skip_test {
         return Ok(());
@@ -136,22 +138,9 @@ pub async fn connections_create(
 ) -> ApiResult<Response> {
     check_name("connection", &input.name)?;
     check(&state, &input.config, query.skip_test).await?;
-    let now = crate::store::now();
-    let plain = serde_json::to_vec(&input.config).map_err(anyhow::Error::from)?;
-    let row = ConnectionRow {
-        config_sealed: state.secrets.seal(&input.name, &plain)?,
-        class: input.config.class().to_string(),
-        name: input.name,
-        created_at: now.clone(),
-        updated_at: now,
-    };
-    connections::insert(&state.db, &row).await.map_err(|e| {
-        if crate::store::is_unique_violation(&e) {
-            ApiError::Conflict(format!("a connection named {:?} already exists", row.name))
-        } else {
-            e.into()
-        }
-    })?;
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, &state.secrets, &input.name, &input.config, None).await?;
+    drop(conn);
     let location = format!("/admin/connections/{}", row.name);
     let view = view(&state, row).await?;
     Ok((
@@ -179,9 +168,9 @@ pub async fn connections_update(
         .map_err(|e| ApiError::BadRequest(format!("invalid patch: {e}")))?;
     config.keep_secrets_from(&old);
     check(&state, &config, query.skip_test).await?;
-    let plain = serde_json::to_vec(&config).map_err(anyhow::Error::from)?;
-    let sealed = state.secrets.seal(&name, &plain)?;
-    connections::update(&state.db, &name, config.class(), &sealed).await?;
+    let mut conn = state.db.acquire().await?;
+    write(&mut conn, &state.secrets, &name, &config, Some(row)).await?;
+    drop(conn);
     state.registry.close(&name).await;
     let row = find(&state, &name).await?;
     Ok(Json(view(&state, row).await?))
@@ -194,14 +183,67 @@ pub async fn connections_delete(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     find(&state, &name).await?;
-    let grantees = connections::grantees(&state.db, &name).await?;
+    let mut conn = state.db.acquire().await?;
+    remove(&mut conn, &name).await?;
+    drop(conn);
+    state.registry.close(&name).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Validates `config`, seals it and stores it as connection `name`
+/// through `conn`, replacing `existing` when given. Trying the backend is
+/// the caller's part; so is closing the old pool after commit.
+///
+/// # Errors
+/// 400 for an invalid config, 409 when a new connection's name is taken.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    secrets: &SecretBox,
+    name: &str,
+    config: &ConnectionConfig,
+    existing: Option<ConnectionRow>,
+) -> ApiResult<ConnectionRow> {
+    check_name("connection", name)?;
+    config.validate().map_err(ApiError::BadRequest)?;
+    let plain = serde_json::to_vec(config).map_err(anyhow::Error::from)?;
+    let sealed = secrets.seal(name, &plain)?;
+    if existing.is_some() {
+        connections::update(&mut *conn, name, config.class(), &sealed).await?;
+    }
+    let now = crate::store::now();
+    let row = ConnectionRow {
+        name: name.to_string(),
+        class: config.class().to_string(),
+        config_sealed: sealed,
+        created_at: existing
+            .as_ref()
+            .map_or_else(|| now.clone(), |e| e.created_at.clone()),
+        updated_at: now,
+    };
+    if existing.is_none() {
+        connections::insert(&mut *conn, &row).await.map_err(|e| {
+            if crate::store::is_unique_violation(&e) {
+                ApiError::Conflict(format!("a connection named {name:?} already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    Ok(row)
+}
+
+/// Deletes connection `name` through `conn`.
+///
+/// # Errors
+/// 409 while an action is granted it.
+pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
+    let grantees = connections::grantees(&mut *conn, name).await?;
     if !grantees.is_empty() {
         return Err(ApiError::Conflict(format!(
             "connection {name:?} is granted to actions {}; revoke the grants first",
             grantees.join(", ")
         )));
     }
-    connections::delete(&state.db, &name).await?;
-    state.registry.close(&name).await;
-    Ok(StatusCode::NO_CONTENT)
+    connections::delete(&mut *conn, name).await?;
+    Ok(())
 }

@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -30,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/cronjobs` and `PUT /admin/cronjobs/{name}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CronjobInput {
     /// Unique name.
@@ -66,6 +67,23 @@ async fn save(
     input: CronjobInput,
     existing: Option<CronjobRow>,
 ) -> ApiResult<CronjobRow> {
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, input, existing).await?;
+    state.cron_wake.notify_one();
+    Ok(row)
+}
+
+/// Checks `input` against what `conn` sees and stores it, replacing
+/// `existing` (keeping its creation time and last tick) when given. The
+/// caller wakes the scheduler.
+///
+/// # Errors
+/// 400 for a bad name, expression or missed policy, 422 for an unknown action.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    input: CronjobInput,
+    existing: Option<CronjobRow>,
+) -> ApiResult<CronjobRow> {
     check_name("cronjob", &input.name)?;
     crate::worker::cron::parse(&input.schedule).map_err(ApiError::BadRequest)?;
     if !matches!(input.missed.as_str(), "run_once" | "skip") {
@@ -73,7 +91,7 @@ async fn save(
             "missed must be run_once or skip".into(),
         ));
     }
-    if crate::store::actions::get(&state.db, &input.action)
+    if crate::store::actions::get(&mut *conn, &input.action)
         .await?
         .is_none()
     {
@@ -94,8 +112,7 @@ async fn save(
         created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
         updated_at: now,
     };
-    cronjobs::upsert(&state.db, &row).await?;
-    state.cron_wake.notify_one();
+    cronjobs::upsert(&mut *conn, &row).await?;
     Ok(row)
 }
 

@@ -6,7 +6,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 use sqlx::types::Json as SqlJson;
 
 use crate::api::check_name;
@@ -28,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/events` and `PUT /admin/events/{name}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     /// Unique name, `[A-Za-z0-9_.-]{1,64}`, e.g. `todo_created`.
@@ -53,12 +54,29 @@ async fn save(
     input: EventInput,
     created_at: Option<String>,
 ) -> ApiResult<EventRow> {
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, input, created_at).await?;
+    drop(conn);
+    state.reload_events().await?;
+    Ok(row)
+}
+
+/// Checks `input` against what `conn` sees and stores it; `created_at` is
+/// kept from the row it replaces. The caller reloads the event catalog.
+///
+/// # Errors
+/// 400 for a bad name or schema, 422 for an unknown schema name.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    input: EventInput,
+    created_at: Option<String>,
+) -> ApiResult<EventRow> {
     check_name("event", &input.name)?;
     if let Some(schema) = &input.schema {
         if let SchemaRef::Inline(doc) = schema {
             crate::schemas::check_meta(doc).map_err(ApiError::BadRequest)?;
         }
-        let set = SchemaSet::load(&state.db, None).await?;
+        let set = SchemaSet::load(&mut *conn, None).await?;
         crate::api::schemas::check_ref(&set, "", schema)?;
     }
     let now = crate::store::now();
@@ -71,8 +89,7 @@ async fn save(
         created_at: created_at.unwrap_or_else(|| now.clone()),
         updated_at: now,
     };
-    events::upsert(&state.db, &row).await?;
-    state.reload_events().await?;
+    events::upsert(&mut *conn, &row).await?;
     Ok(row)
 }
 
@@ -131,14 +148,25 @@ pub async fn events_delete(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     find(&state, &name).await?;
-    let listeners = events::listeners(&state.db, &name).await?;
+    let mut conn = state.db.acquire().await?;
+    remove(&mut conn, &name).await?;
+    drop(conn);
+    state.reload_events().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes event `name` through `conn`.
+///
+/// # Errors
+/// 409 while a trigger or webhook listens to it.
+pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
+    let listeners = events::listeners(&mut *conn, name).await?;
     if !listeners.is_empty() {
         return Err(ApiError::Conflict(format!(
             "event {name:?} is heard by {}; delete those first",
             listeners.join(", ")
         )));
     }
-    events::delete(&state.db, &name).await?;
-    state.reload_events().await?;
-    Ok(StatusCode::NO_CONTENT)
+    events::delete(&mut *conn, name).await?;
+    Ok(())
 }

@@ -5,8 +5,10 @@ pub mod actions;
 pub mod apps;
 pub mod auth;
 pub mod authorization;
+pub mod components;
 pub mod connections;
 pub mod cronjobs;
+pub mod deploy;
 pub mod docs;
 pub mod events;
 pub mod extract;
@@ -46,6 +48,8 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(triggers::router())
         .merge(webhooks::router())
         .merge(cronjobs::router())
+        .merge(components::router())
+        .merge(deploy::router())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))

@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sqlx::SqliteConnection;
 use sqlx::types::Json as SqlJson;
 
 use crate::api::check_name;
@@ -37,7 +38,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/operations` and `PUT /admin/operations/{name}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperationInput {
     /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
@@ -175,10 +176,27 @@ pub async fn operations_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Validates `input`, stores it (replacing `existing` if given) and reloads
-/// the route table.
+/// Validates and stores `input` in one transaction, then reloads the route table.
 async fn save(
     state: &AppState,
+    input: OperationInput,
+    existing: Option<OperationRow>,
+) -> ApiResult<OperationRow> {
+    let mut tx = crate::store::begin_write(&state.db).await?;
+    let row = write(&mut tx, input, existing).await?;
+    tx.commit().await?;
+    state.reload_routes().await?;
+    Ok(row)
+}
+
+/// Validates `input` against what `conn` sees and stores it, replacing
+/// `existing` if given; the caller reloads the route table after commit.
+///
+/// # Errors
+/// 400 for invalid fields, 409 when the name or method + path is taken,
+/// 422 when the action, its pinned version, a schema or a scope is unknown.
+pub async fn write(
+    conn: &mut SqliteConnection,
     input: OperationInput,
     existing: Option<OperationRow>,
 ) -> ApiResult<OperationRow> {
@@ -199,14 +217,14 @@ async fn save(
         )));
     }
     let template = routes::parse_template(&input.path).map_err(ApiError::BadRequest)?;
-    if actions::get(&state.db, &input.action).await?.is_none() {
+    if actions::get(&mut *conn, &input.action).await?.is_none() {
         return Err(ApiError::Unprocessable(format!(
             "there is no action named {:?}; upload it first with PUT /admin/actions/{}",
             input.action, input.action
         )));
     }
     if let Some(v) = input.action_version
-        && actions::version(&state.db, &input.action, v)
+        && actions::version(&mut *conn, &input.action, v)
             .await?
             .is_none()
     {
@@ -225,10 +243,10 @@ async fn save(
     contract
         .validate(&template.params)
         .map_err(ApiError::BadRequest)?;
-    crate::api::schemas::check_contract(state, &contract).await?;
-    let scopes = crate::api::scopes::check_known(&state.db, input.scopes).await?;
+    crate::api::schemas::check_contract(&mut *conn, &contract).await?;
+    let scopes = crate::api::scopes::check_known(&mut *conn, input.scopes).await?;
     let route_key = routes::route_key(&method, &template);
-    let others = operations::list(&state.db).await?;
+    let others = operations::list(&mut *conn).await?;
     let old_name = existing.as_ref().map(|e| e.name.as_str());
     for other in others.iter().filter(|o| Some(o.name.as_str()) != old_name) {
         if other.name == input.name {
@@ -264,16 +282,13 @@ async fn save(
             .map_or_else(|| now.clone(), |e| e.created_at.clone()),
         updated_at: now,
     };
-    operations::save(&state.db, &row, old_name)
-        .await
-        .map_err(|e| {
-            if crate::store::is_unique_violation(&e) {
-                ApiError::Conflict("the name or method + path was taken meanwhile; retry".into())
-            } else {
-                e.into()
-            }
-        })?;
-    state.reload_routes().await?;
+    operations::save(conn, &row, old_name).await.map_err(|e| {
+        if crate::store::is_unique_violation(&e) {
+            ApiError::Conflict("the name or method + path was taken meanwhile; retry".into())
+        } else {
+            e.into()
+        }
+    })?;
     Ok(row)
 }
 

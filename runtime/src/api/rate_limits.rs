@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -35,7 +36,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/rate-limits` and `PUT /admin/rate-limits/{name}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitInput {
     /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
@@ -138,6 +139,24 @@ async fn save(
     input: RateLimitInput,
     existing: Option<RateLimitRow>,
 ) -> ApiResult<RateLimitRow> {
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, input, existing).await?;
+    drop(conn);
+    state.rate_limits.reload(&state.db).await?;
+    Ok(row)
+}
+
+/// Checks `input` against what `conn` sees and stores it, replacing
+/// `existing` (keeping its creation time) when given. The caller reloads
+/// the rules.
+///
+/// # Errors
+/// 400 for bad numbers, 422 when the operation, app or user does not exist.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    input: RateLimitInput,
+    existing: Option<RateLimitRow>,
+) -> ApiResult<RateLimitRow> {
     check_name("rate limit", &input.name)?;
     if !(1..=1_000_000_000).contains(&input.requests) {
         return Err(ApiError::BadRequest(
@@ -150,21 +169,21 @@ async fn save(
         )));
     }
     if let Some(op) = &input.operation
-        && operations::get(&state.db, op).await?.is_none()
+        && operations::get(&mut *conn, op).await?.is_none()
     {
         return Err(ApiError::Unprocessable(format!(
             "there is no operation named {op:?}"
         )));
     }
     if let Some(app) = &input.app
-        && apps::by_name(&state.db, app).await?.is_none()
+        && apps::by_name(&mut *conn, app).await?.is_none()
     {
         return Err(ApiError::Unprocessable(format!(
             "there is no app named {app:?}"
         )));
     }
     if let Some(user) = &input.user
-        && users::by_name(&state.db, user).await?.is_none()
+        && users::by_name(&mut *conn, user).await?.is_none()
     {
         return Err(ApiError::Unprocessable(format!(
             "there is no user named {user:?}"
@@ -188,7 +207,6 @@ async fn save(
         created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
         updated_at: now,
     };
-    rate_limits::upsert(&state.db, &row).await?;
-    state.rate_limits.reload(&state.db).await?;
+    rate_limits::upsert(&mut *conn, &row).await?;
     Ok(row)
 }

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 use sqlx::types::Json as SqlJson;
 
 use crate::api::check_name;
@@ -26,7 +27,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/roles`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
     /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
@@ -75,22 +76,14 @@ pub async fn roles_create(
     State(state): State<AppState>,
     Json(input): Json<RoleInput>,
 ) -> ApiResult<Response> {
-    check_name("role", &input.name)?;
     if roles::get(&state.db, &input.name).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "a role named {:?} already exists",
             input.name
         )));
     }
-    let now = crate::store::now();
-    let row = RoleRow {
-        name: input.name,
-        description: input.description,
-        scopes: SqlJson(check_known(&state.db, input.scopes).await?),
-        created_at: now.clone(),
-        updated_at: now,
-    };
-    roles::upsert(&state.db, &row).await?;
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, input, None).await?;
     let location = format!("/admin/roles/{}", row.name);
     Ok((
         StatusCode::CREATED,
@@ -107,22 +100,16 @@ pub async fn roles_update(
     Path(name): Path<String>,
     Json(patch): Json<RolePatch>,
 ) -> ApiResult<Json<RoleRow>> {
-    let mut row = find(&state, &name).await?;
-    if let Some(description) = patch.description {
-        row.description = description;
-    }
-    if let Some(scopes) = patch.scopes {
-        let scopes = check_known(&state.db, scopes).await?;
-        if name == ADMIN_ROLE && !scopes.iter().any(|s| s == ADMIN_ROLE) {
-            return Err(ApiError::Conflict(
-                "the admin role must keep the admin scope".into(),
-            ));
-        }
-        row.scopes = SqlJson(scopes);
-    }
-    row.updated_at = crate::store::now();
-    roles::upsert(&state.db, &row).await?;
-    Ok(Json(row))
+    let existing = find(&state, &name).await?;
+    let input = RoleInput {
+        name,
+        description: patch
+            .description
+            .unwrap_or_else(|| existing.description.clone()),
+        scopes: patch.scopes.unwrap_or_else(|| existing.scopes.0.clone()),
+    };
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(write(&mut conn, input, Some(existing)).await?))
 }
 
 /// `DELETE /admin/roles/{name}` → 204; 404 when unknown; 409 for `admin`
@@ -132,18 +119,58 @@ pub async fn roles_delete(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     find(&state, &name).await?;
+    let mut conn = state.db.acquire().await?;
+    remove(&mut conn, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores `input` through `conn`, replacing `existing` (keeping its
+/// creation time) when given.
+///
+/// # Errors
+/// 400 for a bad name, 422 for an unknown scope, 409 when it would take
+/// `admin` from the `admin` role.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    input: RoleInput,
+    existing: Option<RoleRow>,
+) -> ApiResult<RoleRow> {
+    check_name("role", &input.name)?;
+    let scopes = check_known(&mut *conn, input.scopes).await?;
+    if input.name == ADMIN_ROLE && !scopes.iter().any(|s| s == ADMIN_ROLE) {
+        return Err(ApiError::Conflict(
+            "the admin role must keep the admin scope".into(),
+        ));
+    }
+    let now = crate::store::now();
+    let row = RoleRow {
+        name: input.name,
+        description: input.description,
+        scopes: SqlJson(scopes),
+        created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
+        updated_at: now,
+    };
+    roles::upsert(&mut *conn, &row).await?;
+    Ok(row)
+}
+
+/// Deletes role `name` through `conn`.
+///
+/// # Errors
+/// 409 for `admin` or while users hold it.
+pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
     if name == ADMIN_ROLE {
         return Err(ApiError::Conflict(
             "the admin role cannot be deleted".into(),
         ));
     }
-    let holders = roles::holders(&state.db, &name).await?;
+    let holders = roles::holders(&mut *conn, name).await?;
     if !holders.is_empty() {
         return Err(ApiError::Conflict(format!(
             "role {name:?} is held by users {}; take it from them first",
             holders.join(", ")
         )));
     }
-    roles::delete(&state.db, &name).await?;
-    Ok(StatusCode::NO_CONTENT)
+    roles::delete(&mut *conn, name).await?;
+    Ok(())
 }

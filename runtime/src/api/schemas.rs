@@ -7,8 +7,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sqlx::SqliteConnection;
 use sqlx::types::Json as SqlJson;
 
 use crate::api::check_name;
@@ -31,7 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/schemas`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaInput {
     /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
@@ -58,8 +59,11 @@ pub struct SchemaUpdate {
 ///
 /// # Errors
 /// 422 for an unknown schema name, 400 for an invalid inline schema.
-pub async fn check_contract(state: &AppState, contract: &Contract) -> ApiResult<()> {
-    let set = SchemaSet::load(&state.db, None).await?;
+pub async fn check_contract<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    contract: &Contract,
+) -> ApiResult<()> {
+    let set = SchemaSet::load(db, None).await?;
     for (field, schema) in contract.schemas() {
         check_ref(&set, &format!("{field}: "), schema)?;
     }
@@ -100,9 +104,9 @@ fn refs(value: &Value, out: &mut Vec<String>) {
 }
 
 /// Validates `schema` as the stored schema `name`.
-async fn check(state: &AppState, name: &str, schema: &Value) -> ApiResult<()> {
+async fn check(conn: &mut SqliteConnection, name: &str, schema: &Value) -> ApiResult<()> {
     compile::check_meta(schema).map_err(ApiError::BadRequest)?;
-    let set = SchemaSet::load(&state.db, Some((name, schema))).await?;
+    let set = SchemaSet::load(&mut *conn, Some((name, schema))).await?;
     compile::compile(schema, Some(name), &set).map_err(ApiError::BadRequest)?;
     Ok(())
 }
@@ -133,23 +137,14 @@ pub async fn schemas_create(
     State(state): State<AppState>,
     Json(input): Json<SchemaInput>,
 ) -> ApiResult<Response> {
-    check_name("schema", &input.name)?;
     if schemas::get(&state.db, &input.name).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "a schema named {:?} already exists; PUT /admin/schemas/{} replaces it",
             input.name, input.name
         )));
     }
-    check(&state, &input.name, &input.schema).await?;
-    let now = crate::store::now();
-    let row = SchemaRow {
-        name: input.name,
-        description: input.description,
-        schema: SqlJson(input.schema),
-        created_at: now.clone(),
-        updated_at: now,
-    };
-    schemas::upsert(&state.db, &row).await?;
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, input, None).await?;
     let location = format!("/admin/schemas/{}", row.name);
     Ok((
         StatusCode::CREATED,
@@ -167,15 +162,14 @@ pub async fn schemas_replace(
     Json(input): Json<SchemaUpdate>,
 ) -> ApiResult<Json<SchemaRow>> {
     let existing = find(&state, &name).await?;
-    check(&state, &name, &input.schema).await?;
-    let row = SchemaRow {
+    let input = SchemaInput {
         name,
+        schema: input.schema,
         description: input.description,
-        schema: SqlJson(input.schema),
-        created_at: existing.created_at,
-        updated_at: crate::store::now(),
     };
-    schemas::upsert(&state.db, &row).await?;
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, input, Some(existing)).await?;
+    drop(conn);
     state.reload_routes().await?;
     Ok(Json(row))
 }
@@ -187,7 +181,43 @@ pub async fn schemas_delete(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     find(&state, &name).await?;
-    let users: Vec<String> = operations::list(&state.db)
+    let mut conn = state.db.acquire().await?;
+    remove(&mut conn, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks `input` against the schemas `conn` sees and stores it, replacing
+/// `existing` (keeping its creation time) when given.
+///
+/// # Errors
+/// 400 when the document is not a valid 2020-12 schema or refers to an
+/// unknown schema.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    input: SchemaInput,
+    existing: Option<SchemaRow>,
+) -> ApiResult<SchemaRow> {
+    check_name("schema", &input.name)?;
+    check(conn, &input.name, &input.schema).await?;
+    let now = crate::store::now();
+    let row = SchemaRow {
+        name: input.name,
+        description: input.description,
+        schema: SqlJson(input.schema),
+        created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
+        updated_at: now,
+    };
+    schemas::upsert(&mut *conn, &row).await?;
+    Ok(row)
+}
+
+/// Deletes schema `name` through `conn`.
+///
+/// # Errors
+/// 409 while an operation or another schema refers to it.
+pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
+    let name = name.to_string();
+    let users: Vec<String> = operations::list(&mut *conn)
         .await?
         .into_iter()
         .filter(|op| op.contract.schema_names().contains(&name.as_str()))
@@ -199,7 +229,7 @@ pub async fn schemas_delete(
             users.join(", ")
         )));
     }
-    let referrers: Vec<String> = schemas::list(&state.db)
+    let referrers: Vec<String> = schemas::list(&mut *conn)
         .await?
         .into_iter()
         .filter(|row| row.name != name)
@@ -218,6 +248,6 @@ pub async fn schemas_delete(
             referrers.join(", ")
         )));
     }
-    schemas::delete(&state.db, &name).await?;
-    Ok(StatusCode::NO_CONTENT)
+    schemas::delete(&mut *conn, &name).await?;
+    Ok(())
 }

@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-use sqlx::SqlitePool;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 
 use crate::api::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/scopes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScopeInput {
     /// Unique name, `[A-Za-z0-9_.:-]{1,64}` (a scope token, RFC 6749 §3.3).
@@ -66,7 +66,10 @@ pub fn check_scope_name(name: &str) -> Result<(), ApiError> {
 ///
 /// # Errors
 /// 422 naming the scopes that do not exist.
-pub async fn check_known(db: &SqlitePool, mut scopes: Vec<String>) -> ApiResult<Vec<String>> {
+pub async fn check_known<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    mut scopes: Vec<String>,
+) -> ApiResult<Vec<String>> {
     scopes.sort();
     scopes.dedup();
     let missing = scopes::missing(db, &scopes).await?;
@@ -103,21 +106,14 @@ pub async fn scopes_create(
     State(state): State<AppState>,
     Json(input): Json<ScopeInput>,
 ) -> ApiResult<Response> {
-    check_scope_name(&input.name)?;
     if scopes::get(&state.db, &input.name).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "a scope named {:?} already exists",
             input.name
         )));
     }
-    let now = crate::store::now();
-    let row = ScopeRow {
-        name: input.name,
-        description: input.description,
-        created_at: now.clone(),
-        updated_at: now,
-    };
-    scopes::upsert(&state.db, &row).await?;
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, input, None).await?;
     let location = format!("/admin/scopes/{}", row.name);
     Ok((
         StatusCode::CREATED,
@@ -133,11 +129,13 @@ pub async fn scopes_update(
     Path(name): Path<String>,
     Json(input): Json<ScopeUpdate>,
 ) -> ApiResult<Json<ScopeRow>> {
-    let mut row = find(&state, &name).await?;
-    row.description = input.description;
-    row.updated_at = crate::store::now();
-    scopes::upsert(&state.db, &row).await?;
-    Ok(Json(row))
+    let existing = find(&state, &name).await?;
+    let input = ScopeInput {
+        name,
+        description: input.description,
+    };
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(write(&mut conn, input, Some(existing)).await?))
 }
 
 /// `DELETE /admin/scopes/{name}` → 204; 404 when unknown; 409 for `admin`
@@ -147,18 +145,50 @@ pub async fn scopes_delete(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     find(&state, &name).await?;
+    let mut conn = state.db.acquire().await?;
+    remove(&mut conn, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores `input` through `conn`, replacing `existing` (keeping its
+/// creation time) when given.
+///
+/// # Errors
+/// 400 for a bad name; database failures.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    input: ScopeInput,
+    existing: Option<ScopeRow>,
+) -> ApiResult<ScopeRow> {
+    check_scope_name(&input.name)?;
+    let now = crate::store::now();
+    let row = ScopeRow {
+        name: input.name,
+        description: input.description,
+        created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
+        updated_at: now,
+    };
+    scopes::upsert(&mut *conn, &row).await?;
+    Ok(row)
+}
+
+/// Deletes scope `name` through `conn`.
+///
+/// # Errors
+/// 409 for `admin` or while an operation, app or role uses it.
+pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
     if name == ADMIN_SCOPE {
         return Err(ApiError::Conflict(
             "the admin scope guards the admin API and cannot be deleted".into(),
         ));
     }
-    let users = scopes::users_of(&state.db, &name).await?;
+    let users = scopes::users_of(&mut *conn, name).await?;
     if !users.is_empty() {
         return Err(ApiError::Conflict(format!(
             "scope {name:?} is used by {}; remove it there first",
             users.join(", ")
         )));
     }
-    scopes::delete(&state.db, &name).await?;
-    Ok(StatusCode::NO_CONTENT)
+    scopes::delete(&mut *conn, name).await?;
+    Ok(())
 }

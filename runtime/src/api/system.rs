@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/system/openapi.yaml", get(system_openapi_yaml))
         .route("/system/admin-openapi.json", get(system_admin_openapi_json))
         .route("/system/admin-openapi.yaml", get(system_admin_openapi_yaml))
+        .route("/system/deploy-schema.json", get(system_deploy_schema))
 }
 
 /// The admin API's OpenAPI 3.1 document, written by hand beside the
@@ -27,15 +28,30 @@ pub fn router() -> Router<AppState> {
 /// server by schemathesis in the tests.
 const ADMIN_OPENAPI: &str = include_str!("../../openapi/admin.yaml");
 
-/// `GET /system/admin-openapi.json` → the admin API's OpenAPI 3.1 document.
-pub async fn system_admin_openapi_json() -> ApiResult<Json<Value>> {
+/// The admin API's OpenAPI document, parsed once.
+///
+/// # Errors
+/// When the embedded YAML does not parse (a build defect).
+pub fn admin_document() -> anyhow::Result<&'static Value> {
     static DOCUMENT: std::sync::LazyLock<Result<Value, String>> = std::sync::LazyLock::new(|| {
         serde_norway::from_str(ADMIN_OPENAPI).map_err(|e| e.to_string())
     });
-    let document = DOCUMENT
+    DOCUMENT
         .as_ref()
-        .map_err(|e| anyhow::anyhow!("admin.yaml: {e}"))?;
-    Ok(Json(document.clone()))
+        .map_err(|e| anyhow::anyhow!("admin.yaml: {e}"))
+}
+
+/// `GET /system/admin-openapi.json` → the admin API's OpenAPI 3.1 document.
+pub async fn system_admin_openapi_json() -> ApiResult<Json<Value>> {
+    Ok(Json(admin_document()?.clone()))
+}
+
+/// `GET /system/deploy-schema.json` → the JSON Schema (2020-12) of a deploy
+/// file, made from the admin API's request bodies (see
+/// [`crate::deploy::schema`]); editors use it to complete and check
+/// `sluice.yaml`.
+pub async fn system_deploy_schema() -> ApiResult<Json<Value>> {
+    Ok(Json(crate::deploy::schema::deploy_schema()?.clone()))
 }
 
 /// `GET /system/admin-openapi.yaml` → the same document as YAML.

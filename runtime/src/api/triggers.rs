@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -28,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/triggers`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerInput {
     /// Unique name.
@@ -67,20 +68,41 @@ pub async fn triggers_create(
     State(state): State<AppState>,
     Json(input): Json<TriggerInput>,
 ) -> ApiResult<Response> {
-    check_name("trigger", &input.name)?;
     if events::trigger(&state.db, &input.name).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "a trigger named {:?} already exists",
             input.name
         )));
     }
-    if events::get(&state.db, &input.event).await?.is_none() {
+    let mut conn = state.db.acquire().await?;
+    let row = write(&mut conn, input, None).await?;
+    let location = format!("/admin/triggers/{}", row.name);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(row),
+    )
+        .into_response())
+}
+
+/// Checks `input` against what `conn` sees and stores it, replacing
+/// `existing` (keeping its creation time) when given.
+///
+/// # Errors
+/// 400 for a bad name, 422 for an unknown event or action.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    input: TriggerInput,
+    existing: Option<TriggerRow>,
+) -> ApiResult<TriggerRow> {
+    check_name("trigger", &input.name)?;
+    if events::get(&mut *conn, &input.event).await?.is_none() {
         return Err(ApiError::Unprocessable(format!(
             "there is no event named {:?}",
             input.event
         )));
     }
-    if crate::store::actions::get(&state.db, &input.action)
+    if crate::store::actions::get(&mut *conn, &input.action)
         .await?
         .is_none()
     {
@@ -95,17 +117,11 @@ pub async fn triggers_create(
         event: input.event,
         action: input.action,
         active: input.active,
-        created_at: now.clone(),
+        created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
         updated_at: now,
     };
-    events::upsert_trigger(&state.db, &row).await?;
-    let location = format!("/admin/triggers/{}", row.name);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(row),
-    )
-        .into_response())
+    events::upsert_trigger(&mut *conn, &row).await?;
+    Ok(row)
 }
 
 /// `DELETE /admin/triggers/{name}` → 204, or 404; pending deliveries fail.

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -31,7 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Body of `POST /admin/webhooks`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// Unique name.
@@ -134,45 +135,79 @@ pub async fn webhooks_create(
     State(state): State<AppState>,
     Json(input): Json<WebhookInput>,
 ) -> ApiResult<Response> {
-    check_name("webhook", &input.name)?;
-    check_url(&input.url)?;
     if events::webhook(&state.db, &input.name).await?.is_some() {
         return Err(ApiError::Conflict(format!(
             "a webhook named {:?} already exists",
             input.name
         )));
     }
-    if events::get(&state.db, &input.event).await?.is_none() {
+    let mut conn = state.db.acquire().await?;
+    let (webhook, secret) = write(&mut conn, &state.secrets, input, None).await?;
+    let location = format!("/admin/webhooks/{}", webhook.name);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(WebhookWithSecret {
+            webhook,
+            secret: secret.unwrap_or_default(),
+        }),
+    )
+        .into_response())
+}
+
+/// Checks `input` against what `conn` sees and stores it. A new webhook
+/// gets a fresh secret, returned once; replacing `existing` keeps its
+/// secret and creation time, and activating it clears why it was disabled.
+///
+/// # Errors
+/// 400 for a bad name or URL, 422 for an unknown event.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    secrets: &crate::secrets::SecretBox,
+    input: WebhookInput,
+    existing: Option<WebhookRow>,
+) -> ApiResult<(WebhookRow, Option<String>)> {
+    check_name("webhook", &input.name)?;
+    check_url(&input.url)?;
+    if events::get(&mut *conn, &input.event).await?.is_none() {
         return Err(ApiError::Unprocessable(format!(
             "there is no event named {:?}",
             input.event
         )));
     }
-    let secret = crate::worker::webhook::new_secret();
     let now = crate::store::now();
-    let row = WebhookRow {
-        secret_sealed: state
-            .secrets
-            .seal(&format!("webhook:{}", input.name), secret.as_bytes())?,
-        name: input.name,
-        event: input.event,
-        url: input.url,
-        active: input.active,
-        disabled_reason: None,
-        created_at: now.clone(),
-        updated_at: now,
+    let (row, secret) = match existing {
+        Some(old) => (
+            WebhookRow {
+                disabled_reason: old.disabled_reason.filter(|_| !input.active),
+                name: input.name,
+                event: input.event,
+                url: input.url,
+                active: input.active,
+                secret_sealed: old.secret_sealed,
+                created_at: old.created_at,
+                updated_at: now,
+            },
+            None,
+        ),
+        None => {
+            let secret = crate::worker::webhook::new_secret();
+            let row = WebhookRow {
+                secret_sealed: secrets
+                    .seal(&format!("webhook:{}", input.name), secret.as_bytes())?,
+                name: input.name,
+                event: input.event,
+                url: input.url,
+                active: input.active,
+                disabled_reason: None,
+                created_at: now.clone(),
+                updated_at: now,
+            };
+            (row, Some(secret))
+        }
     };
-    events::upsert_webhook(&state.db, &row).await?;
-    let location = format!("/admin/webhooks/{}", row.name);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(WebhookWithSecret {
-            webhook: row,
-            secret,
-        }),
-    )
-        .into_response())
+    events::upsert_webhook(&mut *conn, &row).await?;
+    Ok((row, secret))
 }
 
 /// `PATCH /admin/webhooks/{name}` → 200; 404 when unknown, 400 for a bad URL.

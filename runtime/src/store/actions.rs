@@ -3,7 +3,7 @@
 //! nothing.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::{Connection, SqliteConnection, SqliteExecutor};
 
 use crate::engine::Limits;
 
@@ -67,9 +67,9 @@ const VERSION_COLUMNS: &str = "version, sha256, size_bytes, created_at";
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ActionRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<ActionRow>> {
     sqlx::query_as("SELECT * FROM actions ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -77,10 +77,10 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ActionRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<ActionRow>> {
+pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<ActionRow>> {
     sqlx::query_as("SELECT * FROM actions WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -88,12 +88,15 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<ActionRow
 ///
 /// # Errors
 /// On database failure.
-pub async fn latest_version(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<VersionRow>> {
+pub async fn latest_version<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+) -> sqlx::Result<Option<VersionRow>> {
     sqlx::query_as(&format!(
         "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? ORDER BY version DESC LIMIT 1"
     ))
     .bind(name)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
@@ -101,8 +104,8 @@ pub async fn latest_version(pool: &SqlitePool, name: &str) -> sqlx::Result<Optio
 ///
 /// # Errors
 /// On database failure.
-pub async fn version(
-    pool: &SqlitePool,
+pub async fn version<'e>(
+    db: impl SqliteExecutor<'e>,
     name: &str,
     version: i64,
 ) -> sqlx::Result<Option<VersionRow>> {
@@ -111,7 +114,7 @@ pub async fn version(
     ))
     .bind(name)
     .bind(version)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
@@ -119,12 +122,15 @@ pub async fn version(
 ///
 /// # Errors
 /// On database failure.
-pub async fn versions(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<VersionRow>> {
+pub async fn versions<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+) -> sqlx::Result<Vec<VersionRow>> {
     sqlx::query_as(&format!(
         "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? ORDER BY version"
     ))
     .bind(name)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -132,10 +138,13 @@ pub async fn versions(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<Version
 ///
 /// # Errors
 /// On database failure.
-pub async fn wasm_by_sha(pool: &SqlitePool, sha256: &str) -> sqlx::Result<Option<Vec<u8>>> {
+pub async fn wasm_by_sha<'e>(
+    db: impl SqliteExecutor<'e>,
+    sha256: &str,
+) -> sqlx::Result<Option<Vec<u8>>> {
     sqlx::query_scalar("SELECT wasm FROM action_versions WHERE sha256 = ? LIMIT 1")
         .bind(sha256)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -147,13 +156,13 @@ pub async fn wasm_by_sha(pool: &SqlitePool, sha256: &str) -> sqlx::Result<Option
 /// On database failure; a unique violation means a concurrent upload of the
 /// same action won the version number.
 pub async fn upload(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     name: &str,
     sha256: &str,
     wasm: &[u8],
     defaults: Limits,
 ) -> sqlx::Result<Upload> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let now = super::now();
     sqlx::query(
         "INSERT INTO actions (name, fuel, memory_bytes, timeout_ms, created_at, updated_at)
@@ -207,7 +216,7 @@ pub async fn upload(
 ///
 /// # Errors
 /// On database failure.
-pub async fn update(pool: &SqlitePool, row: &ActionRow) -> sqlx::Result<()> {
+pub async fn update<'e>(db: impl SqliteExecutor<'e>, row: &ActionRow) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE actions SET description = ?, fuel = ?, memory_bytes = ?, timeout_ms = ?,
          config = ?, updated_at = ? WHERE name = ?",
@@ -219,7 +228,7 @@ pub async fn update(pool: &SqlitePool, row: &ActionRow) -> sqlx::Result<()> {
     .bind(&row.config)
     .bind(super::now())
     .bind(&row.name)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -229,10 +238,77 @@ pub async fn update(pool: &SqlitePool, row: &ActionRow) -> sqlx::Result<()> {
 /// # Errors
 /// On database failure, including a foreign-key violation when an
 /// operation still uses the action.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM actions WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Whether bytes with this SHA-256 are stored, staged or in a version.
+///
+/// # Errors
+/// On database failure.
+pub async fn has_component<'e>(db: impl SqliteExecutor<'e>, sha256: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM components WHERE sha256 = ?1)
+             OR EXISTS (SELECT 1 FROM action_versions WHERE sha256 = ?1)",
+    )
+    .bind(sha256)
+    .fetch_one(db)
+    .await
+}
+
+/// Stages component bytes under their SHA-256; storing them twice is a no-op.
+///
+/// # Errors
+/// On database failure.
+pub async fn stage_component<'e>(
+    db: impl SqliteExecutor<'e>,
+    sha256: &str,
+    wasm: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO components (sha256, wasm, size_bytes, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(sha256) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(wasm)
+    .bind(wasm.len() as i64)
+    .bind(super::now())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The bytes with this SHA-256, staged or from a version.
+///
+/// # Errors
+/// On database failure.
+pub async fn component_bytes(
+    conn: &mut SqliteConnection,
+    sha256: &str,
+) -> sqlx::Result<Option<Vec<u8>>> {
+    let staged: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT wasm FROM components WHERE sha256 = ?")
+            .bind(sha256)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match staged {
+        Some(bytes) => Ok(Some(bytes)),
+        None => wasm_by_sha(&mut *conn, sha256).await,
+    }
+}
+
+/// Drops staged bytes once a version holds them.
+///
+/// # Errors
+/// On database failure.
+pub async fn unstage_component<'e>(db: impl SqliteExecutor<'e>, sha256: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM components WHERE sha256 = ?")
+        .bind(sha256)
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! only as an argon2id hash) and the scopes they may obtain.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 /// One row of `apps`; `secret_hash` is never serialised.
@@ -35,9 +35,9 @@ pub struct AppRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<AppRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<AppRow>> {
     sqlx::query_as("SELECT * FROM apps ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -45,10 +45,10 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<AppRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_name(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<AppRow>> {
+pub async fn by_name<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<AppRow>> {
     sqlx::query_as("SELECT * FROM apps WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -56,10 +56,13 @@ pub async fn by_name(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<AppRo
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_client_id(pool: &SqlitePool, client_id: &str) -> sqlx::Result<Option<AppRow>> {
+pub async fn by_client_id<'e>(
+    db: impl SqliteExecutor<'e>,
+    client_id: &str,
+) -> sqlx::Result<Option<AppRow>> {
     sqlx::query_as("SELECT * FROM apps WHERE client_id = ?")
         .bind(client_id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -67,10 +70,10 @@ pub async fn by_client_id(pool: &SqlitePool, client_id: &str) -> sqlx::Result<Op
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_id(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<AppRow>> {
+pub async fn by_id<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<Option<AppRow>> {
     sqlx::query_as("SELECT * FROM apps WHERE id = ?")
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -78,7 +81,7 @@ pub async fn by_id(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<AppRow>> 
 ///
 /// # Errors
 /// On database failure; a unique violation means the name is taken.
-pub async fn upsert(pool: &SqlitePool, row: &AppRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &AppRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO apps (id, name, description, client_id, secret_hash, scopes, active,
                            secret_rotated_at, created_at, updated_at)
@@ -98,7 +101,7 @@ pub async fn upsert(pool: &SqlitePool, row: &AppRow) -> sqlx::Result<()> {
     .bind(&row.secret_rotated_at)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -108,10 +111,10 @@ pub async fn upsert(pool: &SqlitePool, row: &AppRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM apps WHERE id = ?")
         .bind(id)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }

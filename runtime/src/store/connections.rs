@@ -1,6 +1,6 @@
 //! Connections (sealed configs) and the grants that let actions use them.
 
-use sqlx::SqlitePool;
+use sqlx::{Connection, SqliteConnection, SqliteExecutor};
 
 /// One row of `connections`; the config is sealed (see `crate::secrets`).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,9 +21,9 @@ pub struct ConnectionRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ConnectionRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<ConnectionRow>> {
     sqlx::query_as("SELECT * FROM connections ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -31,10 +31,13 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ConnectionRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<ConnectionRow>> {
+pub async fn get<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+) -> sqlx::Result<Option<ConnectionRow>> {
     sqlx::query_as("SELECT * FROM connections WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -42,7 +45,7 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<Connectio
 ///
 /// # Errors
 /// On database failure; a unique violation when the name is taken.
-pub async fn insert(pool: &SqlitePool, row: &ConnectionRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(db: impl SqliteExecutor<'e>, row: &ConnectionRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO connections (name, class, config_sealed, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?)",
@@ -52,7 +55,7 @@ pub async fn insert(pool: &SqlitePool, row: &ConnectionRow) -> sqlx::Result<()> 
     .bind(&row.config_sealed)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -61,7 +64,12 @@ pub async fn insert(pool: &SqlitePool, row: &ConnectionRow) -> sqlx::Result<()> 
 ///
 /// # Errors
 /// On database failure.
-pub async fn update(pool: &SqlitePool, name: &str, class: &str, sealed: &[u8]) -> sqlx::Result<()> {
+pub async fn update<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+    class: &str,
+    sealed: &[u8],
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE connections SET class = ?, config_sealed = ?, updated_at = ? WHERE name = ?",
     )
@@ -69,7 +77,7 @@ pub async fn update(pool: &SqlitePool, name: &str, class: &str, sealed: &[u8]) -
     .bind(sealed)
     .bind(super::now())
     .bind(name)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -78,10 +86,10 @@ pub async fn update(pool: &SqlitePool, name: &str, class: &str, sealed: &[u8]) -
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM connections WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -90,10 +98,13 @@ pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn granted_to(pool: &SqlitePool, action: &str) -> sqlx::Result<Vec<String>> {
+pub async fn granted_to<'e>(
+    db: impl SqliteExecutor<'e>,
+    action: &str,
+) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar("SELECT connection FROM action_grants WHERE action = ? ORDER BY connection")
         .bind(action)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -101,10 +112,13 @@ pub async fn granted_to(pool: &SqlitePool, action: &str) -> sqlx::Result<Vec<Str
 ///
 /// # Errors
 /// On database failure.
-pub async fn grantees(pool: &SqlitePool, connection: &str) -> sqlx::Result<Vec<String>> {
+pub async fn grantees<'e>(
+    db: impl SqliteExecutor<'e>,
+    connection: &str,
+) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar("SELECT action FROM action_grants WHERE connection = ? ORDER BY action")
         .bind(connection)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -114,11 +128,11 @@ pub async fn grantees(pool: &SqlitePool, connection: &str) -> sqlx::Result<Vec<S
 /// On database failure, including a foreign-key violation for an unknown
 /// connection.
 pub async fn set_grants(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     action: &str,
     connections: &[String],
 ) -> sqlx::Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("DELETE FROM action_grants WHERE action = ?")
         .bind(action)
         .execute(&mut *tx)

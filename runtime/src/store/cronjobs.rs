@@ -2,7 +2,7 @@
 //! `(cronjob, tick_ms)` is unique, so of several nodes one runs it.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::{SqliteExecutor, SqlitePool};
 
 /// One row of `cronjobs`.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -52,9 +52,9 @@ pub struct RunRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<CronjobRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<CronjobRow>> {
     sqlx::query_as("SELECT * FROM cronjobs ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -62,10 +62,10 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<CronjobRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<CronjobRow>> {
+pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<CronjobRow>> {
     sqlx::query_as("SELECT * FROM cronjobs WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -73,7 +73,7 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<CronjobRo
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert(pool: &SqlitePool, row: &CronjobRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &CronjobRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO cronjobs (name, schedule, action, active, missed, description, last_tick_ms,
                                created_at, updated_at)
@@ -92,7 +92,7 @@ pub async fn upsert(pool: &SqlitePool, row: &CronjobRow) -> sqlx::Result<()> {
     .bind(row.last_tick_ms)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -101,10 +101,10 @@ pub async fn upsert(pool: &SqlitePool, row: &CronjobRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM cronjobs WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -148,13 +148,17 @@ pub async fn claim(
 ///
 /// # Errors
 /// On database failure.
-pub async fn skip_to(pool: &SqlitePool, cronjob: &str, tick_ms: i64) -> sqlx::Result<()> {
+pub async fn skip_to<'e>(
+    db: impl SqliteExecutor<'e>,
+    cronjob: &str,
+    tick_ms: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE cronjobs SET last_tick_ms = MAX(COALESCE(last_tick_ms, 0), ?) WHERE name = ?",
     )
     .bind(tick_ms)
     .bind(cronjob)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -163,11 +167,11 @@ pub async fn skip_to(pool: &SqlitePool, cronjob: &str, tick_ms: i64) -> sqlx::Re
 ///
 /// # Errors
 /// On database failure.
-pub async fn purge_before(pool: &SqlitePool, cutoff_ms: i64) -> sqlx::Result<u64> {
+pub async fn purge_before<'e>(db: impl SqliteExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
     let done =
         sqlx::query("DELETE FROM cronjob_runs WHERE started_ms < ? AND outcome != 'running'")
             .bind(cutoff_ms)
-            .execute(pool)
+            .execute(db)
             .await?;
     Ok(done.rows_affected())
 }
@@ -176,8 +180,8 @@ pub async fn purge_before(pool: &SqlitePool, cutoff_ms: i64) -> sqlx::Result<u64
 ///
 /// # Errors
 /// On database failure.
-pub async fn finish(
-    pool: &SqlitePool,
+pub async fn finish<'e>(
+    db: impl SqliteExecutor<'e>,
     id: i64,
     duration_ms: i64,
     status_code: Option<i64>,
@@ -192,7 +196,7 @@ pub async fn finish(
     .bind(error)
     .bind(error)
     .bind(id)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -201,10 +205,10 @@ pub async fn finish(
 ///
 /// # Errors
 /// On database failure.
-pub async fn run(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<RunRow>> {
+pub async fn run<'e>(db: impl SqliteExecutor<'e>, id: i64) -> sqlx::Result<Option<RunRow>> {
     sqlx::query_as("SELECT * FROM cronjob_runs WHERE id = ?")
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -212,10 +216,14 @@ pub async fn run(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<RunRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn runs(pool: &SqlitePool, cronjob: &str, limit: i64) -> sqlx::Result<Vec<RunRow>> {
+pub async fn runs<'e>(
+    db: impl SqliteExecutor<'e>,
+    cronjob: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<RunRow>> {
     sqlx::query_as("SELECT * FROM cronjob_runs WHERE cronjob = ? ORDER BY id DESC LIMIT ?")
         .bind(cronjob)
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 /// One row of `events`.
@@ -63,9 +63,9 @@ pub struct WebhookRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<EventRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<EventRow>> {
     sqlx::query_as("SELECT * FROM events ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -73,10 +73,10 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<EventRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<EventRow>> {
+pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<EventRow>> {
     sqlx::query_as("SELECT * FROM events WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -84,7 +84,7 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<EventRow>
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert(pool: &SqlitePool, row: &EventRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &EventRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO events (name, description, schema, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?)
@@ -96,7 +96,7 @@ pub async fn upsert(pool: &SqlitePool, row: &EventRow) -> sqlx::Result<()> {
     .bind(&row.schema)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -105,13 +105,13 @@ pub async fn upsert(pool: &SqlitePool, row: &EventRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn listeners(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<String>> {
+pub async fn listeners<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT 'trigger ' || name FROM triggers WHERE event = ?1
          UNION ALL SELECT 'webhook ' || name FROM webhooks WHERE event = ?1",
     )
     .bind(name)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -119,10 +119,10 @@ pub async fn listeners(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<String
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM events WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -131,9 +131,9 @@ pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn triggers(pool: &SqlitePool) -> sqlx::Result<Vec<TriggerRow>> {
+pub async fn triggers<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<TriggerRow>> {
     sqlx::query_as("SELECT * FROM triggers ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -141,10 +141,13 @@ pub async fn triggers(pool: &SqlitePool) -> sqlx::Result<Vec<TriggerRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn trigger(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<TriggerRow>> {
+pub async fn trigger<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+) -> sqlx::Result<Option<TriggerRow>> {
     sqlx::query_as("SELECT * FROM triggers WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -152,7 +155,7 @@ pub async fn trigger(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<Trigg
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert_trigger(pool: &SqlitePool, row: &TriggerRow) -> sqlx::Result<()> {
+pub async fn upsert_trigger<'e>(db: impl SqliteExecutor<'e>, row: &TriggerRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO triggers (name, event, action, active, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?)
@@ -165,7 +168,7 @@ pub async fn upsert_trigger(pool: &SqlitePool, row: &TriggerRow) -> sqlx::Result
     .bind(row.active)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -174,9 +177,9 @@ pub async fn upsert_trigger(pool: &SqlitePool, row: &TriggerRow) -> sqlx::Result
 ///
 /// # Errors
 /// On database failure.
-pub async fn webhooks(pool: &SqlitePool) -> sqlx::Result<Vec<WebhookRow>> {
+pub async fn webhooks<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<WebhookRow>> {
     sqlx::query_as("SELECT * FROM webhooks ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -184,10 +187,13 @@ pub async fn webhooks(pool: &SqlitePool) -> sqlx::Result<Vec<WebhookRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn webhook(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<WebhookRow>> {
+pub async fn webhook<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+) -> sqlx::Result<Option<WebhookRow>> {
     sqlx::query_as("SELECT * FROM webhooks WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -195,7 +201,7 @@ pub async fn webhook(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<Webho
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert_webhook(pool: &SqlitePool, row: &WebhookRow) -> sqlx::Result<()> {
+pub async fn upsert_webhook<'e>(db: impl SqliteExecutor<'e>, row: &WebhookRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO webhooks (name, event, url, secret_sealed, active, disabled_reason,
                                created_at, updated_at)
@@ -212,7 +218,7 @@ pub async fn upsert_webhook(pool: &SqlitePool, row: &WebhookRow) -> sqlx::Result
     .bind(&row.disabled_reason)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -221,14 +227,18 @@ pub async fn upsert_webhook(pool: &SqlitePool, row: &WebhookRow) -> sqlx::Result
 ///
 /// # Errors
 /// On database failure.
-pub async fn disable_webhook(pool: &SqlitePool, name: &str, reason: &str) -> sqlx::Result<()> {
+pub async fn disable_webhook<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+    reason: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE webhooks SET active = 0, disabled_reason = ?, updated_at = ? WHERE name = ?",
     )
     .bind(reason)
     .bind(crate::store::now())
     .bind(name)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -237,14 +247,14 @@ pub async fn disable_webhook(pool: &SqlitePool, name: &str, reason: &str) -> sql
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete_listener(
-    pool: &SqlitePool,
+pub async fn delete_listener<'e>(
+    db: impl SqliteExecutor<'e>,
     table: &'static str,
     name: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(&format!("DELETE FROM {table} WHERE name = ?"))
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }

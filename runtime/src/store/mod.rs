@@ -69,6 +69,18 @@ pub fn now_ms() -> i64 {
         .unwrap_or(i64::MAX)
 }
 
+/// Begins a write transaction that takes SQLite's write lock at once
+/// (`BEGIN IMMEDIATE`): a deferred one that reads first could not upgrade
+/// while another connection writes, and would fail instead of waiting.
+///
+/// # Errors
+/// When no connection is free or the lock is not had within the busy timeout.
+pub async fn begin_write(
+    pool: &SqlitePool,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// True when `e` is a violation of a UNIQUE or PRIMARY KEY constraint.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -79,13 +91,13 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 ///
 /// # Errors
 /// On database failure.
-pub(crate) async fn missing_names(
-    pool: &SqlitePool,
+pub(crate) async fn missing_names<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
     table: &'static str,
     names: &[String],
 ) -> sqlx::Result<Vec<String>> {
     let known: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM {table}"))
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     Ok(names
         .iter()

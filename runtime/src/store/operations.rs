@@ -1,8 +1,8 @@
 //! Operations: `METHOD /path/:param` → action.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
 use sqlx::types::Json;
+use sqlx::{Connection, SqliteConnection, SqliteExecutor};
 
 use crate::contract::Contract;
 
@@ -45,9 +45,9 @@ pub struct OperationRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<OperationRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<OperationRow>> {
     sqlx::query_as("SELECT * FROM operations ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -55,10 +55,13 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<OperationRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<OperationRow>> {
+pub async fn get<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+) -> sqlx::Result<Option<OperationRow>> {
     sqlx::query_as("SELECT * FROM operations WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -66,10 +69,13 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<Operation
 ///
 /// # Errors
 /// On database failure.
-pub async fn names_using(pool: &SqlitePool, action: &str) -> sqlx::Result<Vec<String>> {
+pub async fn names_using<'e>(
+    db: impl SqliteExecutor<'e>,
+    action: &str,
+) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar("SELECT name FROM operations WHERE action = ? ORDER BY name")
         .bind(action)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -80,11 +86,11 @@ pub async fn names_using(pool: &SqlitePool, action: &str) -> sqlx::Result<Vec<St
 /// On database failure; a unique violation means the name or the
 /// method + path is taken.
 pub async fn save(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     row: &OperationRow,
     replace: Option<&str>,
 ) -> sqlx::Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     if let Some(old) = replace {
         sqlx::query("DELETE FROM operations WHERE name = ?")
             .bind(old)
@@ -119,10 +125,10 @@ pub async fn save(
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM operations WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -4,7 +4,7 @@
 //! and another attempt follows (at-least-once).
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::{SqliteExecutor, SqlitePool};
 
 /// An event an invocation dispatched.
 #[derive(Debug, Clone)]
@@ -169,14 +169,14 @@ pub async fn claim(
 ///
 /// # Errors
 /// On database failure.
-pub async fn purge_before(pool: &SqlitePool, cutoff_ms: i64) -> sqlx::Result<u64> {
+pub async fn purge_before<'e>(db: impl SqliteExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
     let done = sqlx::query(
         "DELETE FROM outbox WHERE created_ms < ?
            AND NOT EXISTS (SELECT 1 FROM deliveries d
                            WHERE d.outbox_id = outbox.id AND d.state = 'pending')",
     )
     .bind(cutoff_ms)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(done.rows_affected())
 }
@@ -185,12 +185,12 @@ pub async fn purge_before(pool: &SqlitePool, cutoff_ms: i64) -> sqlx::Result<u64
 ///
 /// # Errors
 /// On database failure.
-pub async fn next_due(pool: &SqlitePool) -> sqlx::Result<Option<i64>> {
+pub async fn next_due<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
         "SELECT MIN(MAX(next_attempt_ms, COALESCE(locked_until_ms, 0)))
          FROM deliveries WHERE state = 'pending'",
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
 }
 
@@ -239,8 +239,8 @@ pub async fn record(pool: &SqlitePool, attempt: &AttemptRow, delivered: bool) ->
 ///
 /// # Errors
 /// On database failure.
-pub async fn deliveries_of(
-    pool: &SqlitePool,
+pub async fn deliveries_of<'e>(
+    db: impl SqliteExecutor<'e>,
     kind: &str,
     name: &str,
     limit: i64,
@@ -255,7 +255,7 @@ pub async fn deliveries_of(
     .bind(kind)
     .bind(name)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -263,7 +263,10 @@ pub async fn deliveries_of(
 ///
 /// # Errors
 /// On database failure.
-pub async fn attempts_of(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<AttemptRow>> {
+pub async fn attempts_of<'e>(
+    db: impl SqliteExecutor<'e>,
+    ids: &[i64],
+) -> sqlx::Result<Vec<AttemptRow>> {
     sqlx::query_as(
         "SELECT delivery_id, attempt, at_ms, status_code, response_excerpt, duration_ms, error,
                 next_retry_ms
@@ -271,6 +274,6 @@ pub async fn attempts_of(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<Att
          ORDER BY delivery_id, attempt",
     )
     .bind(sqlx::types::Json(ids))
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }

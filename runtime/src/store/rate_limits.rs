@@ -3,7 +3,7 @@
 //! name sorting first).
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 
 /// One row of `rate_limits`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -35,9 +35,9 @@ pub struct RateLimitRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<RateLimitRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<RateLimitRow>> {
     sqlx::query_as("SELECT * FROM rate_limits ORDER BY priority DESC, name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -45,10 +45,13 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<RateLimitRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<RateLimitRow>> {
+pub async fn get<'e>(
+    db: impl SqliteExecutor<'e>,
+    name: &str,
+) -> sqlx::Result<Option<RateLimitRow>> {
     sqlx::query_as("SELECT * FROM rate_limits WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -56,7 +59,7 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<RateLimit
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert(pool: &SqlitePool, row: &RateLimitRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &RateLimitRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO rate_limits (name, priority, operation, app, user, anonymous, requests,
                                   window_seconds, created_at, updated_at)
@@ -76,7 +79,7 @@ pub async fn upsert(pool: &SqlitePool, row: &RateLimitRow) -> sqlx::Result<()> {
     .bind(row.window_seconds)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -85,10 +88,10 @@ pub async fn upsert(pool: &SqlitePool, row: &RateLimitRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM rate_limits WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -1,7 +1,7 @@
 //! The request log: one row per request the gateway served.
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
 
 /// One request as logged.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -99,8 +99,8 @@ pub async fn insert_batch(pool: &SqlitePool, rows: &[LogRow]) -> sqlx::Result<()
 ///
 /// # Errors
 /// On database failure.
-pub async fn search(
-    pool: &SqlitePool,
+pub async fn search<'e>(
+    db: impl SqliteExecutor<'e>,
     filter: &LogFilter,
     limit: i64,
 ) -> sqlx::Result<Vec<LogRow>> {
@@ -139,17 +139,17 @@ pub async fn search(
         query.push(" AND id < ").push_bind(before);
     }
     query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-    query.build_query_as().fetch_all(pool).await
+    query.build_query_as().fetch_all(db).await
 }
 
 /// Deletes rows that arrived before `cutoff_ms`; returns how many.
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete_before(pool: &SqlitePool, cutoff_ms: i64) -> sqlx::Result<u64> {
+pub async fn delete_before<'e>(db: impl SqliteExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM request_log WHERE at_ms < ?")
         .bind(cutoff_ms)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected())
 }

@@ -1,7 +1,7 @@
 //! Roles: named sets of scopes given to users.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 /// The role whose users may use the admin API; created by the migrations.
@@ -26,9 +26,9 @@ pub struct RoleRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<RoleRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<RoleRow>> {
     sqlx::query_as("SELECT * FROM roles ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -36,10 +36,10 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<RoleRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<RoleRow>> {
+pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<RoleRow>> {
     sqlx::query_as("SELECT * FROM roles WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -47,7 +47,7 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<RoleRow>>
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert(pool: &SqlitePool, row: &RoleRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &RoleRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO roles (name, description, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET description = excluded.description,
@@ -58,7 +58,7 @@ pub async fn upsert(pool: &SqlitePool, row: &RoleRow) -> sqlx::Result<()> {
     .bind(&row.scopes)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -67,13 +67,16 @@ pub async fn upsert(pool: &SqlitePool, row: &RoleRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn scopes_of(pool: &SqlitePool, roles: &[String]) -> sqlx::Result<Vec<String>> {
+pub async fn scopes_of<'e>(
+    db: impl SqliteExecutor<'e>,
+    roles: &[String],
+) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT DISTINCT s.value FROM roles r, json_each(r.scopes) s
          WHERE r.name IN (SELECT value FROM json_each(?)) ORDER BY s.value",
     )
     .bind(Json(roles))
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -81,20 +84,23 @@ pub async fn scopes_of(pool: &SqlitePool, roles: &[String]) -> sqlx::Result<Vec<
 ///
 /// # Errors
 /// On database failure.
-pub async fn missing(pool: &SqlitePool, names: &[String]) -> sqlx::Result<Vec<String>> {
-    super::missing_names(pool, "roles", names).await
+pub async fn missing<'e>(
+    db: impl SqliteExecutor<'e>,
+    names: &[String],
+) -> sqlx::Result<Vec<String>> {
+    super::missing_names(db, "roles", names).await
 }
 
 /// Names of the users holding role `name`.
 ///
 /// # Errors
 /// On database failure.
-pub async fn holders(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<String>> {
+pub async fn holders<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT u.name FROM users u, json_each(u.roles) r WHERE r.value = ? ORDER BY u.name",
     )
     .bind(name)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -102,10 +108,10 @@ pub async fn holders(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<String>>
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM roles WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 /// One row of `schemas`.
@@ -24,9 +24,9 @@ pub struct SchemaRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<SchemaRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<SchemaRow>> {
     sqlx::query_as("SELECT * FROM schemas ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -34,10 +34,10 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<SchemaRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<SchemaRow>> {
+pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<SchemaRow>> {
     sqlx::query_as("SELECT * FROM schemas WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -45,7 +45,7 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<SchemaRow
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert(pool: &SqlitePool, row: &SchemaRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &SchemaRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO schemas (name, description, schema, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?)
@@ -57,7 +57,7 @@ pub async fn upsert(pool: &SqlitePool, row: &SchemaRow) -> sqlx::Result<()> {
     .bind(&row.schema)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -66,10 +66,10 @@ pub async fn upsert(pool: &SqlitePool, row: &SchemaRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM schemas WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -3,7 +3,7 @@
 //! (`roles.scopes`).
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 
 /// The scope the admin API requires; it cannot be deleted.
 pub const ADMIN_SCOPE: &str = "admin";
@@ -25,9 +25,9 @@ pub struct ScopeRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ScopeRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<ScopeRow>> {
     sqlx::query_as("SELECT * FROM scopes ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -35,10 +35,10 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<ScopeRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<ScopeRow>> {
+pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<ScopeRow>> {
     sqlx::query_as("SELECT * FROM scopes WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -46,7 +46,7 @@ pub async fn get(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<ScopeRow>
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert(pool: &SqlitePool, row: &ScopeRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &ScopeRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO scopes (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET description = excluded.description,
@@ -56,7 +56,7 @@ pub async fn upsert(pool: &SqlitePool, row: &ScopeRow) -> sqlx::Result<()> {
     .bind(&row.description)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -65,22 +65,25 @@ pub async fn upsert(pool: &SqlitePool, row: &ScopeRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn missing(pool: &SqlitePool, names: &[String]) -> sqlx::Result<Vec<String>> {
-    super::missing_names(pool, "scopes", names).await
+pub async fn missing<'e>(
+    db: impl SqliteExecutor<'e>,
+    names: &[String],
+) -> sqlx::Result<Vec<String>> {
+    super::missing_names(db, "scopes", names).await
 }
 
 /// What refers to scope `name`: `"operation X"`, `"app Y"`, `"role Z"`.
 ///
 /// # Errors
 /// On database failure.
-pub async fn users_of(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<String>> {
+pub async fn users_of<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT 'operation ' || o.name FROM operations o, json_each(o.scopes) s WHERE s.value = ?1
          UNION ALL SELECT 'app ' || a.name FROM apps a, json_each(a.scopes) s WHERE s.value = ?1
          UNION ALL SELECT 'role ' || r.name FROM roles r, json_each(r.scopes) s WHERE s.value = ?1",
     )
     .bind(name)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -88,10 +91,10 @@ pub async fn users_of(pool: &SqlitePool, name: &str) -> sqlx::Result<Vec<String>
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, name: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM scopes WHERE name = ?")
         .bind(name)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }

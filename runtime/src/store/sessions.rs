@@ -3,8 +3,8 @@
 //! session (or one token's `jti`) inserts a row into `token_revocations`,
 //! which every node polls. Times are Unix seconds.
 
-use sqlx::SqlitePool;
 use sqlx::types::Json;
+use sqlx::{SqliteExecutor, SqlitePool};
 
 /// One row of `sessions`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,7 +27,7 @@ pub struct SessionRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn insert(pool: &SqlitePool, row: &SessionRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(db: impl SqliteExecutor<'e>, row: &SessionRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id, app_id, user_id, scopes, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?)",
@@ -38,7 +38,7 @@ pub async fn insert(pool: &SqlitePool, row: &SessionRow) -> sqlx::Result<()> {
     .bind(&row.scopes)
     .bind(row.created_at)
     .bind(row.expires_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -47,8 +47,8 @@ pub async fn insert(pool: &SqlitePool, row: &SessionRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn add_refresh(
-    pool: &SqlitePool,
+pub async fn add_refresh<'e>(
+    db: impl SqliteExecutor<'e>,
     token_sha256: &str,
     session: &str,
     expires_at: i64,
@@ -59,7 +59,7 @@ pub async fn add_refresh(
     .bind(token_sha256)
     .bind(session)
     .bind(expires_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -103,8 +103,8 @@ pub async fn spend_refresh(
 ///
 /// # Errors
 /// On database failure.
-pub async fn session_of_refresh(
-    pool: &SqlitePool,
+pub async fn session_of_refresh<'e>(
+    db: impl SqliteExecutor<'e>,
     token_sha256: &str,
 ) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(
@@ -112,7 +112,7 @@ pub async fn session_of_refresh(
          WHERE r.token_sha256 = ?",
     )
     .bind(token_sha256)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
@@ -120,7 +120,12 @@ pub async fn session_of_refresh(
 ///
 /// # Errors
 /// On database failure.
-pub async fn revoke(pool: &SqlitePool, id: &str, expires_at: i64, now: i64) -> sqlx::Result<()> {
+pub async fn revoke<'e>(
+    db: impl SqliteExecutor<'e>,
+    id: &str,
+    expires_at: i64,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO token_revocations (id, expires_at, revoked_at) VALUES (?, ?, ?)
          ON CONFLICT (id) DO NOTHING",
@@ -128,7 +133,7 @@ pub async fn revoke(pool: &SqlitePool, id: &str, expires_at: i64, now: i64) -> s
     .bind(id)
     .bind(expires_at)
     .bind(now)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -138,8 +143,8 @@ pub async fn revoke(pool: &SqlitePool, id: &str, expires_at: i64, now: i64) -> s
 ///
 /// # Errors
 /// On database failure.
-pub async fn revoke_all_of(
-    pool: &SqlitePool,
+pub async fn revoke_all_of<'e>(
+    db: impl SqliteExecutor<'e>,
     user_id: Option<&str>,
     app_id: Option<&str>,
     now: i64,
@@ -154,7 +159,7 @@ pub async fn revoke_all_of(
     .bind(user_id)
     .bind(app_id)
     .bind(now)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -163,8 +168,8 @@ pub async fn revoke_all_of(
 ///
 /// # Errors
 /// On database failure.
-pub async fn revocations_since(
-    pool: &SqlitePool,
+pub async fn revocations_since<'e>(
+    db: impl SqliteExecutor<'e>,
     since: i64,
     now: i64,
 ) -> sqlx::Result<Vec<(String, i64)>> {
@@ -173,7 +178,7 @@ pub async fn revocations_since(
     )
     .bind(since)
     .bind(now)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 

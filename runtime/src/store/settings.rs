@@ -1,16 +1,16 @@
 //! Key/value settings the platform keeps for itself, e.g. the SHA-256 of a
 //! generated admin token.
 
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 
 /// Reads setting `key`.
 ///
 /// # Errors
 /// On database failure.
-pub async fn get(pool: &SqlitePool, key: &str) -> sqlx::Result<Option<String>> {
+pub async fn get<'e>(db: impl SqliteExecutor<'e>, key: &str) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
         .bind(key)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -18,11 +18,11 @@ pub async fn get(pool: &SqlitePool, key: &str) -> sqlx::Result<Option<String>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn set(pool: &SqlitePool, key: &str, value: &str) -> sqlx::Result<()> {
+pub async fn set<'e>(db: impl SqliteExecutor<'e>, key: &str, value: &str) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! come from their roles.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 /// One row of `users`; `password_hash` is never serialised.
@@ -31,9 +31,9 @@ pub struct UserRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<UserRow>> {
+pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<UserRow>> {
     sqlx::query_as("SELECT * FROM users ORDER BY name")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await
 }
 
@@ -41,10 +41,10 @@ pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<UserRow>> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_name(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<UserRow>> {
+pub async fn by_name<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as("SELECT * FROM users WHERE name = ?")
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -52,10 +52,10 @@ pub async fn by_name(pool: &SqlitePool, name: &str) -> sqlx::Result<Option<UserR
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_id(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<UserRow>> {
+pub async fn by_id<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as("SELECT * FROM users WHERE id = ?")
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
@@ -63,7 +63,7 @@ pub async fn by_id(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<UserRow>>
 ///
 /// # Errors
 /// On database failure; a unique violation means the name is taken.
-pub async fn upsert(pool: &SqlitePool, row: &UserRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &UserRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO users (id, name, email, password_hash, roles, active, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -79,7 +79,7 @@ pub async fn upsert(pool: &SqlitePool, row: &UserRow) -> sqlx::Result<()> {
     .bind(row.active)
     .bind(&row.created_at)
     .bind(&row.updated_at)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -88,13 +88,16 @@ pub async fn upsert(pool: &SqlitePool, row: &UserRow) -> sqlx::Result<()> {
 ///
 /// # Errors
 /// On database failure.
-pub async fn any_active_with_role(pool: &SqlitePool, role: &str) -> sqlx::Result<bool> {
+pub async fn any_active_with_role<'e>(
+    db: impl SqliteExecutor<'e>,
+    role: &str,
+) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM users u, json_each(u.roles) r
                         WHERE u.active AND r.value = ?)",
     )
     .bind(role)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
 }
 
@@ -103,10 +106,10 @@ pub async fn any_active_with_role(pool: &SqlitePool, role: &str) -> sqlx::Result
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+pub async fn delete<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM users WHERE id = ?")
         .bind(id)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -95,8 +95,9 @@ pub async fn app_add(
     scopes: Vec<String>,
 ) -> anyhow::Result<serde_json::Value> {
     let db = open(data_dir).await?;
+    let mut conn = db.acquire().await?;
     let created = create_app(
-        &db,
+        &mut conn,
         AppInput {
             name,
             description,

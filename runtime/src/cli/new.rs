@@ -1,0 +1,138 @@
+//! `sluice new rust NAME`: a new action project that builds as generated:
+//! the action crate, a `sluice.yaml` with one operation, a README of three
+//! commands, and — so it builds anywhere, offline too — the Rust SDK and
+//! the WIT interface of this Sluice beside it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+
+/// Languages `sluice new` has templates for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Language {
+    /// A Rust crate built for `wasm32-wasip2`.
+    Rust,
+}
+
+/// `sluice new`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  sluice new rust greeter && cd greeter && sluice build && sluice up")]
+pub struct NewArgs {
+    /// The template's language.
+    #[arg(value_enum)]
+    pub language: Language,
+    /// The action's name (and the directory's): `[a-z][a-z0-9-]*`.
+    pub name: String,
+    /// Where to create the project directory.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// The Rust template's files: (path in the project, contents).
+const RUST: &[(&str, &str)] = &[
+    (
+        "Cargo.toml",
+        include_str!("../../../templates/rust/Cargo.toml"),
+    ),
+    (
+        "src/lib.rs",
+        include_str!("../../../templates/rust/src/lib.rs"),
+    ),
+    (
+        "sluice.yaml",
+        include_str!("../../../templates/rust/sluice.yaml"),
+    ),
+    (
+        "README.md",
+        include_str!("../../../templates/rust/README.md"),
+    ),
+    (
+        ".gitignore",
+        include_str!("../../../templates/rust/gitignore"),
+    ),
+    ("wit/action.wit", include_str!("../../../wit/action.wit")),
+    (
+        "sluice-sdk/Cargo.toml",
+        include_str!("../../../sdk/Cargo.toml"),
+    ),
+    (
+        "sluice-sdk/src/lib.rs",
+        include_str!("../../../sdk/src/lib.rs"),
+    ),
+    (
+        "sluice-sdk/src/error.rs",
+        include_str!("../../../sdk/src/error.rs"),
+    ),
+    (
+        "sluice-sdk/src/events.rs",
+        include_str!("../../../sdk/src/events.rs"),
+    ),
+    (
+        "sluice-sdk/src/http.rs",
+        include_str!("../../../sdk/src/http.rs"),
+    ),
+    (
+        "sluice-sdk/src/kv.rs",
+        include_str!("../../../sdk/src/kv.rs"),
+    ),
+    (
+        "sluice-sdk/src/log.rs",
+        include_str!("../../../sdk/src/log.rs"),
+    ),
+    (
+        "sluice-sdk/src/request.rs",
+        include_str!("../../../sdk/src/request.rs"),
+    ),
+    (
+        "sluice-sdk/src/response.rs",
+        include_str!("../../../sdk/src/response.rs"),
+    ),
+    (
+        "sluice-sdk/src/smtp.rs",
+        include_str!("../../../sdk/src/smtp.rs"),
+    ),
+    (
+        "sluice-sdk/src/sql.rs",
+        include_str!("../../../sdk/src/sql.rs"),
+    ),
+];
+
+/// Creates the project; answers its directory.
+///
+/// # Errors
+/// For an invalid name, an existing directory, or a write failure.
+pub fn run(args: &NewArgs) -> anyhow::Result<PathBuf> {
+    let name = &args.name;
+    let valid = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        bail!("{name:?} must be a lowercase letter, then lowercase letters, digits or '-'");
+    }
+    let root = args.dir.join(name);
+    if root.exists() {
+        bail!("{} exists already", root.display());
+    }
+    let files = match args.language {
+        Language::Rust => RUST,
+    };
+    let crate_name = name.replace('-', "_");
+    for (relative, template) in files {
+        let text = template
+            .replace("{{name}}", name)
+            .replace("{{crate}}", &crate_name);
+        write(&root.join(relative), &text)?;
+    }
+    Ok(root)
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}

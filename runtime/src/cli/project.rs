@@ -1,0 +1,566 @@
+//! Reading a deploy file (`sluice.yaml`, or JSON) into the body of
+//! `POST /admin/deploy`: YAML parsed with every node's line and column
+//! kept for error messages, checked against the deploy schema, `include`d
+//! files merged, `${VAR}` and `${VAR:-default}` taken from the environment
+//! (secrets only from there), `{"$file": path}` objects replaced by the
+//! file, and each action's `source` replaced by its component's SHA-256.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::deploy::Kind;
+
+/// A project read from its files, ready to deploy.
+#[derive(Debug, Default)]
+pub struct Project {
+    /// `{kind: {name: entry}}`, the body of `POST /admin/deploy`.
+    pub body: Map<String, Value>,
+    /// The component file of each SHA-256 the body names.
+    pub components: BTreeMap<String, PathBuf>,
+    /// Every file read (deploy files, `$file`s, components), for `--watch`.
+    pub files: Vec<PathBuf>,
+    /// Each action's build step, when it has one.
+    pub builds: Vec<BuildStep>,
+}
+
+/// What `sluice build` runs for one action.
+#[derive(Debug, Clone)]
+pub struct BuildStep {
+    /// The action's name.
+    pub action: String,
+    /// Program and arguments (run without a shell).
+    pub command: Vec<String>,
+    /// Where it runs.
+    pub workdir: PathBuf,
+    /// The file it makes.
+    pub output: PathBuf,
+    /// Where the deploy reads the component (`output` is copied there).
+    pub source: PathBuf,
+}
+
+/// Whether actions' `source` files must exist (a deploy) or not yet (a build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// Read and hash every source.
+    Read,
+    /// Leave sources alone.
+    Skip,
+}
+
+/// Reads `path` and everything it includes.
+///
+/// # Errors
+/// With the file, line and column: YAML syntax errors, members the deploy
+/// schema does not allow, environment variables that are not set, literal
+/// secrets, a resource named twice, a `$file` or `source` that cannot be
+/// read, a source that is not a WebAssembly component.
+pub fn load(path: &Path, sources: Sources) -> anyhow::Result<Project> {
+    let mut project = Project::default();
+    let mut origin: HashMap<(String, String), PathBuf> = HashMap::new();
+    load_into(path, sources, &mut project, &mut origin, 0)?;
+    Ok(project)
+}
+
+fn load_into(
+    path: &Path,
+    sources: Sources,
+    project: &mut Project,
+    origin: &mut HashMap<(String, String), PathBuf>,
+    depth: usize,
+) -> anyhow::Result<()> {
+    if depth > 16 {
+        bail!(
+            "{}: includes nest more than 16 deep (a cycle?)",
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the deploy file {}", path.display()))?;
+    project.files.push(path.to_path_buf());
+    let file = SourceFile::parse(path, &text)?;
+    file.check_schema()?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut document = file.value.clone();
+    file.check_secrets(&document, "")?;
+    file.interpolate(&mut document, "")?;
+    file.insert_files(&mut document, "", &dir, project)?;
+    let Value::Object(top) = document else {
+        bail!("{}: the file must be a mapping", path.display());
+    };
+    for (key, value) in top {
+        if key == "include" {
+            for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+                let included = dir.join(item.as_str().unwrap_or_default());
+                load_into(&included, sources, project, origin, depth + 1).with_context(|| {
+                    format!("included at {}", file.locate(&format!("/include/{i}")))
+                })?;
+            }
+            continue;
+        }
+        let kind = Kind::parse(&key).with_context(|| format!("unknown kind {key}"))?;
+        for (name, mut entry) in value.as_object().cloned().unwrap_or_default() {
+            let pointer = format!("/{key}/{}", escape(&name));
+            if let Some(first) = origin.get(&(key.clone(), name.clone())) {
+                bail!(
+                    "{}: {key} {name:?} is also defined in {}",
+                    file.locate(&pointer),
+                    first.display()
+                );
+            }
+            origin.insert((key.clone(), name.clone()), path.to_path_buf());
+            if kind == Kind::Actions {
+                file.resolve_action(&name, &mut entry, &pointer, &dir, sources, project)?;
+            }
+            if let Value::Object(entries) = project
+                .body
+                .entry(kind.as_str())
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
+                entries.insert(name, entry);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// RFC 6901 escaping of one reference token.
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// One parsed file with the position of every node.
+struct SourceFile {
+    path: PathBuf,
+    value: Value,
+    /// JSON pointer → (line, column), both 1-based; a member's key position.
+    positions: HashMap<String, (usize, usize)>,
+    /// Pointers of unquoted scalars, which keep YAML's typing after
+    /// substitution (`port: ${PORT}` is a number).
+    plain: HashSet<String>,
+}
+
+enum Frame {
+    Map {
+        pointer: String,
+        key: Option<String>,
+    },
+    Seq {
+        pointer: String,
+        index: usize,
+    },
+}
+
+impl SourceFile {
+    fn parse(path: &Path, text: &str) -> anyhow::Result<Self> {
+        let value: Value =
+            serde_norway::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let value = if value.is_null() {
+            Value::Object(Map::new())
+        } else {
+            value
+        };
+        let (positions, plain) = index(text);
+        Ok(Self {
+            path: path.to_path_buf(),
+            value,
+            positions,
+            plain,
+        })
+    }
+
+    /// `file:line:column` of `pointer`, or of its nearest ancestor known.
+    fn locate(&self, pointer: &str) -> String {
+        let mut p = pointer;
+        loop {
+            if let Some((line, col)) = self.positions.get(p) {
+                return format!("{}:{line}:{col}", self.path.display());
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return self.path.display().to_string(),
+            }
+        }
+    }
+
+    fn check_schema(&self) -> anyhow::Result<()> {
+        let schema = crate::deploy::schema::deploy_schema()?;
+        let validator = jsonschema::draft202012::options()
+            .build(schema)
+            .map_err(|e| anyhow::anyhow!("the deploy schema does not compile: {e}"))?;
+        let mut problems = Vec::new();
+        for error in validator.iter_errors(&self.value) {
+            let at = error.instance_path().as_str().to_string();
+            match error.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    for key in unexpected {
+                        let pointer = format!("{at}/{}", escape(key));
+                        problems.push(format!(
+                            "{}: unknown key {key:?} in {}",
+                            self.locate(&pointer),
+                            if at.is_empty() { "the file" } else { &at }
+                        ));
+                    }
+                }
+                _ => problems.push(format!("{}: {at}: {error}", self.locate(&at))),
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!("{}", problems.join("\n"))
+        }
+    }
+
+    /// Refuses a literal where a secret belongs: a connection's password,
+    /// token or key must be exactly `${VAR}`, and a URL's password too.
+    fn check_secrets(&self, value: &Value, pointer: &str) -> anyhow::Result<()> {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    self.check_secrets(v, &format!("{pointer}/{}", escape(k)))?;
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.check_secrets(v, &format!("{pointer}/{i}"))?;
+                }
+            }
+            Value::String(text) => {
+                if let Some(secret) = secret_in(pointer, text)
+                    && !is_reference(secret)
+                {
+                    bail!(
+                        "{}: {pointer} is a secret: write it as ${{VARIABLE}} and set the \
+                         variable in the environment, never literally in the file",
+                        self.locate(pointer)
+                    );
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Replaces `${VAR}` and `${VAR:-default}` in every string; `$${`
+    /// stands for a literal `${`.
+    fn interpolate(&self, value: &mut Value, pointer: &str) -> anyhow::Result<()> {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    self.interpolate(v, &format!("{pointer}/{}", escape(k)))?;
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    self.interpolate(v, &format!("{pointer}/{i}"))?;
+                }
+            }
+            Value::String(text) if text.contains('$') => {
+                let whole = whole_reference(text);
+                let replaced =
+                    substitute(text, |name| std::env::var(name).ok()).map_err(|name| {
+                        anyhow::anyhow!(
+                            "{}: the environment variable {name} is not set (used in {pointer})",
+                            self.locate(pointer)
+                        )
+                    })?;
+                let typed =
+                    (whole && self.plain.contains(pointer) && secret_in(pointer, text).is_none())
+                        .then(|| serde_norway::from_str::<Value>(&replaced).ok())
+                        .flatten()
+                        .filter(|v| v.is_number() || v.is_boolean());
+                *value = typed.unwrap_or(Value::String(replaced));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Replaces every `{"$file": path}` by the JSON or YAML it names.
+    fn insert_files(
+        &self,
+        value: &mut Value,
+        pointer: &str,
+        dir: &Path,
+        project: &mut Project,
+    ) -> anyhow::Result<()> {
+        if let Value::Object(map) = value
+            && map.len() == 1
+            && let Some(Value::String(file)) = map.get("$file")
+        {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!("{}: cannot read {}", self.locate(pointer), path.display())
+            })?;
+            let parsed: Value = serde_norway::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            project.files.push(path);
+            *value = parsed;
+            return Ok(());
+        }
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    self.insert_files(v, &format!("{pointer}/{}", escape(k)), dir, project)?;
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    self.insert_files(v, &format!("{pointer}/{i}"), dir, project)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Takes `source` and `build` out of an action's entry: the source's
+    /// SHA-256 goes in instead, the build into the project's steps.
+    fn resolve_action(
+        &self,
+        name: &str,
+        entry: &mut Value,
+        pointer: &str,
+        dir: &Path,
+        sources: Sources,
+        project: &mut Project,
+    ) -> anyhow::Result<()> {
+        let Value::Object(map) = entry else {
+            return Ok(());
+        };
+        let source = map
+            .remove("source")
+            .and_then(|s| s.as_str().map(|s| dir.join(s)))
+            .with_context(|| format!("{}: action {name:?} needs a source", self.locate(pointer)))?;
+        if let Some(build) = map.remove("build") {
+            let command = match &build["command"] {
+                Value::String(line) => shlex::split(line).with_context(|| {
+                    format!(
+                        "{}: the build command has an unclosed quote",
+                        self.locate(&format!("{pointer}/build/command"))
+                    )
+                })?,
+                Value::Array(words) => words
+                    .iter()
+                    .map(|w| w.as_str().unwrap_or_default().to_string())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if command.is_empty() {
+                bail!(
+                    "{}: the build command is empty",
+                    self.locate(&format!("{pointer}/build"))
+                );
+            }
+            project.builds.push(BuildStep {
+                action: name.to_string(),
+                command,
+                workdir: build["workdir"]
+                    .as_str()
+                    .map_or_else(|| dir.to_path_buf(), |w| dir.join(w)),
+                output: build["output"]
+                    .as_str()
+                    .map_or_else(|| source.clone(), |o| dir.join(o)),
+                source: source.clone(),
+            });
+        }
+        if sources == Sources::Skip {
+            return Ok(());
+        }
+        let at = self.locate(&format!("{pointer}/source"));
+        let bytes = std::fs::read(&source).map_err(|e| {
+            anyhow::anyhow!(
+                "{at}: the source of action {name:?}, {}, cannot be read ({e}); build it first \
+                 (sluice build)",
+                source.display()
+            )
+        })?;
+        if !wasmparser::Parser::is_component(&bytes) {
+            bail!(
+                "{at}: {} is not a WebAssembly component{}",
+                source.display(),
+                if wasmparser::Parser::is_core_wasm(&bytes) {
+                    " (it is a core module: adapt it with `wasm-tools component new`)"
+                } else {
+                    ""
+                }
+            );
+        }
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        map.insert("sha256".into(), Value::String(sha256.clone()));
+        project.files.push(source.clone());
+        project.components.insert(sha256, source);
+        Ok(())
+    }
+}
+
+/// The secret in the string at `pointer`, when the field holds one: a
+/// connection's password, token or key, or a URL's password.
+fn secret_in<'a>(pointer: &str, text: &'a str) -> Option<&'a str> {
+    let parts: Vec<&str> = pointer.split('/').collect();
+    match parts.as_slice() {
+        ["", "connections", _, "config", "password"]
+        | [
+            "",
+            "connections",
+            _,
+            "config",
+            "auth",
+            "token" | "password" | "value",
+        ] => Some(text),
+        ["", "connections", _, "config", "url"] => url_password(text),
+        _ => None,
+    }
+}
+
+/// Whether `text` is one `${...}` reference and nothing else.
+fn whole_reference(text: &str) -> bool {
+    text.starts_with("${") && text.ends_with('}') && text.matches("${").count() == 1
+}
+
+/// The password part of a URL's user information, if it has one.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    userinfo.split_once(':').map(|(_, password)| password)
+}
+
+/// Whether `text` is exactly one `${VAR}` with no default.
+fn is_reference(text: &str) -> bool {
+    text.strip_prefix("${")
+        .and_then(|t| t.strip_suffix('}'))
+        .is_some_and(|name| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// `text` with `${VAR}` and `${VAR:-default}` replaced through `lookup`;
+/// `$${` is a literal `${`. Errors with the name of a variable that is
+/// unset and has no default.
+pub fn substitute(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(after) = tail.strip_prefix("$${") {
+            out.push_str("${");
+            rest = after;
+        } else if let Some(body) = tail.strip_prefix("${")
+            && let Some(end) = body.find('}')
+        {
+            let inner = &body[..end];
+            let (name, default) = match inner.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (inner, None),
+            };
+            match lookup(name).filter(|v| !v.is_empty() || default.is_none()) {
+                Some(v) => out.push_str(&v),
+                None => out.push_str(default.ok_or_else(|| name.to_string())?),
+            }
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The line and column (1-based) of every node by JSON pointer (a mapping
+/// member is placed at its key), and the pointers of unquoted scalars.
+fn index(text: &str) -> (HashMap<String, (usize, usize)>, HashSet<String>) {
+    let mut out = HashMap::new();
+    let mut plain = HashSet::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    for item in Parser::new_from_str(text) {
+        let Ok((event, span)) = item else { break };
+        let at = (span.start.line(), span.start.col() + 1);
+        let starts = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+                | Event::Alias(_)
+        );
+        if starts {
+            // A scalar where a mapping expects a key is that key.
+            if let (Some(Frame::Map { pointer, key }), Event::Scalar(text, ..)) =
+                (stack.last_mut(), &event)
+                && key.is_none()
+            {
+                let member = format!("{pointer}/{}", escape(text));
+                out.entry(member).or_insert(at);
+                *key = Some(text.to_string());
+                continue;
+            }
+            let pointer = match stack.last_mut() {
+                Some(Frame::Map { pointer, key }) => {
+                    let p = format!("{pointer}/{}", escape(key.as_deref().unwrap_or_default()));
+                    *key = None;
+                    p
+                }
+                Some(Frame::Seq { pointer, index }) => {
+                    let p = format!("{pointer}/{index}");
+                    *index += 1;
+                    p
+                }
+                None => String::new(),
+            };
+            out.entry(pointer.clone()).or_insert(at);
+            if let Event::Scalar(_, ScalarStyle::Plain, ..) = event {
+                plain.insert(pointer.clone());
+            }
+            match event {
+                Event::MappingStart(..) => stack.push(Frame::Map { pointer, key: None }),
+                Event::SequenceStart(..) => stack.push(Frame::Seq { pointer, index: 0 }),
+                _ => {}
+            }
+        } else if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+            stack.pop();
+        }
+    }
+    (out, plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_are_substituted_with_defaults_and_escapes() {
+        let env = |n: &str| (n == "HOST").then(|| "db.local".to_string());
+        assert_eq!(
+            substitute("pg://${HOST}:${PORT:-5432}/x $${KEEP}", env).unwrap(),
+            "pg://db.local:5432/x ${KEEP}"
+        );
+        assert_eq!(substitute("${MISSING}", env).unwrap_err(), "MISSING");
+    }
+
+    #[test]
+    fn every_node_is_found_by_its_pointer() {
+        let text = "operations:\n  hello:\n    method: GET\n    scopes: [a, b]\n";
+        let (p, plain) = index(text);
+        assert!(plain.contains("/operations/hello/method"));
+        assert_eq!(p["/operations/hello/method"], (3, 5));
+        assert_eq!(p["/operations/hello/scopes/1"], (4, 17));
+    }
+
+    #[test]
+    fn a_url_password_must_be_a_reference() {
+        assert_eq!(url_password("postgres://u:pw@h/db"), Some("pw"));
+        assert_eq!(url_password("postgres://u@h/db"), None);
+        assert!(is_reference("${DB_PASSWORD}"));
+        assert!(!is_reference("${DB_PASSWORD:-x}"));
+    }
+}

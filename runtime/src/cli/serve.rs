@@ -1,0 +1,193 @@
+//! `sluice serve` and the flags it shares with `sluice up`, `sluice
+//! worker` and `sluice token`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::config::Settings;
+use crate::identity::TokenSettings;
+use crate::request_log::LogSettings;
+use crate::startup::Application;
+use crate::worker::WorkerSettings;
+
+/// Flags of the outbox worker and the cron scheduler.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerFlags {
+    /// Attempts per event delivery before it is marked failed.
+    #[arg(long, env = "SLUICE_DELIVERY_ATTEMPTS", default_value_t = 8)]
+    pub delivery_attempts: u32,
+    /// Delay before the second delivery attempt, ms; doubling each time (±20 % jitter).
+    #[arg(long, env = "SLUICE_RETRY_BASE_MS", default_value_t = 5000)]
+    pub retry_base_ms: u64,
+    /// Time a webhook receiver has to answer, ms.
+    #[arg(long, env = "SLUICE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+    /// How long a claimed delivery stays claimed, ms; a crashed worker's
+    /// deliveries are retried this much later.
+    #[arg(long, env = "SLUICE_DELIVERY_LEASE_MS", default_value_t = 30_000)]
+    pub delivery_lease_ms: u64,
+    /// Days finished deliveries and cronjob runs are kept.
+    #[arg(long, env = "SLUICE_EVENT_RETENTION_DAYS", default_value_t = 30)]
+    pub event_retention_days: u32,
+}
+
+impl WorkerFlags {
+    /// The worker settings, running when `enabled`.
+    pub fn settings(&self, enabled: bool) -> WorkerSettings {
+        WorkerSettings {
+            enabled,
+            max_attempts: self.delivery_attempts.max(1),
+            retry_base_ms: self.retry_base_ms,
+            webhook_timeout_ms: self.webhook_timeout_ms,
+            lease_ms: self.delivery_lease_ms.max(1000),
+            retention_days: self.event_retention_days,
+            ..WorkerSettings::default()
+        }
+    }
+}
+
+/// Flags of access tokens.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// `iss` and `aud` of access tokens.
+    #[arg(long, env = "SLUICE_TOKEN_ISSUER", default_value = "sluice")]
+    pub token_issuer: String,
+    /// Access-token lifetime, seconds.
+    #[arg(long, env = "SLUICE_ACCESS_TOKEN_TTL", default_value_t = 3600)]
+    pub access_token_ttl: i64,
+    /// Refresh-token (session) lifetime, seconds.
+    #[arg(long, env = "SLUICE_REFRESH_TOKEN_TTL", default_value_t = 30 * 86_400)]
+    pub refresh_token_ttl: i64,
+    /// HS256 key signing access tokens: 64 hex characters. Without it
+    /// `<data dir>/jwt.key` is used, generated (mode 0600) on first start.
+    #[arg(long, env = "SLUICE_JWT_KEY", hide_env_values = true)]
+    pub jwt_key: Option<String>,
+}
+
+impl TokenArgs {
+    /// The token settings.
+    pub fn settings(self) -> TokenSettings {
+        TokenSettings {
+            issuer: self.token_issuer,
+            access_ttl_secs: self.access_token_ttl,
+            refresh_ttl_secs: self.refresh_token_ttl,
+            key: self.jwt_key,
+        }
+    }
+}
+
+/// The data directory flag.
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArg {
+    /// Data directory holding the control plane (sluice.db); created if missing.
+    #[arg(long, env = "SLUICE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+/// Flags of `sluice serve` (and `sluice up`).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "SLUICE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The data directory.
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Bootstrap admin bearer token (at least 16 characters), an explicit
+    /// opt-in; without it the admin API takes access tokens with the admin
+    /// scope only (create an admin with `sluice user add NAME --admin`).
+    #[arg(long, env = "SLUICE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Access-token settings.
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+    /// Record every request in the request log (`GET /admin/logs`).
+    #[arg(long, env = "SLUICE_REQUEST_LOG", default_value_t = true, action = clap::ArgAction::Set)]
+    pub request_log: bool,
+    /// Days the request log keeps a request.
+    #[arg(long, env = "SLUICE_LOG_RETENTION_DAYS", default_value_t = 30)]
+    pub log_retention_days: u32,
+    /// Run the worker (outbox delivery, cronjobs) in this process too.
+    #[arg(long, env = "SLUICE_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub worker: bool,
+    /// Worker settings.
+    #[command(flatten)]
+    pub worker_flags: WorkerFlags,
+    /// Key sealing connection configs at rest: 64 hex characters. Without it
+    /// `<data dir>/secret.key` is used, generated (mode 0600) on first start.
+    #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Largest request body an operation accepts, bytes.
+    #[arg(long, env = "SLUICE_MAX_REQUEST_BYTES", default_value_t = 1 << 20)]
+    pub max_request_bytes: usize,
+    /// Largest component upload, bytes.
+    #[arg(long, env = "SLUICE_MAX_UPLOAD_BYTES", default_value_t = 32 << 20)]
+    pub max_upload_bytes: usize,
+    /// Invocations that may run at once (pooling allocator slots).
+    #[arg(long, env = "SLUICE_POOL_INSTANCES", default_value_t = 1000)]
+    pub pool_instances: u32,
+    /// Largest linear memory any action may be given, bytes.
+    #[arg(long, env = "SLUICE_MAX_MEMORY_BYTES", default_value_t = 256 << 20)]
+    pub max_memory_bytes: u64,
+}
+
+impl ServeArgs {
+    /// The server settings these flags give.
+    pub fn settings(self) -> Settings {
+        let args = self;
+        let mut settings = Settings {
+            listen: args.listen,
+            data_dir: args.data.data_dir,
+            admin_token: args.admin_token,
+            secret_key: args.secret_key,
+            max_request_bytes: args.max_request_bytes,
+            max_upload_bytes: args.max_upload_bytes,
+            tokens: args.tokens.settings(),
+            request_log: LogSettings {
+                enabled: args.request_log,
+                retention_days: args.log_retention_days,
+            },
+            worker: args.worker_flags.settings(args.worker),
+            ..Settings::default()
+        };
+        settings.engine.pool_instances = args.pool_instances;
+        settings.engine.max_memory_bytes = args.max_memory_bytes;
+        settings
+    }
+}
+
+/// Runs `sluice serve` until SIGINT or SIGTERM.
+///
+/// # Errors
+/// When the server cannot start or fails.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = args.settings();
+    let data_dir = settings.data_dir.clone();
+    let app = Application::build(settings).await?;
+    if settings_have_no_admin(&app).await? {
+        tracing::warn!(
+            "no admin user yet and no SLUICE_ADMIN_TOKEN: create one with \
+             `sluice user add <name> --admin`, then `sluice token --user <name>`"
+        );
+    }
+    tracing::info!(
+        address = %app.local_addr(),
+        data_dir = %data_dir.display(),
+        "sluice is listening"
+    );
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Whether nobody could use the admin API: no bootstrap token, no active admin.
+///
+/// # Errors
+/// On database failure.
+pub async fn settings_have_no_admin(app: &Application) -> anyhow::Result<bool> {
+    let state = app.state();
+    Ok(state.admin_token_hash.is_none()
+        && !crate::store::users::any_active_with_role(&state.db, "admin").await?)
+}

@@ -1,0 +1,151 @@
+//! The JSON Schema (2020-12) of a deploy file, made from the admin API's
+//! own OpenAPI document: each kind's entry is the request body that
+//! creates that resource, without `name` (the entry's key), so the file
+//! and the API cannot drift apart. Actions add `source` and `build`;
+//! connections add `skip_test`. Served at `/system/deploy-schema.json` and
+//! shipped as `docs/sluice.schema.json`.
+
+use serde_json::{Map, Value, json};
+
+use super::Kind;
+
+/// The admin route whose request body an entry of `kind` is, and the method.
+fn body_route(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Actions => ("/actions/{name}", "patch"),
+        other => (
+            match other {
+                Kind::Scopes => "/scopes",
+                Kind::Roles => "/roles",
+                Kind::Schemas => "/schemas",
+                Kind::Connections => "/connections",
+                Kind::Events => "/events",
+                Kind::Operations => "/operations",
+                Kind::Triggers => "/triggers",
+                Kind::Webhooks => "/webhooks",
+                Kind::Cronjobs => "/cronjobs",
+                Kind::Apps => "/apps",
+                _ => "/rate-limits",
+            },
+            "post",
+        ),
+    }
+}
+
+/// The request body schema of `kind`'s route in `document`, references to
+/// components resolved.
+fn body_schema(document: &Value, kind: Kind) -> anyhow::Result<Value> {
+    let (path, method) = body_route(kind);
+    let schema =
+        &document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"];
+    let schema = match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            &document["components"]["schemas"][name]
+        }
+        None => schema,
+    };
+    anyhow::ensure!(
+        schema.is_object(),
+        "admin.yaml has no request body for {method} {path}"
+    );
+    Ok(schema.clone())
+}
+
+/// One entry of `kind`: the body without `name`, closed to unknown members.
+fn entry_schema(document: &Value, kind: Kind) -> anyhow::Result<Value> {
+    let mut schema = body_schema(document, kind)?;
+    let object = schema
+        .as_object_mut()
+        .ok_or_else(|| anyhow::anyhow!("{} body is not an object schema", kind.as_str()))?;
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        properties.remove("name");
+    }
+    if let Some(Value::Array(required)) = object.get_mut("required") {
+        required.retain(|r| r != "name");
+    }
+    object.insert("additionalProperties".into(), json!(false));
+    let properties = object
+        .entry("properties")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(|| anyhow::anyhow!("properties is not an object"))?;
+    match kind {
+        Kind::Actions => {
+            properties.insert(
+                "source".into(),
+                json!({"type": "string", "description": "Path to the action's .wasm component, relative to this file."}),
+            );
+            properties.insert(
+                "build".into(),
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["command"],
+                    "description": "What `sluice build` runs to make `source` (no shell: the command is split into words).",
+                    "properties": {
+                        "command": {"type": ["string", "array"], "items": {"type": "string"}},
+                        "workdir": {"type": "string", "description": "Where the command runs, relative to this file (default: its directory)."},
+                        "output": {"type": "string", "description": "The file the command makes, copied to `source` when they differ."}
+                    }
+                }),
+            );
+            object.insert("required".into(), json!(["source"]));
+        }
+        Kind::Connections => {
+            properties.insert(
+                "skip_test".into(),
+                json!({"type": "boolean", "description": "Store it without trying the backend first."}),
+            );
+        }
+        _ => {}
+    }
+    Ok(schema)
+}
+
+/// The deploy file's schema.
+///
+/// # Errors
+/// When the admin OpenAPI document lacks a request body (a build defect).
+pub fn deploy_schema() -> anyhow::Result<&'static Value> {
+    static SCHEMA: std::sync::LazyLock<Result<Value, String>> =
+        std::sync::LazyLock::new(|| build().map_err(|e| e.to_string()));
+    SCHEMA.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn build() -> anyhow::Result<Value> {
+    let document = crate::api::system::admin_document()?;
+    let mut properties = Map::new();
+    properties.insert(
+        "include".into(),
+        json!({
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Further deploy files, relative to this one; their resources join this file's."
+        }),
+    );
+    let mut defs = Map::new();
+    for kind in Kind::ALL {
+        let def = format!("{}_entry", kind.as_str());
+        defs.insert(def.clone(), entry_schema(document, kind)?);
+        properties.insert(
+            kind.as_str().into(),
+            json!({
+                "type": "object",
+                "description": format!("{} by name; each entry is the body of the admin API's {} route without `name`.", kind.as_str(), kind.path()),
+                "propertyNames": {"pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+                "additionalProperties": {"$ref": format!("#/$defs/{def}")}
+            }),
+        );
+    }
+    Ok(json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://sluice.invalid/deploy-schema.json",
+        "title": "Sluice project (sluice.yaml)",
+        "description": "Everything `sluice deploy` applies. Strings may use ${VAR} and ${VAR:-default}; secrets must. Any object {\"$file\": \"path\"} is replaced by that JSON or YAML file.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+        "$defs": defs,
+    }))
+}
