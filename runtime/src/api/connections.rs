@@ -2,7 +2,7 @@
 //! and secrets are write-only: no response ever contains a password.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::SqliteConnection;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::api::extract::{Json, Path, Query};
 use crate::connections::{ConnectionConfig, redacted};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::SecretBox;

@@ -2,10 +2,10 @@
 //! [`crate::deploy`]); `GET /system/deploy-schema.json` describes the file.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::post;
 
-use crate::api::extract::Json;
+use crate::api::extract::{Json, Query};
 use crate::deploy::{self, DeployOptions, DeployOutcome, Project};
 use crate::error::ApiResult;
 use crate::startup::AppState;

@@ -2,13 +2,13 @@
 //! cursor.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::api::extract::Json;
+use crate::api::extract::{Json, Query};
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 use crate::store::request_log::{self, LogFilter, LogRow};
@@ -85,10 +85,8 @@ fn parse_time(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
 /// → 200 with a [`LogPage`]; 400 for a bad time or limit.
 pub async fn logs_list(
     State(state): State<AppState>,
-    query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+    Query(query): Query<LogQuery>,
 ) -> ApiResult<Json<LogPage>> {
-    let Query(query) =
-        query.map_err(|e| ApiError::BadRequest(format!("invalid query: {}", e.body_text())))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
