@@ -24,6 +24,7 @@ pub mod request_log;
 pub mod schemas;
 pub mod secrets;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod worker;

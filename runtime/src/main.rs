@@ -232,7 +232,7 @@ async fn main() -> anyhow::Result<()> {
                 worker: args.worker.settings(true),
                 ..Settings::default()
             };
-            let _state = sluice::startup::AppState::build(settings).await?;
+            let _state = sluice::state::AppState::build(settings).await?;
             tracing::info!("worker running; stop with Ctrl-C or SIGTERM");
             sluice::startup::shutdown_signal().await;
             Ok(())

@@ -8,7 +8,6 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::middleware;
-use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 
 use crate::api;
@@ -24,47 +23,8 @@ use crate::identity::Tokens;
 use crate::outbox_writer::OutboxWriter;
 use crate::request_log::RequestLog;
 use crate::secrets::SecretBox;
+use crate::state::{AppState, Shared};
 use crate::store;
-
-/// Shared state of every handler; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// Control-plane database.
-    pub db: SqlitePool,
-    /// The WebAssembly engine and component cache.
-    pub engine: Arc<Engine>,
-    /// The live route table, swapped whole after each admin change.
-    pub routes: Arc<ArcSwap<RouteTable>>,
-    /// Settings the server started with.
-    pub settings: Arc<Settings>,
-    /// Seals connection configs at rest.
-    pub secrets: SecretBox,
-    /// Open backends of connections (pools, clients, stores).
-    pub registry: Arc<Registry>,
-    /// SHA-256 of the bootstrap admin token, when one is configured.
-    pub admin_token_hash: Option<[u8; 32]>,
-    /// Issues and verifies access tokens.
-    pub tokens: Arc<Tokens>,
-    /// Rate-limit rules and counts.
-    pub rate_limits: Arc<RateLimits>,
-    /// The request log writer.
-    pub request_log: Arc<RequestLog>,
-    /// Defined events with their compiled schemas.
-    pub events: Arc<ArcSwap<EventCatalog>>,
-    /// Wakes the delivery loop when events were queued.
-    pub worker_wake: Arc<tokio::sync::Notify>,
-    /// Writes dispatched events to the outbox, committing in groups.
-    pub outbox: OutboxWriter,
-    /// Wakes the scheduler when cronjobs changed.
-    pub cron_wake: Arc<tokio::sync::Notify>,
-    reload_lock: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").finish_non_exhaustive()
-    }
-}
 
 impl AppState {
     /// Rebuilds the event catalog after an event or schema change.
@@ -134,7 +94,7 @@ impl AppState {
         ));
         let engine = Arc::new(Engine::new(settings.engine.clone()).context("building the engine")?);
         let routes = RouteTable::load(&db).await?;
-        let state = AppState {
+        let state = AppState::new(Shared {
             db,
             engine,
             routes: Arc::new(ArcSwap::from_pointee(routes)),
@@ -149,8 +109,8 @@ impl AppState {
             outbox: OutboxWriter::start(db_for_events.clone(), worker_wake.clone()),
             worker_wake,
             cron_wake: Arc::default(),
-            reload_lock: Arc::default(),
-        };
+            reload_lock: tokio::sync::Mutex::default(),
+        });
         if state.settings.worker.enabled {
             crate::worker::spawn(&state);
         }

@@ -13,7 +13,7 @@ pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub db: SqlitePool,
-    pub state: sluice::startup::AppState,
+    pub state: sluice::state::AppState,
     pub data_dir: TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,

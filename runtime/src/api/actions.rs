@@ -21,7 +21,7 @@ use crate::body::read_limited;
 use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::invoke;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::{
     actions, actions::ActionRow, actions::Upload, actions::VersionRow, connections, operations,
 };

@@ -15,7 +15,7 @@ use crate::api::extract::{Json, Path};
 use crate::api::scopes::check_known;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::{passwords, random_hex};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::apps::{self, AppRow};
 
 /// Routes of this resource.

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::gateway::auth::bearer_token;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::scopes::ADMIN_SCOPE;
 
 /// SHA-256 of a token.

@@ -26,7 +26,7 @@ use crate::gateway::auth::bearer_token;
 use crate::identity::scopes as scope_rules;
 use crate::identity::tokens::{Subject, refresh_hash};
 use crate::identity::{Caller, Issued, passwords};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::apps::{self, AppRow};
 use crate::store::{sessions, users};
 

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::api::extract::{Json, Path};
 use crate::body::read_limited;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::actions;
 
 /// Routes of this resource.

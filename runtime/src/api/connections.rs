@@ -15,7 +15,7 @@ use crate::api::extract::{Json, Path, Query};
 use crate::connections::{ConnectionConfig, redacted};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::SecretBox;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::connections::{self, ConnectionRow};
 
 /// Routes of this resource.

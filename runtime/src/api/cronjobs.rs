@@ -13,7 +13,7 @@ use sqlx::SqliteConnection;
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::cronjobs::{self, CronjobRow, RunRow};
 
 /// Routes of this resource.

@@ -8,7 +8,7 @@ use axum::routing::post;
 use crate::api::extract::{Json, Query};
 use crate::deploy::{self, DeployOptions, DeployOutcome, Project};
 use crate::error::ApiResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {

@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const REDOC: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
 

@@ -15,7 +15,7 @@ use crate::api::extract::{Json, Path};
 use crate::contract::SchemaRef;
 use crate::error::{ApiError, ApiResult};
 use crate::schemas::SchemaSet;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::events::{self, EventRow};
 
 /// Routes of this resource.

@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::api::extract::{Json, Query};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::request_log::{self, LogFilter, LogRow};
 
 /// Largest page.

@@ -28,7 +28,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The routes nested under `/admin`; every one requires the admin bearer
 /// token.

@@ -17,7 +17,7 @@ use crate::api::extract::{Json, Path};
 use crate::contract::{Contract, OutgoingValidation, Parameter, SchemaRef};
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::routes::{self, METHODS};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::operations::OperationRow;
 use crate::store::{actions, operations};
 

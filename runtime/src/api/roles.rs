@@ -13,7 +13,7 @@ use crate::api::check_name;
 use crate::api::extract::{Json, Path};
 use crate::api::scopes::check_known;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::roles::{self, ADMIN_ROLE, RoleRow};
 
 /// Routes of this resource.

@@ -17,7 +17,7 @@ use crate::api::extract::{Json, Path};
 use crate::contract::{Contract, SchemaRef};
 use crate::error::{ApiError, ApiResult};
 use crate::schemas::{self as compile, SchemaSet};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::operations;
 use crate::store::schemas::{self, SchemaRow};
 

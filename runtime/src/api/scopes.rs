@@ -11,7 +11,7 @@ use sqlx::SqliteConnection;
 
 use crate::api::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::scopes::{self, ADMIN_SCOPE, ScopeRow};
 
 /// Routes of this resource.

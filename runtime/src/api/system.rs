@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api::extract::Json;
 use crate::error::ApiResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `/system/*` routes.
 pub fn router() -> Router<AppState> {

@@ -14,7 +14,7 @@ use crate::api::check_name;
 use crate::api::extract::{Json, Path};
 use crate::api::webhooks::{History, history};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::events::{self, TriggerRow};
 
 /// Routes of this resource.

@@ -14,7 +14,7 @@ use crate::api::check_name;
 use crate::api::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::passwords;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::roles::{self, ADMIN_ROLE};
 use crate::store::users::{self, UserRow};
 

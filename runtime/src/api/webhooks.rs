@@ -14,7 +14,7 @@ use sqlx::SqliteConnection;
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::events::{self, WebhookRow};
 use crate::store::outbox::{self, AttemptRow, DeliveryRow};
 

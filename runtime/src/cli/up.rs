@@ -19,7 +19,8 @@ use super::serve::ServeArgs;
 use crate::api::users::{UserInput, create_user};
 use crate::identity::random_hex;
 use crate::identity::tokens::Subject;
-use crate::startup::{AppState, Application};
+use crate::startup::Application;
+use crate::state::AppState;
 use crate::store::roles::ADMIN_ROLE;
 
 /// `sluice up`.

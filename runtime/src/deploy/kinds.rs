@@ -16,7 +16,7 @@ use crate::api::actions::{ActionPatch, LimitsPatch};
 use crate::connections::{ConnectionConfig, redacted};
 use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store;
 
 /// A kind of resource; the order of the variants is the order a deploy

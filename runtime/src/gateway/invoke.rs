@@ -8,7 +8,7 @@ use axum::response::Response;
 use crate::bindings::types::{self, ActionError};
 use crate::engine::{Invocation, InvokeError, Limits, Outcome};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::actions;
 
 /// Headers an action may not set: hop-by-hop headers (RFC 9110 §7.6.1) and

@@ -21,7 +21,7 @@ use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::identity::Caller;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::request_log::LogRow;
 use routes::Lookup;
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::{nap, now_ms};
 use crate::bindings::types::InvocationKind;
 use crate::gateway::invoke;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::cronjobs::{self, CronjobRow};
 
 /// Longest the scheduler sleeps before looking at the cronjobs again, ms.

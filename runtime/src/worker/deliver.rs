@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 use super::{WorkerSettings, nap, next_retry, now_ms};
 use crate::bindings::types::InvocationKind;
 use crate::gateway::invoke;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::events;
 use crate::store::outbox::{self, AttemptRow, Due};
 

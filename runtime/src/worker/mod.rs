@@ -9,7 +9,7 @@ pub mod webhook;
 
 use std::time::Duration;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Worker settings.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::deliver::{Answer, excerpt};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::events;
 use crate::store::outbox::Due;
 
