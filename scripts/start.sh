@@ -96,7 +96,9 @@ Sluice is running at $BASE (data in $SLUICE_DATA_DIR), serving examples/sluice.y
 The CLI (user admin, password in $SLUICE_DATA_DIR/admin-password):
   $SLUICE login $BASE --password-stdin < $SLUICE_DATA_DIR/admin-password
   $SLUICE get operations
-  $SLUICE deploy -f examples/sluice.yaml --dry-run     # after editing the file
+  export STANDIN_URL=$STANDIN_URL WEATHER_API_URL=$WEATHER_API_URL SMTP_PORT=$SMTP_PORT \\
+         WEATHER_API_KEY=$WEATHER_API_KEY UPSTREAM_TOKEN=$UPSTREAM_TOKEN   # what the file reads
+  $SLUICE deploy -f examples/sluice.yaml --dry-run     # after editing the file: the plan
   $SLUICE logs --follow
 Request log: $BASE/admin/logs   API docs: $BASE/system/docs
 Events: creating a todo writes an audit row (GET $BASE/audit with the todo token) and the

@@ -148,7 +148,7 @@ fn connection_entry(row: &Value) -> Value {
 /// # Errors
 /// When the server cannot be read or a component cannot be written.
 pub async fn export(remote: &Remote, dir: &Path) -> anyhow::Result<String> {
-    let mut file = Map::new();
+    let mut yaml = String::new();
     for kind in Kind::ALL {
         let rows = remote.get(&format!("/admin/{}", kind.path())).await?;
         let mut entries = Map::new();
@@ -178,10 +178,12 @@ pub async fn export(remote: &Remote, dir: &Path) -> anyhow::Result<String> {
             entries.insert(name, entry);
         }
         if !entries.is_empty() {
-            file.insert(kind.as_str().into(), Value::Object(entries));
+            // One kind at a time, so the file reads in apply order.
+            let mut section = Map::new();
+            section.insert(kind.as_str().into(), Value::Object(entries));
+            yaml.push_str(&serde_norway::to_string(&Value::Object(section))?);
         }
     }
-    let yaml = serde_norway::to_string(&Value::Object(file))?;
     Ok(format!(
         "# Exported by `sluice export` from {}.\n# Set the CONNECTION_* variables to the secrets before deploying.\n{yaml}",
         remote.base()

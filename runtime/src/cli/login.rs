@@ -69,7 +69,8 @@ async fn token_request(
         .await
         .with_context(|| format!("cannot reach {url}"))?;
     let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let bytes = response.bytes().await.unwrap_or_default();
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if !status.is_success() {
         let why = body["error_description"]
             .as_str()
