@@ -31,8 +31,13 @@ enum Command {
     /// Serve the admin API (/admin), system routes (/system) and every
     /// operation; applies pending migrations first. Stops gracefully on
     /// SIGINT or SIGTERM, letting requests in flight finish.
+    #[command(after_help = "Examples:
+  sluice serve
+  SLUICE_LISTEN=0.0.0.0:8080 SLUICE_DATA_DIR=/var/lib/sluice sluice serve --log-format json")]
     Serve(ServeArgs),
     /// Apply pending control-plane migrations and exit.
+    #[command(after_help = "Example:
+  sluice migrate --data-dir /var/lib/sluice")]
     Migrate(DataDirArg),
     /// Manage users (people who log in with the password grant).
     #[command(subcommand)]
@@ -42,9 +47,14 @@ enum Command {
     App(AppCommand),
     /// Run only the worker: deliver the outbox (triggers, webhooks) and run
     /// cronjobs, without serving HTTP; several may share one data directory.
+    #[command(after_help = "Example:
+  SLUICE_WORKER=false sluice serve & sluice worker   # delivery in its own process")]
     Worker(WorkerArgs),
     /// Print an access token for a user or an app, for scripts:
     /// `curl -H "Authorization: Bearer $(sluice token --user admin)" …`.
+    #[command(after_help = "Examples:
+  sluice token --user admin
+  sluice token --app demo --scope todo --ttl 600")]
     Token(TokenCommand),
     /// Log in to a server as an admin user; the session is kept in the
     /// config directory (mode 0600) for the commands below.
@@ -53,6 +63,8 @@ enum Command {
   cat data/admin-password | sluice login http://127.0.0.1:8080 --password-stdin")]
     Login(LoginArgs),
     /// End the saved session (revoked on the server) and forget it.
+    #[command(after_help = "Example:
+  sluice logout")]
     Logout,
     /// Apply a deploy file to a server: upload what it lacks, print the
     /// plan, apply it in one transaction.
@@ -100,6 +112,9 @@ struct WorkerArgs {
 #[derive(Subcommand)]
 enum UserCommand {
     /// Create a user; prints it as JSON, with the password when generated.
+    #[command(
+        after_help = "Examples:\n  sluice user add boss --admin\n  echo 'a long passphrase' | sluice user add ada --role editor --password-stdin"
+    )]
     Add {
         /// Login name.
         name: String,
@@ -125,6 +140,9 @@ enum UserCommand {
 enum AppCommand {
     /// Create an app; prints it as JSON with `client_id` and
     /// `client_secret` (shown this once).
+    #[command(
+        after_help = "Example:\n  sluice app add mobile --scope todo --description 'The phone app'"
+    )]
     Add {
         /// App name.
         name: String,

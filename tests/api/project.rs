@@ -387,6 +387,10 @@ async fn bad_files_are_refused_with_their_place_and_change_nothing() {
             format!("actions:\n  hello:\n    source: {}\noperations:\n  hi:\n    method: GET\n    path: /hi\n    action: helo\n", hello.display()),
             "operations \"hi\": there is no action named \"helo\"",
         ),
+        (
+            format!("actions:\n  hello:\n    source: {}\noperations:\n  hi:\n    method: GET\n    path: /hi\n    action: helo\n", hello.display()),
+            "(the resource is defined at sluice.yaml:5:3)",
+        ),
     ];
     for (text, expected) in cases {
         std::fs::write(dir.path().join("sluice.yaml"), &text).unwrap();

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::project::{self, Project, Sources};
-use super::remote::{Remote, RemoteArgs};
+use super::remote::{Refused, Remote, RemoteArgs};
 use crate::deploy::{ChangeKind, CreatedSecret, DeployOutcome};
 
 /// How the plan is printed.
@@ -134,11 +134,29 @@ pub async fn send(
 ) -> anyhow::Result<DeployOutcome> {
     let path = format!("/admin/deploy?dry_run={dry_run}&prune={prune}");
     let body = Value::Object(project.body.clone());
-    let answer = remote
-        .json(Method::POST, &path, Some(&body))
-        .await
-        .context("the deploy was refused; nothing was applied")?;
+    let answer = match remote.json(Method::POST, &path, Some(&body)).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let place = e
+                .downcast_ref::<Refused>()
+                .and_then(|r| refused_resource(&r.detail))
+                .and_then(|resource| project.locations.get(&resource))
+                .map(|at| format!(" (the resource is defined at {at})"))
+                .unwrap_or_default();
+            return Err(e.context(format!(
+                "the deploy was refused; nothing was applied{place}"
+            )));
+        }
+    };
     Ok(serde_json::from_value(answer)?)
+}
+
+/// The kind and name a deploy refusal's detail starts with
+/// (`operations "hello": …`).
+fn refused_resource(detail: &str) -> Option<(String, String)> {
+    let (kind, rest) = detail.split_once(" \"")?;
+    let (name, _) = rest.split_once("\":")?;
+    Some((kind.to_string(), name.to_string()))
 }
 
 fn ask(question: &str) -> anyhow::Result<bool> {

@@ -26,6 +26,8 @@ pub struct Project {
     pub files: Vec<PathBuf>,
     /// Each action's build step, when it has one.
     pub builds: Vec<BuildStep>,
+    /// Where each resource is defined, `file:line:column`, by kind and name.
+    pub locations: HashMap<(String, String), String>,
 }
 
 /// What `sluice build` runs for one action.
@@ -116,6 +118,10 @@ fn load_into(
                 );
             }
             origin.insert((key.clone(), name.clone()), path.to_path_buf());
+            project.locations.insert(
+                (kind.as_str().to_string(), name.clone()),
+                file.locate(&pointer),
+            );
             if kind == Kind::Actions {
                 file.resolve_action(&name, &mut entry, &pointer, &dir, sources, project)?;
             }

@@ -102,7 +102,7 @@ async fn ensure_admin(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deploys `file` to this server with a short-lived token of the admin
+/// Deploys `file` to this server with a short-lived token of an admin
 /// user; answers the files the project read.
 async fn deploy(
     state: &AppState,
@@ -111,10 +111,11 @@ async fn deploy(
     secrets_dir: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let project = project::load(file, Sources::Read)?;
-    let admin = crate::store::users::by_name(&state.db, "admin")
+    let admin = crate::store::users::list(&state.db)
         .await?
-        .filter(|u| u.active)
-        .context("the admin user `admin` is gone or inactive")?;
+        .into_iter()
+        .find(|u| u.active && u.roles.0.iter().any(|r| r == ADMIN_ROLE))
+        .context("no active user holds the admin role any more")?;
     let issued = state
         .tokens
         .issue(
