@@ -8,6 +8,8 @@
 //! its name. Resources are written in dependency order ([`Kind`]'s order)
 //! and, when pruning, deleted in the reverse order.
 
+mod apply;
+mod canonical;
 mod kinds;
 pub mod schema;
 
@@ -127,20 +129,20 @@ pub async fn deploy(
     project: Project,
     options: DeployOptions,
 ) -> ApiResult<DeployOutcome> {
-    let desired = kinds::desired(state, &project)?;
+    let desired = canonical::desired(state, &project)?;
     // Trying backends can take seconds: it happens before the write lock
     // is taken, for the connections the plan creates or changes.
     let mut conn = state.db.acquire().await?;
-    let before = kinds::current_all(&mut conn, state).await?;
+    let before = canonical::current_all(&mut conn, state).await?;
     drop(conn);
-    kinds::test_connections(state, &project, &desired, &before).await?;
+    apply::test_connections(state, &project, &desired, &before).await?;
 
     let mut tx = crate::store::begin_write(&state.db).await?;
-    let current = kinds::current_all(&mut tx, state).await?;
+    let current = canonical::current_all(&mut tx, state).await?;
     let mut changes = plan(&desired, &current, options.prune);
     let mut effects = Effects::default();
     let mut secrets = Vec::new();
-    kinds::apply(
+    apply::apply(
         &mut tx,
         state,
         &mut changes,

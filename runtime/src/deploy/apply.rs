@@ -1,0 +1,319 @@
+//! Writing a plan through the admin API's own checks, in the deploy's
+//! transaction: connections tried first, schemas in whatever order their
+//! references need, every other kind in [`Kind`] order, deletes last.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use sqlx::SqliteConnection;
+
+use super::{Change, ChangeKind, CreatedSecret, Effects, Kind, Project, at};
+use crate::api;
+use crate::api::actions::{ActionPatch, LimitsPatch};
+use crate::connections::ConnectionConfig;
+use crate::engine::Limits;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store;
+
+/// Tries the backend of every connection the plan creates or changes,
+/// unless its entry says `skip_test: true`.
+///
+/// # Errors
+/// 422 naming the connection whose test failed.
+pub(super) async fn test_connections(
+    state: &AppState,
+    project: &Project,
+    desired: &BTreeMap<Kind, BTreeMap<String, Value>>,
+    current: &BTreeMap<Kind, BTreeMap<String, Value>>,
+) -> ApiResult<()> {
+    let (Some(wanted), Some(entries)) = (
+        desired.get(&Kind::Connections),
+        project.0.get(&Kind::Connections),
+    ) else {
+        return Ok(());
+    };
+    let have = current.get(&Kind::Connections);
+    for (name, value) in wanted {
+        let skip = entries
+            .get(name)
+            .and_then(|e| e.get("skip_test"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if skip || have.and_then(|h| h.get(name)) == Some(value) {
+            continue;
+        }
+        let config: ConnectionConfig =
+            serde_json::from_value(value.clone()).map_err(anyhow::Error::from)?;
+        api::connections::check(state, &config, false)
+            .await
+            .map_err(|e| at(Kind::Connections, name, e))?;
+    }
+    Ok(())
+}
+
+/// Writes every create and update of `changes` and performs its deletes,
+/// through `conn` (the deploy's transaction).
+///
+/// # Errors
+/// The first resource's problem, prefixed with its kind and name.
+pub(super) async fn apply(
+    conn: &mut SqliteConnection,
+    state: &AppState,
+    changes: &mut [Change],
+    desired: &BTreeMap<Kind, BTreeMap<String, Value>>,
+    effects: &mut Effects,
+    secrets: &mut Vec<CreatedSecret>,
+) -> ApiResult<()> {
+    // Schemas may refer to one another in any order: a schema that fails
+    // is retried after the others, until a pass makes no progress.
+    let mut pending: Vec<usize> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.kind == Kind::Schemas && is_write(c.change))
+        .map(|(i, _)| i)
+        .collect();
+    while !pending.is_empty() {
+        let mut failed = Vec::new();
+        let mut first_error = None;
+        for &i in &pending {
+            let c = &changes[i];
+            let spec = &desired[&c.kind][&c.name];
+            if let Err(e) = put(conn, state, c, spec, effects, secrets).await {
+                failed.push(i);
+                first_error.get_or_insert(at(c.kind, &c.name, e));
+            }
+        }
+        if failed.len() == pending.len() {
+            return Err(first_error.unwrap_or_else(|| ApiError::BadRequest("schemas".into())));
+        }
+        pending = failed;
+    }
+    for c in changes.iter() {
+        let result = match c.change {
+            ChangeKind::Unchanged => continue,
+            _ if c.kind == Kind::Schemas && is_write(c.change) => continue,
+            ChangeKind::Create | ChangeKind::Update => {
+                let spec = &desired[&c.kind][&c.name];
+                put(conn, state, c, spec, effects, secrets).await
+            }
+            ChangeKind::Delete => remove(conn, c.kind, &c.name, effects).await,
+        };
+        result.map_err(|e| at(c.kind, &c.name, e))?;
+    }
+    Ok(())
+}
+
+fn is_write(change: ChangeKind) -> bool {
+    matches!(change, ChangeKind::Create | ChangeKind::Update)
+}
+
+/// `spec` (canonical, without `name`) read as the admin API's body `T`.
+fn input<T: DeserializeOwned>(name: &str, spec: &Value) -> ApiResult<T> {
+    let mut object = spec.as_object().cloned().unwrap_or_default();
+    object.insert("name".into(), json!(name));
+    serde_json::from_value(Value::Object(object)).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// Creates or replaces one resource.
+async fn put(
+    conn: &mut SqliteConnection,
+    state: &AppState,
+    change: &Change,
+    spec: &Value,
+    effects: &mut Effects,
+    secrets: &mut Vec<CreatedSecret>,
+) -> ApiResult<()> {
+    let name = change.name.as_str();
+    match change.kind {
+        Kind::Scopes => {
+            let existing = store::scopes::get(&mut *conn, name).await?;
+            api::scopes::write(conn, input(name, spec)?, existing).await?;
+        }
+        Kind::Roles => {
+            let existing = store::roles::get(&mut *conn, name).await?;
+            api::roles::write(conn, input(name, spec)?, existing).await?;
+        }
+        Kind::Schemas => {
+            let existing = store::schemas::get(&mut *conn, name).await?;
+            api::schemas::write(conn, input(name, spec)?, existing).await?;
+            effects.routes = true;
+            effects.events = true;
+        }
+        Kind::Connections => {
+            let existing = store::connections::get(&mut *conn, name).await?;
+            let config: ConnectionConfig =
+                serde_json::from_value(spec.clone()).map_err(anyhow::Error::from)?;
+            if existing.is_some() {
+                effects.closed_connections.push(name.to_string());
+            }
+            api::connections::write(conn, &state.secrets, name, &config, existing).await?;
+        }
+        Kind::Actions => put_action(conn, state, name, spec).await?,
+        Kind::Events => {
+            let existing = store::events::get(&mut *conn, name).await?;
+            api::events::write(conn, input(name, spec)?, existing.map(|e| e.created_at)).await?;
+            effects.events = true;
+        }
+        Kind::Operations => {
+            let existing = store::operations::get(&mut *conn, name).await?;
+            api::operations::write(conn, input(name, spec)?, existing).await?;
+        }
+        Kind::Triggers => {
+            let existing = store::events::trigger(&mut *conn, name).await?;
+            api::triggers::write(conn, input(name, spec)?, existing).await?;
+        }
+        Kind::Webhooks => {
+            let existing = store::events::webhook(&mut *conn, name).await?;
+            let (_, secret) =
+                api::webhooks::write(conn, &state.secrets, input(name, spec)?, existing).await?;
+            if let Some(secret) = secret {
+                secrets.push(CreatedSecret {
+                    kind: Kind::Webhooks,
+                    name: name.to_string(),
+                    client_id: None,
+                    secret,
+                });
+            }
+        }
+        Kind::Cronjobs => {
+            let existing = store::cronjobs::get(&mut *conn, name).await?;
+            api::cronjobs::write(conn, input(name, spec)?, existing).await?;
+            effects.cron = true;
+        }
+        Kind::Apps => match store::apps::by_name(&mut *conn, name).await? {
+            Some(existing) => {
+                let (row, lost_access) =
+                    api::apps::update_app(conn, existing, input(name, spec)?).await?;
+                if lost_access {
+                    effects.revoked_apps.push(row.id);
+                }
+            }
+            None => {
+                let created = api::apps::create_app(conn, input(name, spec)?).await?;
+                secrets.push(CreatedSecret {
+                    kind: Kind::Apps,
+                    name: name.to_string(),
+                    client_id: Some(created.app.client_id),
+                    secret: created.client_secret,
+                });
+            }
+        },
+        Kind::RateLimits => {
+            let existing = store::rate_limits::get(&mut *conn, name).await?;
+            api::rate_limits::write(conn, input(name, spec)?, existing).await?;
+            effects.rate_limits = true;
+        }
+    }
+    if matches!(
+        change.kind,
+        Kind::Actions | Kind::Operations | Kind::Connections
+    ) {
+        effects.routes = true;
+    }
+    Ok(())
+}
+
+/// Creates or changes an action: a new version when the SHA-256 differs
+/// from the latest, then its settings and grants.
+async fn put_action(
+    conn: &mut SqliteConnection,
+    state: &AppState,
+    name: &str,
+    spec: &Value,
+) -> ApiResult<()> {
+    api::check_name("action", name)?;
+    let sha256 = spec["sha256"].as_str().unwrap_or_default().to_string();
+    let latest = store::actions::latest_version(&mut *conn, name).await?;
+    if latest.as_ref().map(|v| v.sha256.as_str()) != Some(sha256.as_str()) {
+        let wasm = store::actions::component_bytes(conn, &sha256)
+            .await?
+            .ok_or_else(|| {
+                ApiError::Unprocessable(format!(
+                    "no component with SHA-256 {sha256} was uploaded; \
+                     PUT its bytes to /admin/components/{sha256} first"
+                ))
+            })?;
+        let defaults = state.engine.settings().default_limits;
+        store::actions::upload(conn, name, &sha256, &wasm, defaults).await?;
+        store::actions::unstage_component(&mut *conn, &sha256).await?;
+    }
+    let mut row = store::actions::get(&mut *conn, name)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("the action vanished meanwhile".into()))?;
+    let limits: Limits = serde_json::from_value(spec["limits"].clone())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let patch = ActionPatch {
+        description: spec["description"].as_str().map(str::to_string),
+        limits: Some(LimitsPatch {
+            fuel: Some(limits.fuel),
+            memory_bytes: Some(limits.memory_bytes),
+            timeout_ms: Some(limits.timeout_ms),
+        }),
+        config: Some(spec["config"].clone()),
+        connections: serde_json::from_value(spec["connections"].clone()).ok(),
+    };
+    let max_memory = state.engine.settings().max_memory_bytes;
+    api::actions::configure(conn, &mut row, patch, max_memory).await
+}
+
+/// Deletes one resource (pruning), with the admin API's checks.
+async fn remove(
+    conn: &mut SqliteConnection,
+    kind: Kind,
+    name: &str,
+    effects: &mut Effects,
+) -> ApiResult<()> {
+    match kind {
+        Kind::Scopes => api::scopes::remove(conn, name).await?,
+        Kind::Roles => api::roles::remove(conn, name).await?,
+        Kind::Schemas => {
+            api::schemas::remove(conn, name).await?;
+            effects.events = true;
+        }
+        Kind::Connections => {
+            api::connections::remove(conn, name).await?;
+            effects.closed_connections.push(name.to_string());
+        }
+        Kind::Actions => {
+            let users = store::operations::names_using(&mut *conn, name).await?;
+            if !users.is_empty() {
+                return Err(ApiError::Conflict(format!(
+                    "action {name:?} is used by operations {} that the project does not name",
+                    users.join(", ")
+                )));
+            }
+            store::actions::delete(&mut *conn, name).await?;
+        }
+        Kind::Events => {
+            api::events::remove(conn, name).await?;
+            effects.events = true;
+        }
+        Kind::Operations => {
+            store::operations::delete(&mut *conn, name).await?;
+        }
+        Kind::Triggers => {
+            store::events::delete_listener(&mut *conn, "triggers", name).await?;
+        }
+        Kind::Webhooks => {
+            store::events::delete_listener(&mut *conn, "webhooks", name).await?;
+        }
+        Kind::Cronjobs => {
+            store::cronjobs::delete(&mut *conn, name).await?;
+            effects.cron = true;
+        }
+        Kind::Apps => {
+            if let Some(app) = store::apps::by_name(&mut *conn, name).await? {
+                effects.revoked_apps.push(app.id.clone());
+                store::apps::delete(&mut *conn, &app.id).await?;
+            }
+        }
+        Kind::RateLimits => {
+            store::rate_limits::delete(&mut *conn, name).await?;
+            effects.rate_limits = true;
+        }
+    }
+    effects.routes = true;
+    Ok(())
+}

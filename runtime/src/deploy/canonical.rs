@@ -1,0 +1,239 @@
+//! Canonical bodies: a resource's current state read as the body the
+//! admin API takes, and a file's entry brought to that same form (defaults
+//! filled in, lists sorted), so that equal means unchanged.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sqlx::SqliteConnection;
+
+use super::{Kind, Project, at};
+use crate::api;
+use crate::api::actions::LimitsPatch;
+use crate::connections::ConnectionConfig;
+use crate::engine::Limits;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store;
+
+/// An action as a deploy file names it: the PATCH body plus the SHA-256 of
+/// its component (uploaded first with `PUT /admin/components/{sha256}`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionSpec {
+    /// Hex SHA-256 of the component bytes.
+    sha256: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    limits: LimitsPatch,
+    #[serde(default = "empty_object")]
+    config: Value,
+    #[serde(default)]
+    connections: Vec<String>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Map::new())
+}
+
+/// `entry` with `name` set, read as `T` and written back without `name`:
+/// the canonical body (defaults filled in, unknown fields refused).
+fn via<T: DeserializeOwned + Serialize>(name: &str, entry: &Value) -> Result<Value, String> {
+    let mut object = match entry {
+        Value::Object(m) => m.clone(),
+        Value::Null => Map::new(),
+        _ => return Err("the entry must be a mapping of the resource's fields".into()),
+    };
+    if let Some(given) = object.get("name")
+        && given != name
+    {
+        return Err(format!(
+            "the entry's name {given} differs from its key; leave `name` out"
+        ));
+    }
+    object.insert("name".into(), json!(name));
+    let typed: T = serde_json::from_value(Value::Object(object)).map_err(|e| e.to_string())?;
+    let mut value = serde_json::to_value(typed).map_err(|e| e.to_string())?;
+    if let Some(m) = value.as_object_mut() {
+        m.remove("name");
+    }
+    Ok(value)
+}
+
+fn sort_list(value: &mut Value, key: &str) {
+    if let Some(Value::Array(items)) = value.get_mut(key) {
+        items.sort_by_key(Value::to_string);
+        items.dedup();
+    }
+}
+
+/// The canonical body of one entry of `kind`.
+fn canonical(state: &AppState, kind: Kind, name: &str, entry: &Value) -> Result<Value, String> {
+    let mut value = match kind {
+        Kind::Scopes => via::<api::scopes::ScopeInput>(name, entry)?,
+        Kind::Roles => via::<api::roles::RoleInput>(name, entry)?,
+        Kind::Schemas => via::<api::schemas::SchemaInput>(name, entry)?,
+        Kind::Events => via::<api::events::EventInput>(name, entry)?,
+        Kind::Operations => via::<api::operations::OperationInput>(name, entry)?,
+        Kind::Triggers => via::<api::triggers::TriggerInput>(name, entry)?,
+        Kind::Webhooks => via::<api::webhooks::WebhookInput>(name, entry)?,
+        Kind::Cronjobs => via::<api::cronjobs::CronjobInput>(name, entry)?,
+        Kind::Apps => via::<api::apps::AppInput>(name, entry)?,
+        Kind::RateLimits => via::<api::rate_limits::RateLimitInput>(name, entry)?,
+        Kind::Connections => {
+            let mut object = entry.as_object().cloned().unwrap_or_default();
+            object.remove("skip_test");
+            object.remove("name");
+            let config: ConnectionConfig =
+                serde_json::from_value(Value::Object(object)).map_err(|e| e.to_string())?;
+            serde_json::to_value(config).map_err(|e| e.to_string())?
+        }
+        Kind::Actions => {
+            let spec: ActionSpec = serde_json::from_value(entry.clone()).map_err(|e| {
+                format!("{e} (an action needs `source` in the file, `sha256` in the API)")
+            })?;
+            let limits = fill_limits(state, &spec.limits);
+            let mut connections = spec.connections;
+            connections.sort();
+            connections.dedup();
+            json!({
+                "sha256": spec.sha256.to_ascii_lowercase(),
+                "description": spec.description,
+                "limits": limits,
+                "config": spec.config,
+                "connections": connections,
+            })
+        }
+    };
+    match kind {
+        Kind::Operations => {
+            if let Some(Value::String(m)) = value.get_mut("method") {
+                *m = m.to_ascii_uppercase();
+            }
+            sort_list(&mut value, "scopes");
+        }
+        Kind::Roles | Kind::Apps => sort_list(&mut value, "scopes"),
+        _ => {}
+    }
+    Ok(value)
+}
+
+fn fill_limits(state: &AppState, patch: &LimitsPatch) -> Limits {
+    let defaults = state.engine.settings().default_limits;
+    Limits {
+        fuel: patch.fuel.unwrap_or(defaults.fuel),
+        memory_bytes: patch.memory_bytes.unwrap_or(defaults.memory_bytes),
+        timeout_ms: patch.timeout_ms.unwrap_or(defaults.timeout_ms),
+    }
+}
+
+/// Every entry of `project` in canonical form.
+///
+/// # Errors
+/// 400 naming the resource whose entry is malformed.
+pub(super) fn desired(
+    state: &AppState,
+    project: &Project,
+) -> ApiResult<BTreeMap<Kind, BTreeMap<String, Value>>> {
+    let mut out = BTreeMap::new();
+    for (kind, entries) in &project.0 {
+        let mut canon = BTreeMap::new();
+        for (name, entry) in entries {
+            let value = canonical(state, *kind, name, entry)
+                .map_err(|e| at(*kind, name, ApiError::BadRequest(e)))?;
+            canon.insert(name.clone(), value);
+        }
+        out.insert(*kind, canon);
+    }
+    Ok(out)
+}
+
+/// The control plane's resources of every kind in canonical form.
+///
+/// # Errors
+/// On database failure, or when a connection's config cannot be opened.
+pub(super) async fn current_all(
+    conn: &mut SqliteConnection,
+    state: &AppState,
+) -> ApiResult<BTreeMap<Kind, BTreeMap<String, Value>>> {
+    let mut out = BTreeMap::new();
+    for kind in Kind::ALL {
+        out.insert(kind, current(conn, state, kind).await?);
+    }
+    Ok(out)
+}
+
+/// The stored rows of `kind` as JSON, before canonical form.
+async fn rows(conn: &mut SqliteConnection, kind: Kind) -> ApiResult<Vec<Value>> {
+    fn json<T: Serialize>(rows: Vec<T>) -> Vec<Value> {
+        rows.into_iter()
+            .filter_map(|r| serde_json::to_value(r).ok())
+            .collect()
+    }
+    let c = &mut *conn;
+    Ok(match kind {
+        Kind::Scopes => json(store::scopes::list(c).await?),
+        Kind::Roles => json(store::roles::list(c).await?),
+        Kind::Schemas => json(store::schemas::list(c).await?),
+        Kind::Events => json(store::events::list(c).await?),
+        Kind::Operations => json(store::operations::list(c).await?),
+        Kind::Triggers => json(store::events::triggers(c).await?),
+        Kind::Webhooks => json(store::events::webhooks(c).await?),
+        Kind::Cronjobs => json(store::cronjobs::list(c).await?),
+        Kind::Apps => json(store::apps::list(c).await?),
+        Kind::RateLimits => json(store::rate_limits::list(c).await?),
+        Kind::Connections | Kind::Actions => Vec::new(),
+    })
+}
+
+/// The resources of `kind` the control plane holds, in canonical form.
+async fn current(
+    conn: &mut SqliteConnection,
+    state: &AppState,
+    kind: Kind,
+) -> ApiResult<BTreeMap<String, Value>> {
+    let mut out = BTreeMap::new();
+    match kind {
+        Kind::Connections => {
+            for row in store::connections::list(&mut *conn).await? {
+                let config = api::connections::open_config(state, &row)?;
+                let value = serde_json::to_value(config).map_err(anyhow::Error::from)?;
+                out.insert(row.name, value);
+            }
+        }
+        Kind::Actions => {
+            for row in store::actions::list(&mut *conn).await? {
+                let latest = store::actions::latest_version(&mut *conn, &row.name).await?;
+                let granted = store::connections::granted_to(&mut *conn, &row.name).await?;
+                let value = json!({
+                    "sha256": latest.map(|v| v.sha256).unwrap_or_default(),
+                    "description": row.description,
+                    "limits": row.limits(),
+                    "config": serde_json::from_str::<Value>(&row.config).unwrap_or_else(|_| empty_object()),
+                    "connections": granted,
+                });
+                out.insert(row.name, value);
+            }
+        }
+        _ => {
+            for row in rows(conn, kind).await? {
+                let Some(name) = row["name"].as_str().map(str::to_string) else {
+                    continue;
+                };
+                let mut entry = Map::new();
+                for field in kind.body_fields() {
+                    if let Some(v) = row.get(*field) {
+                        entry.insert((*field).to_string(), v.clone());
+                    }
+                }
+                let entry = Value::Object(entry);
+                let value = canonical(state, kind, &name, &entry).unwrap_or(entry);
+                out.insert(name, value);
+            }
+        }
+    }
+    Ok(out)
+}
