@@ -14,5 +14,6 @@ pub mod remote;
 pub mod resources;
 pub mod serve;
 pub mod up;
+pub mod yaml;
 
 pub use accounts::{UserAdded, app_add, token, user_add};
