@@ -2,13 +2,11 @@
 //! transaction: connections tried first, schemas in whatever order their
 //! references need, every other kind in [`Kind`] order, deletes last.
 
-use std::collections::BTreeMap;
-
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sqlx::SqliteConnection;
 
-use super::{Change, ChangeKind, CreatedSecret, Effects, Kind, Project, at};
+use super::{Change, ChangeKind, CreatedSecret, Effects, Kind, Project, Resources, at};
 use crate::api;
 use crate::api::actions::{ActionPatch, LimitsPatch};
 use crate::connections::ConnectionConfig;
@@ -25,8 +23,8 @@ use crate::store;
 pub(super) async fn test_connections(
     state: &AppState,
     project: &Project,
-    desired: &BTreeMap<Kind, BTreeMap<String, Value>>,
-    current: &BTreeMap<Kind, BTreeMap<String, Value>>,
+    desired: &Resources,
+    current: &Resources,
 ) -> ApiResult<()> {
     let (Some(wanted), Some(entries)) = (
         desired.get(&Kind::Connections),
@@ -62,7 +60,7 @@ pub(super) async fn apply(
     conn: &mut SqliteConnection,
     state: &AppState,
     changes: &mut [Change],
-    desired: &BTreeMap<Kind, BTreeMap<String, Value>>,
+    desired: &Resources,
     effects: &mut Effects,
     secrets: &mut Vec<CreatedSecret>,
 ) -> ApiResult<()> {

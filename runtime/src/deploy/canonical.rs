@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sqlx::SqliteConnection;
 
-use super::{Kind, Project, at};
+use super::{Kind, Project, Resources, at};
 use crate::api;
 use crate::api::actions::LimitsPatch;
 use crate::connections::ConnectionConfig;
@@ -134,10 +134,7 @@ fn fill_limits(state: &AppState, patch: &LimitsPatch) -> Limits {
 ///
 /// # Errors
 /// 400 naming the resource whose entry is malformed.
-pub(super) fn desired(
-    state: &AppState,
-    project: &Project,
-) -> ApiResult<BTreeMap<Kind, BTreeMap<String, Value>>> {
+pub(super) fn desired(state: &AppState, project: &Project) -> ApiResult<Resources> {
     let mut out = BTreeMap::new();
     for (kind, entries) in &project.0 {
         let mut canon = BTreeMap::new();
@@ -158,7 +155,7 @@ pub(super) fn desired(
 pub(super) async fn current_all(
     conn: &mut SqliteConnection,
     state: &AppState,
-) -> ApiResult<BTreeMap<Kind, BTreeMap<String, Value>>> {
+) -> ApiResult<Resources> {
     let mut out = BTreeMap::new();
     for kind in Kind::ALL {
         out.insert(kind, current(conn, state, kind).await?);

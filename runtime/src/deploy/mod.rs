@@ -23,10 +23,13 @@ use crate::state::AppState;
 
 pub use kinds::Kind;
 
+/// Canonical bodies of resources: per kind, by name.
+pub type Resources = BTreeMap<Kind, BTreeMap<String, Value>>;
+
 /// A resolved project: per kind, entries by name.
 #[derive(Debug, Default, Deserialize)]
 #[serde(transparent)]
-pub struct Project(pub BTreeMap<Kind, BTreeMap<String, Value>>);
+pub struct Project(pub Resources);
 
 /// What a deploy does to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,11 +195,7 @@ async fn after_commit(state: &AppState, effects: Effects) -> ApiResult<()> {
 
 /// The plan: every desired resource as create, update or unchanged, in
 /// apply order, then (when pruning) the deletes in reverse order.
-fn plan(
-    desired: &BTreeMap<Kind, BTreeMap<String, Value>>,
-    current: &BTreeMap<Kind, BTreeMap<String, Value>>,
-    prune: bool,
-) -> Vec<Change> {
+fn plan(desired: &Resources, current: &Resources, prune: bool) -> Vec<Change> {
     let empty = BTreeMap::new();
     let mut changes = Vec::new();
     for kind in Kind::ALL {
