@@ -43,7 +43,8 @@ prepare() {
 stop_all() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"; }
 
 # start_sluice [SERVE ARGS...]: `sluice serve` on a free port with data in
-# $WORK/data-<port> and a fresh bootstrap admin token; sets BASE and TOKEN.
+# $WORK/data-<port> and a fresh bootstrap admin token; sets BASE, TOKEN and
+# DATA (the data directory).
 # The request log is off unless SLUICE_REQUEST_LOG=true, and the `default`
 # rate-limit rule is deleted, so that these figures measure the gateway and
 # the sandbox; scripts/bench-auth.sh measures tokens, limits and the log.
@@ -55,6 +56,7 @@ start_sluice() {
     "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" &
   PIDS+=($!)
   BASE="http://127.0.0.1:$port"
+  DATA="$WORK/data-$port"
   wait_up "$BASE/system/health"
   curl -fsS -X DELETE -H "Authorization: Bearer $TOKEN" "$BASE/admin/rate-limits/default" >/dev/null
 }
