@@ -133,16 +133,8 @@ pub async fn actions_upload(
 ) -> ApiResult<Response> {
     check_name("action", &name)?;
     let wasm = upload_bytes(&state, request).await?;
-    let prepared = state
-        .engine
-        .prepare_async(wasm.to_vec())
-        .await
-        .map_err(|e| ApiError::Invalid {
-            slug: "invalid-component",
-            detail: e.to_string(),
-        })?;
     let sha256 = hex::encode(Sha256::digest(&wasm));
-    state.engine.cache_insert(&sha256, prepared).await;
+    compile_into_cache(&state, &sha256, &wasm).await?;
     let defaults = state.engine.settings().default_limits;
     let mut conn = state.db.acquire().await?;
     let upload = actions::upload(&mut conn, &name, &sha256, &wasm, defaults)
@@ -175,6 +167,25 @@ pub async fn actions_upload(
         }),
     )
         .into_response())
+}
+
+/// Compiles `wasm` (whose SHA-256 is `sha256`) into the engine's cache, so
+/// the first request does not wait for it.
+///
+/// # Errors
+/// 400 `invalid-component` when the bytes are not a component for the
+/// world `sluice:action/action@0.1.0` (with the missing export or unknown import).
+pub async fn compile_into_cache(state: &AppState, sha256: &str, wasm: &[u8]) -> ApiResult<()> {
+    let prepared = state
+        .engine
+        .prepare_async(wasm.to_vec())
+        .await
+        .map_err(|e| ApiError::Invalid {
+            slug: "invalid-component",
+            detail: e.to_string(),
+        })?;
+    state.engine.cache_insert(sha256, prepared).await;
+    Ok(())
 }
 
 async fn upload_bytes(state: &AppState, request: Request) -> ApiResult<Bytes> {

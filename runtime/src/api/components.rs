@@ -109,15 +109,7 @@ pub async fn components_upload(
             }),
         ));
     }
-    let prepared = state
-        .engine
-        .prepare_async(wasm.to_vec())
-        .await
-        .map_err(|e| ApiError::Invalid {
-            slug: "invalid-component",
-            detail: e.to_string(),
-        })?;
-    state.engine.cache_insert(&sha256, prepared).await;
+    crate::api::actions::compile_into_cache(&state, &sha256, &wasm).await?;
     actions::stage_component(&state.db, &sha256, &wasm).await?;
     Ok((
         StatusCode::CREATED,
