@@ -105,7 +105,7 @@ pub fn load_key(configured: Option<&str>, env: &str, path: &Path) -> anyhow::Res
         return parse_key(text.trim()).with_context(|| path.display().to_string());
     }
     let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
-    create_private(path, &hex::encode(key))?;
+    create_private(path, hex::encode(key).as_bytes())?;
     tracing::info!(path = %path.display(), "generated a key");
     Ok(key)
 }
@@ -123,22 +123,15 @@ fn parse_key(hex_key: &str) -> anyhow::Result<[u8; 32]> {
 /// # Errors
 /// When the directory is not writable.
 pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("creating {}", tmp.display()))?;
-    file.write_all(contents)?;
-    file.sync_all()?;
+    create_private(&tmp, contents)?;
     std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))
 }
 
-fn create_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+/// Creates `path` (never replacing one: two processes generating a key at
+/// once must not both win) readable by its owner only, with `contents`.
+fn create_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -147,7 +140,8 @@ fn create_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     let mut file = options
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
+    file.write_all(contents)?;
+    file.sync_all()?;
     Ok(())
 }
 

@@ -44,13 +44,11 @@ fn saved(config: &Path) -> Value {
 #[tokio::test]
 async fn a_login_with_a_password_is_refreshed_when_it_expires_and_logout_ends_it() {
     let app = spawn_app().await;
-    let made = app
-        .admin(reqwest::Method::POST, "/users")
-        .json(&json!({"name": "boss", "password": "correct horse battery", "roles": ["admin"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(made.status(), 201);
+    app.admin_create(
+        "/users",
+        json!({"name": "boss", "password": "correct horse battery", "roles": ["admin"]}),
+    )
+    .await;
     let config = tempfile::tempdir().unwrap();
     let dir = config.path();
 
@@ -98,18 +96,14 @@ async fn a_login_with_a_password_is_refreshed_when_it_expires_and_logout_ends_it
     assert!(ok && out.contains("logged out"), "{out}");
     assert!(!dir.join("credentials.json").exists());
     let reused = app
-        .client
-        .post(app.url("/authorization/token"))
-        .form(&[
+        .token_request(&[
             ("grant_type", "refresh_token"),
             (
                 "refresh_token",
                 refreshed["refresh_token"].as_str().unwrap(),
             ),
         ])
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(reused.status(), 400, "the session ended on the server");
     let (ok, _, err) = sluice_plain(&["get", "scopes"], dir, "").await;
     assert!(!ok && err.contains("sluice login"), "{err}");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, TestApp, spawn_app, started_server};
+use crate::helpers::{ADMIN_TOKEN, AppClient, TestApp, spawn_app, started_server};
 use crate::upstream::{self, WEATHER_KEY};
 
 /// What a CLI run printed and how it ended.
@@ -92,21 +92,6 @@ fn small_project(dir: &Path, description: &str, with_second: bool) -> PathBuf {
     file
 }
 
-async fn client_token(app: &TestApp, client_id: &str, secret: &str) -> String {
-    let answer: Value = app
-        .client
-        .post(app.url("/authorization/token"))
-        .basic_auth(client_id, Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["access_token"].as_str().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn the_examples_project_deploys_onto_a_fresh_server_and_every_operation_answers() {
     let app = spawn_app().await;
@@ -170,12 +155,12 @@ async fn the_examples_project_deploys_onto_a_fresh_server_and_every_operation_an
 
     let demo: Value =
         serde_json::from_slice(&std::fs::read(secrets.join("apps.demo.json")).unwrap()).unwrap();
-    let token = client_token(
-        &app,
-        demo["client_id"].as_str().unwrap(),
-        demo["secret"].as_str().unwrap(),
-    )
-    .await;
+    let token = app
+        .client_token(&AppClient {
+            client_id: demo["client_id"].as_str().unwrap().into(),
+            client_secret: demo["secret"].as_str().unwrap().into(),
+        })
+        .await;
     assert_eq!(app.get("/todos").await.status(), 401);
     let authed = |method: &str, path: &str| {
         app.client
@@ -282,13 +267,7 @@ async fn prune_deletes_exactly_what_left_the_file() {
     let file = small_project(dir.path(), "Says hello", true);
     deploy_json(&app, &file, &[], &[]).await;
     // Something made outside the file survives a deploy without --prune.
-    let made = app
-        .admin(reqwest::Method::POST, "/scopes")
-        .json(&json!({"name": "by-hand"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(made.status(), 201);
+    app.create_scopes(&["by-hand"]).await;
 
     small_project(dir.path(), "Says hello", false);
     let kept = deploy_json(&app, &file, &[], &[]).await;

@@ -9,6 +9,8 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::identity::unix_now;
+
 /// Refresh this long before the access token expires, seconds.
 const REFRESH_MARGIN_SECS: i64 = 30;
 
@@ -42,10 +44,6 @@ pub fn config_dir() -> anyhow::Result<PathBuf> {
 
 fn credentials_path() -> anyhow::Result<PathBuf> {
     Ok(config_dir()?.join("credentials.json"))
-}
-
-fn unix_now() -> i64 {
-    crate::store::now_ms() / 1000
 }
 
 #[derive(Deserialize)]

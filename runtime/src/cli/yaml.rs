@@ -6,6 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
+use crate::connections::SECRET_FIELDS;
+
 /// RFC 6901 escaping of one reference token.
 pub fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
@@ -27,16 +29,10 @@ enum Frame {
 pub fn secret_in<'a>(pointer: &str, text: &'a str) -> Option<&'a str> {
     let parts: Vec<&str> = pointer.split('/').collect();
     match parts.as_slice() {
-        ["", "connections", _, "config", "password"]
-        | [
-            "",
-            "connections",
-            _,
-            "config",
-            "auth",
-            "token" | "password" | "value",
-        ] => Some(text),
         ["", "connections", _, "config", "url"] => url_password(text),
+        ["", "connections", _, "config", field @ ..] => {
+            SECRET_FIELDS.contains(&field).then_some(text)
+        }
         _ => None,
     }
 }

@@ -25,6 +25,16 @@ pub use registry::Registry;
 pub use smtp::SmtpConfig;
 pub use sql::SqlConfig;
 
+/// The members of a connection's `config` that hold secrets (besides a
+/// password inside a `url`): write-only in the admin API, and in a deploy
+/// file only ever `${VAR}`.
+pub const SECRET_FIELDS: [&[&str]; 4] = [
+    &["password"],
+    &["auth", "token"],
+    &["auth", "password"],
+    &["auth", "value"],
+];
+
 /// A connection's class and class-specific config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "class", content = "config", rename_all = "lowercase")]
@@ -80,12 +90,14 @@ impl ConnectionConfig {
     /// [`Self::keep_secrets_from`] restores unless the patch sets them.
     pub fn patch_base(&self) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
-        if let Some(config) = value.get_mut("config").and_then(Value::as_object_mut) {
-            config.remove("password");
-            if let Some(auth) = config.get_mut("auth").and_then(Value::as_object_mut) {
-                for field in ["token", "password", "value"] {
-                    auth.remove(field);
-                }
+        for path in SECRET_FIELDS {
+            let (field, parents) = path.split_last().expect("a field path is not empty");
+            let mut member = value.get_mut("config");
+            for parent in parents {
+                member = member.and_then(|m| m.get_mut(*parent));
+            }
+            if let Some(object) = member.and_then(Value::as_object_mut) {
+                object.remove(*field);
             }
         }
         value
