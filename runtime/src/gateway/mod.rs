@@ -35,7 +35,7 @@ struct Note {
 }
 
 /// Axum fallback that serves hosted operations.
-#[tracing::instrument(name = "gateway", skip_all, fields(operation))]
+#[tracing::instrument(level = "debug", name = "gateway", skip_all, fields(operation))]
 pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
     let at_ms = crate::store::now_ms();

@@ -29,7 +29,7 @@ const HOST_OWNED: &[&str] = &[
 ];
 
 impl Host for HostState {
-    #[tracing::instrument(skip(self, request), fields(request_id = %self.request_id, method = %request.method))]
+    #[tracing::instrument(level = "debug", skip(self, request), fields(request_id = %self.request_id, method = %request.method))]
     async fn send(&mut self, connection: String, request: Request) -> Result<Response, Error> {
         let client = match self.lender.lend(&connection, "http").await {
             Ok(Backend::Http(client)) => client,

@@ -22,8 +22,10 @@ pub const OUTPUT_CAPTURE_BYTES: usize = 64 << 10;
 /// Everything one invocation's store holds. Built fresh per invocation and
 /// dropped with the store, so nothing leaks between requests.
 pub struct HostState {
-    /// WASI p2 context: no preopens, no env, no args, no sockets.
-    pub wasi: WasiCtx,
+    /// WASI p2 context (no preopens, no env, no args, no sockets) with the
+    /// captured output, built on the guest's first WASI call: most actions
+    /// import no WASI and never pay for one.
+    wasi: Option<(WasiCtx, Output)>,
     /// Resource handles (WASI streams and the like).
     pub table: ResourceTable,
     /// Memory and table growth budget.
@@ -32,10 +34,6 @@ pub struct HostState {
     pub action: String,
     /// The request id, for log lines.
     pub request_id: String,
-    /// Captured guest stdout.
-    pub stdout: MemoryOutputPipe,
-    /// Captured guest stderr.
-    pub stderr: MemoryOutputPipe,
     /// Hands out the connections the action is granted.
     pub lender: lend::Lender,
     /// SQL connections the guest holds open now.
@@ -48,23 +46,12 @@ impl HostState {
     /// A fresh state for one invocation of `action` with at most
     /// `memory_bytes` of linear memory, lent connections by `lender`.
     pub fn new(action: &str, request_id: &str, memory_bytes: u64, lender: lend::Lender) -> Self {
-        let stdout = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
-        let stderr = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
-        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
         Self {
-            wasi,
+            wasi: None,
             table: ResourceTable::new(),
             budget: Budget::new(memory_bytes),
             action: action.to_string(),
             request_id: request_id.to_string(),
-            stdout,
-            stderr,
             lender,
             sql_open: 0,
             events: events::EventSink::default(),
@@ -74,7 +61,10 @@ impl HostState {
     /// Writes what the guest printed to the log, one line per record, tagged
     /// with the action and request id.
     pub fn flush_output(&self) {
-        for (stream, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+        let Some((_, output)) = &self.wasi else {
+            return;
+        };
+        for (stream, pipe) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
             let bytes = pipe.contents();
             for line in String::from_utf8_lossy(&bytes).lines() {
                 tracing::info!(
@@ -89,10 +79,31 @@ impl HostState {
     }
 }
 
+/// What a guest wrote to stdout and stderr, up to [`OUTPUT_CAPTURE_BYTES`]
+/// each.
+struct Output {
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let (ctx, _) = self.wasi.get_or_insert_with(|| {
+            let output = Output {
+                stdout: MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES),
+                stderr: MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES),
+            };
+            let ctx = wasmtime_wasi::WasiCtxBuilder::new()
+                .stdout(output.stdout.clone())
+                .stderr(output.stderr.clone())
+                .allow_tcp(false)
+                .allow_udp(false)
+                .allow_ip_name_lookup(false)
+                .build();
+            (ctx, output)
+        });
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx,
             table: &mut self.table,
         }
     }

@@ -287,7 +287,7 @@ impl HostState {
 }
 
 impl HostConnection for HostState {
-    #[tracing::instrument(skip(self), fields(request_id = %self.request_id))]
+    #[tracing::instrument(level = "debug", skip(self), fields(request_id = %self.request_id))]
     async fn open(&mut self, name: String) -> Result<Resource<SqlConnection>, Error> {
         let found = match self.lender.lend(&name, "sql").await {
             Ok(Backend::Sql(pool)) => pool,
@@ -310,7 +310,7 @@ impl HostConnection for HostState {
             .map_err(|e| Error::Io(format!("resource table: {e}")))
     }
 
-    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(request_id = %self.request_id))]
     async fn query(
         &mut self,
         connection: Resource<SqlConnection>,
@@ -321,7 +321,7 @@ impl HostConnection for HostState {
         connection.query(statement, params).await
     }
 
-    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(request_id = %self.request_id))]
     async fn execute(
         &mut self,
         connection: Resource<SqlConnection>,
@@ -332,12 +332,12 @@ impl HostConnection for HostState {
         connection.execute(statement, params).await
     }
 
-    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(request_id = %self.request_id))]
     async fn begin(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
         self.connection(&connection)?.begin().await
     }
 
-    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(request_id = %self.request_id))]
     async fn commit(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
         let connection = self.connection(&connection)?;
         let tx = connection
@@ -347,7 +347,7 @@ impl HostConnection for HostState {
         tx.commit().await.map_err(map_error)
     }
 
-    #[tracing::instrument(skip_all, fields(request_id = %self.request_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(request_id = %self.request_id))]
     async fn rollback(&mut self, connection: Resource<SqlConnection>) -> Result<(), Error> {
         let connection = self.connection(&connection)?;
         let tx = connection
