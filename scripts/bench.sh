@@ -42,9 +42,18 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /hello/x" >&2
 plain=$(run plain "http://127.0.0.1:$PLAIN_PORT/hello/x")
 sluice=$(run sluice "$BASE/hello/x")
 peer=$(run peer "$PEER/hello/x")
-ratio "sluice / plain throughput (target >= 50 %)" "$sluice" "$plain"
-python3 -c "print(f'  sluice / peer throughput (target >= 3x): {float($sluice)/float($peer):.2f}x')"
-python3 -c "print(f'  sluice / plain p99 (target <= 2x): {$(cat "$WORK/p99.sluice")/$(cat "$WORK/p99.plain"):.2f}x')"
+python3 - "$plain" "$sluice" "$peer" "$(cat "$WORK/p99.plain")" "$(cat "$WORK/p99.sluice")" <<'PY'
+import sys
+plain, sluice, peer, p99_plain, p99_sluice = map(float, sys.argv[1:])
+rows = [
+    ("req/s vs plain axum", f"{plain:.0f}", f"{sluice:.0f}", sluice / plain, "{:.1%}", ">= 50 %", sluice / plain >= 0.5),
+    ("req/s vs wasmtime serve", f"{peer:.0f}", f"{sluice:.0f}", sluice / peer, "{:.2f}x", ">= 3x", sluice / peer >= 3),
+    ("p99 vs plain axum", f"{p99_plain:.2f} ms", f"{p99_sluice:.2f} ms", p99_sluice / p99_plain, "{:.2f}x", "<= 2x", p99_sluice / p99_plain <= 2),
+]
+print(f"  {'GET /hello/x':<26}{'reference':>12}{'sluice':>12}{'ratio':>9}  target")
+for name, ref, ours, value, fmt, target, met in rows:
+    print(f"  {name:<26}{ref:>12}{ours:>12}{fmt.format(value):>9}  {target} {'met' if met else 'NOT MET'}")
+PY
 
 # Memory: RSS while 1,000 connections keep a request in flight each, and
 # what stays resident afterwards (pool slots keep up to 4 MiB of linear
