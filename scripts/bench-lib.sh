@@ -123,5 +123,23 @@ upload_action() {
     --data-binary "@actions-examples/dist/$1.wasm" "$BASE/admin/actions/$1" >/dev/null
 }
 
+# rss_under_load LABEL URL PID: RSS of PID idle, at its peak while 1,000
+# connections keep a request to URL in flight each (6 s), and idle after.
+rss_under_load() {
+  local label=$1 url=$2 pid=$3 idle busy=0 now after load
+  rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+  idle=$(rss_kb "$pid")
+  CONNECTIONS=1000 DURATION=6s run "$label-1000" "$url" >/dev/null &
+  load=$!
+  for _ in $(seq 1 16); do
+    sleep 0.5
+    now=$(rss_kb "$pid")
+    ((now > busy)) && busy=$now
+  done
+  wait "$load"
+  after=$(rss_kb "$pid")
+  echo "  $label RSS: idle $((idle / 1024)) MiB, under 1,000 connections $((busy / 1024)) MiB (aim <= 512), idle after $((after / 1024)) MiB"
+}
+
 # ratio LABEL PART WHOLE: prints PART as a percentage of WHOLE.
 ratio() { python3 -c "print(f'  $1: {float($2)/float($3)*100:.1f} %')"; }

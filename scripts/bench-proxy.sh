@@ -36,3 +36,6 @@ plain=$(run plain "http://127.0.0.1:$PLAIN_PORT/proxy/items?x=1")
 sluice=$(run sluice "$BASE/proxy/items?x=1")
 ratio "plain proxy / upstream alone" "$plain" "$upstream"
 ratio "sluice / plain proxy throughput" "$sluice" "$plain"
+# With the upstream round trip, up to 1,000 instances are in flight at once,
+# each holding a pool slot.
+rss_under_load sluice "$BASE/proxy/items?x=1" "$SLUICE_PID"

@@ -35,9 +35,6 @@ for url in "http://127.0.0.1:$PLAIN_PORT" "$BASE" "$PEER"; do
   [[ "$answer" == '{"message":"Hello, x!","name":"x"}' ]] || { echo "FAILED: $url answered $answer" >&2; exit 1; }
 done
 
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-idle_kb=$(rss_kb "$SLUICE_PID")
-
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /hello/x" >&2
 plain=$(run plain "http://127.0.0.1:$PLAIN_PORT/hello/x")
 sluice=$(run sluice "$BASE/hello/x")
@@ -55,20 +52,9 @@ for name, ref, ours, value, fmt, target, met in rows:
     print(f"  {name:<26}{ref:>12}{ours:>12}{fmt.format(value):>9}  {target} {'met' if met else 'NOT MET'}")
 PY
 
-# Memory: RSS while 1,000 connections keep a request in flight each, and
-# what stays resident afterwards (pool slots keep up to 4 MiB of linear
-# memory resident each, so that the next instance in a slot does not fault).
-busy_kb=0
-CONNECTIONS=1000 THREADS=2 DURATION=6s run sluice-1000 "$BASE/hello/x" >/dev/null &
-load=$!
-for _ in $(seq 1 16); do
-  sleep 0.5
-  now=$(rss_kb "$SLUICE_PID")
-  ((now > busy_kb)) && busy_kb=$now
-done
-wait "$load"
-after_kb=$(rss_kb "$SLUICE_PID")
-echo "  sluice RSS: idle ${idle_kb} KiB, under 1,000 connections ${busy_kb} KiB (aim <= 524288), idle after ${after_kb} KiB"
+# Memory under 1,000 connections. Pool slots keep up to 4 MiB of linear
+# memory resident each, so that the next instance in a slot does not fault.
+rss_under_load sluice "$BASE/hello/x" "$SLUICE_PID"
 
 if [[ "${SKIP_CRITERION:-0}" != 1 ]]; then
   cargo bench --quiet -p sluice --bench instantiate -- --noplot 2>&1 | grep -E 'hello/|time:'
