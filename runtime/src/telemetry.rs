@@ -24,9 +24,9 @@ pub fn init(format: LogFormat) -> WorkerGuard {
     // (`sluice token`, `sluice app add`) can be captured by scripts.
     // Colour only for a person at a terminal, not for files or collectors.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    // One line per request is written by a dedicated thread in batches, so
-    // a request does not pay a `write(2)` on a tokio worker; lines are
-    // never dropped (a full queue slows the loggers down instead).
+    // Lines are written by a dedicated thread, so a request that logs does
+    // not pay a `write(2)` on a tokio worker; none are dropped (a full queue
+    // slows the loggers down instead).
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("sluice-log")
@@ -57,7 +57,8 @@ use crate::error::{ApiError, REQUEST_ID};
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Middleware: assigns the request id, runs the request inside a span that
-/// carries it, logs one line per request at debug level, and echoes the id in the response.
+/// carries it, logs one line per request at debug level, and echoes the id
+/// in the response.
 pub async fn request_context(request: Request, next: Next) -> Response {
     let id = request
         .headers()
@@ -77,10 +78,9 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         .instrument(span.clone())
         .await;
     // The request log (`GET /admin/logs`) is the access log; a line per
-    // request on stderr is for debugging
-    // (`RUST_LOG=info,sluice::telemetry=debug`), since
-    // formatting and writing it costs a busy server about a tenth of its
-    // throughput.
+    // request on stderr is for debugging (`RUST_LOG=info,sluice::telemetry=debug`),
+    // since formatting and writing it costs a busy server about a tenth of
+    // its throughput.
     span.in_scope(|| {
         tracing::debug!(
             status = response.status().as_u16(),
