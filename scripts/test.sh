@@ -4,7 +4,8 @@
 # there), builds the example actions, checks formatting and lints, and runs
 # the end-to-end tests against the real server, with throwaway PostgreSQL,
 # MariaDB, Redis and SMTP servers on free loopback ports (HTTP upstreams are
-# started by the tests themselves).
+# started by the tests themselves) — twice: with the control plane in
+# SQLite (the default) and in PostgreSQL (SLUICE_DATABASE_URL, as a cluster).
 #
 #   scripts/test.sh            everything
 #   SLUICE_SKIP_LINT=1 ...     skip fmt + clippy (quicker local runs)
@@ -36,6 +37,12 @@ LOG=$(mktemp)
 set +e
 cargo test --locked --all-targets 2>&1 | tee "$LOG"
 STATUS=${PIPESTATUS[0]}
+# The end-to-end suite again with the control plane on PostgreSQL (each
+# test in a fresh database on the throwaway server), as a cluster runs it.
+echo "==> cargo test --test api, control plane on PostgreSQL"
+SLUICE_TEST_CONTROL_PLANE=postgres cargo test --locked --test api 2>&1 | tee -a "$LOG"
+PG_STATUS=${PIPESTATUS[0]}
+[[ "$STATUS" == 0 ]] && STATUS=$PG_STATUS
 set -e
 # One closing line that sums every test binary's result.
 PASSED=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG" | awk '{s += $4} END {print s + 0}')

@@ -18,6 +18,10 @@ pub struct Settings {
     /// Data directory (`SLUICE_DATA_DIR`, default `./data`), created if missing;
     /// holds the SQLite control plane `sluice.db`.
     pub data_dir: PathBuf,
+    /// The PostgreSQL control plane (`SLUICE_DATABASE_URL`, a `postgres://`
+    /// URL) shared by a cluster's nodes; `None` (default): SQLite in the
+    /// data directory.
+    pub database_url: Option<String>,
     /// Bootstrap admin bearer token (`SLUICE_ADMIN_TOKEN`), an explicit
     /// opt-in beside admin users' tokens; `None` (default): only access
     /// tokens with the `admin` scope open the admin API.
@@ -47,6 +51,7 @@ impl Default for Settings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            database_url: None,
             admin_token: None,
             secret_key: None,
             max_request_bytes: 1 << 20,
@@ -57,6 +62,36 @@ impl Default for Settings {
             worker: WorkerSettings::default(),
         }
     }
+}
+
+/// Refuses a PostgreSQL control plane without the named `keys` (environment
+/// variable, configured value) — `SLUICE_SECRET_KEY` and `SLUICE_JWT_KEY`
+/// for a server: nodes of a cluster must seal secrets and sign tokens
+/// with the same keys, and a node generating its own would neither read the
+/// others' connections nor accept their tokens.
+///
+/// # Errors
+/// When `database_url` is set and a key is missing; the message names it.
+pub fn require_shared_keys(
+    database_url: Option<&str>,
+    keys: &[(&str, Option<&str>)],
+) -> anyhow::Result<()> {
+    if database_url.is_none() {
+        return Ok(());
+    }
+    let missing: Vec<&str> = keys
+        .iter()
+        .filter(|(_, key)| key.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "{} must be set when the control plane is PostgreSQL (SLUICE_DATABASE_URL): \
+         every node must use the same keys; make each with `openssl rand -hex 32` \
+         and give all nodes the same values",
+        missing.join(" and ")
+    );
+    Ok(())
 }
 
 impl Default for EngineSettings {

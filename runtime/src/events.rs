@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use jsonschema::Validator;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::contract::SchemaRef;
 use crate::schemas::{self, SchemaSet};
@@ -36,7 +36,7 @@ impl EventCatalog {
     /// On database failure; a schema that no longer compiles (a referenced
     /// schema deleted) makes that event refuse every payload rather than
     /// failing the catalog.
-    pub async fn load(db: &SqlitePool) -> sqlx::Result<Arc<Self>> {
+    pub async fn load(db: &AnyPool) -> sqlx::Result<Arc<Self>> {
         let set = SchemaSet::load(db, None).await?;
         let mut catalog = HashMap::new();
         for row in events::list(db).await? {

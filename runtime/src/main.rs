@@ -112,6 +112,10 @@ struct WorkerArgs {
     /// Key sealing connection configs and webhook secrets at rest.
     #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
     secret_key: Option<String>,
+    /// Key signing access tokens (64 hex characters); required, like
+    /// --secret-key, with a PostgreSQL control plane.
+    #[arg(long, env = "SLUICE_JWT_KEY", hide_env_values = true)]
+    jwt_key: Option<String>,
     #[command(flatten)]
     worker: WorkerFlags,
 }
@@ -190,7 +194,7 @@ async fn main() -> anyhow::Result<()> {
     let _log = telemetry::init(cli.log_format);
     match cli.command {
         Command::Migrate(args) => {
-            let db = sluice::store::open(&args.data_dir).await?;
+            let db = sluice::store::open(&args.data_dir, args.database_url.as_deref()).await?;
             sluice::store::migrate(&db).await?;
             tracing::info!(data_dir = %args.data_dir.display(), "migrations applied");
             Ok(())
@@ -231,8 +235,7 @@ async fn main() -> anyhow::Result<()> {
             password_stdin,
             data,
         }) => {
-            let added =
-                cli::user_add(&data.data_dir, name, email, roles, admin, password_stdin).await?;
+            let added = cli::user_add(&data, name, email, roles, admin, password_stdin).await?;
             println!("{}", serde_json::to_string_pretty(&added)?);
             Ok(())
         }
@@ -242,14 +245,19 @@ async fn main() -> anyhow::Result<()> {
             description,
             data,
         }) => {
-            let app = cli::app_add(&data.data_dir, name, description, scopes).await?;
+            let app = cli::app_add(&data, name, description, scopes).await?;
             println!("{}", serde_json::to_string_pretty(&app)?);
             Ok(())
         }
         Command::Worker(args) => {
             let settings = Settings {
                 data_dir: args.data.data_dir,
+                database_url: args.data.database_url,
                 secret_key: args.secret_key,
+                tokens: sluice::identity::TokenSettings {
+                    key: args.jwt_key,
+                    ..sluice::identity::TokenSettings::default()
+                },
                 request_log: LogSettings {
                     enabled: false,
                     ..LogSettings::default()
@@ -264,7 +272,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token(args) => {
             let token = cli::token(
-                &args.data.data_dir,
+                &args.data,
                 args.tokens.settings(),
                 args.user,
                 args.app,

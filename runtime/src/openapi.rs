@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::contract::{ParamLocation, Parameter, SchemaRef};
 use crate::gateway::routes::parse_template;
@@ -103,7 +103,7 @@ fn parameter(p: &Parameter) -> Value {
 ///
 /// # Errors
 /// On control-plane database failure.
-pub async fn hosted(db: &SqlitePool) -> anyhow::Result<Value> {
+pub async fn hosted(db: &AnyPool) -> anyhow::Result<Value> {
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut tags = std::collections::BTreeSet::new();
     for op in operations::list(db).await? {

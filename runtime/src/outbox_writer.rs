@@ -4,7 +4,7 @@
 //! dispatches share a commit. A request is answered only after its events
 //! are committed (or fails if the commit fails).
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::outbox::{self, Dispatched};
@@ -34,7 +34,7 @@ impl std::fmt::Debug for OutboxWriter {
 impl OutboxWriter {
     /// Starts the writer on `db`; `written` is notified after each commit
     /// (it wakes the delivery worker).
-    pub fn start(db: SqlitePool, written: std::sync::Arc<tokio::sync::Notify>) -> Self {
+    pub fn start(db: AnyPool, written: std::sync::Arc<tokio::sync::Notify>) -> Self {
         let (queue, rx) = mpsc::channel(4096);
         tokio::spawn(write(db, rx, written));
         Self { queue }
@@ -69,7 +69,7 @@ impl OutboxWriter {
 }
 
 async fn write(
-    db: SqlitePool,
+    db: AnyPool,
     mut rx: mpsc::Receiver<Job>,
     written: std::sync::Arc<tokio::sync::Notify>,
 ) {

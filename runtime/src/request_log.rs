@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::request_log::{self, LogRow};
@@ -58,7 +58,7 @@ pub struct RequestLog {
 
 impl RequestLog {
     /// Starts the writer and the retention task (none when disabled).
-    pub fn start(db: SqlitePool, settings: &LogSettings) -> Arc<Self> {
+    pub fn start(db: AnyPool, settings: &LogSettings) -> Arc<Self> {
         if !settings.enabled {
             return Arc::new(Self {
                 queue: None,
@@ -106,7 +106,7 @@ impl RequestLog {
     }
 }
 
-async fn write(db: SqlitePool, mut rx: mpsc::Receiver<Message>) {
+async fn write(db: AnyPool, mut rx: mpsc::Receiver<Message>) {
     let mut messages = Vec::with_capacity(BATCH_ROWS);
     let mut rows = Vec::with_capacity(BATCH_ROWS);
     let mut waiting = Vec::new();
@@ -132,7 +132,7 @@ async fn write(db: SqlitePool, mut rx: mpsc::Receiver<Message>) {
     }
 }
 
-async fn retain(db: SqlitePool, days: u32) {
+async fn retain(db: AnyPool, days: u32) {
     let keep_ms = i64::from(days) * 86_400_000;
     loop {
         let cutoff = crate::store::now_ms() - keep_ms;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use jsonschema::{Retrieve, Uri, Validator};
 use serde_json::Value;
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 use crate::contract::SchemaRef;
 use crate::error::FieldError;
@@ -31,7 +31,7 @@ impl SchemaSet {
     /// # Errors
     /// On control-plane database failure.
     pub async fn load<'e>(
-        db: impl SqliteExecutor<'e>,
+        db: impl AnyExecutor<'e>,
         extra: Option<(&str, &Value)>,
     ) -> sqlx::Result<Self> {
         let mut all: HashMap<String, Value> = crate::store::schemas::list(db)

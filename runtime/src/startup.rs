@@ -66,7 +66,14 @@ impl AppState {
     /// # Errors
     /// When the data directory, database or engine cannot be set up.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = store::open(&settings.data_dir).await?;
+        crate::config::require_shared_keys(
+            settings.database_url.as_deref(),
+            &[
+                ("SLUICE_SECRET_KEY", settings.secret_key.as_deref()),
+                ("SLUICE_JWT_KEY", settings.tokens.key.as_deref()),
+            ],
+        )?;
+        let db = store::open(&settings.data_dir, settings.database_url.as_deref()).await?;
         store::migrate(&db).await?;
         let admin_token_hash = match settings.admin_token.as_deref() {
             Some(token) => {
@@ -114,6 +121,7 @@ impl AppState {
         if state.settings.worker.enabled {
             crate::worker::spawn(&state);
         }
+        crate::cluster::spawn_listener(&state);
         Ok(state)
     }
 }

@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::config::Settings;
 use crate::connections::Registry;
@@ -50,7 +50,7 @@ impl std::fmt::Debug for AppState {
 /// [`Arc`], so cloning a handle is one reference count.
 pub struct Shared {
     /// Control-plane database.
-    pub db: SqlitePool,
+    pub db: AnyPool,
     /// The WebAssembly engine and component cache.
     pub engine: Arc<Engine>,
     /// The live route table, swapped whole after each admin change.

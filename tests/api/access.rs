@@ -77,11 +77,14 @@ async fn every_token_state_gets_the_right_answer_on_public_and_private_operation
     let app = spawn_app().await;
     let (right, wrong_scope) = guarded(&app).await;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let key = hex::decode(
+    // The signing key: configured on a PostgreSQL control plane, else the
+    // file generated in the data directory.
+    let key = hex::decode(app.state.settings.tokens.key.clone().unwrap_or_else(|| {
         std::fs::read_to_string(app.data_dir.path().join("jwt.key"))
             .unwrap()
-            .trim(),
-    )
+            .trim()
+            .to_string()
+    }))
     .unwrap();
     let expired = sign(&key, &claims(now - 120, now - 60));
     let forged = sign(&[7u8; 32], &claims(now, now + 600));

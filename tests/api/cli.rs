@@ -3,13 +3,19 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{start, test_settings};
+use crate::helpers::{ControlPlane, start, test_settings};
 
-async fn sluice(args: &[&str], data_dir: &std::path::Path, stdin: Option<&str>) -> String {
+async fn sluice(
+    args: &[&str],
+    data_dir: &std::path::Path,
+    cp: &ControlPlane,
+    stdin: Option<&str>,
+) -> String {
     use tokio::io::AsyncWriteExt;
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_sluice"));
     command
         .args(args)
+        .envs(cp.env.iter().map(|(k, v)| (k, v)))
         .arg("--data-dir")
         .arg(data_dir)
         .env("RUST_LOG", "warn")
@@ -34,8 +40,15 @@ async fn sluice(args: &[&str], data_dir: &std::path::Path, stdin: Option<&str>) 
 #[tokio::test]
 async fn the_first_admin_comes_from_the_cli_and_its_token_opens_the_admin_api() {
     let data_dir = tempfile::tempdir().unwrap();
+    let cp = ControlPlane::new().await;
     let added: Value = serde_json::from_str(
-        &sluice(&["user", "add", "boss", "--admin"], data_dir.path(), None).await,
+        &sluice(
+            &["user", "add", "boss", "--admin"],
+            data_dir.path(),
+            &cp,
+            None,
+        )
+        .await,
     )
     .unwrap();
     assert_eq!(added["roles"], serde_json::json!(["admin"]));
@@ -44,12 +57,14 @@ async fn the_first_admin_comes_from_the_cli_and_its_token_opens_the_admin_api() 
     sluice(
         &["user", "add", "ada", "--password-stdin"],
         data_dir.path(),
+        &cp,
         Some("correct horse\n"),
     )
     .await;
 
     let mut settings = test_settings(&data_dir);
     settings.admin_token = None;
+    cp.apply(&mut settings);
     let app = start(settings, data_dir).await;
     let dir = app.data_dir.path().to_path_buf();
     let without = app
@@ -60,7 +75,7 @@ async fn the_first_admin_comes_from_the_cli_and_its_token_opens_the_admin_api() 
         .unwrap();
     assert_eq!(without.status(), StatusCode::UNAUTHORIZED);
 
-    let token = sluice(&["token", "--user", "boss"], &dir, None).await;
+    let token = sluice(&["token", "--user", "boss"], &dir, &cp, None).await;
     let with = app
         .client
         .get(app.url("/admin/actions"))
@@ -87,9 +102,10 @@ async fn the_first_admin_comes_from_the_cli_and_its_token_opens_the_admin_api() 
         .await;
     assert_eq!(ada.status(), StatusCode::OK);
 
-    let created: Value =
-        serde_json::from_str(&sluice(&["app", "add", "ops", "--scope", "admin"], &dir, None).await)
-            .unwrap();
+    let created: Value = serde_json::from_str(
+        &sluice(&["app", "add", "ops", "--scope", "admin"], &dir, &cp, None).await,
+    )
+    .unwrap();
     let client = crate::helpers::AppClient {
         client_id: created["client_id"].as_str().unwrap().into(),
         client_secret: created["client_secret"].as_str().unwrap().into(),

@@ -111,6 +111,10 @@ async fn the_stored_config_is_not_plaintext_on_disk() {
             .windows(PASSWORD.len())
             .any(|w| w == PASSWORD.as_bytes())
     );
+    if crate::helpers::on_postgres() {
+        // Nothing on disk here; the column above is all the database holds.
+        return;
+    }
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&app.db)
         .await

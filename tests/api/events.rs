@@ -319,7 +319,7 @@ async fn runs_after_hours_down(app: TestApp, missed: &str) -> Vec<Value> {
         i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap()
     };
     let stopped = now_ms() - 3 * 3_600_000;
-    sqlx::query("UPDATE cronjobs SET last_tick_ms = ?")
+    sqlx::query("UPDATE cronjobs SET last_tick_ms = $1")
         .bind(stopped)
         .execute(&app.db)
         .await
@@ -361,7 +361,10 @@ async fn ticks_missed_while_stopped_are_skipped_when_so_configured() {
 }
 
 /// A `sluice serve` process on `data_dir` and a free port.
-async fn serve_process(data_dir: &std::path::Path) -> (tokio::process::Child, String) {
+async fn serve_process(
+    data_dir: &std::path::Path,
+    cp: &crate::helpers::ControlPlane,
+) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -375,6 +378,7 @@ async fn serve_process(data_dir: &std::path::Path) -> (tokio::process::Child, St
             "--data-dir",
         ])
         .arg(data_dir)
+        .envs(cp.env.iter().map(|(k, v)| (k, v)))
         .env("SLUICE_ADMIN_TOKEN", crate::helpers::ADMIN_TOKEN)
         .env("SLUICE_RETRY_BASE_MS", "100")
         .env("SLUICE_DELIVERY_LEASE_MS", "1000")
@@ -401,7 +405,8 @@ async fn serve_process(data_dir: &std::path::Path) -> (tokio::process::Child, St
 #[tokio::test]
 async fn an_event_survives_kill_9_between_dispatch_and_delivery() {
     let data_dir = tempfile::tempdir().unwrap();
-    let (mut first, base) = serve_process(data_dir.path()).await;
+    let cp = crate::helpers::ControlPlane::new().await;
+    let (mut first, base) = serve_process(data_dir.path(), &cp).await;
     let client = reqwest::Client::new();
     let admin = |method: reqwest::Method, path: &str| {
         client
@@ -454,7 +459,7 @@ async fn an_event_survives_kill_9_between_dispatch_and_delivery() {
         &[200],
         false,
     );
-    let (_second, _) = serve_process(data_dir.path()).await;
+    let (_second, _) = serve_process(data_dir.path(), &cp).await;
     let delivery = &receiver.wait_for(1).await[0];
     let event: Value = serde_json::from_slice(&delivery.body).unwrap();
     assert_eq!(event["data"], json!({"id": 42}));
@@ -474,6 +479,7 @@ async fn sluice_worker_alone_delivers_what_a_server_without_a_worker_queued() {
     let mut worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args(["worker", "--data-dir"])
         .arg(app.data_dir.path())
+        .envs(app.control_plane_env())
         .env("RUST_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
@@ -496,16 +502,17 @@ async fn finished_deliveries_past_the_retention_are_deleted_and_pending_ones_kep
     for (id, state) in [("old-done", "delivered"), ("old-pending", "pending")] {
         sqlx::query(
             "INSERT INTO outbox (id, event, payload, source, request_id, created_ms)
-             VALUES (?, 'e', x'7b7d', 'a', 'r', ?)",
+             VALUES ($1, 'e', $2, 'a', 'r', $3)",
         )
         .bind(id)
+        .bind(b"{}".to_vec())
         .bind(old)
         .execute(&app.db)
         .await
         .unwrap();
         sqlx::query(
             "INSERT INTO deliveries (outbox_id, kind, target, state, next_attempt_ms, created_ms)
-             VALUES (?, 'webhook', 'gone', ?, ?, ?)",
+             VALUES ($1, 'webhook', 'gone', $2, $3, $4)",
         )
         .bind(id)
         .bind(state)

@@ -4,7 +4,7 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use sluice::config::Settings;
 use sluice::startup::Application;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tempfile::TempDir;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
@@ -12,7 +12,7 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub struct TestApp {
     pub address: String,
     pub client: Client,
-    pub db: SqlitePool,
+    pub db: AnyPool,
     pub state: sluice::state::AppState,
     pub data_dir: TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -42,7 +42,81 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     start(settings, data_dir).await
 }
 
-pub async fn start(settings: Settings, data_dir: TempDir) -> TestApp {
+/// Whether this run keeps the control plane in PostgreSQL
+/// (`SLUICE_TEST_CONTROL_PLANE=postgres`, set by scripts/test.sh for its
+/// second pass) instead of SQLite in each test's data directory.
+pub fn on_postgres() -> bool {
+    std::env::var("SLUICE_TEST_CONTROL_PLANE").is_ok_and(|v| v == "postgres")
+}
+
+/// Keys every node of a PostgreSQL control plane must share.
+pub const TEST_SECRET_KEY: &str =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+pub const TEST_JWT_KEY: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+
+/// A fresh, empty database on the throwaway PostgreSQL server
+/// (`SLUICE_TEST_POSTGRES_URL`), for one test's control plane.
+pub async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let base = std::env::var("SLUICE_TEST_POSTGRES_URL")
+        .expect("SLUICE_TEST_POSTGRES_URL: run the tests with scripts/test.sh");
+    let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+    let name = format!("cp_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    format!("{server}/{name}")
+}
+
+/// Points `settings` at a fresh PostgreSQL control plane, with shared keys.
+pub async fn use_postgres(settings: &mut Settings) {
+    settings.database_url = Some(fresh_postgres_database().await);
+    settings.secret_key = Some(TEST_SECRET_KEY.into());
+    settings.tokens.key = Some(TEST_JWT_KEY.into());
+}
+
+/// The control plane a test shares between its in-process server and the
+/// `sluice` processes it runs: nothing beyond the data directory on SQLite,
+/// a fresh database and the shared keys on PostgreSQL.
+pub struct ControlPlane {
+    /// Environment for `sluice` child processes.
+    pub env: Vec<(&'static str, String)>,
+}
+
+impl ControlPlane {
+    /// The control plane of this run's kind.
+    pub async fn new() -> Self {
+        let env = if on_postgres() {
+            vec![
+                ("SLUICE_DATABASE_URL", fresh_postgres_database().await),
+                ("SLUICE_SECRET_KEY", TEST_SECRET_KEY.to_string()),
+                ("SLUICE_JWT_KEY", TEST_JWT_KEY.to_string()),
+            ]
+        } else {
+            Vec::new()
+        };
+        Self { env }
+    }
+
+    /// Points `settings` at it.
+    pub fn apply(&self, settings: &mut Settings) {
+        for (name, value) in &self.env {
+            match *name {
+                "SLUICE_DATABASE_URL" => settings.database_url = Some(value.clone()),
+                "SLUICE_SECRET_KEY" => settings.secret_key = Some(value.clone()),
+                "SLUICE_JWT_KEY" => settings.tokens.key = Some(value.clone()),
+                _ => {}
+            }
+        }
+    }
+}
+
+pub async fn start(mut settings: Settings, data_dir: TempDir) -> TestApp {
+    if on_postgres() && settings.database_url.is_none() {
+        use_postgres(&mut settings).await;
+    }
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.state().db.clone();
@@ -216,8 +290,33 @@ impl TestApp {
         }
         let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
         let mut settings = test_settings(&data_dir);
+        // The same control plane: on PostgreSQL, the same database.
+        settings
+            .database_url
+            .clone_from(&self.state.settings.database_url);
+        settings
+            .secret_key
+            .clone_from(&self.state.settings.secret_key);
+        settings
+            .tokens
+            .key
+            .clone_from(&self.state.settings.tokens.key);
         configure(&mut settings);
         start(settings, data_dir).await
+    }
+
+    /// Environment that points a `sluice` process at this app's control
+    /// plane (empty on SQLite, where `--data-dir` does it).
+    pub fn control_plane_env(&self) -> Vec<(&'static str, String)> {
+        let settings = &self.state.settings;
+        [
+            ("SLUICE_DATABASE_URL", &settings.database_url),
+            ("SLUICE_SECRET_KEY", &settings.secret_key),
+            ("SLUICE_JWT_KEY", &settings.tokens.key),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.clone().map(|v| (name, v)))
+        .collect()
     }
 
     /// Signals shutdown without waiting.

@@ -10,6 +10,7 @@ mod admin_auth;
 mod cli;
 mod cli_remote;
 mod connections;
+mod control_plane;
 mod events;
 mod examples;
 mod gateway;

@@ -165,7 +165,7 @@ async fn rows_past_the_retention_are_deleted() {
     for (age_days, id) in [(8, "old"), (6, "recent")] {
         sqlx::query(
             "INSERT INTO request_log (at_ms, request_id, ip, method, path, status, duration_us)
-             VALUES (?, ?, '127.0.0.1', 'GET', '/x', 200, 1)",
+             VALUES ($1, $2, '127.0.0.1', 'GET', '/x', 200, 1)",
         )
         .bind(now_ms - age_days * 86_400_000)
         .bind(id)

@@ -28,6 +28,18 @@ pub async fn deploy_todo(app: &TestApp, config: Value) {
     }
 }
 
+/// Drops the `todos` table a previous run (the suite runs twice, once per
+/// control plane) left on the shared server at `url`, so ids start at 1.
+async fn drop_todos(url: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    sqlx::query("DROP TABLE IF EXISTS todos")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
 /// Create, list with paging and total, read, update, delete, and the 400s
 /// and 404s a consumer meets.
 pub async fn crud_scenario(app: &TestApp) {
@@ -231,6 +243,7 @@ async fn changing_a_connection_reopens_its_pool_with_the_new_config() {
 async fn the_same_todo_component_works_on_postgresql() {
     let app = spawn_app().await;
     let url = started_server("SLUICE_TEST_POSTGRES_URL");
+    drop_todos(&url).await;
     deploy_todo(&app, json!({"driver": "postgres", "url": url})).await;
     crud_scenario(&app).await;
 }
@@ -239,6 +252,7 @@ async fn the_same_todo_component_works_on_postgresql() {
 async fn the_same_todo_component_works_on_mariadb() {
     let app = spawn_app().await;
     let url = started_server("SLUICE_TEST_MYSQL_URL");
+    drop_todos(&url).await;
     deploy_todo(&app, json!({"driver": "mysql", "url": url})).await;
     crud_scenario(&app).await;
 }

@@ -2,6 +2,7 @@
 //! actions. An action is a named, versioned component; each upload of new
 //! bytes is a new version, identified by its SHA-256.
 
+use crate::cluster::Change;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
@@ -12,7 +13,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -153,7 +154,7 @@ pub async fn actions_upload(
         Upload::Unchanged(v) => (StatusCode::OK, false, v),
     };
     if created {
-        state.reload_routes().await?;
+        state.changed(Change::Routes).await?;
         tracing::info!(action = %name, version = version.version, %sha256, "action version uploaded");
     }
     let location = format!("/admin/actions/{name}/versions/{}", version.version);
@@ -276,7 +277,7 @@ pub async fn actions_update(
     let mut tx = crate::store::begin_write(&state.db).await?;
     configure(&mut tx, &mut row, patch, max_memory).await?;
     tx.commit().await?;
-    state.reload_routes().await?;
+    state.changed(Change::Routes).await?;
     let row = find(&state, &name).await?;
     Ok(Json(view(&state, row).await?))
 }
@@ -288,7 +289,7 @@ pub async fn actions_update(
 /// 400 when a limit is out of range (memory above `max_memory` bytes) or
 /// the config is not an object; 422 for an unknown connection.
 pub async fn configure(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     row: &mut ActionRow,
     patch: ActionPatch,
     max_memory: u64,
@@ -359,7 +360,7 @@ pub async fn actions_delete(
         )));
     }
     actions::delete(&state.db, &name).await?;
-    state.reload_routes().await?;
+    state.changed(Change::Routes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,14 +1,14 @@
 //! `/admin/apps`: OAuth2 clients. The client secret is shown once, in the
 //! answer that creates or rotates it, and kept only as an argon2id hash.
 
+use crate::store::Json as SqlJson;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
-use sqlx::types::Json as SqlJson;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -79,7 +79,7 @@ fn new_secret() -> String {
 ///
 /// # Errors
 /// 400 for a bad name, 409 when the name is taken, 422 for an unknown scope.
-pub async fn create_app(conn: &mut SqliteConnection, input: AppInput) -> ApiResult<AppWithSecret> {
+pub async fn create_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<AppWithSecret> {
     check_name("app", &input.name)?;
     let scopes = check_known(&mut *conn, input.scopes).await?;
     if apps::by_name(&mut *conn, &input.name).await?.is_some() {
@@ -182,7 +182,7 @@ pub async fn apps_update(
 /// # Errors
 /// 422 for an unknown scope.
 pub async fn update_app(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     existing: AppRow,
     input: AppInput,
 ) -> ApiResult<(AppRow, bool)> {

@@ -1,6 +1,7 @@
 //! `/admin/connections`: named links to backends. Configs are sealed at rest
 //! and secrets are write-only: no response ever contains a password.
 
+use crate::cluster::Change;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -8,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path, Query};
@@ -171,7 +172,7 @@ pub async fn connections_update(
     let mut conn = state.db.acquire().await?;
     write(&mut conn, &state.secrets, &name, &config, Some(row)).await?;
     drop(conn);
-    state.registry.close(&name).await;
+    state.changed(Change::Connection(name.clone())).await?;
     let row = find(&state, &name).await?;
     Ok(Json(view(&state, row).await?))
 }
@@ -186,7 +187,7 @@ pub async fn connections_delete(
     let mut conn = state.db.acquire().await?;
     remove(&mut conn, &name).await?;
     drop(conn);
-    state.registry.close(&name).await;
+    state.changed(Change::Connection(name.clone())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -197,7 +198,7 @@ pub async fn connections_delete(
 /// # Errors
 /// 400 for an invalid config, 409 when a new connection's name is taken.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     secrets: &SecretBox,
     name: &str,
     config: &ConnectionConfig,
@@ -236,7 +237,7 @@ pub async fn write(
 ///
 /// # Errors
 /// 409 while an action is granted it.
-pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
+pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
     let grantees = connections::grantees(&mut *conn, name).await?;
     if !grantees.is_empty() {
         return Err(ApiError::Conflict(format!(

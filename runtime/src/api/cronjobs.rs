@@ -2,13 +2,14 @@
 //! optional seconds field); `GET …/runs` shows the history and
 //! `POST …/run` runs one now.
 
+use crate::cluster::Change;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -69,7 +70,7 @@ async fn save(
 ) -> ApiResult<CronjobRow> {
     let mut conn = state.db.acquire().await?;
     let row = write(&mut conn, input, existing).await?;
-    state.cron_wake.notify_one();
+    state.changed(Change::Cronjobs).await?;
     Ok(row)
 }
 
@@ -80,7 +81,7 @@ async fn save(
 /// # Errors
 /// 400 for a bad name, expression or missed policy, 422 for an unknown action.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     input: CronjobInput,
     existing: Option<CronjobRow>,
 ) -> ApiResult<CronjobRow> {

@@ -1,14 +1,15 @@
 //! `/admin/events`: the events actions may dispatch, each with an optional
 //! payload schema (a stored schema's name or an inline JSON Schema).
 
+use crate::cluster::Change;
+use crate::store::Json as SqlJson;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
-use sqlx::types::Json as SqlJson;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -57,7 +58,7 @@ async fn save(
     let mut conn = state.db.acquire().await?;
     let row = write(&mut conn, input, created_at).await?;
     drop(conn);
-    state.reload_events().await?;
+    state.changed(Change::Events).await?;
     Ok(row)
 }
 
@@ -67,7 +68,7 @@ async fn save(
 /// # Errors
 /// 400 for a bad name or schema, 422 for an unknown schema name.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     input: EventInput,
     created_at: Option<String>,
 ) -> ApiResult<EventRow> {
@@ -151,7 +152,7 @@ pub async fn events_delete(
     let mut conn = state.db.acquire().await?;
     remove(&mut conn, &name).await?;
     drop(conn);
-    state.reload_events().await?;
+    state.changed(Change::Events).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -159,7 +160,7 @@ pub async fn events_delete(
 ///
 /// # Errors
 /// 409 while a trigger or webhook listens to it.
-pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
+pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
     let listeners = events::listeners(&mut *conn, name).await?;
     if !listeners.is_empty() {
         return Err(ApiError::Conflict(format!(

@@ -1,5 +1,6 @@
 //! `/admin/operations`: map `METHOD /path/:param` to an action.
 
+use crate::cluster::Change;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -7,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::collections::BTreeMap;
 
+use crate::store::Json as SqlJson;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::SqliteConnection;
-use sqlx::types::Json as SqlJson;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -172,7 +173,7 @@ pub async fn operations_delete(
             "there is no operation named {name:?}"
         )));
     }
-    state.reload_routes().await?;
+    state.changed(Change::Routes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -185,7 +186,7 @@ async fn save(
     let mut tx = crate::store::begin_write(&state.db).await?;
     let row = write(&mut tx, input, existing).await?;
     tx.commit().await?;
-    state.reload_routes().await?;
+    state.changed(Change::Routes).await?;
     Ok(row)
 }
 
@@ -196,7 +197,7 @@ async fn save(
 /// 400 for invalid fields, 409 when the name or method + path is taken,
 /// 422 when the action, its pinned version, a schema or a scope is unknown.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     input: OperationInput,
     existing: Option<OperationRow>,
 ) -> ApiResult<OperationRow> {

@@ -2,13 +2,14 @@
 //! Changes apply at once; counts of rules whose numbers did not change
 //! carry over.
 
+use crate::cluster::Change;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -130,7 +131,7 @@ pub async fn rate_limits_delete(
             "there is no rate limit named {name:?}"
         )));
     }
-    state.rate_limits.reload(&state.db).await?;
+    state.changed(Change::RateLimits).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -142,7 +143,7 @@ async fn save(
     let mut conn = state.db.acquire().await?;
     let row = write(&mut conn, input, existing).await?;
     drop(conn);
-    state.rate_limits.reload(&state.db).await?;
+    state.changed(Change::RateLimits).await?;
     Ok(row)
 }
 
@@ -153,7 +154,7 @@ async fn save(
 /// # Errors
 /// 400 for bad numbers, 422 when the operation, app or user does not exist.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     input: RateLimitInput,
     existing: Option<RateLimitRow>,
 ) -> ApiResult<RateLimitRow> {

@@ -1,13 +1,13 @@
 //! `/admin/roles`: named sets of scopes given to users.
 
+use crate::store::Json as SqlJson;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
-use sqlx::types::Json as SqlJson;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -131,7 +131,7 @@ pub async fn roles_delete(
 /// 400 for a bad name, 422 for an unknown scope, 409 when it would take
 /// `admin` from the `admin` role.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     input: RoleInput,
     existing: Option<RoleRow>,
 ) -> ApiResult<RoleRow> {
@@ -158,7 +158,7 @@ pub async fn write(
 ///
 /// # Errors
 /// 409 for `admin` or while users hold it.
-pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
+pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
     if name == ADMIN_ROLE {
         return Err(ApiError::Conflict(
             "the admin role cannot be deleted".into(),

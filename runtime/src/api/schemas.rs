@@ -2,6 +2,8 @@
 //! their `incoming`, `outgoing` and `throws` contracts and that may `$ref`
 //! each other by name.
 
+use crate::cluster::Change;
+use crate::store::Json as SqlJson;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -9,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::SqliteConnection;
-use sqlx::types::Json as SqlJson;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -60,7 +61,7 @@ pub struct SchemaUpdate {
 /// # Errors
 /// 422 for an unknown schema name, 400 for an invalid inline schema.
 pub async fn check_contract<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::AnyExecutor<'e>,
     contract: &Contract,
 ) -> ApiResult<()> {
     let set = SchemaSet::load(db, None).await?;
@@ -104,7 +105,7 @@ fn refs(value: &Value, out: &mut Vec<String>) {
 }
 
 /// Validates `schema` as the stored schema `name`.
-async fn check(conn: &mut SqliteConnection, name: &str, schema: &Value) -> ApiResult<()> {
+async fn check(conn: &mut AnyConnection, name: &str, schema: &Value) -> ApiResult<()> {
     compile::check_meta(schema).map_err(ApiError::BadRequest)?;
     let set = SchemaSet::load(&mut *conn, Some((name, schema))).await?;
     compile::compile(schema, Some(name), &set).map_err(ApiError::BadRequest)?;
@@ -170,7 +171,7 @@ pub async fn schemas_replace(
     let mut conn = state.db.acquire().await?;
     let row = write(&mut conn, input, Some(existing)).await?;
     drop(conn);
-    state.reload_routes().await?;
+    state.changed(Change::Routes).await?;
     Ok(Json(row))
 }
 
@@ -193,7 +194,7 @@ pub async fn schemas_delete(
 /// 400 when the document is not a valid 2020-12 schema or refers to an
 /// unknown schema.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     input: SchemaInput,
     existing: Option<SchemaRow>,
 ) -> ApiResult<SchemaRow> {
@@ -215,7 +216,7 @@ pub async fn write(
 ///
 /// # Errors
 /// 409 while an operation or another schema refers to it.
-pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
+pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
     let name = name.to_string();
     let users: Vec<String> = operations::list(&mut *conn)
         .await?

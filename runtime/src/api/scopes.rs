@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::api::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
@@ -67,7 +67,7 @@ pub fn check_scope_name(name: &str) -> Result<(), ApiError> {
 /// # Errors
 /// 422 naming the scopes that do not exist.
 pub async fn check_known<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::AnyExecutor<'e>,
     mut scopes: Vec<String>,
 ) -> ApiResult<Vec<String>> {
     scopes.sort();
@@ -156,7 +156,7 @@ pub async fn scopes_delete(
 /// # Errors
 /// 400 for a bad name; database failures.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     input: ScopeInput,
     existing: Option<ScopeRow>,
 ) -> ApiResult<ScopeRow> {
@@ -176,7 +176,7 @@ pub async fn write(
 ///
 /// # Errors
 /// 409 for `admin` or while an operation, app or role uses it.
-pub async fn remove(conn: &mut SqliteConnection, name: &str) -> ApiResult<()> {
+pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
     if name == ADMIN_SCOPE {
         return Err(ApiError::Conflict(
             "the admin scope guards the admin API and cannot be deleted".into(),

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -91,7 +91,7 @@ pub async fn triggers_create(
 /// # Errors
 /// 400 for a bad name, 422 for an unknown event or action.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     input: TriggerInput,
     existing: Option<TriggerRow>,
 ) -> ApiResult<TriggerRow> {

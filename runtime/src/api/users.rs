@@ -1,14 +1,14 @@
 //! `/admin/users`: people who obtain tokens with the `password` grant.
 //! Passwords are stored as argon2id hashes and never returned.
 
+use crate::store::Json as SqlJson;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use sqlx::SqlitePool;
-use sqlx::types::Json as SqlJson;
+use sqlx::AnyPool;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -67,7 +67,7 @@ pub struct UserPatch {
 /// # Errors
 /// 400 for a bad name or weak password, 409 when the name is taken, 422
 /// for an unknown role.
-pub async fn create_user(db: &SqlitePool, input: UserInput) -> ApiResult<UserRow> {
+pub async fn create_user(db: &AnyPool, input: UserInput) -> ApiResult<UserRow> {
     check_name("user", &input.name)?;
     passwords::check_strength(&input.password).map_err(ApiError::BadRequest)?;
     let roles = check_roles(db, input.roles).await?;
@@ -98,7 +98,7 @@ pub async fn create_user(db: &SqlitePool, input: UserInput) -> ApiResult<UserRow
     Ok(row)
 }
 
-async fn check_roles(db: &SqlitePool, mut names: Vec<String>) -> ApiResult<Vec<String>> {
+async fn check_roles(db: &AnyPool, mut names: Vec<String>) -> ApiResult<Vec<String>> {
     names.sort();
     names.dedup();
     let missing = roles::missing(db, &names).await?;

@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::api::check_name;
 use crate::api::extract::{Json, Path};
@@ -162,7 +162,7 @@ pub async fn webhooks_create(
 /// # Errors
 /// 400 for a bad name or URL, 422 for an unknown event.
 pub async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     secrets: &crate::secrets::SecretBox,
     input: WebhookInput,
     existing: Option<WebhookRow>,

@@ -3,20 +3,20 @@
 //! directly, so the first admin can be created before anyone can log in.
 
 use std::io::BufRead;
-use std::path::Path;
 
 use anyhow::Context;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::api::apps::{AppInput, create_app};
 use crate::api::users::{UserInput, create_user};
+use crate::cli::serve::DataDirArg;
 use crate::identity::tokens::Subject;
 use crate::identity::{TokenSettings, Tokens, random_hex, scopes};
 use crate::store::roles::ADMIN_ROLE;
 use crate::store::{self, apps, users};
 
-async fn open(data_dir: &Path) -> anyhow::Result<SqlitePool> {
-    let db = store::open(data_dir).await?;
+async fn open(data: &DataDirArg) -> anyhow::Result<AnyPool> {
+    let db = store::open(&data.data_dir, data.database_url.as_deref()).await?;
     store::migrate(&db).await?;
     Ok(db)
 }
@@ -42,14 +42,14 @@ pub struct UserAdded {
 /// When the name is taken or invalid, a role is unknown, the password is
 /// shorter than 8 characters, or the database fails.
 pub async fn user_add(
-    data_dir: &Path,
+    data: &DataDirArg,
     name: String,
     email: Option<String>,
     mut roles: Vec<String>,
     admin: bool,
     password_stdin: bool,
 ) -> anyhow::Result<UserAdded> {
-    let db = open(data_dir).await?;
+    let db = open(data).await?;
     if admin {
         roles.push(ADMIN_ROLE.into());
     }
@@ -89,12 +89,12 @@ pub async fn user_add(
 /// # Errors
 /// When the name is taken or invalid, a scope is unknown, or the database fails.
 pub async fn app_add(
-    data_dir: &Path,
+    data: &DataDirArg,
     name: String,
     description: String,
     scopes: Vec<String>,
 ) -> anyhow::Result<serde_json::Value> {
-    let db = open(data_dir).await?;
+    let db = open(data).await?;
     let mut conn = db.acquire().await?;
     let created = create_app(
         &mut conn,
@@ -118,15 +118,19 @@ pub async fn app_add(
 /// When neither or both of user and app are given, the one named does not
 /// exist or is inactive, a scope is not allowed, or the database fails.
 pub async fn token(
-    data_dir: &Path,
+    data: &DataDirArg,
     settings: TokenSettings,
     user: Option<String>,
     app: Option<String>,
     requested: Vec<String>,
     ttl_secs: Option<i64>,
 ) -> anyhow::Result<String> {
-    let db = open(data_dir).await?;
-    let tokens = Tokens::load(settings, data_dir, db.clone()).await?;
+    crate::config::require_shared_keys(
+        data.database_url.as_deref(),
+        &[("SLUICE_JWT_KEY", settings.key.as_deref())],
+    )?;
+    let db = open(data).await?;
+    let tokens = Tokens::load(settings, &data.data_dir, db.clone()).await?;
     let (user, app) = match (user, app) {
         (Some(name), None) => {
             let user = users::by_name(&db, &name)

@@ -78,12 +78,19 @@ impl TokenArgs {
     }
 }
 
-/// The data directory flag.
+/// Where the control plane lives: the data directory, and the PostgreSQL
+/// database that replaces its SQLite file when given.
 #[derive(Debug, Clone, Args)]
 pub struct DataDirArg {
-    /// Data directory holding the control plane (sluice.db); created if missing.
+    /// Data directory holding the control plane (sluice.db, unless
+    /// --database-url is given); created if missing.
     #[arg(long, env = "SLUICE_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// A postgres:// URL: keep the control plane in that PostgreSQL database,
+    /// shared by every node of a cluster, instead of SQLite in the data
+    /// directory. Requires SLUICE_SECRET_KEY and SLUICE_JWT_KEY.
+    #[arg(long, env = "SLUICE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 /// Flags of `sluice serve` (and `sluice up`).
@@ -140,6 +147,7 @@ impl ServeArgs {
         let mut settings = Settings {
             listen: args.listen,
             data_dir: args.data.data_dir,
+            database_url: args.data.database_url,
             admin_token: args.admin_token,
             secret_key: args.secret_key,
             max_request_bytes: args.max_request_bytes,

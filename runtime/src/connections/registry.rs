@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::ConnectionConfig;
 use super::http_client::HttpClient;
@@ -79,7 +79,7 @@ impl Backend {
 /// The open backends, by connection name.
 pub struct Registry {
     data_dir: PathBuf,
-    db: SqlitePool,
+    db: AnyPool,
     secrets: SecretBox,
     open: Mutex<HashMap<String, Backend>>,
 }
@@ -95,7 +95,7 @@ impl std::fmt::Debug for Registry {
 impl Registry {
     /// An empty registry that loads configs from the control plane `db`,
     /// opened with `secrets`; relative SQLite paths resolve under `data_dir`.
-    pub fn new(data_dir: PathBuf, db: SqlitePool, secrets: SecretBox) -> Self {
+    pub fn new(data_dir: PathBuf, db: AnyPool, secrets: SecretBox) -> Self {
         sqlx::any::install_default_drivers();
         Self {
             data_dir,
@@ -144,6 +144,14 @@ impl Registry {
             return Ok(Some(backend.class().to_string()));
         }
         Ok(connections::get(&self.db, name).await?.map(|row| row.class))
+    }
+
+    /// Closes and forgets every open backend (they reopen on next use).
+    pub async fn close_all(&self) {
+        let backends: Vec<Backend> = self.open().drain().map(|(_, b)| b).collect();
+        for backend in backends {
+            backend.close().await;
+        }
     }
 
     /// Closes and forgets the backend of `name`, if open.

@@ -4,7 +4,7 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::{Change, ChangeKind, CreatedSecret, Effects, Kind, Project, Resources, at};
 use crate::api;
@@ -57,7 +57,7 @@ pub(super) async fn test_connections(
 /// # Errors
 /// The first resource's problem, prefixed with its kind and name.
 pub(super) async fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     state: &AppState,
     changes: &mut [Change],
     desired: &Resources,
@@ -116,7 +116,7 @@ fn input<T: DeserializeOwned>(name: &str, spec: &Value) -> ApiResult<T> {
 
 /// Creates or replaces one resource.
 async fn put(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     state: &AppState,
     change: &Change,
     spec: &Value,
@@ -216,7 +216,7 @@ async fn put(
 /// Creates or changes an action: a new version when the SHA-256 differs
 /// from the latest, then its settings and grants.
 async fn put_action(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     state: &AppState,
     name: &str,
     spec: &Value,
@@ -258,7 +258,7 @@ async fn put_action(
 
 /// Deletes one resource (pruning), with the admin API's checks.
 async fn remove(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     kind: Kind,
     name: &str,
     effects: &mut Effects,

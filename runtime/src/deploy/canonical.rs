@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::{Kind, Project, Resources, at};
 use crate::api;
@@ -153,7 +153,7 @@ pub(super) fn desired(state: &AppState, project: &Project) -> ApiResult<Resource
 /// # Errors
 /// On database failure, or when a connection's config cannot be opened.
 pub(super) async fn current_all(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     state: &AppState,
 ) -> ApiResult<Resources> {
     let mut out = BTreeMap::new();
@@ -164,7 +164,7 @@ pub(super) async fn current_all(
 }
 
 /// The stored rows of `kind` as JSON, before canonical form.
-async fn rows(conn: &mut SqliteConnection, kind: Kind) -> ApiResult<Vec<Value>> {
+async fn rows(conn: &mut AnyConnection, kind: Kind) -> ApiResult<Vec<Value>> {
     fn json<T: Serialize>(rows: Vec<T>) -> Vec<Value> {
         rows.into_iter()
             .filter_map(|r| serde_json::to_value(r).ok())
@@ -188,7 +188,7 @@ async fn rows(conn: &mut SqliteConnection, kind: Kind) -> ApiResult<Vec<Value>> 
 
 /// The resources of `kind` the control plane holds, in canonical form.
 async fn current(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     state: &AppState,
     kind: Kind,
 ) -> ApiResult<BTreeMap<String, Value>> {

@@ -13,6 +13,7 @@ mod canonical;
 mod kinds;
 pub mod schema;
 
+use crate::cluster;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -173,19 +174,21 @@ pub async fn deploy(
 
 async fn after_commit(state: &AppState, effects: Effects) -> ApiResult<()> {
     if effects.routes {
-        state.reload_routes().await?;
+        state.changed(cluster::Change::Routes).await?;
     }
     if effects.events {
-        state.reload_events().await?;
+        state.changed(cluster::Change::Events).await?;
     }
     if effects.rate_limits {
-        state.rate_limits.reload(&state.db).await?;
+        state.changed(cluster::Change::RateLimits).await?;
     }
     if effects.cron {
-        state.cron_wake.notify_one();
+        state.changed(cluster::Change::Cronjobs).await?;
     }
     for name in &effects.closed_connections {
-        state.registry.close(name).await;
+        state
+            .changed(cluster::Change::Connection(name.clone()))
+            .await?;
     }
     for id in &effects.revoked_apps {
         state.tokens.revoke_all_of(None, Some(id)).await?;

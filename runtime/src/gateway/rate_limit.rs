@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::{Quota, RateLimiter};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::identity::Caller;
 use crate::store::rate_limits::{self, RateLimitRow};
@@ -178,7 +178,7 @@ impl RateLimits {
     ///
     /// # Errors
     /// On database failure.
-    pub async fn reload(&self, db: &SqlitePool) -> sqlx::Result<()> {
+    pub async fn reload(&self, db: &AnyPool) -> sqlx::Result<()> {
         let rules = rate_limits::list(db).await?;
         self.store.set_rules(&rules);
         self.rules.store(Arc::new(rules));

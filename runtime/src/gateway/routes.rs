@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use jsonschema::Validator;
 
@@ -273,7 +273,7 @@ impl RouteTable {
     ///
     /// # Errors
     /// On database failure or a clash between stored paths.
-    pub async fn load(pool: &SqlitePool) -> anyhow::Result<Self> {
+    pub async fn load(pool: &AnyPool) -> anyhow::Result<Self> {
         let actions: BTreeMap<String, actions::ActionRow> = actions::list(pool)
             .await?
             .into_iter()

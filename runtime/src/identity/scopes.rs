@@ -1,6 +1,6 @@
 //! The scopes a caller may obtain, and the RFC 6749 §3.3 `scope` parameter.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::store::apps::AppRow;
 use crate::store::roles;
@@ -12,7 +12,7 @@ use crate::store::users::UserRow;
 /// # Errors
 /// On database failure.
 pub async fn allowed(
-    db: &SqlitePool,
+    db: &AnyPool,
     app: Option<&AppRow>,
     user: Option<&UserRow>,
 ) -> sqlx::Result<Vec<String>> {

@@ -11,13 +11,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::store::Json;
 use arc_swap::ArcSwap;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
-use sqlx::types::Json;
+use sqlx::AnyPool;
 
 use super::{random_hex, unix_now};
 use crate::store::apps::AppRow;
@@ -171,7 +171,7 @@ pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    db: SqlitePool,
+    db: AnyPool,
     revoked: ArcSwap<HashMap<String, i64>>,
     verified: moka::sync::Cache<String, Arc<Caller>>,
 }
@@ -192,7 +192,7 @@ impl Tokens {
     pub async fn load(
         settings: TokenSettings,
         data_dir: &Path,
-        db: SqlitePool,
+        db: AnyPool,
     ) -> anyhow::Result<Arc<Self>> {
         let key = crate::secrets::load_key(
             settings.key.as_deref(),
@@ -390,8 +390,8 @@ impl Tokens {
         })
     }
 
-    /// Records a revocation of token or session `id` (until `expires_at`)
-    /// and applies it on this node at once.
+    /// Records a revocation of token or session `id` (until `expires_at`),
+    /// applies it on this node at once and announces it to the others.
     ///
     /// # Errors
     /// On database failure.
@@ -399,11 +399,12 @@ impl Tokens {
         let now = unix_now();
         sessions::revoke(&self.db, id, expires_at, now).await?;
         self.note_revoked([(id.to_string(), expires_at)]);
+        crate::cluster::announce(&self.db, &crate::cluster::Change::Revocations).await?;
         Ok(())
     }
 
     /// Revokes every live session of a user or an app (deleted,
-    /// deactivated) and applies it on this node at once.
+    /// deactivated), applies it on this node at once and announces it.
     ///
     /// # Errors
     /// On database failure.
@@ -422,6 +423,7 @@ impl Tokens {
                 .refresh_ttl_secs
                 .max(self.settings.access_ttl_secs);
         self.note_revoked(ids.into_iter().map(|id| (id, until)));
+        crate::cluster::announce(&self.db, &crate::cluster::Change::Revocations).await?;
         Ok(())
     }
 
@@ -450,6 +452,15 @@ impl Tokens {
         let found = sessions::revocations_since(&self.db, since, unix_now()).await?;
         self.note_revoked(found);
         Ok(())
+    }
+
+    /// Reads the revocations of the last seconds, when another node
+    /// announced one (see `cluster`), without waiting for the next poll.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn sync_recent_revocations(&self) -> anyhow::Result<()> {
+        self.sync_revocations(unix_now() - 10).await
     }
 
     /// Polls for revocations made by other nodes (and purges expired

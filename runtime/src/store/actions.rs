@@ -3,7 +3,7 @@
 //! nothing.
 
 use serde::Serialize;
-use sqlx::{Connection, SqliteConnection, SqliteExecutor};
+use sqlx::{AnyConnection, AnyExecutor, Connection};
 
 use crate::engine::Limits;
 
@@ -67,7 +67,7 @@ const VERSION_COLUMNS: &str = "version, sha256, size_bytes, created_at";
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<ActionRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<ActionRow>> {
     sqlx::query_as("SELECT * FROM actions ORDER BY name")
         .fetch_all(db)
         .await
@@ -77,8 +77,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<ActionRow
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<ActionRow>> {
-    sqlx::query_as("SELECT * FROM actions WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<ActionRow>> {
+    sqlx::query_as("SELECT * FROM actions WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -89,11 +89,11 @@ pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Op
 /// # Errors
 /// On database failure.
 pub async fn latest_version<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     name: &str,
 ) -> sqlx::Result<Option<VersionRow>> {
     sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? ORDER BY version DESC LIMIT 1"
+        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = $1 ORDER BY version DESC LIMIT 1"
     ))
     .bind(name)
     .fetch_optional(db)
@@ -105,12 +105,12 @@ pub async fn latest_version<'e>(
 /// # Errors
 /// On database failure.
 pub async fn version<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     name: &str,
     version: i64,
 ) -> sqlx::Result<Option<VersionRow>> {
     sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? AND version = ?"
+        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = $1 AND version = $2"
     ))
     .bind(name)
     .bind(version)
@@ -122,12 +122,9 @@ pub async fn version<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn versions<'e>(
-    db: impl SqliteExecutor<'e>,
-    name: &str,
-) -> sqlx::Result<Vec<VersionRow>> {
+pub async fn versions<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Vec<VersionRow>> {
     sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? ORDER BY version"
+        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = $1 ORDER BY version"
     ))
     .bind(name)
     .fetch_all(db)
@@ -139,10 +136,10 @@ pub async fn versions<'e>(
 /// # Errors
 /// On database failure.
 pub async fn wasm_by_sha<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     sha256: &str,
 ) -> sqlx::Result<Option<Vec<u8>>> {
-    sqlx::query_scalar("SELECT wasm FROM action_versions WHERE sha256 = ? LIMIT 1")
+    sqlx::query_scalar("SELECT wasm FROM action_versions WHERE sha256 = $1 LIMIT 1")
         .bind(sha256)
         .fetch_optional(db)
         .await
@@ -156,7 +153,7 @@ pub async fn wasm_by_sha<'e>(
 /// On database failure; a unique violation means a concurrent upload of the
 /// same action won the version number.
 pub async fn upload(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     name: &str,
     sha256: &str,
     wasm: &[u8],
@@ -166,7 +163,7 @@ pub async fn upload(
     let now = super::now();
     sqlx::query(
         "INSERT INTO actions (name, fuel, memory_bytes, timeout_ms, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT(name) DO NOTHING",
     )
     .bind(name)
     .bind(defaults.fuel as i64)
@@ -177,7 +174,7 @@ pub async fn upload(
     .execute(&mut *tx)
     .await?;
     let latest: Option<VersionRow> = sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = ? ORDER BY version DESC LIMIT 1"
+        "SELECT {VERSION_COLUMNS} FROM action_versions WHERE action = $1 ORDER BY version DESC LIMIT 1"
     ))
     .bind(name)
     .fetch_optional(&mut *tx)
@@ -193,7 +190,7 @@ pub async fn upload(
     };
     sqlx::query(
         "INSERT INTO action_versions (action, version, sha256, size_bytes, wasm, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(name)
     .bind(row.version)
@@ -203,7 +200,7 @@ pub async fn upload(
     .bind(&row.created_at)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE actions SET updated_at = ? WHERE name = ?")
+    sqlx::query("UPDATE actions SET updated_at = $1 WHERE name = $2")
         .bind(&now)
         .bind(name)
         .execute(&mut *tx)
@@ -216,10 +213,10 @@ pub async fn upload(
 ///
 /// # Errors
 /// On database failure.
-pub async fn update<'e>(db: impl SqliteExecutor<'e>, row: &ActionRow) -> sqlx::Result<()> {
+pub async fn update<'e>(db: impl AnyExecutor<'e>, row: &ActionRow) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE actions SET description = ?, fuel = ?, memory_bytes = ?, timeout_ms = ?,
-         config = ?, updated_at = ? WHERE name = ?",
+        "UPDATE actions SET description = $1, fuel = $2, memory_bytes = $3, timeout_ms = $4,
+         config = $5, updated_at = $6 WHERE name = $7",
     )
     .bind(&row.description)
     .bind(row.fuel)
@@ -238,8 +235,8 @@ pub async fn update<'e>(db: impl SqliteExecutor<'e>, row: &ActionRow) -> sqlx::R
 /// # Errors
 /// On database failure, including a foreign-key violation when an
 /// operation still uses the action.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM actions WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM actions WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;
@@ -250,14 +247,15 @@ pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result
 ///
 /// # Errors
 /// On database failure.
-pub async fn has_component<'e>(db: impl SqliteExecutor<'e>, sha256: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM components WHERE sha256 = ?1)
-             OR EXISTS (SELECT 1 FROM action_versions WHERE sha256 = ?1)",
+pub async fn has_component<'e>(db: impl AnyExecutor<'e>, sha256: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar::<_, crate::store::Flag>(
+        "SELECT EXISTS (SELECT 1 FROM components WHERE sha256 = $1)
+             OR EXISTS (SELECT 1 FROM action_versions WHERE sha256 = $1)",
     )
     .bind(sha256)
     .fetch_one(db)
     .await
+    .map(bool::from)
 }
 
 /// Stages component bytes under their SHA-256; storing them twice is a no-op.
@@ -265,12 +263,12 @@ pub async fn has_component<'e>(db: impl SqliteExecutor<'e>, sha256: &str) -> sql
 /// # Errors
 /// On database failure.
 pub async fn stage_component<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     sha256: &str,
     wasm: &[u8],
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO components (sha256, wasm, size_bytes, created_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO components (sha256, wasm, size_bytes, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT(sha256) DO NOTHING",
     )
     .bind(sha256)
@@ -287,11 +285,11 @@ pub async fn stage_component<'e>(
 /// # Errors
 /// On database failure.
 pub async fn component_bytes(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     sha256: &str,
 ) -> sqlx::Result<Option<Vec<u8>>> {
     let staged: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT wasm FROM components WHERE sha256 = ?")
+        sqlx::query_scalar("SELECT wasm FROM components WHERE sha256 = $1")
             .bind(sha256)
             .fetch_optional(&mut *conn)
             .await?;
@@ -305,8 +303,8 @@ pub async fn component_bytes(
 ///
 /// # Errors
 /// On database failure.
-pub async fn unstage_component<'e>(db: impl SqliteExecutor<'e>, sha256: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM components WHERE sha256 = ?")
+pub async fn unstage_component<'e>(db: impl AnyExecutor<'e>, sha256: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM components WHERE sha256 = $1")
         .bind(sha256)
         .execute(db)
         .await?;

@@ -1,9 +1,9 @@
 //! Apps: OAuth2 clients (RFC 6749 §2) holding a client id, a secret (kept
 //! only as an argon2id hash) and the scopes they may obtain.
 
+use crate::store::Json;
 use serde::Serialize;
-use sqlx::SqliteExecutor;
-use sqlx::types::Json;
+use sqlx::AnyExecutor;
 
 /// One row of `apps`; `secret_hash` is never serialised.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -22,6 +22,7 @@ pub struct AppRow {
     /// The scopes the app may obtain.
     pub scopes: Json<Vec<String>>,
     /// Inactive apps cannot obtain or use tokens.
+    #[sqlx(try_from = "crate::store::Flag")]
     pub active: bool,
     /// RFC 3339 time the current secret was issued.
     pub secret_rotated_at: String,
@@ -35,7 +36,7 @@ pub struct AppRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<AppRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<AppRow>> {
     sqlx::query_as("SELECT * FROM apps ORDER BY name")
         .fetch_all(db)
         .await
@@ -45,8 +46,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<AppRow>> 
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_name<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<AppRow>> {
-    sqlx::query_as("SELECT * FROM apps WHERE name = ?")
+pub async fn by_name<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<AppRow>> {
+    sqlx::query_as("SELECT * FROM apps WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -57,10 +58,10 @@ pub async fn by_name<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Resul
 /// # Errors
 /// On database failure.
 pub async fn by_client_id<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     client_id: &str,
 ) -> sqlx::Result<Option<AppRow>> {
-    sqlx::query_as("SELECT * FROM apps WHERE client_id = ?")
+    sqlx::query_as("SELECT * FROM apps WHERE client_id = $1")
         .bind(client_id)
         .fetch_optional(db)
         .await
@@ -70,8 +71,8 @@ pub async fn by_client_id<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_id<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<Option<AppRow>> {
-    sqlx::query_as("SELECT * FROM apps WHERE id = ?")
+pub async fn by_id<'e>(db: impl AnyExecutor<'e>, id: &str) -> sqlx::Result<Option<AppRow>> {
+    sqlx::query_as("SELECT * FROM apps WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
         .await
@@ -81,11 +82,11 @@ pub async fn by_id<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<Op
 ///
 /// # Errors
 /// On database failure; a unique violation means the name is taken.
-pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &AppRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO apps (id, name, description, client_id, secret_hash, scopes, active,
                            secret_rotated_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name,
              description = excluded.description, secret_hash = excluded.secret_hash,
              scopes = excluded.scopes, active = excluded.active,
@@ -111,8 +112,8 @@ pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &AppRow) -> sqlx::Resu
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM apps WHERE id = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM apps WHERE id = $1")
         .bind(id)
         .execute(db)
         .await?;

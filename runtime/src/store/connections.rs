@@ -1,6 +1,6 @@
 //! Connections (sealed configs) and the grants that let actions use them.
 
-use sqlx::{Connection, SqliteConnection, SqliteExecutor};
+use sqlx::{AnyConnection, AnyExecutor, Connection};
 
 /// One row of `connections`; the config is sealed (see `crate::secrets`).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,7 +21,7 @@ pub struct ConnectionRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<ConnectionRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<ConnectionRow>> {
     sqlx::query_as("SELECT * FROM connections ORDER BY name")
         .fetch_all(db)
         .await
@@ -31,11 +31,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<Connectio
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(
-    db: impl SqliteExecutor<'e>,
-    name: &str,
-) -> sqlx::Result<Option<ConnectionRow>> {
-    sqlx::query_as("SELECT * FROM connections WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<ConnectionRow>> {
+    sqlx::query_as("SELECT * FROM connections WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -45,10 +42,10 @@ pub async fn get<'e>(
 ///
 /// # Errors
 /// On database failure; a unique violation when the name is taken.
-pub async fn insert<'e>(db: impl SqliteExecutor<'e>, row: &ConnectionRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &ConnectionRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO connections (name, class, config_sealed, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&row.name)
     .bind(&row.class)
@@ -65,13 +62,13 @@ pub async fn insert<'e>(db: impl SqliteExecutor<'e>, row: &ConnectionRow) -> sql
 /// # Errors
 /// On database failure.
 pub async fn update<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     name: &str,
     class: &str,
     sealed: &[u8],
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE connections SET class = ?, config_sealed = ?, updated_at = ? WHERE name = ?",
+        "UPDATE connections SET class = $1, config_sealed = $2, updated_at = $3 WHERE name = $4",
     )
     .bind(class)
     .bind(sealed)
@@ -86,8 +83,8 @@ pub async fn update<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM connections WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM connections WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;
@@ -98,11 +95,8 @@ pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result
 ///
 /// # Errors
 /// On database failure.
-pub async fn granted_to<'e>(
-    db: impl SqliteExecutor<'e>,
-    action: &str,
-) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT connection FROM action_grants WHERE action = ? ORDER BY connection")
+pub async fn granted_to<'e>(db: impl AnyExecutor<'e>, action: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT connection FROM action_grants WHERE action = $1 ORDER BY connection")
         .bind(action)
         .fetch_all(db)
         .await
@@ -112,11 +106,8 @@ pub async fn granted_to<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn grantees<'e>(
-    db: impl SqliteExecutor<'e>,
-    connection: &str,
-) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT action FROM action_grants WHERE connection = ? ORDER BY action")
+pub async fn grantees<'e>(db: impl AnyExecutor<'e>, connection: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT action FROM action_grants WHERE connection = $1 ORDER BY action")
         .bind(connection)
         .fetch_all(db)
         .await
@@ -128,18 +119,18 @@ pub async fn grantees<'e>(
 /// On database failure, including a foreign-key violation for an unknown
 /// connection.
 pub async fn set_grants(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     action: &str,
     connections: &[String],
 ) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
-    sqlx::query("DELETE FROM action_grants WHERE action = ?")
+    sqlx::query("DELETE FROM action_grants WHERE action = $1")
         .bind(action)
         .execute(&mut *tx)
         .await?;
     for connection in connections {
         sqlx::query(
-            "INSERT INTO action_grants (action, connection) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO action_grants (action, connection) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(action)
         .bind(connection)

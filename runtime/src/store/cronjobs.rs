@@ -2,7 +2,7 @@
 //! `(cronjob, tick_ms)` is unique, so of several nodes one runs it.
 
 use serde::Serialize;
-use sqlx::{SqliteExecutor, SqlitePool};
+use sqlx::{AnyExecutor, AnyPool};
 
 /// One row of `cronjobs`.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -14,6 +14,7 @@ pub struct CronjobRow {
     /// The action it runs (invocation kind `cron`).
     pub action: String,
     /// Inactive cronjobs do not run on schedule (they still run on demand).
+    #[sqlx(try_from = "crate::store::Flag")]
     pub active: bool,
     /// Ticks missed while no node ran: `run_once` (one catch-up run) or `skip`.
     pub missed: String,
@@ -52,7 +53,7 @@ pub struct RunRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<CronjobRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<CronjobRow>> {
     sqlx::query_as("SELECT * FROM cronjobs ORDER BY name")
         .fetch_all(db)
         .await
@@ -62,8 +63,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<CronjobRo
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<CronjobRow>> {
-    sqlx::query_as("SELECT * FROM cronjobs WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<CronjobRow>> {
+    sqlx::query_as("SELECT * FROM cronjobs WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -73,11 +74,11 @@ pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Op
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &CronjobRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &CronjobRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO cronjobs (name, schedule, action, active, missed, description, last_tick_ms,
                                created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (name) DO UPDATE SET schedule = excluded.schedule,
              action = excluded.action, active = excluded.active, missed = excluded.missed,
              description = excluded.description, last_tick_ms = excluded.last_tick_ms,
@@ -101,8 +102,8 @@ pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &CronjobRow) -> sqlx::
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM cronjobs WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM cronjobs WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;
@@ -116,14 +117,14 @@ pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result
 /// # Errors
 /// On database failure.
 pub async fn claim(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     cronjob: &str,
     tick_ms: Option<i64>,
     now_ms: i64,
 ) -> sqlx::Result<Option<i64>> {
     let mut tx = pool.begin().await?;
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO cronjob_runs (cronjob, tick_ms, started_ms) VALUES (?, ?, ?)
+        "INSERT INTO cronjob_runs (cronjob, tick_ms, started_ms) VALUES ($1, $2, $3)
          ON CONFLICT (cronjob, tick_ms) DO NOTHING RETURNING id",
     )
     .bind(cronjob)
@@ -133,7 +134,8 @@ pub async fn claim(
     .await?;
     if let Some(tick) = tick_ms {
         sqlx::query(
-            "UPDATE cronjobs SET last_tick_ms = MAX(COALESCE(last_tick_ms, 0), ?) WHERE name = ?",
+            "UPDATE cronjobs SET last_tick_ms = CASE WHEN last_tick_ms > $1 THEN last_tick_ms ELSE $1 END
+             WHERE name = $2",
         )
         .bind(tick)
         .bind(cronjob)
@@ -149,12 +151,13 @@ pub async fn claim(
 /// # Errors
 /// On database failure.
 pub async fn skip_to<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     cronjob: &str,
     tick_ms: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE cronjobs SET last_tick_ms = MAX(COALESCE(last_tick_ms, 0), ?) WHERE name = ?",
+        "UPDATE cronjobs SET last_tick_ms = CASE WHEN last_tick_ms > $1 THEN last_tick_ms ELSE $1 END
+             WHERE name = $2",
     )
     .bind(tick_ms)
     .bind(cronjob)
@@ -167,9 +170,9 @@ pub async fn skip_to<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn purge_before<'e>(db: impl SqliteExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
+pub async fn purge_before<'e>(db: impl AnyExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
     let done =
-        sqlx::query("DELETE FROM cronjob_runs WHERE started_ms < ? AND outcome != 'running'")
+        sqlx::query("DELETE FROM cronjob_runs WHERE started_ms < $1 AND outcome != 'running'")
             .bind(cutoff_ms)
             .execute(db)
             .await?;
@@ -181,15 +184,15 @@ pub async fn purge_before<'e>(db: impl SqliteExecutor<'e>, cutoff_ms: i64) -> sq
 /// # Errors
 /// On database failure.
 pub async fn finish<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     id: i64,
     duration_ms: i64,
     status_code: Option<i64>,
     error: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE cronjob_runs SET duration_ms = ?, status_code = ?, error = ?,
-             outcome = CASE WHEN ? IS NULL THEN 'ok' ELSE 'failed' END WHERE id = ?",
+        "UPDATE cronjob_runs SET duration_ms = $1, status_code = $2, error = $3,
+             outcome = CASE WHEN $4 IS NULL THEN 'ok' ELSE 'failed' END WHERE id = $5",
     )
     .bind(duration_ms)
     .bind(status_code)
@@ -205,8 +208,8 @@ pub async fn finish<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn run<'e>(db: impl SqliteExecutor<'e>, id: i64) -> sqlx::Result<Option<RunRow>> {
-    sqlx::query_as("SELECT * FROM cronjob_runs WHERE id = ?")
+pub async fn run<'e>(db: impl AnyExecutor<'e>, id: i64) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query_as("SELECT * FROM cronjob_runs WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
         .await
@@ -217,11 +220,11 @@ pub async fn run<'e>(db: impl SqliteExecutor<'e>, id: i64) -> sqlx::Result<Optio
 /// # Errors
 /// On database failure.
 pub async fn runs<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     cronjob: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<RunRow>> {
-    sqlx::query_as("SELECT * FROM cronjob_runs WHERE cronjob = ? ORDER BY id DESC LIMIT ?")
+    sqlx::query_as("SELECT * FROM cronjob_runs WHERE cronjob = $1 ORDER BY id DESC LIMIT $2")
         .bind(cronjob)
         .bind(limit)
         .fetch_all(db)

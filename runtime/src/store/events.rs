@@ -1,9 +1,9 @@
 //! Events, triggers and webhooks: what may be dispatched and who hears it.
 
+use crate::store::Json;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::SqliteExecutor;
-use sqlx::types::Json;
+use sqlx::AnyExecutor;
 
 /// One row of `events`.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -30,6 +30,7 @@ pub struct TriggerRow {
     /// The action it runs (invocation kind `event`).
     pub action: String,
     /// Inactive triggers get no new deliveries.
+    #[sqlx(try_from = "crate::store::Flag")]
     pub active: bool,
     /// RFC 3339 creation time.
     pub created_at: String,
@@ -50,6 +51,7 @@ pub struct WebhookRow {
     #[serde(skip)]
     pub secret_sealed: Vec<u8>,
     /// Inactive webhooks get no new deliveries (a 410 answer deactivates).
+    #[sqlx(try_from = "crate::store::Flag")]
     pub active: bool,
     /// Why it was deactivated by the platform, if it was.
     pub disabled_reason: Option<String>,
@@ -63,7 +65,7 @@ pub struct WebhookRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<EventRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<EventRow>> {
     sqlx::query_as("SELECT * FROM events ORDER BY name")
         .fetch_all(db)
         .await
@@ -73,8 +75,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<EventRow>
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<EventRow>> {
-    sqlx::query_as("SELECT * FROM events WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<EventRow>> {
+    sqlx::query_as("SELECT * FROM events WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -84,10 +86,10 @@ pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Op
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &EventRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &EventRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO events (name, description, schema, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (name) DO UPDATE SET description = excluded.description,
              schema = excluded.schema, updated_at = excluded.updated_at",
     )
@@ -105,10 +107,10 @@ pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &EventRow) -> sqlx::Re
 ///
 /// # Errors
 /// On database failure.
-pub async fn listeners<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
+pub async fn listeners<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT 'trigger ' || name FROM triggers WHERE event = ?1
-         UNION ALL SELECT 'webhook ' || name FROM webhooks WHERE event = ?1",
+        "SELECT 'trigger ' || name FROM triggers WHERE event = $1
+         UNION ALL SELECT 'webhook ' || name FROM webhooks WHERE event = $1",
     )
     .bind(name)
     .fetch_all(db)
@@ -119,8 +121,8 @@ pub async fn listeners<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Res
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM events WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM events WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;
@@ -131,7 +133,7 @@ pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result
 ///
 /// # Errors
 /// On database failure.
-pub async fn triggers<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<TriggerRow>> {
+pub async fn triggers<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<TriggerRow>> {
     sqlx::query_as("SELECT * FROM triggers ORDER BY name")
         .fetch_all(db)
         .await
@@ -141,11 +143,8 @@ pub async fn triggers<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<Trigg
 ///
 /// # Errors
 /// On database failure.
-pub async fn trigger<'e>(
-    db: impl SqliteExecutor<'e>,
-    name: &str,
-) -> sqlx::Result<Option<TriggerRow>> {
-    sqlx::query_as("SELECT * FROM triggers WHERE name = ?")
+pub async fn trigger<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<TriggerRow>> {
+    sqlx::query_as("SELECT * FROM triggers WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -155,10 +154,10 @@ pub async fn trigger<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert_trigger<'e>(db: impl SqliteExecutor<'e>, row: &TriggerRow) -> sqlx::Result<()> {
+pub async fn upsert_trigger<'e>(db: impl AnyExecutor<'e>, row: &TriggerRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO triggers (name, event, action, active, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name) DO UPDATE SET event = excluded.event, action = excluded.action,
              active = excluded.active, updated_at = excluded.updated_at",
     )
@@ -177,7 +176,7 @@ pub async fn upsert_trigger<'e>(db: impl SqliteExecutor<'e>, row: &TriggerRow) -
 ///
 /// # Errors
 /// On database failure.
-pub async fn webhooks<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<WebhookRow>> {
+pub async fn webhooks<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<WebhookRow>> {
     sqlx::query_as("SELECT * FROM webhooks ORDER BY name")
         .fetch_all(db)
         .await
@@ -187,11 +186,8 @@ pub async fn webhooks<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<Webho
 ///
 /// # Errors
 /// On database failure.
-pub async fn webhook<'e>(
-    db: impl SqliteExecutor<'e>,
-    name: &str,
-) -> sqlx::Result<Option<WebhookRow>> {
-    sqlx::query_as("SELECT * FROM webhooks WHERE name = ?")
+pub async fn webhook<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<WebhookRow>> {
+    sqlx::query_as("SELECT * FROM webhooks WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -201,11 +197,11 @@ pub async fn webhook<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert_webhook<'e>(db: impl SqliteExecutor<'e>, row: &WebhookRow) -> sqlx::Result<()> {
+pub async fn upsert_webhook<'e>(db: impl AnyExecutor<'e>, row: &WebhookRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO webhooks (name, event, url, secret_sealed, active, disabled_reason,
                                created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (name) DO UPDATE SET event = excluded.event, url = excluded.url,
              secret_sealed = excluded.secret_sealed, active = excluded.active,
              disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at",
@@ -228,12 +224,12 @@ pub async fn upsert_webhook<'e>(db: impl SqliteExecutor<'e>, row: &WebhookRow) -
 /// # Errors
 /// On database failure.
 pub async fn disable_webhook<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     name: &str,
     reason: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE webhooks SET active = 0, disabled_reason = ?, updated_at = ? WHERE name = ?",
+        "UPDATE webhooks SET active = FALSE, disabled_reason = $1, updated_at = $2 WHERE name = $3",
     )
     .bind(reason)
     .bind(crate::store::now())
@@ -248,11 +244,11 @@ pub async fn disable_webhook<'e>(
 /// # Errors
 /// On database failure.
 pub async fn delete_listener<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     table: &'static str,
     name: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(&format!("DELETE FROM {table} WHERE name = ?"))
+    let done = sqlx::query(&format!("DELETE FROM {table} WHERE name = $1"))
         .bind(name)
         .execute(db)
         .await?;

@@ -1,5 +1,6 @@
-//! The control plane: repositories over the SQLite database `sluice.db` in
-//! the data directory. Migrations in `migrations/` run at start.
+//! The control plane: repositories over SQLite (`sluice.db` in the data
+//! directory, the default) or PostgreSQL (`SLUICE_DATABASE_URL`, for a
+//! cluster). Migrations in `migrations/<dialect>/` run at start.
 
 pub mod actions;
 pub mod apps;
@@ -17,43 +18,108 @@ pub mod sessions;
 pub mod settings;
 pub mod users;
 
+mod types;
+
 use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::Context;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{ConnectOptions, Executor};
 
-/// Opens (creating if missing) `<data_dir>/sluice.db` in WAL mode.
+pub use types::{Flag, Json, MaybeFlag, Placeholders};
+
+/// The control-plane pool: SQLite or PostgreSQL behind sqlx's `Any` driver,
+/// so one set of repositories serves both. SQL in the repositories is
+/// written in the dialect both accept (numbered `$1` placeholders,
+/// `TRUE`/`FALSE`, `ON CONFLICT … DO UPDATE`, `RETURNING`).
+pub type Pool = sqlx::AnyPool;
+
+/// One control-plane connection (e.g. inside a transaction).
+pub type Conn = sqlx::AnyConnection;
+
+/// A control-plane transaction.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Which database holds the control plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `<data dir>/sluice.db`, the embedded default.
+    Sqlite,
+    /// A `postgres://` URL in `SLUICE_DATABASE_URL`, shared by a cluster.
+    Postgres,
+}
+
+/// The dialect of `pool`, read from the URL it was opened with.
+pub fn dialect(pool: &Pool) -> Dialect {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        Dialect::Sqlite
+    } else {
+        Dialect::Postgres
+    }
+}
+
+/// Opens the control plane: the PostgreSQL database at `database_url` when
+/// it is given (a `postgres://` or `postgresql://` URL), otherwise (creating
+/// if missing) `<data_dir>/sluice.db` in WAL mode.
 ///
 /// # Errors
-/// When the directory cannot be created or the database cannot be opened.
-pub async fn open(data_dir: &Path) -> anyhow::Result<SqlitePool> {
+/// When the URL is not a PostgreSQL URL, the data directory cannot be
+/// created, or the database cannot be reached or opened.
+pub async fn open(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Pool> {
+    sqlx::any::install_default_drivers();
+    if let Some(url) = database_url {
+        anyhow::ensure!(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "SLUICE_DATABASE_URL must be a postgres:// URL (unset it to use SQLite in the data directory)"
+        );
+        return AnyPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await
+            .context("connecting to the control plane at SLUICE_DATABASE_URL");
+    }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let path = data_dir.join("sluice.db");
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+    // WAL is a property of the file: set once here, with the native driver.
+    let url = format!("sqlite://{}", path.display());
+    SqliteConnectOptions::from_str(&url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(std::time::Duration::from_secs(5));
-    SqlitePoolOptions::new()
+        .connect()
+        .await
+        .with_context(|| format!("opening {}", path.display()))?;
+    AnyPoolOptions::new()
         .max_connections(8)
-        .connect_with(options)
+        // Per connection: the `Any` driver opens SQLite from the URL alone.
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
         .await
         .with_context(|| format!("opening {}", path.display()))
 }
 
-/// Applies the migrations in `migrations/` that have not run yet.
+/// Applies the migrations of the pool's dialect (`migrations/sqlite/` or
+/// `migrations/postgres/`) that have not run yet. On PostgreSQL sqlx holds an
+/// advisory lock meanwhile, so nodes starting together migrate once.
 ///
 /// # Errors
 /// When a migration fails or the database has migrations this build lacks.
-pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
-    sqlx::migrate!("../migrations")
-        .run(pool)
-        .await
-        .context("running migrations")
+pub async fn migrate(pool: &Pool) -> anyhow::Result<()> {
+    let result = match dialect(pool) {
+        Dialect::Sqlite => sqlx::migrate!("../migrations/sqlite").run(pool).await,
+        Dialect::Postgres => sqlx::migrate!("../migrations/postgres").run(pool).await,
+    };
+    result.context("running migrations")
 }
 
 /// The current time as RFC 3339 text in UTC, the format of every `*_at` column.
@@ -69,16 +135,18 @@ pub fn now_ms() -> i64 {
         .unwrap_or(i64::MAX)
 }
 
-/// Begins a write transaction that takes SQLite's write lock at once
+/// Begins a write transaction. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`): a deferred one that reads first could not upgrade
 /// while another connection writes, and would fail instead of waiting.
+/// PostgreSQL locks rows as they are written.
 ///
 /// # Errors
 /// When no connection is free or the lock is not had within the busy timeout.
-pub async fn begin_write(
-    pool: &SqlitePool,
-) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    pool.begin_with("BEGIN IMMEDIATE").await
+pub async fn begin_write(pool: &Pool) -> sqlx::Result<Tx> {
+    match dialect(pool) {
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Dialect::Postgres => pool.begin().await,
+    }
 }
 
 /// True when `e` is a violation of a UNIQUE or PRIMARY KEY constraint.
@@ -92,7 +160,7 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// # Errors
 /// On database failure.
 pub(crate) async fn missing_names<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::AnyExecutor<'e>,
     table: &'static str,
     names: &[String],
 ) -> sqlx::Result<Vec<String>> {

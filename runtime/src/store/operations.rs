@@ -1,8 +1,8 @@
 //! Operations: `METHOD /path/:param` → action.
 
+use crate::store::Json;
 use serde::Serialize;
-use sqlx::types::Json;
-use sqlx::{Connection, SqliteConnection, SqliteExecutor};
+use sqlx::{AnyConnection, AnyExecutor, Connection};
 
 use crate::contract::Contract;
 
@@ -27,8 +27,10 @@ pub struct OperationRow {
     /// `experimental`, `stable`, `deprecated` or `legacy` (Fusio's stabilities).
     pub stability: String,
     /// Inactive operations are not routed.
+    #[sqlx(try_from = "crate::store::Flag")]
     pub active: bool,
     /// Callable without a token.
+    #[sqlx(try_from = "crate::store::Flag")]
     pub public: bool,
     /// Scopes any one of which lets a token call it; empty: any valid token.
     pub scopes: Json<Vec<String>>,
@@ -45,7 +47,7 @@ pub struct OperationRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<OperationRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<OperationRow>> {
     sqlx::query_as("SELECT * FROM operations ORDER BY name")
         .fetch_all(db)
         .await
@@ -55,11 +57,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<Operation
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(
-    db: impl SqliteExecutor<'e>,
-    name: &str,
-) -> sqlx::Result<Option<OperationRow>> {
-    sqlx::query_as("SELECT * FROM operations WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<OperationRow>> {
+    sqlx::query_as("SELECT * FROM operations WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -69,11 +68,8 @@ pub async fn get<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn names_using<'e>(
-    db: impl SqliteExecutor<'e>,
-    action: &str,
-) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT name FROM operations WHERE action = ? ORDER BY name")
+pub async fn names_using<'e>(db: impl AnyExecutor<'e>, action: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT name FROM operations WHERE action = $1 ORDER BY name")
         .bind(action)
         .fetch_all(db)
         .await
@@ -86,13 +82,13 @@ pub async fn names_using<'e>(
 /// On database failure; a unique violation means the name or the
 /// method + path is taken.
 pub async fn save(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     row: &OperationRow,
     replace: Option<&str>,
 ) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
     if let Some(old) = replace {
-        sqlx::query("DELETE FROM operations WHERE name = ?")
+        sqlx::query("DELETE FROM operations WHERE name = $1")
             .bind(old)
             .execute(&mut *tx)
             .await?;
@@ -100,7 +96,7 @@ pub async fn save(
     sqlx::query(
         "INSERT INTO operations (name, method, path, route_key, action, action_version,
          description, stability, active, public, scopes, contract, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&row.name)
     .bind(&row.method)
@@ -125,8 +121,8 @@ pub async fn save(
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM operations WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM operations WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;

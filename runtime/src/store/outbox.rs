@@ -3,8 +3,9 @@
 //! claim due deliveries with a lease, so a crashed worker's claim lapses
 //! and another attempt follows (at-least-once).
 
+use crate::store::Placeholders;
 use serde::Serialize;
-use sqlx::{SqliteExecutor, SqlitePool};
+use sqlx::{AnyExecutor, AnyPool};
 
 /// An event an invocation dispatched.
 #[derive(Debug, Clone)]
@@ -88,7 +89,7 @@ pub struct AttemptRow {
 /// On database failure (nothing is written; the callers fail their
 /// requests, so nothing is lost silently).
 pub async fn enqueue_many(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     batches: &[(&[Dispatched], &str, &str)],
     now_ms: i64,
 ) -> sqlx::Result<u64> {
@@ -99,7 +100,7 @@ pub async fn enqueue_many(
             let id = uuid::Uuid::now_v7().to_string();
             sqlx::query(
                 "INSERT INTO outbox (id, event, payload, source, request_id, created_ms)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&id)
             .bind(&event.event)
@@ -111,9 +112,9 @@ pub async fn enqueue_many(
             .await?;
             let done = sqlx::query(
                 "INSERT INTO deliveries (outbox_id, kind, target, next_attempt_ms, created_ms)
-                 SELECT ?1, 'trigger', name, ?3, ?3 FROM triggers WHERE event = ?2 AND active
+                 SELECT $1, 'trigger', name, $3, $3 FROM triggers WHERE event = $2 AND active
                  UNION ALL
-                 SELECT ?1, 'webhook', name, ?3, ?3 FROM webhooks WHERE event = ?2 AND active",
+                 SELECT $1, 'webhook', name, $3, $3 FROM webhooks WHERE event = $2 AND active",
             )
             .bind(&id)
             .bind(&event.event)
@@ -132,36 +133,47 @@ pub async fn enqueue_many(
 /// # Errors
 /// On database failure.
 pub async fn claim(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     now_ms: i64,
     lease_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Due>> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "UPDATE deliveries SET locked_until_ms = ?1 + ?2, attempts = attempts + 1
+    // On PostgreSQL, nodes claiming at once must not pick the same rows:
+    // each locks what it picks and skips what another has locked. SQLite
+    // has one writer at a time (`BEGIN IMMEDIATE` semantics per statement).
+    let lock = match crate::store::dialect(pool) {
+        crate::store::Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        crate::store::Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE deliveries SET locked_until_ms = $1 + $2, attempts = attempts + 1
          WHERE id IN (SELECT id FROM deliveries
-                      WHERE state = 'pending' AND next_attempt_ms <= ?1
-                        AND (locked_until_ms IS NULL OR locked_until_ms <= ?1)
-                      ORDER BY next_attempt_ms LIMIT ?3)
-         RETURNING id",
-    )
-    .bind(now_ms)
-    .bind(lease_ms)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+                      WHERE state = 'pending' AND next_attempt_ms <= $1
+                        AND (locked_until_ms IS NULL OR locked_until_ms <= $1)
+                      ORDER BY next_attempt_ms LIMIT $3 {lock})
+         RETURNING id"
+    );
+    let ids: Vec<i64> = sqlx::query_scalar(&sql)
+        .bind(now_ms)
+        .bind(lease_ms)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(
+    let sql = format!(
         "SELECT d.id, d.kind, d.target, d.attempts, o.id AS outbox_id, o.event, o.payload,
                 o.source, o.created_ms
          FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
-         WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_ms",
-    )
-    .bind(sqlx::types::Json(&ids))
-    .fetch_all(pool)
-    .await
+         WHERE d.id IN {} ORDER BY d.next_attempt_ms",
+        Placeholders::default().row(ids.len())
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(pool).await
 }
 
 /// Deletes events dispatched before `cutoff_ms` that have no pending
@@ -169,9 +181,9 @@ pub async fn claim(
 ///
 /// # Errors
 /// On database failure.
-pub async fn purge_before<'e>(db: impl SqliteExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
+pub async fn purge_before<'e>(db: impl AnyExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
     let done = sqlx::query(
-        "DELETE FROM outbox WHERE created_ms < ?
+        "DELETE FROM outbox WHERE created_ms < $1
            AND NOT EXISTS (SELECT 1 FROM deliveries d
                            WHERE d.outbox_id = outbox.id AND d.state = 'pending')",
     )
@@ -185,9 +197,10 @@ pub async fn purge_before<'e>(db: impl SqliteExecutor<'e>, cutoff_ms: i64) -> sq
 ///
 /// # Errors
 /// On database failure.
-pub async fn next_due<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Option<i64>> {
+pub async fn next_due<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
-        "SELECT MIN(MAX(next_attempt_ms, COALESCE(locked_until_ms, 0)))
+        "SELECT MIN(CASE WHEN COALESCE(locked_until_ms, 0) > next_attempt_ms
+                         THEN locked_until_ms ELSE next_attempt_ms END)
          FROM deliveries WHERE state = 'pending'",
     )
     .fetch_one(db)
@@ -199,12 +212,12 @@ pub async fn next_due<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Option<i6
 ///
 /// # Errors
 /// On database failure.
-pub async fn record(pool: &SqlitePool, attempt: &AttemptRow, delivered: bool) -> sqlx::Result<()> {
+pub async fn record(pool: &AnyPool, attempt: &AttemptRow, delivered: bool) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO delivery_attempts (delivery_id, attempt, at_ms, status_code, response_excerpt,
                                         duration_ms, error, next_retry_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(attempt.delivery_id)
     .bind(attempt.attempt)
@@ -223,8 +236,8 @@ pub async fn record(pool: &SqlitePool, attempt: &AttemptRow, delivered: bool) ->
         (false, None) => ("failed", None, Some(finished)),
     };
     sqlx::query(
-        "UPDATE deliveries SET state = ?, next_attempt_ms = COALESCE(?, next_attempt_ms),
-             locked_until_ms = NULL, finished_ms = ? WHERE id = ?",
+        "UPDATE deliveries SET state = $1, next_attempt_ms = COALESCE($2, next_attempt_ms),
+             locked_until_ms = NULL, finished_ms = $3 WHERE id = $4",
     )
     .bind(state)
     .bind(next)
@@ -240,7 +253,7 @@ pub async fn record(pool: &SqlitePool, attempt: &AttemptRow, delivered: bool) ->
 /// # Errors
 /// On database failure.
 pub async fn deliveries_of<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     kind: &str,
     name: &str,
     limit: i64,
@@ -250,7 +263,7 @@ pub async fn deliveries_of<'e>(
                 CASE WHEN d.state = 'pending' THEN d.next_attempt_ms END AS next_attempt_ms,
                 d.created_ms, d.finished_ms
          FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
-         WHERE d.kind = ? AND d.target = ? ORDER BY d.id DESC LIMIT ?",
+         WHERE d.kind = $1 AND d.target = $2 ORDER BY d.id DESC LIMIT $3",
     )
     .bind(kind)
     .bind(name)
@@ -264,16 +277,22 @@ pub async fn deliveries_of<'e>(
 /// # Errors
 /// On database failure.
 pub async fn attempts_of<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     ids: &[i64],
 ) -> sqlx::Result<Vec<AttemptRow>> {
-    sqlx::query_as(
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
         "SELECT delivery_id, attempt, at_ms, status_code, response_excerpt, duration_ms, error,
                 next_retry_ms
-         FROM delivery_attempts WHERE delivery_id IN (SELECT value FROM json_each(?))
+         FROM delivery_attempts WHERE delivery_id IN {}
          ORDER BY delivery_id, attempt",
-    )
-    .bind(sqlx::types::Json(ids))
-    .fetch_all(db)
-    .await
+        Placeholders::default().row(ids.len())
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(db).await
 }

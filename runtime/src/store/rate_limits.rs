@@ -3,7 +3,7 @@
 //! name sorting first).
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 /// One row of `rate_limits`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -20,6 +20,7 @@ pub struct RateLimitRow {
     pub user: Option<String>,
     /// `true`: only requests without a token (counted per client IP);
     /// `false`: only requests with one; unset: both.
+    #[sqlx(try_from = "crate::store::MaybeFlag")]
     pub anonymous: Option<bool>,
     /// Requests each caller may make per window (the burst).
     pub requests: i64,
@@ -35,7 +36,7 @@ pub struct RateLimitRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<RateLimitRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<RateLimitRow>> {
     sqlx::query_as("SELECT * FROM rate_limits ORDER BY priority DESC, name")
         .fetch_all(db)
         .await
@@ -45,11 +46,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<RateLimit
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(
-    db: impl SqliteExecutor<'e>,
-    name: &str,
-) -> sqlx::Result<Option<RateLimitRow>> {
-    sqlx::query_as("SELECT * FROM rate_limits WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<RateLimitRow>> {
+    sqlx::query_as("SELECT * FROM rate_limits WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -59,13 +57,13 @@ pub async fn get<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &RateLimitRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &RateLimitRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO rate_limits (name, priority, operation, app, user, anonymous, requests,
+        "INSERT INTO rate_limits (name, priority, operation, app, \"user\", anonymous, requests,
                                   window_seconds, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (name) DO UPDATE SET priority = excluded.priority,
-             operation = excluded.operation, app = excluded.app, user = excluded.user,
+             operation = excluded.operation, app = excluded.app, \"user\" = excluded.\"user\",
              anonymous = excluded.anonymous, requests = excluded.requests,
              window_seconds = excluded.window_seconds, updated_at = excluded.updated_at",
     )
@@ -88,8 +86,8 @@ pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &RateLimitRow) -> sqlx
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM rate_limits WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM rate_limits WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;

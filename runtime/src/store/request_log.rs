@@ -1,7 +1,10 @@
 //! The request log: one row per request the gateway served.
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
+use sqlx::any::AnyArguments;
+use sqlx::{AnyExecutor, AnyPool, Arguments};
+
+use crate::store::Placeholders;
 
 /// One request as logged.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -66,31 +69,36 @@ const CHUNK_ROWS: usize = 100;
 ///
 /// # Errors
 /// On database failure.
-pub async fn insert_batch(pool: &SqlitePool, rows: &[LogRow]) -> sqlx::Result<()> {
+pub async fn insert_batch(pool: &AnyPool, rows: &[LogRow]) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let mut tx = pool.begin().await?;
     for chunk in rows.chunks(CHUNK_ROWS) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO request_log (at_ms, request_id, operation, app, user, ip, method, path,
-                                      status, duration_us, fuel_used, error) ",
+        let mut marks = Placeholders::default();
+        let values: Vec<String> = chunk.iter().map(|_| marks.row(12)).collect();
+        let sql = format!(
+            "INSERT INTO request_log (at_ms, request_id, operation, app, \"user\", ip, method, path,
+                                      status, duration_us, fuel_used, error) VALUES {}",
+            values.join(", ")
         );
-        query.push_values(chunk, |mut b, row| {
-            b.push_bind(row.at_ms)
-                .push_bind(&row.request_id)
-                .push_bind(&row.operation)
-                .push_bind(&row.app)
-                .push_bind(&row.user)
-                .push_bind(&row.ip)
-                .push_bind(&row.method)
-                .push_bind(&row.path)
-                .push_bind(row.status)
-                .push_bind(row.duration_us)
-                .push_bind(row.fuel_used)
-                .push_bind(&row.error);
-        });
-        query.build().persistent(true).execute(&mut *tx).await?;
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(row.at_ms)
+                .bind(&row.request_id)
+                .bind(&row.operation)
+                .bind(&row.app)
+                .bind(&row.user)
+                .bind(&row.ip)
+                .bind(&row.method)
+                .bind(&row.path)
+                .bind(row.status)
+                .bind(row.duration_us)
+                .bind(row.fuel_used)
+                .bind(&row.error);
+        }
+        query.persistent(true).execute(&mut *tx).await?;
     }
     tx.commit().await
 }
@@ -100,54 +108,57 @@ pub async fn insert_batch(pool: &SqlitePool, rows: &[LogRow]) -> sqlx::Result<()
 /// # Errors
 /// On database failure.
 pub async fn search<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     filter: &LogFilter,
     limit: i64,
 ) -> sqlx::Result<Vec<LogRow>> {
-    let mut query: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT * FROM request_log WHERE 1 = 1");
+    let mut sql = String::from("SELECT * FROM request_log WHERE 1 = 1");
+    let mut args = AnyArguments::default();
+    let mut marks = Placeholders::default();
+    let mut condition = |sql: &mut String, clause: &str| {
+        sql.push_str(clause);
+        sql.push_str(&marks.mark());
+    };
     let text = [
-        ("operation", &filter.operation),
-        ("app", &filter.app),
-        ("user", &filter.user),
-        ("ip", &filter.ip),
+        (" AND operation = ", &filter.operation),
+        (" AND app = ", &filter.app),
+        (" AND \"user\" = ", &filter.user),
+        (" AND ip = ", &filter.ip),
     ];
-    for (column, value) in text {
+    for (clause, value) in text {
         if let Some(v) = value {
-            query.push(format_args!(" AND {column} = ")).push_bind(v);
+            condition(&mut sql, clause);
+            args.add(v.clone()).map_err(sqlx::Error::Encode)?;
         }
     }
-    if let Some(status) = filter.status {
-        query.push(" AND status = ").push_bind(status);
+    let numbers = [
+        (" AND status = ", filter.status),
+        (" AND at_ms >= ", filter.from_ms),
+        (" AND at_ms < ", filter.to_ms),
+        (" AND id < ", filter.before_id),
+    ];
+    for (clause, value) in numbers {
+        if let Some(v) = value {
+            condition(&mut sql, clause);
+            args.add(v).map_err(sqlx::Error::Encode)?;
+        }
     }
     match filter.failed {
-        Some(true) => {
-            query.push(" AND error IS NOT NULL");
-        }
-        Some(false) => {
-            query.push(" AND error IS NULL");
-        }
+        Some(true) => sql.push_str(" AND error IS NOT NULL"),
+        Some(false) => sql.push_str(" AND error IS NULL"),
         None => {}
     }
-    if let Some(from) = filter.from_ms {
-        query.push(" AND at_ms >= ").push_bind(from);
-    }
-    if let Some(to) = filter.to_ms {
-        query.push(" AND at_ms < ").push_bind(to);
-    }
-    if let Some(before) = filter.before_id {
-        query.push(" AND id < ").push_bind(before);
-    }
-    query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-    query.build_query_as().fetch_all(db).await
+    condition(&mut sql, " ORDER BY id DESC LIMIT ");
+    args.add(limit).map_err(sqlx::Error::Encode)?;
+    sqlx::query_as_with(&sql, args).fetch_all(db).await
 }
 
 /// Deletes rows that arrived before `cutoff_ms`; returns how many.
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete_before<'e>(db: impl SqliteExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM request_log WHERE at_ms < ?")
+pub async fn delete_before<'e>(db: impl AnyExecutor<'e>, cutoff_ms: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM request_log WHERE at_ms < $1")
         .bind(cutoff_ms)
         .execute(db)
         .await?;

@@ -1,8 +1,8 @@
 //! Roles: named sets of scopes given to users.
 
+use crate::store::Json;
 use serde::Serialize;
-use sqlx::SqliteExecutor;
-use sqlx::types::Json;
+use sqlx::AnyExecutor;
 
 /// The role whose users may use the admin API; created by the migrations.
 pub const ADMIN_ROLE: &str = "admin";
@@ -26,7 +26,7 @@ pub struct RoleRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<RoleRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<RoleRow>> {
     sqlx::query_as("SELECT * FROM roles ORDER BY name")
         .fetch_all(db)
         .await
@@ -36,8 +36,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<RoleRow>>
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<RoleRow>> {
-    sqlx::query_as("SELECT * FROM roles WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<RoleRow>> {
+    sqlx::query_as("SELECT * FROM roles WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -47,9 +47,9 @@ pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Op
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &RoleRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &RoleRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO roles (name, description, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO roles (name, description, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (name) DO UPDATE SET description = excluded.description,
              scopes = excluded.scopes, updated_at = excluded.updated_at",
     )
@@ -68,26 +68,27 @@ pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &RoleRow) -> sqlx::Res
 /// # Errors
 /// On database failure.
 pub async fn scopes_of<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     roles: &[String],
 ) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT s.value FROM roles r, json_each(r.scopes) s
-         WHERE r.name IN (SELECT value FROM json_each(?)) ORDER BY s.value",
-    )
-    .bind(Json(roles))
-    .fetch_all(db)
-    .await
+    // Scope lists are short JSON arrays; merging them here keeps the SQL
+    // free of a dialect's JSON functions.
+    let rows: Vec<(String, Json<Vec<String>>)> = sqlx::query_as("SELECT name, scopes FROM roles")
+        .fetch_all(db)
+        .await?;
+    let scopes: std::collections::BTreeSet<String> = rows
+        .into_iter()
+        .filter(|(name, _)| roles.contains(name))
+        .flat_map(|(_, scopes)| scopes.0)
+        .collect();
+    Ok(scopes.into_iter().collect())
 }
 
 /// Which of `names` are not roles.
 ///
 /// # Errors
 /// On database failure.
-pub async fn missing<'e>(
-    db: impl SqliteExecutor<'e>,
-    names: &[String],
-) -> sqlx::Result<Vec<String>> {
+pub async fn missing<'e>(db: impl AnyExecutor<'e>, names: &[String]) -> sqlx::Result<Vec<String>> {
     super::missing_names(db, "roles", names).await
 }
 
@@ -95,21 +96,24 @@ pub async fn missing<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn holders<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT u.name FROM users u, json_each(u.roles) r WHERE r.value = ? ORDER BY u.name",
-    )
-    .bind(name)
-    .fetch_all(db)
-    .await
+pub async fn holders<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String, Json<Vec<String>>)> =
+        sqlx::query_as("SELECT name, roles FROM users ORDER BY name")
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, roles)| roles.iter().any(|r| r == name))
+        .map(|(user, _)| user)
+        .collect())
 }
 
 /// Deletes `name`; returns whether it existed.
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM roles WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM roles WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;

@@ -1,9 +1,9 @@
 //! Named JSON Schemas.
 
+use crate::store::Json;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::SqliteExecutor;
-use sqlx::types::Json;
+use sqlx::AnyExecutor;
 
 /// One row of `schemas`.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -24,7 +24,7 @@ pub struct SchemaRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<SchemaRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<SchemaRow>> {
     sqlx::query_as("SELECT * FROM schemas ORDER BY name")
         .fetch_all(db)
         .await
@@ -34,8 +34,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<SchemaRow
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<SchemaRow>> {
-    sqlx::query_as("SELECT * FROM schemas WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<SchemaRow>> {
+    sqlx::query_as("SELECT * FROM schemas WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -45,10 +45,10 @@ pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Op
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &SchemaRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &SchemaRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO schemas (name, description, schema, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (name) DO UPDATE SET description = excluded.description,
              schema = excluded.schema, updated_at = excluded.updated_at",
     )
@@ -66,8 +66,8 @@ pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &SchemaRow) -> sqlx::R
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM schemas WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM schemas WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;

@@ -2,8 +2,9 @@
 //! are granted to apps (`apps.scopes`) and grouped into roles
 //! (`roles.scopes`).
 
+use crate::store::Json;
 use serde::Serialize;
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 /// The scope the admin API requires; it cannot be deleted.
 pub const ADMIN_SCOPE: &str = "admin";
@@ -25,7 +26,7 @@ pub struct ScopeRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<ScopeRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<ScopeRow>> {
     sqlx::query_as("SELECT * FROM scopes ORDER BY name")
         .fetch_all(db)
         .await
@@ -35,8 +36,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<ScopeRow>
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<ScopeRow>> {
-    sqlx::query_as("SELECT * FROM scopes WHERE name = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<ScopeRow>> {
+    sqlx::query_as("SELECT * FROM scopes WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -46,9 +47,9 @@ pub async fn get<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Op
 ///
 /// # Errors
 /// On database failure.
-pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &ScopeRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &ScopeRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO scopes (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO scopes (name, description, created_at, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO UPDATE SET description = excluded.description,
              updated_at = excluded.updated_at",
     )
@@ -65,10 +66,7 @@ pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &ScopeRow) -> sqlx::Re
 ///
 /// # Errors
 /// On database failure.
-pub async fn missing<'e>(
-    db: impl SqliteExecutor<'e>,
-    names: &[String],
-) -> sqlx::Result<Vec<String>> {
+pub async fn missing<'e>(db: impl AnyExecutor<'e>, names: &[String]) -> sqlx::Result<Vec<String>> {
     super::missing_names(db, "scopes", names).await
 }
 
@@ -76,23 +74,29 @@ pub async fn missing<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn users_of<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT 'operation ' || o.name FROM operations o, json_each(o.scopes) s WHERE s.value = ?1
-         UNION ALL SELECT 'app ' || a.name FROM apps a, json_each(a.scopes) s WHERE s.value = ?1
-         UNION ALL SELECT 'role ' || r.name FROM roles r, json_each(r.scopes) s WHERE s.value = ?1",
+pub async fn users_of<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
+    // Scope lists are short JSON arrays; matching them here keeps the SQL
+    // free of a dialect's JSON functions.
+    let rows: Vec<(String, Json<Vec<String>>)> = sqlx::query_as(
+        "SELECT 'operation ' || name, scopes FROM operations
+         UNION ALL SELECT 'app ' || name, scopes FROM apps
+         UNION ALL SELECT 'role ' || name, scopes FROM roles",
     )
-    .bind(name)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, scopes)| scopes.iter().any(|s| s == name))
+        .map(|(user, _)| user)
+        .collect())
 }
 
 /// Deletes `name`; returns whether it existed.
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM scopes WHERE name = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM scopes WHERE name = $1")
         .bind(name)
         .execute(db)
         .await?;

@@ -3,8 +3,8 @@
 //! session (or one token's `jti`) inserts a row into `token_revocations`,
 //! which every node polls. Times are Unix seconds.
 
-use sqlx::types::Json;
-use sqlx::{SqliteExecutor, SqlitePool};
+use crate::store::Json;
+use sqlx::{AnyExecutor, AnyPool};
 
 /// One row of `sessions`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,10 +27,10 @@ pub struct SessionRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn insert<'e>(db: impl SqliteExecutor<'e>, row: &SessionRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &SessionRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id, app_id, user_id, scopes, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&row.id)
     .bind(&row.app_id)
@@ -48,13 +48,13 @@ pub async fn insert<'e>(db: impl SqliteExecutor<'e>, row: &SessionRow) -> sqlx::
 /// # Errors
 /// On database failure.
 pub async fn add_refresh<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     token_sha256: &str,
     session: &str,
     expires_at: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO refresh_tokens (token_sha256, session_id, expires_at) VALUES (?, ?, ?)",
+        "INSERT INTO refresh_tokens (token_sha256, session_id, expires_at) VALUES ($1, $2, $3)",
     )
     .bind(token_sha256)
     .bind(session)
@@ -71,14 +71,14 @@ pub async fn add_refresh<'e>(
 /// # Errors
 /// On database failure.
 pub async fn spend_refresh(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     token_sha256: &str,
     now: i64,
 ) -> sqlx::Result<Option<SessionRow>> {
     let mut tx = pool.begin().await?;
     let session: Option<String> = sqlx::query_scalar(
-        "UPDATE refresh_tokens SET used_at = ?2
-         WHERE token_sha256 = ?1 AND used_at IS NULL AND expires_at > ?2
+        "UPDATE refresh_tokens SET used_at = $2
+         WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2
            AND session_id NOT IN (SELECT id FROM token_revocations)
          RETURNING session_id",
     )
@@ -88,7 +88,7 @@ pub async fn spend_refresh(
     .await?;
     let row = match session {
         Some(id) => {
-            sqlx::query_as("SELECT * FROM sessions WHERE id = ?")
+            sqlx::query_as("SELECT * FROM sessions WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
@@ -104,12 +104,12 @@ pub async fn spend_refresh(
 /// # Errors
 /// On database failure.
 pub async fn session_of_refresh<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     token_sha256: &str,
 ) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(
         "SELECT s.* FROM sessions s JOIN refresh_tokens r ON r.session_id = s.id
-         WHERE r.token_sha256 = ?",
+         WHERE r.token_sha256 = $1",
     )
     .bind(token_sha256)
     .fetch_optional(db)
@@ -121,13 +121,13 @@ pub async fn session_of_refresh<'e>(
 /// # Errors
 /// On database failure.
 pub async fn revoke<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     id: &str,
     expires_at: i64,
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO token_revocations (id, expires_at, revoked_at) VALUES (?, ?, ?)
+        "INSERT INTO token_revocations (id, expires_at, revoked_at) VALUES ($1, $2, $3)
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
@@ -144,15 +144,15 @@ pub async fn revoke<'e>(
 /// # Errors
 /// On database failure.
 pub async fn revoke_all_of<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     user_id: Option<&str>,
     app_id: Option<&str>,
     now: i64,
 ) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
         "INSERT INTO token_revocations (id, expires_at, revoked_at)
-         SELECT id, expires_at, ?3 FROM sessions
-         WHERE (user_id = ?1 OR app_id = ?2) AND expires_at > ?3
+         SELECT id, expires_at, $3 FROM sessions
+         WHERE (user_id = $1 OR app_id = $2) AND expires_at > $3
          ON CONFLICT (id) DO NOTHING
          RETURNING id",
     )
@@ -169,12 +169,12 @@ pub async fn revoke_all_of<'e>(
 /// # Errors
 /// On database failure.
 pub async fn revocations_since<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     since: i64,
     now: i64,
 ) -> sqlx::Result<Vec<(String, i64)>> {
     sqlx::query_as(
-        "SELECT id, expires_at FROM token_revocations WHERE revoked_at >= ? AND expires_at > ?",
+        "SELECT id, expires_at FROM token_revocations WHERE revoked_at >= $1 AND expires_at > $2",
     )
     .bind(since)
     .bind(now)
@@ -186,12 +186,12 @@ pub async fn revocations_since<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn purge_expired(pool: &SqlitePool, now: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM token_revocations WHERE expires_at <= ?")
+pub async fn purge_expired(pool: &AnyPool, now: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM token_revocations WHERE expires_at <= $1")
         .bind(now)
         .execute(pool)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
         .execute(pool)
         .await?;

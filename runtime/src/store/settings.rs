@@ -1,14 +1,14 @@
 //! Key/value settings the platform keeps for itself, e.g. the SHA-256 of a
 //! generated admin token.
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 /// Reads setting `key`.
 ///
 /// # Errors
 /// On database failure.
-pub async fn get<'e>(db: impl SqliteExecutor<'e>, key: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+pub async fn get<'e>(db: impl AnyExecutor<'e>, key: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
         .bind(key)
         .fetch_optional(db)
         .await
@@ -18,8 +18,8 @@ pub async fn get<'e>(db: impl SqliteExecutor<'e>, key: &str) -> sqlx::Result<Opt
 ///
 /// # Errors
 /// On database failure.
-pub async fn set<'e>(db: impl SqliteExecutor<'e>, key: &str, value: &str) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+pub async fn set<'e>(db: impl AnyExecutor<'e>, key: &str, value: &str) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
         .execute(db)

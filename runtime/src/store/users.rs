@@ -1,9 +1,9 @@
 //! Users: people who obtain tokens with the `password` grant; their scopes
 //! come from their roles.
 
+use crate::store::Json;
 use serde::Serialize;
-use sqlx::SqliteExecutor;
-use sqlx::types::Json;
+use sqlx::AnyExecutor;
 
 /// One row of `users`; `password_hash` is never serialised.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -20,6 +20,7 @@ pub struct UserRow {
     /// Role names.
     pub roles: Json<Vec<String>>,
     /// Inactive users cannot obtain or use tokens.
+    #[sqlx(try_from = "crate::store::Flag")]
     pub active: bool,
     /// RFC 3339 creation time.
     pub created_at: String,
@@ -31,7 +32,7 @@ pub struct UserRow {
 ///
 /// # Errors
 /// On database failure.
-pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<UserRow>> {
+pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<UserRow>> {
     sqlx::query_as("SELECT * FROM users ORDER BY name")
         .fetch_all(db)
         .await
@@ -41,8 +42,8 @@ pub async fn list<'e>(db: impl SqliteExecutor<'e>) -> sqlx::Result<Vec<UserRow>>
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_name<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as("SELECT * FROM users WHERE name = ?")
+pub async fn by_name<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as("SELECT * FROM users WHERE name = $1")
         .bind(name)
         .fetch_optional(db)
         .await
@@ -52,8 +53,8 @@ pub async fn by_name<'e>(db: impl SqliteExecutor<'e>, name: &str) -> sqlx::Resul
 ///
 /// # Errors
 /// On database failure.
-pub async fn by_id<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as("SELECT * FROM users WHERE id = ?")
+pub async fn by_id<'e>(db: impl AnyExecutor<'e>, id: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as("SELECT * FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
         .await
@@ -63,10 +64,10 @@ pub async fn by_id<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<Op
 ///
 /// # Errors
 /// On database failure; a unique violation means the name is taken.
-pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &UserRow) -> sqlx::Result<()> {
+pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &UserRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO users (id, name, email, password_hash, roles, active, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
              password_hash = excluded.password_hash, roles = excluded.roles,
              active = excluded.active, updated_at = excluded.updated_at",
@@ -88,17 +89,14 @@ pub async fn upsert<'e>(db: impl SqliteExecutor<'e>, row: &UserRow) -> sqlx::Res
 ///
 /// # Errors
 /// On database failure.
-pub async fn any_active_with_role<'e>(
-    db: impl SqliteExecutor<'e>,
-    role: &str,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users u, json_each(u.roles) r
-                        WHERE u.active AND r.value = ?)",
-    )
-    .bind(role)
-    .fetch_one(db)
-    .await
+pub async fn any_active_with_role<'e>(db: impl AnyExecutor<'e>, role: &str) -> sqlx::Result<bool> {
+    // Role lists are short JSON arrays; matching them here keeps the SQL
+    // free of a dialect's JSON functions.
+    let roles: Vec<Json<Vec<String>>> =
+        sqlx::query_scalar("SELECT roles FROM users WHERE active = TRUE")
+            .fetch_all(db)
+            .await?;
+    Ok(roles.iter().any(|r| r.iter().any(|n| n == role)))
 }
 
 /// Deletes the user `id`; returns whether it existed. Its sessions go with
@@ -106,8 +104,8 @@ pub async fn any_active_with_role<'e>(
 ///
 /// # Errors
 /// On database failure.
-pub async fn delete<'e>(db: impl SqliteExecutor<'e>, id: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM users WHERE id = ?")
+pub async fn delete<'e>(db: impl AnyExecutor<'e>, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)
         .execute(db)
         .await?;

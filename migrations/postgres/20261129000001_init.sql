@@ -1,0 +1,280 @@
+-- The control plane on PostgreSQL (SLUICE_DATABASE_URL): the same tables
+-- as the SQLite migrations in ../sqlite up to 20261128000001_components,
+-- in PostgreSQL's types. Times in *_ms columns are Unix milliseconds, in
+-- *_at columns RFC 3339 text (sessions and revocations: Unix seconds).
+-- Lists and documents are JSON text, read and written by the same code as
+-- on SQLite.
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE actions (
+    name          TEXT PRIMARY KEY,
+    description   TEXT NOT NULL DEFAULT '',
+    fuel          BIGINT NOT NULL,
+    memory_bytes  BIGINT NOT NULL,
+    timeout_ms    BIGINT NOT NULL,
+    config        TEXT NOT NULL DEFAULT '{}',
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE action_versions (
+    action      TEXT NOT NULL REFERENCES actions(name) ON DELETE CASCADE,
+    version     BIGINT NOT NULL,
+    sha256      TEXT NOT NULL,
+    size_bytes  BIGINT NOT NULL,
+    wasm        BYTEA NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (action, version)
+);
+
+CREATE TABLE operations (
+    name            TEXT PRIMARY KEY,
+    method          TEXT NOT NULL,
+    path            TEXT NOT NULL,
+    route_key       TEXT NOT NULL UNIQUE,
+    action          TEXT NOT NULL REFERENCES actions(name),
+    action_version  BIGINT,
+    description     TEXT NOT NULL DEFAULT '',
+    stability       TEXT NOT NULL DEFAULT 'experimental',
+    active          BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    contract        TEXT NOT NULL DEFAULT '{}',
+    public          BOOLEAN NOT NULL DEFAULT FALSE,
+    scopes          TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX operations_action ON operations(action);
+
+CREATE TABLE connections (
+    name           TEXT PRIMARY KEY,
+    class          TEXT NOT NULL,
+    config_sealed  BYTEA NOT NULL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+
+CREATE TABLE action_grants (
+    action      TEXT NOT NULL REFERENCES actions(name) ON DELETE CASCADE,
+    connection  TEXT NOT NULL REFERENCES connections(name),
+    PRIMARY KEY (action, connection)
+);
+CREATE INDEX action_grants_connection ON action_grants(connection);
+
+CREATE TABLE schemas (
+    name        TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    schema      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE scopes (
+    name        TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE roles (
+    name        TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    scopes      TEXT NOT NULL DEFAULT '[]',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    email         TEXT,
+    password_hash TEXT NOT NULL,
+    roles         TEXT NOT NULL DEFAULT '[]',
+    active        BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE apps (
+    id                TEXT PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    description       TEXT NOT NULL DEFAULT '',
+    client_id         TEXT NOT NULL UNIQUE,
+    secret_hash       TEXT NOT NULL,
+    scopes            TEXT NOT NULL DEFAULT '[]',
+    active            BOOLEAN NOT NULL DEFAULT TRUE,
+    secret_rotated_at TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+    id          TEXT PRIMARY KEY,
+    app_id      TEXT REFERENCES apps(id) ON DELETE CASCADE,
+    user_id     TEXT REFERENCES users(id) ON DELETE CASCADE,
+    scopes      TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_app ON sessions(app_id);
+
+CREATE TABLE refresh_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    session_id   TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    expires_at   BIGINT NOT NULL,
+    used_at      BIGINT
+);
+
+CREATE TABLE token_revocations (
+    id          TEXT PRIMARY KEY,
+    expires_at  BIGINT NOT NULL,
+    revoked_at  BIGINT NOT NULL
+);
+CREATE INDEX token_revocations_revoked_at ON token_revocations(revoked_at);
+
+-- "user" is a reserved word in PostgreSQL; queries quote it in both dialects.
+CREATE TABLE rate_limits (
+    name            TEXT PRIMARY KEY,
+    priority        BIGINT NOT NULL DEFAULT 0,
+    operation       TEXT,
+    app             TEXT,
+    "user"          TEXT,
+    anonymous       BOOLEAN,
+    requests        BIGINT NOT NULL,
+    window_seconds  BIGINT NOT NULL,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+
+CREATE TABLE request_log (
+    id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    at_ms        BIGINT NOT NULL,
+    request_id   TEXT NOT NULL,
+    operation    TEXT,
+    app          TEXT,
+    "user"       TEXT,
+    ip           TEXT NOT NULL,
+    method       TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    status       BIGINT NOT NULL,
+    duration_us  BIGINT NOT NULL,
+    fuel_used    BIGINT,
+    error        TEXT
+);
+CREATE INDEX request_log_at ON request_log(at_ms);
+
+INSERT INTO scopes (name, description, created_at, updated_at)
+VALUES ('admin', 'The admin API under /admin',
+        to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+INSERT INTO roles (name, description, scopes, created_at, updated_at)
+VALUES ('admin', 'Administrators: the admin API', '["admin"]',
+        to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+INSERT INTO rate_limits (name, priority, requests, window_seconds, created_at, updated_at)
+VALUES ('default', 0, 600, 60,
+        to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+
+CREATE TABLE events (
+    name        TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    schema      TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE triggers (
+    name        TEXT PRIMARY KEY,
+    event       TEXT NOT NULL REFERENCES events(name),
+    action      TEXT NOT NULL REFERENCES actions(name),
+    active      BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX triggers_event ON triggers(event);
+
+CREATE TABLE webhooks (
+    name            TEXT PRIMARY KEY,
+    event           TEXT NOT NULL REFERENCES events(name),
+    url             TEXT NOT NULL,
+    secret_sealed   BYTEA NOT NULL,
+    active          BOOLEAN NOT NULL DEFAULT TRUE,
+    disabled_reason TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX webhooks_event ON webhooks(event);
+
+CREATE TABLE outbox (
+    id          TEXT PRIMARY KEY,
+    event       TEXT NOT NULL,
+    payload     BYTEA NOT NULL,
+    source      TEXT NOT NULL,
+    request_id  TEXT NOT NULL,
+    created_ms  BIGINT NOT NULL
+);
+
+CREATE TABLE deliveries (
+    id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    outbox_id       TEXT NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+    kind            TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending',
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_ms BIGINT NOT NULL,
+    locked_until_ms BIGINT,
+    created_ms      BIGINT NOT NULL,
+    finished_ms     BIGINT
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_ms);
+CREATE INDEX deliveries_target ON deliveries(kind, target, id);
+
+CREATE TABLE delivery_attempts (
+    id               BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    delivery_id      BIGINT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+    attempt          BIGINT NOT NULL,
+    at_ms            BIGINT NOT NULL,
+    status_code      BIGINT,
+    response_excerpt TEXT,
+    duration_ms      BIGINT NOT NULL,
+    error            TEXT,
+    next_retry_ms    BIGINT
+);
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id);
+
+CREATE TABLE cronjobs (
+    name            TEXT PRIMARY KEY,
+    schedule        TEXT NOT NULL,
+    action          TEXT NOT NULL REFERENCES actions(name),
+    active          BOOLEAN NOT NULL DEFAULT TRUE,
+    missed          TEXT NOT NULL DEFAULT 'run_once',
+    description     TEXT NOT NULL DEFAULT '',
+    last_tick_ms    BIGINT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+
+-- (cronjob, tick_ms) is unique, so each tick is claimed by one node only.
+CREATE TABLE cronjob_runs (
+    id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    cronjob      TEXT NOT NULL REFERENCES cronjobs(name) ON DELETE CASCADE,
+    tick_ms      BIGINT,
+    started_ms   BIGINT NOT NULL,
+    duration_ms  BIGINT,
+    outcome      TEXT NOT NULL DEFAULT 'running',
+    status_code  BIGINT,
+    error        TEXT,
+    UNIQUE (cronjob, tick_ms)
+);
+
+CREATE TABLE components (
+    sha256     TEXT PRIMARY KEY NOT NULL,
+    wasm       BYTEA NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);

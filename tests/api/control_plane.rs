@@ -1,0 +1,266 @@
+//! The control plane on PostgreSQL (`SLUICE_DATABASE_URL`): what a cluster's
+//! nodes share, how they start, and what they refuse.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use sluice::startup::Application;
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::{
+    TEST_JWT_KEY, TEST_SECRET_KEY, TestApp, fresh_postgres_database, start, test_settings,
+};
+
+#[tokio::test]
+async fn a_node_on_postgresql_without_shared_keys_refuses_to_start_and_says_which() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&data_dir);
+    settings.database_url = Some(fresh_postgres_database().await);
+    settings.secret_key = None;
+    settings.tokens.key = None;
+    let error = Application::build(settings.clone())
+        .await
+        .err()
+        .expect("no node starts without the shared keys")
+        .to_string();
+    assert!(
+        error.contains("SLUICE_SECRET_KEY and SLUICE_JWT_KEY must be set"),
+        "{error}"
+    );
+    settings.secret_key = Some(TEST_SECRET_KEY.into());
+    let error = Application::build(settings)
+        .await
+        .err()
+        .expect("one key is not enough")
+        .to_string();
+    assert!(error.starts_with("SLUICE_JWT_KEY must be set"), "{error}");
+    assert!(
+        !data_dir.path().join("secret.key").exists() && !data_dir.path().join("jwt.key").exists(),
+        "no node generates keys of its own"
+    );
+}
+
+#[tokio::test]
+async fn a_non_postgres_database_url_is_refused_with_a_clear_message() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&data_dir);
+    settings.database_url = Some("mysql://root@127.0.0.1/sluice".into());
+    settings.secret_key = Some(TEST_SECRET_KEY.into());
+    settings.tokens.key = Some(TEST_JWT_KEY.into());
+    let error = Application::build(settings)
+        .await
+        .err()
+        .expect("only PostgreSQL holds a shared control plane")
+        .to_string();
+    assert!(error.contains("must be a postgres:// URL"), "{error}");
+}
+
+/// Three nodes on one fresh PostgreSQL control plane, started together.
+async fn three_nodes() -> Vec<TestApp> {
+    let url = fresh_postgres_database().await;
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    futures_util::future::join_all(dirs.into_iter().map(|dir| {
+        let mut settings = test_settings(&dir);
+        settings.database_url = Some(url.clone());
+        settings.secret_key = Some(TEST_SECRET_KEY.into());
+        settings.tokens.key = Some(TEST_JWT_KEY.into());
+        start(settings, dir)
+    }))
+    .await
+}
+
+/// Polls `check` every 10 ms until it holds; the time it took, failing
+/// after 5 s.
+async fn time_until<F: Future<Output = bool>>(mut check: impl FnMut() -> F) -> Duration {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if check().await {
+            return started.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("not seen within 5 s");
+}
+
+#[tokio::test]
+async fn three_nodes_starting_at_once_migrate_once_and_share_every_change() {
+    let nodes = three_nodes().await;
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&nodes[0].db)
+        .await
+        .unwrap();
+    let files = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../migrations/postgres"
+    ))
+    .unwrap()
+    .count();
+    assert_eq!(
+        applied,
+        i64::try_from(files).unwrap(),
+        "each migration ran once"
+    );
+
+    // What one node stores, every node reads: an action, an operation, a
+    // user who logs in through another node.
+    nodes[0].upload_example("hello").await;
+    nodes[1]
+        .admin_create(
+            "/operations",
+            json!({"name": "greet", "method": "GET", "path": "/hello/:name",
+                   "action": "hello", "public": true}),
+        )
+        .await;
+    nodes[2]
+        .admin_create(
+            "/users",
+            json!({"name": "ada", "password": "correct horse", "roles": ["admin"]}),
+        )
+        .await;
+    let login = nodes[0]
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", "ada"),
+            ("password", "correct horse"),
+        ])
+        .await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let listed: serde_json::Value = nodes[1]
+        .admin_get("/operations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["name"], "greet");
+}
+
+#[tokio::test]
+async fn sluice_migrate_prepares_a_postgresql_control_plane() {
+    let url = fresh_postgres_database().await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["migrate", "--database-url", &url])
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let rules: Vec<String> = sqlx::query_scalar("SELECT name FROM rate_limits")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rules, ["default"]);
+}
+
+#[tokio::test]
+async fn an_operation_made_through_one_node_is_served_by_the_others_within_a_second() {
+    let nodes = three_nodes().await;
+    nodes[0].upload_example("hello").await;
+    nodes[0]
+        .admin_create(
+            "/operations",
+            json!({"name": "greet", "method": "GET", "path": "/hello/:name",
+                   "action": "hello", "public": true}),
+        )
+        .await;
+    for node in &nodes[1..] {
+        let took =
+            time_until(|| async { node.get("/hello/ada").await.status() == StatusCode::OK }).await;
+        assert!(took < Duration::from_secs(1), "took {took:?}");
+    }
+    // A change of the operation reaches them too: deactivated, it is gone.
+    let changed = nodes[0]
+        .admin(reqwest::Method::PATCH, "/operations/greet")
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    let took =
+        time_until(|| async { nodes[2].get("/hello/ada").await.status() == StatusCode::NOT_FOUND })
+            .await;
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
+#[tokio::test]
+async fn a_token_whose_app_is_deleted_through_one_node_is_refused_by_another_within_a_second() {
+    let nodes = three_nodes().await;
+    nodes[0].create_scopes(&["todo:read"]).await;
+    let client = nodes[0].create_client("shop", &["todo:read"]).await;
+    let token = nodes[0].client_token(&client).await;
+    assert_eq!(nodes[2].whoami(&token).await.status(), StatusCode::OK);
+    assert_eq!(
+        nodes[1].admin_delete("/apps/shop").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let took =
+        time_until(|| async { nodes[2].whoami(&token).await.status() == StatusCode::UNAUTHORIZED })
+            .await;
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
+#[tokio::test]
+async fn events_dispatched_across_three_nodes_are_each_delivered_exactly_once() {
+    let nodes = three_nodes().await;
+    nodes[0].deploy("misbehave", "mb", "POST", "/mb").await;
+    nodes[0]
+        .admin_create("/events", json!({"name": "thing_happened"}))
+        .await;
+    let receiver = crate::receiver::start(&[200], false).await;
+    nodes[0]
+        .admin_create(
+            "/webhooks",
+            json!({"name": "hook", "event": "thing_happened", "url": receiver.url}),
+        )
+        .await;
+    for node in &nodes[1..] {
+        time_until(|| async {
+            node.client
+                .post(node.url("/mb?do=echo"))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                != StatusCode::NOT_FOUND
+                && node.state.events.load().0.contains_key("thing_happened")
+        })
+        .await;
+    }
+    // Each node's worker claims from the one outbox while all three
+    // dispatch; SKIP LOCKED keeps their claims apart.
+    futures_util::future::join_all((0..200).map(|i| {
+        nodes[i % 3].misbehave(
+            "dispatch",
+            json!({"event": "thing_happened", "payload": {"id": i}}),
+        )
+    }))
+    .await;
+    let delivered = time_until(|| async {
+        let done: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'")
+                .fetch_one(&nodes[0].db)
+                .await
+                .unwrap();
+        done == 200
+    })
+    .await;
+    let mut ids: Vec<i64> = receiver
+        .deliveries()
+        .iter()
+        .map(|d| {
+            let event: serde_json::Value = serde_json::from_slice(&d.body).unwrap();
+            event["data"]["id"].as_i64().unwrap()
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        (0..200).collect::<Vec<i64>>(),
+        "every event once, none twice (all delivered after {delivered:?})"
+    );
+}
