@@ -30,6 +30,11 @@ pub struct Settings {
     /// characters); when `None`, `<data_dir>/secret.key` is used, generated
     /// with mode 0600 on first start.
     pub secret_key: Option<String>,
+    /// How long a node keeps serving after SIGTERM while `GET /system/ready`
+    /// answers 503, before it stops accepting, ms (`SLUICE_DRAIN_MS`,
+    /// default 0); behind a load balancer, about two readiness-probe
+    /// intervals.
+    pub drain_ms: u64,
     /// Largest request body the gateway accepts, in bytes (default 1 MiB);
     /// larger bodies get 413.
     pub max_request_bytes: usize,
@@ -54,6 +59,7 @@ impl Default for Settings {
             database_url: None,
             admin_token: None,
             secret_key: None,
+            drain_ms: 0,
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,
             engine: EngineSettings::default(),

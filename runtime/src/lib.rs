@@ -19,6 +19,7 @@ pub mod events;
 pub mod gateway;
 pub mod host;
 pub mod identity;
+pub mod lifecycle;
 pub mod openapi;
 pub mod outbox_writer;
 pub mod request_log;

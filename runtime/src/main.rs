@@ -265,9 +265,10 @@ async fn main() -> anyhow::Result<()> {
                 worker: args.worker.settings(true),
                 ..Settings::default()
             };
-            let _state = sluice::state::AppState::build(settings).await?;
+            let state = sluice::state::AppState::build(settings).await?;
             tracing::info!("worker running; stop with Ctrl-C or SIGTERM");
             sluice::startup::shutdown_signal().await;
+            state.stop_background().await;
             Ok(())
         }
         Command::Token(args) => {

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
@@ -47,6 +48,22 @@ impl AppState {
         let table = RouteTable::load(&self.db).await?;
         self.routes.store(Arc::new(table));
         Ok(())
+    }
+}
+
+impl AppState {
+    /// Stops background work for an orderly exit: the worker claims no
+    /// more deliveries and those it claimed finish (bounded by their lease,
+    /// after which another node may take them); the request log is flushed.
+    pub async fn stop_background(&self) {
+        self.lifecycle.stop();
+        if let Some(worker) = self.lifecycle.take_worker() {
+            let lease = Duration::from_millis(self.settings.worker.lease_ms);
+            if tokio::time::timeout(lease, worker).await.is_err() {
+                tracing::warn!("deliveries still running at the stop; their leases will lapse");
+            }
+        }
+        self.request_log.flush().await;
     }
 }
 
@@ -116,6 +133,7 @@ impl AppState {
             outbox: OutboxWriter::start(db_for_events.clone(), worker_wake.clone()),
             worker_wake,
             cron_wake: Arc::default(),
+            lifecycle: crate::lifecycle::Lifecycle::default(),
             reload_lock: tokio::sync::Mutex::default(),
         });
         if state.settings.worker.enabled {
@@ -190,7 +208,23 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let request_log = self.state.request_log.clone();
+        let state = self.state.clone();
+        let drain = Duration::from_millis(state.settings.drain_ms);
+        let draining = state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Not ready, but still serving: the load balancer's next
+            // readiness probe takes the node out before it stops accepting.
+            draining.lifecycle.stop();
+            if !drain.is_zero() {
+                tracing::info!(
+                    drain_ms = drain.as_millis(),
+                    "draining: /system/ready answers 503"
+                );
+                tokio::time::sleep(drain).await;
+            }
+        };
+        state.lifecycle.set_ready();
         let served = axum::serve(
             self.listener,
             self.router
@@ -198,7 +232,7 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        request_log.flush().await;
+        state.stop_background().await;
         served
     }
 }

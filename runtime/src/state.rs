@@ -77,6 +77,8 @@ pub struct Shared {
     pub outbox: OutboxWriter,
     /// Wakes the scheduler when cronjobs changed.
     pub cron_wake: Arc<tokio::sync::Notify>,
+    /// Readiness and the orderly stop.
+    pub lifecycle: crate::lifecycle::Lifecycle,
     /// Serialises reloads of the route table and the event catalog.
     pub reload_lock: tokio::sync::Mutex<()>,
 }

@@ -264,3 +264,29 @@ async fn events_dispatched_across_three_nodes_are_each_delivered_exactly_once() 
         "every event once, none twice (all delivered after {delivered:?})"
     );
 }
+
+#[tokio::test]
+async fn a_draining_node_reports_not_ready_while_it_still_serves_then_stops() {
+    let mut app = crate::helpers::spawn_app_with(|s| s.drain_ms = 1_000).await;
+    let ready = app.get("/system/ready").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    let server = app.begin_shutdown();
+    let not_ready = time_until(|| async {
+        app.get("/system/ready").await.status() == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
+    assert!(not_ready < Duration::from_millis(500), "took {not_ready:?}");
+    let body = crate::helpers::assert_problem(app.get("/system/ready").await, 503).await;
+    assert!(body["detail"].as_str().unwrap().contains("draining"));
+    // Still serving during the drain: the balancer moves traffic away first.
+    assert_eq!(app.get("/system/health").await.status(), StatusCode::OK);
+    server.await.unwrap().unwrap();
+    assert!(
+        app.client
+            .get(app.url("/system/health"))
+            .send()
+            .await
+            .is_err(),
+        "stopped after the drain"
+    );
+}

@@ -2,19 +2,20 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::api::extract::Json;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// `/system/*` routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/system/health", get(system_health))
+        .route("/system/ready", get(system_ready))
         .route("/system/about", get(system_about))
         .route("/system/openapi.json", get(system_openapi_json))
         .route("/system/openapi.yaml", get(system_openapi_yaml))
@@ -70,6 +71,24 @@ pub async fn system_openapi_yaml(State(state): State<AppState>) -> ApiResult<Res
     let document = crate::openapi::hosted(&state.db).await?;
     let text = serde_norway::to_string(&document).map_err(anyhow::Error::from)?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], text).into_response())
+}
+
+/// `GET /system/ready` → 200 `{"status":"ready"}` while the node takes
+/// traffic and its control plane answers; 503 problem+json while it starts
+/// or drains after SIGTERM (the load balancer's readiness probe;
+/// `/system/health` stays the liveness probe).
+pub async fn system_ready(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    if !state.lifecycle.is_ready() {
+        return Err(ApiError::Custom {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            slug: "not-ready",
+            title: "Not ready",
+            detail: "this node is starting or draining; send requests to another node".into(),
+            fuel_used: None,
+        });
+    }
+    sqlx::query("SELECT 1").execute(&state.db).await?;
+    Ok(Json(json!({ "status": "ready" })))
 }
 
 /// `GET /system/health` → 200 `{"status":"ok"}` when the control-plane

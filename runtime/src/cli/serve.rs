@@ -126,6 +126,10 @@ pub struct ServeArgs {
     /// `<data dir>/secret.key` is used, generated (mode 0600) on first start.
     #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// After SIGTERM, keep serving this long (ms) while /system/ready
+    /// answers 503, so a load balancer takes the node out first.
+    #[arg(long, env = "SLUICE_DRAIN_MS", default_value_t = 0)]
+    pub drain_ms: u64,
     /// Largest request body an operation accepts, bytes.
     #[arg(long, env = "SLUICE_MAX_REQUEST_BYTES", default_value_t = 1 << 20)]
     pub max_request_bytes: usize,
@@ -150,6 +154,7 @@ impl ServeArgs {
             database_url: args.data.database_url,
             admin_token: args.admin_token,
             secret_key: args.secret_key,
+            drain_ms: args.drain_ms,
             max_request_bytes: args.max_request_bytes,
             max_upload_bytes: args.max_upload_bytes,
             tokens: args.tokens.settings(),

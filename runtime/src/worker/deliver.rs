@@ -16,8 +16,10 @@ use crate::store::outbox::{self, AttemptRow, Due};
 /// Bytes of an answer kept in the attempt's record.
 const EXCERPT_BYTES: usize = 1024;
 
-/// The delivery loop; never returns.
+/// The delivery loop; returns once the node stops, after the deliveries it
+/// claimed have finished.
 pub async fn run(state: AppState, settings: WorkerSettings) {
+    let mut stopping = state.lifecycle.stopping();
     let slots = Arc::new(Semaphore::new(settings.concurrency));
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_millis(
@@ -26,7 +28,7 @@ pub async fn run(state: AppState, settings: WorkerSettings) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("the webhook client builds");
-    loop {
+    while !*stopping.borrow() {
         let free = slots.available_permits();
         let claimed = if free == 0 {
             Vec::new()
@@ -58,8 +60,13 @@ pub async fn run(state: AppState, settings: WorkerSettings) {
             Ok(Some(due)) => (due - now_ms()).clamp(1, settings.poll_ms as i64) as u64,
             _ => settings.poll_ms,
         };
-        nap(&state.worker_wake, wait).await;
+        tokio::select! {
+            () = nap(&state.worker_wake, wait) => {}
+            _ = stopping.changed() => {}
+        }
     }
+    let all = u32::try_from(settings.concurrency).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
 }
 
 async fn deliver(state: &AppState, settings: &WorkerSettings, client: &reqwest::Client, due: Due) {

@@ -74,7 +74,9 @@ pub use crate::store::now_ms;
 /// Starts the delivery loop and the scheduler on `state`.
 pub fn spawn(state: &AppState) {
     let settings = state.settings.worker.clone();
-    tokio::spawn(deliver::run(state.clone(), settings.clone()));
+    state
+        .lifecycle
+        .hold_worker(tokio::spawn(deliver::run(state.clone(), settings.clone())));
     tokio::spawn(cron::run(state.clone()));
     tokio::spawn(retain(state.clone(), settings.retention_days));
     tracing::info!("worker started: outbox delivery and cron scheduler");
