@@ -30,6 +30,13 @@ pub struct Settings {
     /// characters); when `None`, `<data_dir>/secret.key` is used, generated
     /// with mode 0600 on first start.
     pub secret_key: Option<String>,
+    /// Where rate-limit counts live (`SLUICE_RATE_LIMIT_STORE`): `memory`
+    /// (default; each node counts alone) or a `redis://` URL shared by a
+    /// cluster's nodes.
+    pub rate_limit_store: String,
+    /// What a check answers when the Redis store is unreachable
+    /// (`SLUICE_RATE_LIMIT_FAILURE`, default `open`).
+    pub rate_limit_failure: crate::gateway::rate_limit::FailurePolicy,
     /// How long a node keeps serving after SIGTERM while `GET /system/ready`
     /// answers 503, before it stops accepting, ms (`SLUICE_DRAIN_MS`,
     /// default 0); behind a load balancer, about two readiness-probe
@@ -59,6 +66,8 @@ impl Default for Settings {
             database_url: None,
             admin_token: None,
             secret_key: None,
+            rate_limit_store: "memory".into(),
+            rate_limit_failure: crate::gateway::rate_limit::FailurePolicy::Open,
             drain_ms: 0,
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,

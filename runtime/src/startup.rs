@@ -18,7 +18,7 @@ use crate::connections::Registry;
 use crate::engine::Engine;
 use crate::error::ApiResult;
 use crate::events::EventCatalog;
-use crate::gateway::rate_limit::{MemoryRateStore, RateLimits};
+use crate::gateway::rate_limit::{MemoryRateStore, RateLimits, RateStore, RedisRateStore};
 use crate::gateway::{gateway_handle, routes::RouteTable};
 use crate::identity::Tokens;
 use crate::outbox_writer::OutboxWriter;
@@ -104,7 +104,19 @@ impl AppState {
         };
         let tokens = Tokens::load(settings.tokens.clone(), &settings.data_dir, db.clone()).await?;
         tokens.spawn_sync();
-        let rate_limits = Arc::new(RateLimits::new(Arc::new(MemoryRateStore::default())));
+        let rate_store = match settings.rate_limit_store.as_str() {
+            "memory" => RateStore::Memory(MemoryRateStore::default()),
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                RateStore::Redis(Box::new(
+                    RedisRateStore::new(url, settings.rate_limit_failure)
+                        .context("SLUICE_RATE_LIMIT_STORE")?,
+                ))
+            }
+            other => anyhow::bail!(
+                "SLUICE_RATE_LIMIT_STORE must be `memory` or a redis:// URL, not {other:?}"
+            ),
+        };
+        let rate_limits = Arc::new(RateLimits::new(rate_store));
         rate_limits.reload(&db).await?;
         rate_limits.spawn_upkeep();
         let request_log = RequestLog::start(db.clone(), &settings.request_log);

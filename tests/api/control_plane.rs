@@ -3,6 +3,8 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
+use sluice::config::Settings;
+use sluice::gateway::rate_limit::FailurePolicy;
 use sluice::startup::Application;
 
 use std::time::{Duration, Instant};
@@ -57,6 +59,11 @@ async fn a_non_postgres_database_url_is_refused_with_a_clear_message() {
 
 /// Three nodes on one fresh PostgreSQL control plane, started together.
 async fn three_nodes() -> Vec<TestApp> {
+    three_nodes_with(|_| {}).await
+}
+
+/// [`three_nodes`] with settings changed by `configure`.
+async fn three_nodes_with(configure: impl Fn(&mut Settings)) -> Vec<TestApp> {
     let url = fresh_postgres_database().await;
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     futures_util::future::join_all(dirs.into_iter().map(|dir| {
@@ -64,6 +71,7 @@ async fn three_nodes() -> Vec<TestApp> {
         settings.database_url = Some(url.clone());
         settings.secret_key = Some(TEST_SECRET_KEY.into());
         settings.tokens.key = Some(TEST_JWT_KEY.into());
+        configure(&mut settings);
         start(settings, dir)
     }))
     .await
@@ -289,4 +297,85 @@ async fn a_draining_node_reports_not_ready_while_it_still_serves_then_stops() {
             .is_err(),
         "stopped after the drain"
     );
+}
+
+#[tokio::test]
+async fn a_rate_limit_counted_in_redis_admits_exactly_n_requests_across_three_nodes() {
+    let redis = crate::helpers::started_server("SLUICE_TEST_REDIS_URL");
+    let nodes = three_nodes_with(|s| s.rate_limit_store.clone_from(&redis)).await;
+    nodes[0]
+        .deploy("hello", "greet", "GET", "/hello/:name")
+        .await;
+    // Redis outlives the test: a rule of its own starts from a full allowance.
+    let rule = format!("tight-{}", uuid::Uuid::new_v4().simple());
+    nodes[0]
+        .admin_create(
+            "/rate-limits",
+            json!({"name": rule, "priority": 10, "operation": "greet",
+                   "requests": 5, "window_seconds": 60}),
+        )
+        .await;
+    for node in &nodes {
+        time_until(|| async {
+            node.state
+                .rate_limits
+                .rules()
+                .iter()
+                .any(|r| r.name == rule)
+                && node.get("/hello/ada").await.status() != StatusCode::NOT_FOUND
+        })
+        .await;
+    }
+    // The probes above were counted too: start counting afresh.
+    let rule_row = json!({"name": rule, "priority": 10, "operation": "greet",
+                          "requests": 5, "window_seconds": 3600});
+    let replaced = nodes[0]
+        .admin(reqwest::Method::PUT, &format!("/rate-limits/{rule}"))
+        .json(&rule_row)
+        .send()
+        .await
+        .unwrap();
+    assert!(replaced.status().is_success(), "{}", replaced.status());
+    for node in &nodes {
+        time_until(|| async {
+            node.state
+                .rate_limits
+                .rules()
+                .iter()
+                .any(|r| r.name == rule && r.window_seconds == 3600)
+        })
+        .await;
+    }
+    let mut admitted = 0;
+    for i in 0..30 {
+        let status = nodes[i % 3].get("/hello/ada").await.status();
+        match status {
+            StatusCode::OK => admitted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(admitted, 5, "5 per hour in total, not 5 per node");
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_admits_requests_when_open_and_refuses_them_when_closed() {
+    // Nothing listens on this port: a port bound and dropped.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("redis://127.0.0.1:{port}");
+    let open = crate::helpers::spawn_app_with(|s| s.rate_limit_store.clone_from(&dead)).await;
+    open.deploy("hello", "greet", "GET", "/hello/:name").await;
+    assert_eq!(open.get("/hello/ada").await.status(), StatusCode::OK);
+    let closed = crate::helpers::spawn_app_with(|s| {
+        s.rate_limit_store.clone_from(&dead);
+        s.rate_limit_failure = FailurePolicy::Closed;
+    })
+    .await;
+    closed.deploy("hello", "greet", "GET", "/hello/:name").await;
+    let body = crate::helpers::assert_problem(closed.get("/hello/ada").await, 503).await;
+    assert!(body["detail"].as_str().unwrap().contains("unreachable"));
 }

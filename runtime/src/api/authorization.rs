@@ -120,10 +120,18 @@ impl IntoResponse for OAuthError {
 /// costs an argon2 hash, so guessing and flooding are both bounded.
 ///
 /// # Errors
-/// 429 `rate_limited` with `Retry-After` when the allowance is used up.
-fn throttle(state: &AppState, peer: SocketAddr) -> Result<(), OAuthError> {
+/// 429 `rate_limited` with `Retry-After` when the allowance is used up;
+/// 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1) when a shared
+/// rate-limit store is unreachable and its policy is `closed`.
+async fn throttle(state: &AppState, peer: SocketAddr) -> Result<(), OAuthError> {
     let ip = peer.ip().to_string();
-    match state.rate_limits.check_endpoint(TOKEN_ENDPOINT, &ip) {
+    match state.rate_limits.check_endpoint(TOKEN_ENDPOINT, &ip).await {
+        Some(decision) if decision.unavailable => Err(OAuthError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "temporarily_unavailable",
+            description: "rate limits cannot be checked right now; retry shortly".into(),
+            retry_after_secs: Some(1),
+        }),
         Some(decision) if !decision.allowed => Err(OAuthError {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "rate_limited",
@@ -286,7 +294,7 @@ pub async fn token_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    throttle(&state, peer)?;
+    throttle(&state, peer).await?;
     let form = form(&headers, &body)?;
     let app = authenticate_client(&state, &headers, &form).await?;
     match required(&form, "grant_type")? {
@@ -402,7 +410,7 @@ pub async fn token_revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    throttle(&state, peer)?;
+    throttle(&state, peer).await?;
     let form = form(&headers, &body)?;
     let app = authenticate_client(&state, &headers, &form).await?;
     let token = required(&form, "token")?;

@@ -1,6 +1,7 @@
 //! `sluice serve` and the flags it shares with `sluice up`, `sluice
 //! worker` and `sluice token`.
 
+use crate::gateway::rate_limit::FailurePolicy;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -126,6 +127,19 @@ pub struct ServeArgs {
     /// `<data dir>/secret.key` is used, generated (mode 0600) on first start.
     #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Where rate-limit counts live: `memory` (each node alone) or a
+    /// redis:// URL shared by every node of a cluster.
+    #[arg(
+        long,
+        env = "SLUICE_RATE_LIMIT_STORE",
+        default_value = "memory",
+        hide_env_values = true
+    )]
+    pub rate_limit_store: String,
+    /// When the Redis rate-limit store is unreachable: admit requests
+    /// (`open`) or refuse them with 503 (`closed`).
+    #[arg(long, env = "SLUICE_RATE_LIMIT_FAILURE", value_enum, default_value_t = FailurePolicy::Open)]
+    pub rate_limit_failure: FailurePolicy,
     /// After SIGTERM, keep serving this long (ms) while /system/ready
     /// answers 503, so a load balancer takes the node out first.
     #[arg(long, env = "SLUICE_DRAIN_MS", default_value_t = 0)]
@@ -155,6 +169,8 @@ impl ServeArgs {
             admin_token: args.admin_token,
             secret_key: args.secret_key,
             drain_ms: args.drain_ms,
+            rate_limit_store: args.rate_limit_store,
+            rate_limit_failure: args.rate_limit_failure,
             max_request_bytes: args.max_request_bytes,
             max_upload_bytes: args.max_upload_bytes,
             tokens: args.tokens.settings(),

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod invoke;
 pub mod rate_limit;
+pub mod rate_limit_redis;
 pub mod routes;
 pub mod validate;
 
@@ -123,8 +124,20 @@ async fn serve(
     if let Some(decision) = state
         .rate_limits
         .check(&route.operation, note.caller.as_deref(), ip)
+        .await
     {
         note.rate = Some(decision);
+        if decision.unavailable {
+            return Err(ApiError::Custom {
+                status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                slug: "rate-limit-store-unavailable",
+                title: "Rate limits cannot be checked",
+                detail: "the shared rate-limit store is unreachable and its policy is to refuse; \
+                         retry shortly"
+                    .into(),
+                fuel_used: None,
+            });
+        }
         if !decision.allowed {
             return Err(ApiError::RateLimited {
                 limit: decision.limit,

@@ -4,8 +4,9 @@
 //! (`governor`): a rule of N requests per W seconds admits a burst of N and
 //! refills one request every W/N seconds.
 //!
-//! Counts live in a [`RateStore`]; [`MemoryRateStore`] keeps them in this
-//! node's memory. A store shared by several nodes implements the same trait.
+//! Counts live in a [`RateStore`]: this node's memory ([`MemoryRateStore`],
+//! the default) or Redis, shared by a cluster's nodes
+//! ([`RedisRateStore`], `SLUICE_RATE_LIMIT_STORE=redis://…`).
 //! Response headers follow the IETF draft "RateLimit header fields for
 //! HTTP" (`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`) and
 //! `Retry-After` (RFC 9110 §10.2.3).
@@ -22,6 +23,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::{Quota, RateLimiter};
 use sqlx::AnyPool;
 
+pub use super::rate_limit_redis::{FailurePolicy, RedisRateStore};
 use crate::identity::Caller;
 use crate::store::rate_limits::{self, RateLimitRow};
 
@@ -38,6 +40,9 @@ pub struct Decision {
     pub reset_secs: u64,
     /// When refused: seconds until a request would be admitted.
     pub retry_after_secs: u64,
+    /// The shared store could not be asked and its policy is `closed`:
+    /// refused with 503, not 429.
+    pub unavailable: bool,
 }
 
 impl Decision {
@@ -56,13 +61,36 @@ impl Decision {
 }
 
 /// Where counts are kept.
-pub trait RateStore: Send + Sync {
+pub enum RateStore {
+    /// In this node's memory.
+    Memory(MemoryRateStore),
+    /// In Redis, shared by every node using it.
+    Redis(Box<RedisRateStore>),
+}
+
+impl RateStore {
     /// Counts one request of `caller` under `rule` and decides.
-    fn check(&self, rule: &RateLimitRow, caller: &str) -> Decision;
+    pub async fn check(&self, rule: &RateLimitRow, caller: &str) -> Decision {
+        match self {
+            Self::Memory(store) => store.check(rule, caller),
+            Self::Redis(store) => store.check(rule, caller).await,
+        }
+    }
+
     /// Replaces the set of rules; counts of unchanged rules carry over.
-    fn set_rules(&self, rules: &[RateLimitRow]);
-    /// Drops the state of callers whose allowance is full (memory upkeep).
-    fn forget_idle(&self);
+    fn set_rules(&self, rules: &[RateLimitRow]) {
+        if let Self::Memory(store) = self {
+            store.set_rules(rules);
+        }
+    }
+
+    /// Drops the state of callers whose allowance is full (memory upkeep;
+    /// Redis expires its keys itself).
+    fn forget_idle(&self) {
+        if let Self::Memory(store) = self {
+            store.forget_idle();
+        }
+    }
 }
 
 type Limiter = RateLimiter<
@@ -84,8 +112,9 @@ fn quota(rule: &RateLimitRow) -> Option<Quota> {
     Some(Quota::with_period(window / requests.get())?.allow_burst(requests))
 }
 
-impl RateStore for MemoryRateStore {
-    fn check(&self, rule: &RateLimitRow, caller: &str) -> Decision {
+impl MemoryRateStore {
+    /// Counts one request of `caller` under `rule` and decides.
+    pub fn check(&self, rule: &RateLimitRow, caller: &str) -> Decision {
         let limiters = self.limiters.load();
         let Some((_, limiter)) = limiters.get(&rule.name) else {
             // Rules are installed before they are matched; a rule without a
@@ -96,6 +125,7 @@ impl RateStore for MemoryRateStore {
                 remaining: 0,
                 reset_secs: 0,
                 retry_after_secs: 0,
+                unavailable: false,
             };
         };
         let limit = u32::try_from(rule.requests).unwrap_or(u32::MAX);
@@ -111,6 +141,7 @@ impl RateStore for MemoryRateStore {
                     remaining,
                     reset_secs: ceil_secs(interval * (limit - remaining.min(limit))),
                     retry_after_secs: 0,
+                    unavailable: false,
                 }
             }
             Err(not_until) => {
@@ -121,12 +152,14 @@ impl RateStore for MemoryRateStore {
                     remaining: 0,
                     reset_secs: ceil_secs(interval * limit),
                     retry_after_secs: ceil_secs(wait).max(1),
+                    unavailable: false,
                 }
             }
         }
     }
 
-    fn set_rules(&self, rules: &[RateLimitRow]) {
+    /// Replaces the set of rules; counts of unchanged rules carry over.
+    pub fn set_rules(&self, rules: &[RateLimitRow]) {
         let current = self.limiters.load();
         let next = rules
             .iter()
@@ -147,7 +180,8 @@ impl RateStore for MemoryRateStore {
         self.limiters.store(Arc::new(next));
     }
 
-    fn forget_idle(&self) {
+    /// Drops the state of callers whose allowance is full.
+    pub fn forget_idle(&self) {
         for (_, limiter) in self.limiters.load().values() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
@@ -162,12 +196,12 @@ fn ceil_secs(d: Duration) -> u64 {
 /// The rules in force and the store counting against them.
 pub struct RateLimits {
     rules: ArcSwap<Vec<RateLimitRow>>,
-    store: Arc<dyn RateStore>,
+    store: RateStore,
 }
 
 impl RateLimits {
     /// Rate limits counted in `store`, with no rules until [`Self::reload`].
-    pub fn new(store: Arc<dyn RateStore>) -> Self {
+    pub fn new(store: RateStore) -> Self {
         Self {
             rules: ArcSwap::default(),
             store,
@@ -185,29 +219,39 @@ impl RateLimits {
         Ok(())
     }
 
+    /// The rules in force on this node, highest priority first.
+    pub fn rules(&self) -> Arc<Vec<RateLimitRow>> {
+        self.rules.load_full()
+    }
+
     /// Counts a request to `operation` by `caller` from `ip`; `None` when
     /// no rule matches.
-    pub fn check(&self, operation: &str, caller: Option<&Caller>, ip: &str) -> Option<Decision> {
-        let rules = self.rules.load();
+    pub async fn check(
+        &self,
+        operation: &str,
+        caller: Option<&Caller>,
+        ip: &str,
+    ) -> Option<Decision> {
+        let rules = self.rules.load_full();
         let rule = rules.iter().find(|r| matches(r, operation, caller))?;
         let key = match caller {
             Some(Caller { user: Some(u), .. }) => format!("user:{u}"),
             Some(Caller { app: Some(a), .. }) => format!("app:{a}"),
             _ => format!("ip:{ip}"),
         };
-        Some(self.store.check(rule, &key))
+        Some(self.store.check(rule, &key).await)
     }
 
     /// Counts an anonymous request from `ip` to the platform's own
     /// `endpoint` (e.g. the token endpoint) under the rules that match an
     /// anonymous request to no operation; it has an allowance of its own,
     /// apart from the IP's calls to operations.
-    pub fn check_endpoint(&self, endpoint: &str, ip: &str) -> Option<Decision> {
-        let rules = self.rules.load();
+    pub async fn check_endpoint(&self, endpoint: &str, ip: &str) -> Option<Decision> {
+        let rules = self.rules.load_full();
         let rule = rules
             .iter()
             .find(|r| r.operation.is_none() && matches(r, endpoint, None))?;
-        Some(self.store.check(rule, &format!("{endpoint}:ip:{ip}")))
+        Some(self.store.check(rule, &format!("{endpoint}:ip:{ip}")).await)
     }
 
     /// Drops idle callers' state every minute until the process ends.
