@@ -88,16 +88,22 @@ pub struct ControlPlane {
 impl ControlPlane {
     /// The control plane of this run's kind.
     pub async fn new() -> Self {
-        let env = if on_postgres() {
-            vec![
+        if on_postgres() {
+            Self::postgres().await
+        } else {
+            Self { env: Vec::new() }
+        }
+    }
+
+    /// A fresh PostgreSQL control plane, whatever this run's kind.
+    pub async fn postgres() -> Self {
+        Self {
+            env: vec![
                 ("SLUICE_DATABASE_URL", fresh_postgres_database().await),
                 ("SLUICE_SECRET_KEY", TEST_SECRET_KEY.to_string()),
                 ("SLUICE_JWT_KEY", TEST_JWT_KEY.to_string()),
-            ]
-        } else {
-            Vec::new()
-        };
-        Self { env }
+            ],
+        }
     }
 
     /// Points `settings` at it.

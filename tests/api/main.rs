@@ -9,6 +9,7 @@ mod actions;
 mod admin_auth;
 mod cli;
 mod cli_remote;
+mod cluster;
 mod connections;
 mod control_plane;
 mod events;
