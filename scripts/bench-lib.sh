@@ -113,7 +113,11 @@ start_peer() {
 }
 
 # admin CURL-ARGS...: an admin API call with a JSON body, output dropped.
-admin() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@" >/dev/null; }
+admin() {
+  local out
+  out=$(curl -sS --fail-with-body -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@") \
+    || { echo "FAILED: admin $*: $out" >&2; return 1; }
+}
 
 # upload_action NAME: uploads actions-examples/dist/NAME.wasm as action NAME.
 upload_action() {

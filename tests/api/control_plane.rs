@@ -379,3 +379,21 @@ async fn an_unreachable_redis_admits_requests_when_open_and_refuses_them_when_cl
     let body = crate::helpers::assert_problem(closed.get("/hello/ada").await, 503).await;
     assert!(body["detail"].as_str().unwrap().contains("unreachable"));
 }
+
+#[tokio::test]
+async fn a_node_on_postgresql_creates_its_data_directory_for_sqlite_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(&dir);
+    settings.data_dir = dir.path().join("not-there-yet");
+    settings.database_url = Some(fresh_postgres_database().await);
+    settings.secret_key = Some(TEST_SECRET_KEY.into());
+    settings.tokens.key = Some(TEST_JWT_KEY.into());
+    let app = start(settings, dir).await;
+    app.create_connection(
+        "local",
+        "sql",
+        json!({"driver": "sqlite", "path": "local.db"}),
+    )
+    .await;
+    assert!(app.data_dir.path().join("not-there-yet/local.db").exists());
+}

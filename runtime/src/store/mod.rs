@@ -69,6 +69,9 @@ pub fn dialect(pool: &Pool) -> Dialect {
 /// created, or the database cannot be reached or opened.
 pub async fn open(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Pool> {
     sqlx::any::install_default_drivers();
+    // Also on PostgreSQL: SQLite connections with a relative path live here.
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     if let Some(url) = database_url {
         anyhow::ensure!(
             url.starts_with("postgres://") || url.starts_with("postgresql://"),
@@ -80,8 +83,6 @@ pub async fn open(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result
             .await
             .context("connecting to the control plane at SLUICE_DATABASE_URL");
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let path = data_dir.join("sluice.db");
     // WAL is a property of the file: set once here, with the native driver.
     let url = format!("sqlite://{}", path.display());
