@@ -155,6 +155,16 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// The first items of `rows` whose list holds `item`. Lists of names are
+/// short JSON arrays: matching them here keeps the SQL free of a dialect's
+/// JSON functions (SQLite's `json_each`, PostgreSQL's `jsonb_array_elements`).
+pub(crate) fn holding(rows: Vec<(String, Json<Vec<String>>)>, item: &str) -> Vec<String> {
+    rows.into_iter()
+        .filter(|(_, list)| list.iter().any(|x| x == item))
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// Which of `names` are not rows of `table` (a name column `name`); for
 /// the fixed tables `scopes` and `roles`.
 ///

@@ -101,11 +101,7 @@ pub async fn holders<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<V
         sqlx::query_as("SELECT name, roles FROM users ORDER BY name")
             .fetch_all(db)
             .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, roles)| roles.iter().any(|r| r == name))
-        .map(|(user, _)| user)
-        .collect())
+    Ok(super::holding(rows, name))
 }
 
 /// Deletes `name`; returns whether it existed.

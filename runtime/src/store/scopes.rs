@@ -75,8 +75,6 @@ pub async fn missing<'e>(db: impl AnyExecutor<'e>, names: &[String]) -> sqlx::Re
 /// # Errors
 /// On database failure.
 pub async fn users_of<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Vec<String>> {
-    // Scope lists are short JSON arrays; matching them here keeps the SQL
-    // free of a dialect's JSON functions.
     let rows: Vec<(String, Json<Vec<String>>)> = sqlx::query_as(
         "SELECT 'operation ' || name, scopes FROM operations
          UNION ALL SELECT 'app ' || name, scopes FROM apps
@@ -84,11 +82,7 @@ pub async fn users_of<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, scopes)| scopes.iter().any(|s| s == name))
-        .map(|(user, _)| user)
-        .collect())
+    Ok(super::holding(rows, name))
 }
 
 /// Deletes `name`; returns whether it existed.
