@@ -75,7 +75,7 @@ pub async fn insert_batch(pool: &AnyPool, rows: &[LogRow]) -> sqlx::Result<()> {
     }
     let mut tx = pool.begin().await?;
     for chunk in rows.chunks(CHUNK_ROWS) {
-        let mut marks = Placeholders::default();
+        let mut marks = Placeholders::for_dialect(crate::store::dialect(pool));
         let values: Vec<String> = chunk.iter().map(|_| marks.row(12)).collect();
         let sql = format!(
             "INSERT INTO request_log (at_ms, request_id, operation, app, \"user\", ip, method, path,
