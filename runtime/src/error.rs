@@ -222,7 +222,16 @@ pub fn current_request_id() -> Option<String> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // A node that is starting or draining answers every readiness probe
+        // so, several times a second: a state, not a failure.
+        let expected = matches!(
+            self,
+            Self::Custom {
+                slug: "not-ready",
+                ..
+            }
+        );
+        if status.is_server_error() && !expected {
             tracing::error!(error = ?self, "request failed");
         } else {
             tracing::debug!(error = %self, "request rejected");
