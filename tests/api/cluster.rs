@@ -1,9 +1,10 @@
 //! A real cluster: three `sluice serve` processes on one PostgreSQL control
 //! plane behind HAProxy (Debian's package; round robin, health checks on
 //! `/system/ready`), all on loopback. One scenario, since starting the
-//! cluster is the expensive part: the examples through the balancer, a
-//! `kill -9` of a node under load with events in flight, then a rolling
-//! restart of every node under load.
+//! cluster is the expensive part: the examples through the balancer (hello,
+//! the todo API on a shared PostgreSQL connection with private writes under
+//! an app's token), a `kill -9` of a node under load with events in flight,
+//! then a rolling restart of every node under load.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -272,6 +273,109 @@ async fn a_cluster_behind_haproxy_survives_a_killed_node_and_a_rolling_restart()
             .await
             .unwrap();
         assert_eq!(hello["message"], "Hello, ada!");
+    }
+
+    // The todo API on a PostgreSQL connection every node reaches, private
+    // writes with an app's token: each request lands on another node.
+    let todo_db = crate::helpers::fresh_postgres_database().await;
+    let created = cluster
+        .admin(reqwest::Method::POST, "/connections")
+        .json(&json!({"name": "todo-db", "class": "sql",
+                      "config": {"driver": "postgres", "url": todo_db}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let uploaded = cluster
+        .admin(reqwest::Method::PUT, "/actions/todo")
+        .header("content-type", "application/wasm")
+        .body(example_wasm("todo"))
+        .send()
+        .await
+        .unwrap();
+    assert!(uploaded.status().is_success());
+    let granted = cluster
+        .admin(reqwest::Method::PATCH, "/actions/todo")
+        .json(&json!({"connections": ["todo-db"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(granted.status(), StatusCode::OK);
+    for (path, body) in [
+        ("/scopes", json!({"name": "todo:write"})),
+        (
+            "/operations",
+            json!({"name": "todo-create", "method": "POST", "path": "/todos", "action": "todo",
+                   "public": false, "scopes": ["todo:write"]}),
+        ),
+        (
+            "/operations",
+            json!({"name": "todo-list", "method": "GET", "path": "/todos", "action": "todo",
+                   "public": true}),
+        ),
+    ] {
+        let created = cluster
+            .admin(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED, "{path}");
+    }
+    let created = cluster
+        .admin(reqwest::Method::POST, "/apps")
+        .json(&json!({"name": "shop", "scopes": ["todo:write"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let app: Value = created.json().await.unwrap();
+    let token: Value = cluster
+        .client
+        .post(format!("{}/authorization/token", cluster.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", app["client_id"].as_str().unwrap()),
+            ("client_secret", app["client_secret"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let post = |auth: Option<&str>, title: &str| {
+        let request = cluster
+            .client
+            .post(format!("{}/todos", cluster.base))
+            .json(&json!({"title": title}));
+        match auth {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+    };
+    for port in cluster.ports.clone() {
+        wait_ok(&cluster.client, &format!("http://127.0.0.1:{port}/todos")).await;
+    }
+    let anonymous = post(None, "nope").await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    for title in ["a", "b", "c"] {
+        let created = post(Some(&token), title).await.unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    for _ in 0..3 {
+        let page: Value = cluster
+            .client
+            .get(format!("{}/todos", cluster.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["total"], 3, "every node reads the same todos");
     }
 
     // kill -9 of a node under load, with events dispatched before and after.
