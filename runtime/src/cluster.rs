@@ -5,10 +5,14 @@
 //! `NOTIFY` on [`CHANNEL`]. Every node `LISTEN`s and applies what it hears;
 //! after losing its listening connection it reloads everything, since
 //! notifications sent meanwhile are gone (PostgreSQL does not queue them for
-//! a listener that is not connected).
+//! a listener that is not connected). Each change also bumps a version in
+//! the `settings` table and carries it in its payload; every
+//! [`VERSION_CHECK`] a node compares the stored version with the last it
+//! heard of, and reloads everything when it missed one.
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use sqlx::postgres::PgListener;
 
 use crate::error::ApiResult;
@@ -17,6 +21,12 @@ use crate::store::{self, Dialect};
 
 /// The PostgreSQL notification channel changes are announced on.
 pub const CHANNEL: &str = "sluice_changes";
+
+/// How often a node checks that it heard of every change.
+pub const VERSION_CHECK: Duration = Duration::from_secs(5);
+
+/// The `settings` key of the change version.
+const VERSION_KEY: &str = "change_version";
 
 /// A change to the control plane that nodes must apply to their caches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,14 +80,32 @@ impl Change {
 /// When the notification cannot be sent.
 pub async fn announce(db: &store::Pool, change: &Change) -> sqlx::Result<()> {
     if store::dialect(db) == Dialect::Postgres {
+        let version: String = sqlx::query_scalar(
+            "INSERT INTO settings (key, value) VALUES ($1, '1')
+             ON CONFLICT (key) DO UPDATE
+                 SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)
+             RETURNING value",
+        )
+        .bind(VERSION_KEY)
+        .fetch_one(db)
+        .await?;
         // `pg_notify` returns `void`, which the `Any` driver cannot read.
         sqlx::query("SELECT 1 FROM (SELECT pg_notify($1, $2)) AS sent")
             .bind(CHANNEL)
-            .bind(change.encode())
+            .bind(format!("{}@{version}", change.encode()))
             .execute(db)
             .await?;
     }
     Ok(())
+}
+
+/// The version of the last change announced (0 before any).
+async fn stored_version(db: &store::Pool) -> sqlx::Result<i64> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(VERSION_KEY)
+        .fetch_optional(db)
+        .await?;
+    Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
 impl AppState {
@@ -148,27 +176,49 @@ pub fn spawn_listener(state: &AppState) {
 }
 
 /// Listens and applies each change heard, after reloading everything once
-/// listening; returns an error when the connection is lost.
+/// listening, and every [`VERSION_CHECK`] reloads everything if a change
+/// went unheard; returns only with an error.
 async fn listen(state: &AppState, url: &str) -> anyhow::Result<std::convert::Infallible> {
     let mut listener = PgListener::connect(url).await?;
     listener.listen(CHANNEL).await?;
     // Changes made between this node's start (or the lost connection) and
     // now were announced to nobody listening here.
+    let mut heard = stored_version(&state.db).await?;
     state.apply_all().await?;
+    let mut check = tokio::time::interval(VERSION_CHECK);
+    // A stream keeps its place when the version check wins a round (the
+    // listener's own receive is not cancel-safe); it reconnects by itself
+    // after a lost connection, and the version check catches what was
+    // announced meanwhile.
+    let mut notifications = listener.into_stream();
     loop {
-        match listener.try_recv().await? {
-            Some(notification) => {
-                let Some(change) = Change::decode(notification.payload()) else {
-                    tracing::debug!(payload = notification.payload(), "unknown change ignored");
-                    continue;
-                };
-                if let Err(e) = state.apply(&change).await {
-                    tracing::warn!(error = %e, ?change, "applying a cluster change failed; reloading all");
+        let notification = tokio::select! {
+            next = notifications.next() => match next {
+                Some(notification) => notification?,
+                None => anyhow::bail!("the cluster change listener ended"),
+            },
+            _ = check.tick() => {
+                let stored = stored_version(&state.db).await?;
+                if stored > heard {
+                    tracing::warn!(stored, heard, "missed a cluster change; reloading all");
+                    heard = stored;
                     state.apply_all().await?;
                 }
+                continue;
             }
-            // Lost: listen afresh, and reload all once listening again.
-            None => anyhow::bail!("lost the connection listening for cluster changes"),
+        };
+        let (payload, version) = notification
+            .payload()
+            .rsplit_once('@')
+            .unwrap_or((notification.payload(), ""));
+        heard = heard.max(version.parse().unwrap_or(0));
+        let Some(change) = Change::decode(payload) else {
+            tracing::debug!(payload, "unknown change ignored");
+            continue;
+        };
+        if let Err(e) = state.apply(&change).await {
+            tracing::warn!(error = %e, ?change, "applying a cluster change failed; reloading all");
+            state.apply_all().await?;
         }
     }
 }

@@ -433,3 +433,32 @@ async fn a_one_second_cronjob_runs_each_tick_once_across_three_nodes() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_change_whose_notification_was_lost_is_picked_up_by_the_version_check() {
+    let nodes = three_nodes().await;
+    nodes[0]
+        .deploy("hello", "greet", "GET", "/hello/:name")
+        .await;
+    time_until(|| async { nodes[1].get("/hello/ada").await.status() == StatusCode::OK }).await;
+    // What a node whose NOTIFY never arrived would have missed: the change
+    // is stored and the version moves on, but nobody is told.
+    sqlx::query("UPDATE operations SET active = FALSE WHERE name = 'greet'")
+        .execute(&nodes[0].db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE settings SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT)
+         WHERE key = 'change_version'",
+    )
+    .execute(&nodes[0].db)
+    .await
+    .unwrap();
+    let took =
+        time_until(|| async { nodes[1].get("/hello/ada").await.status() == StatusCode::NOT_FOUND })
+            .await;
+    assert!(
+        took <= sluice::cluster::VERSION_CHECK + Duration::from_secs(1),
+        "took {took:?}"
+    );
+}
