@@ -137,6 +137,34 @@ impl Cluster {
             .bearer_auth(ADMIN_TOKEN)
     }
 
+    /// Uploads example `name` as action `name` through the balancer.
+    async fn upload(&self, name: &str) {
+        let uploaded = self
+            .admin(reqwest::Method::PUT, &format!("/actions/{name}"))
+            .header("content-type", "application/wasm")
+            .body(example_wasm(name))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            uploaded.status().is_success(),
+            "{name}: {}",
+            uploaded.status()
+        );
+    }
+
+    /// POSTs `body` to admin `path` through the balancer; expects 201.
+    async fn create(&self, path: &str, body: &Value) -> Value {
+        let created = self
+            .admin(reqwest::Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED, "{path}");
+        created.json().await.unwrap()
+    }
+
     async fn dispatch(&self, id: usize) {
         let answer = self
             .client
@@ -212,14 +240,7 @@ async fn a_cluster_behind_haproxy_survives_a_killed_node_and_a_rolling_restart()
 
     // The examples, deployed through the balancer.
     for name in ["hello", "misbehave"] {
-        let uploaded = cluster
-            .admin(reqwest::Method::PUT, &format!("/actions/{name}"))
-            .header("content-type", "application/wasm")
-            .body(example_wasm(name))
-            .send()
-            .await
-            .unwrap();
-        assert!(uploaded.status().is_success(), "{}", uploaded.status());
+        cluster.upload(name).await;
     }
     for (path, body) in [
         (
@@ -238,13 +259,7 @@ async fn a_cluster_behind_haproxy_survives_a_killed_node_and_a_rolling_restart()
             json!({"name": "hook", "event": "thing_happened", "url": receiver.url}),
         ),
     ] {
-        let created = cluster
-            .admin(reqwest::Method::POST, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), StatusCode::CREATED, "{path}");
+        cluster.create(path, &body).await;
     }
     // The default rule (600 a minute per client) would stop this test's
     // load, which comes from one address.
@@ -278,22 +293,14 @@ async fn a_cluster_behind_haproxy_survives_a_killed_node_and_a_rolling_restart()
     // The todo API on a PostgreSQL connection every node reaches, private
     // writes with an app's token: each request lands on another node.
     let todo_db = crate::helpers::fresh_postgres_database().await;
-    let created = cluster
-        .admin(reqwest::Method::POST, "/connections")
-        .json(&json!({"name": "todo-db", "class": "sql",
-                      "config": {"driver": "postgres", "url": todo_db}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let uploaded = cluster
-        .admin(reqwest::Method::PUT, "/actions/todo")
-        .header("content-type", "application/wasm")
-        .body(example_wasm("todo"))
-        .send()
-        .await
-        .unwrap();
-    assert!(uploaded.status().is_success());
+    cluster
+        .create(
+            "/connections",
+            &json!({"name": "todo-db", "class": "sql",
+                    "config": {"driver": "postgres", "url": todo_db}}),
+        )
+        .await;
+    cluster.upload("todo").await;
     let granted = cluster
         .admin(reqwest::Method::PATCH, "/actions/todo")
         .json(&json!({"connections": ["todo-db"]}))
@@ -314,22 +321,11 @@ async fn a_cluster_behind_haproxy_survives_a_killed_node_and_a_rolling_restart()
                    "public": true}),
         ),
     ] {
-        let created = cluster
-            .admin(reqwest::Method::POST, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), StatusCode::CREATED, "{path}");
+        cluster.create(path, &body).await;
     }
-    let created = cluster
-        .admin(reqwest::Method::POST, "/apps")
-        .json(&json!({"name": "shop", "scopes": ["todo:write"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let app: Value = created.json().await.unwrap();
+    let app = cluster
+        .create("/apps", &json!({"name": "shop", "scopes": ["todo:write"]}))
+        .await;
     let token: Value = cluster
         .client
         .post(format!("{}/authorization/token", cluster.base))

@@ -10,7 +10,8 @@ use sluice::startup::Application;
 use std::time::{Duration, Instant};
 
 use crate::helpers::{
-    TEST_JWT_KEY, TEST_SECRET_KEY, TestApp, fresh_postgres_database, start, test_settings,
+    ControlPlane, TEST_JWT_KEY, TEST_SECRET_KEY, TestApp, fresh_postgres_database, start,
+    test_settings,
 };
 
 #[tokio::test]
@@ -64,13 +65,11 @@ async fn three_nodes() -> Vec<TestApp> {
 
 /// [`three_nodes`] with settings changed by `configure`.
 async fn three_nodes_with(configure: impl Fn(&mut Settings)) -> Vec<TestApp> {
-    let url = fresh_postgres_database().await;
+    let cp = ControlPlane::postgres().await;
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     futures_util::future::join_all(dirs.into_iter().map(|dir| {
         let mut settings = test_settings(&dir);
-        settings.database_url = Some(url.clone());
-        settings.secret_key = Some(TEST_SECRET_KEY.into());
-        settings.tokens.key = Some(TEST_JWT_KEY.into());
+        cp.apply(&mut settings);
         configure(&mut settings);
         start(settings, dir)
     }))
@@ -167,13 +166,8 @@ async fn sluice_migrate_prepares_a_postgresql_control_plane() {
 #[tokio::test]
 async fn an_operation_made_through_one_node_is_served_by_the_others_within_a_second() {
     let nodes = three_nodes().await;
-    nodes[0].upload_example("hello").await;
     nodes[0]
-        .admin_create(
-            "/operations",
-            json!({"name": "greet", "method": "GET", "path": "/hello/:name",
-                   "action": "hello", "public": true}),
-        )
+        .deploy("hello", "greet", "GET", "/hello/:name")
         .await;
     for node in &nodes[1..] {
         let took =
@@ -385,9 +379,7 @@ async fn a_node_on_postgresql_creates_its_data_directory_for_sqlite_connections(
     let dir = tempfile::tempdir().unwrap();
     let mut settings = test_settings(&dir);
     settings.data_dir = dir.path().join("not-there-yet");
-    settings.database_url = Some(fresh_postgres_database().await);
-    settings.secret_key = Some(TEST_SECRET_KEY.into());
-    settings.tokens.key = Some(TEST_JWT_KEY.into());
+    crate::helpers::use_postgres(&mut settings).await;
     let app = start(settings, dir).await;
     app.create_connection(
         "local",
