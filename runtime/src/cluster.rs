@@ -73,12 +73,15 @@ impl Change {
     }
 }
 
-/// Announces `change` to the other nodes (nothing on SQLite, where one
-/// node's caches are the only ones).
+/// Announces `change`, made on node `origin`, to the other nodes (nothing
+/// on SQLite, where one node's caches are the only ones). The payload is
+/// `<change>@<version>@<origin>`: a node skips its own announcements, since
+/// applying a change twice could close a connection's fresh pool under a
+/// request that just opened it.
 ///
 /// # Errors
 /// When the notification cannot be sent.
-pub async fn announce(db: &store::Pool, change: &Change) -> sqlx::Result<()> {
+pub async fn announce(db: &store::Pool, origin: &str, change: &Change) -> sqlx::Result<()> {
     if store::dialect(db) == Dialect::Postgres {
         let version: String = sqlx::query_scalar(
             "INSERT INTO settings (key, value) VALUES ($1, '1')
@@ -92,7 +95,7 @@ pub async fn announce(db: &store::Pool, change: &Change) -> sqlx::Result<()> {
         // `pg_notify` returns `void`, which the `Any` driver cannot read.
         sqlx::query("SELECT 1 FROM (SELECT pg_notify($1, $2)) AS sent")
             .bind(CHANNEL)
-            .bind(format!("{}@{version}", change.encode()))
+            .bind(format!("{}@{version}@{origin}", change.encode()))
             .execute(db)
             .await?;
     }
@@ -116,7 +119,7 @@ impl AppState {
     /// already stored.
     pub async fn changed(&self, change: Change) -> ApiResult<()> {
         self.apply(&change).await?;
-        announce(&self.db, &change).await?;
+        announce(&self.db, &self.node_id, &change).await?;
         Ok(())
     }
 
@@ -207,11 +210,16 @@ async fn listen(state: &AppState, url: &str) -> anyhow::Result<std::convert::Inf
                 continue;
             }
         };
-        let (payload, version) = notification
-            .payload()
-            .rsplit_once('@')
-            .unwrap_or((notification.payload(), ""));
+        let mut parts = notification.payload().rsplitn(3, '@');
+        let (origin, version, payload) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
         heard = heard.max(version.parse().unwrap_or(0));
+        if origin == state.node_id {
+            continue;
+        }
         let Some(change) = Change::decode(payload) else {
             tracing::debug!(payload, "unknown change ignored");
             continue;

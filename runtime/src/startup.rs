@@ -102,7 +102,14 @@ impl AppState {
             }
             None => None,
         };
-        let tokens = Tokens::load(settings.tokens.clone(), &settings.data_dir, db.clone()).await?;
+        let node_id = uuid::Uuid::new_v4().simple().to_string();
+        let tokens = Tokens::load(
+            settings.tokens.clone(),
+            &settings.data_dir,
+            db.clone(),
+            node_id.clone(),
+        )
+        .await?;
         tokens.spawn_sync();
         let rate_store = match settings.rate_limit_store.as_str() {
             "memory" => RateStore::Memory(MemoryRateStore::default()),
@@ -146,6 +153,7 @@ impl AppState {
             worker_wake,
             cron_wake: Arc::default(),
             lifecycle: crate::lifecycle::Lifecycle::default(),
+            node_id,
             reload_lock: tokio::sync::Mutex::default(),
         });
         if state.settings.worker.enabled {

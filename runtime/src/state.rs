@@ -77,6 +77,9 @@ pub struct Shared {
     pub outbox: OutboxWriter,
     /// Wakes the scheduler when cronjobs changed.
     pub cron_wake: Arc<tokio::sync::Notify>,
+    /// This node's id (random per start), the origin of the changes it
+    /// announces to a cluster.
+    pub node_id: String,
     /// Readiness and the orderly stop.
     pub lifecycle: crate::lifecycle::Lifecycle,
     /// Serialises reloads of the route table and the event catalog.

@@ -130,7 +130,9 @@ pub async fn token(
         &[("SLUICE_JWT_KEY", settings.key.as_deref())],
     )?;
     let db = open(data).await?;
-    let tokens = Tokens::load(settings, &data.data_dir, db.clone()).await?;
+    // A command is a node of its own for the changes it would announce.
+    let node_id = uuid::Uuid::new_v4().simple().to_string();
+    let tokens = Tokens::load(settings, &data.data_dir, db.clone(), node_id).await?;
     let (user, app) = match (user, app) {
         (Some(name), None) => {
             let user = users::by_name(&db, &name)

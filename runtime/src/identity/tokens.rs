@@ -173,6 +173,8 @@ pub struct Tokens {
     validation: Validation,
     db: AnyPool,
     revoked: ArcSwap<HashMap<String, i64>>,
+    /// This node's id, the origin of the revocations it announces.
+    node_id: String,
     verified: moka::sync::Cache<String, Arc<Caller>>,
 }
 
@@ -193,6 +195,7 @@ impl Tokens {
         settings: TokenSettings,
         data_dir: &Path,
         db: AnyPool,
+        node_id: String,
     ) -> anyhow::Result<Arc<Self>> {
         let key = crate::secrets::load_key(
             settings.key.as_deref(),
@@ -210,6 +213,7 @@ impl Tokens {
             validation,
             settings,
             db,
+            node_id,
             revoked: ArcSwap::default(),
             verified: moka::sync::Cache::builder()
                 .max_capacity(VERIFIED_CACHE_TOKENS)
@@ -399,7 +403,12 @@ impl Tokens {
         let now = unix_now();
         sessions::revoke(&self.db, id, expires_at, now).await?;
         self.note_revoked([(id.to_string(), expires_at)]);
-        crate::cluster::announce(&self.db, &crate::cluster::Change::Revocations).await?;
+        crate::cluster::announce(
+            &self.db,
+            &self.node_id,
+            &crate::cluster::Change::Revocations,
+        )
+        .await?;
         Ok(())
     }
 
@@ -423,7 +432,12 @@ impl Tokens {
                 .refresh_ttl_secs
                 .max(self.settings.access_ttl_secs);
         self.note_revoked(ids.into_iter().map(|id| (id, until)));
-        crate::cluster::announce(&self.db, &crate::cluster::Change::Revocations).await?;
+        crate::cluster::announce(
+            &self.db,
+            &self.node_id,
+            &crate::cluster::Change::Revocations,
+        )
+        .await?;
         Ok(())
     }
 
