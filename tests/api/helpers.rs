@@ -523,3 +523,18 @@ pub async fn find_mail(needle: &str) -> String {
     }
     panic!("no message containing {needle:?} arrived");
 }
+
+/// Polls `check` every 10 ms until it holds; the time it took, failing
+/// after 15 s.
+pub async fn time_until<F: Future<Output = bool>>(
+    mut check: impl FnMut() -> F,
+) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(15) {
+        if check().await {
+            return started.elapsed();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("not seen within 15 s");
+}
