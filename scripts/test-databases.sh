@@ -30,10 +30,13 @@ SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO=sudo
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mariadbd >/dev/null \
    || ! command -v openssl >/dev/null || ! command -v redis-server >/dev/null \
-   || ! command -v chromium >/dev/null || ! command -v haproxy >/dev/null; then
+   || ! command -v chromium >/dev/null || ! command -v haproxy >/dev/null \
+   || ! command -v promtool >/dev/null; then
   $SUDO apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql mariadb-server openssl \
     redis-server chromium haproxy >&2
+  # promtool checks /system/metrics; the package's server is not used.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >&2
 fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -111,6 +114,7 @@ done
 echo "export SLUICE_TEST_PYTHON=$PY"
 echo "export SLUICE_TEST_CHROMIUM=$(command -v chromium)"
 echo "export SLUICE_TEST_HAPROXY=$(command -v haproxy)"
+echo "export SLUICE_TEST_PROMTOOL=$(command -v promtool)"
 echo "export SLUICE_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
 echo "export SLUICE_TEST_SMTP_PORT=$SMTP_PORT"
 echo "export SLUICE_TEST_MAILDIR=$DIR/maildir"

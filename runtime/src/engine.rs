@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 use wasmtime::Enabled;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
@@ -24,6 +25,7 @@ use crate::bindings::{Action, ActionPre, types};
 use crate::connections::Registry;
 use crate::host::HostState;
 use crate::host::lend::Lender;
+use crate::telemetry::TRACE_TARGET;
 
 /// Period of the epoch ticker; the granularity of deadlines and of guest
 /// yields to the async runtime.
@@ -171,7 +173,8 @@ pub struct Engine {
     cache: moka::future::Cache<String, Prepared>,
     settings: EngineSettings,
     ticker_stop: Arc<AtomicBool>,
-    running: AtomicUsize,
+    running: Arc<AtomicUsize>,
+    metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 impl Engine {
@@ -218,8 +221,18 @@ impl Engine {
             cache: moka::future::Cache::builder().max_capacity(512).build(),
             settings,
             ticker_stop,
-            running: AtomicUsize::new(0),
+            running: Arc::default(),
+            metrics: None,
         })
+    }
+
+    /// Reports compilations, cache hits, instantiate times and running
+    /// instances to `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::telemetry::metrics::Metrics>) -> Self {
+        self.running = metrics.running.clone();
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Invocations running right now.
@@ -261,6 +274,9 @@ impl Engine {
     /// # Errors
     /// As [`Engine::prepare`].
     pub async fn prepare_async(self: &Arc<Self>, wasm: Vec<u8>) -> Result<Prepared, CompileError> {
+        if let Some(metrics) = &self.metrics {
+            metrics.compiled();
+        }
         let engine = Arc::clone(self);
         tokio::task::spawn_blocking(move || engine.prepare(&wasm))
             .await
@@ -285,13 +301,20 @@ impl Engine {
     where
         F: Future<Output = anyhow::Result<Vec<u8>>>,
     {
-        self.cache
+        let mut missed = false;
+        let prepared = self
+            .cache
             .try_get_with(sha256.to_string(), async {
+                missed = true;
                 let wasm = load.await?;
                 self.prepare_async(wasm).await.map_err(anyhow::Error::from)
             })
             .await
-            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        if !missed && let Some(metrics) = &self.metrics {
+            metrics.cache_hit();
+        }
+        Ok(prepared)
     }
 
     /// Runs one invocation in a fresh store with `inv.limits`.
@@ -321,6 +344,7 @@ impl Engine {
             ),
         );
         store.data_mut().events.catalog = inv.catalog.clone();
+        store.data_mut().metrics.clone_from(&self.metrics);
         store.limiter(|s| &mut s.budget);
         store
             .set_fuel(limits.fuel)
@@ -334,15 +358,37 @@ impl Engine {
             })
         });
 
+        let metrics = self.metrics.as_deref();
         let run = async {
-            let action = pre.instantiate_async(&mut store).await?;
-            action
+            let instantiating = Instant::now();
+            let action = pre
+                .instantiate_async(&mut store)
+                .instrument(tracing::info_span!(target: TRACE_TARGET, "instantiate"))
+                .await?;
+            if let Some(metrics) = metrics {
+                metrics.instantiated(instantiating.elapsed().as_secs_f64());
+            }
+            let call = tracing::info_span!(
+                target: TRACE_TARGET,
+                "call",
+                "sluice.action" = %inv.action,
+                "sluice.fuel_used" = tracing::field::Empty,
+            );
+            let called = action
                 .sluice_action_handler()
                 .call_handle(&mut store, &inv.request)
-                .await
+                .instrument(call.clone())
+                .await?;
+            Ok::<_, wasmtime::Error>((called, call))
         };
         let result = tokio::time::timeout(timeout, run).await;
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
+        let result = result.map(|run| {
+            run.map(|(called, span)| {
+                span.record("sluice.fuel_used", fuel_used);
+                called
+            })
+        });
         store.data().flush_output();
         let duration = started.elapsed();
         let result = match result {

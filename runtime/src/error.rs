@@ -27,6 +27,10 @@ pub struct Problem {
     /// The request id, when one was assigned (same as `x-request-id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The W3C trace id of the request (32 hex digits), when it has a
+    /// trace: traces are exported, or the client sent a `traceparent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     /// Fuel consumed by the action before it failed, where relevant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fuel_used: Option<u64>,
@@ -197,6 +201,7 @@ impl ApiError {
             status: status.as_u16(),
             detail: Some(detail),
             request_id: current_request_id(),
+            trace_id: current_trace_id(),
             fuel_used: match self {
                 Self::Custom { fuel_used, .. } => *fuel_used,
                 _ => None,
@@ -212,11 +217,18 @@ impl ApiError {
 tokio::task_local! {
     /// The id of the request being served; set by the request-id middleware.
     pub static REQUEST_ID: String;
+    /// The trace id of the request being served, when it has one.
+    pub static TRACE_ID: Option<String>;
 }
 
 /// The current request's id, if this task serves a request.
 pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(|id| id.clone()).ok()
+}
+
+/// The current request's trace id, if it has one.
+pub fn current_trace_id() -> Option<String> {
+    TRACE_ID.try_with(Clone::clone).ok().flatten()
 }
 
 impl IntoResponse for ApiError {

@@ -191,7 +191,7 @@ struct TokenCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let _log = telemetry::init(cli.log_format);
+    let _telemetry = telemetry::init(cli.log_format)?;
     match cli.command {
         Command::Migrate(args) => {
             let db = sluice::store::open(&args.data_dir, args.database_url.as_deref()).await?;

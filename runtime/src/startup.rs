@@ -26,6 +26,7 @@ use crate::request_log::RequestLog;
 use crate::secrets::SecretBox;
 use crate::state::{AppState, Shared};
 use crate::store;
+use crate::telemetry::metrics::{Metrics, PoolUsage};
 
 impl AppState {
     /// Rebuilds the event catalog after an event or schema change.
@@ -135,7 +136,17 @@ impl AppState {
             db.clone(),
             secrets.clone(),
         ));
-        let engine = Arc::new(Engine::new(settings.engine.clone()).context("building the engine")?);
+        let metrics = Arc::new(Metrics::new(
+            settings.engine.pool_instances as usize,
+            crate::telemetry::otel::metric_exporter_from_env()?,
+        )?);
+        let engine = Arc::new(
+            Engine::new(settings.engine.clone())
+                .context("building the engine")?
+                .with_metrics(metrics.clone()),
+        );
+        let pools: Arc<dyn PoolUsage> = registry.clone();
+        metrics.read_pools_from(Arc::downgrade(&pools));
         let routes = RouteTable::load(&db).await?;
         let state = AppState::new(Shared {
             db,
@@ -154,6 +165,7 @@ impl AppState {
             cron_wake: Arc::default(),
             lifecycle: crate::lifecycle::Lifecycle::default(),
             node_id,
+            metrics,
             reload_lock: tokio::sync::Mutex::default(),
         });
         if state.settings.worker.enabled {

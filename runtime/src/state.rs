@@ -82,6 +82,8 @@ pub struct Shared {
     pub node_id: String,
     /// Readiness and the orderly stop.
     pub lifecycle: crate::lifecycle::Lifecycle,
+    /// The node's metrics (`GET /system/metrics`, OTLP).
+    pub metrics: Arc<crate::telemetry::metrics::Metrics>,
     /// Serialises reloads of the route table and the event catalog.
     pub reload_lock: tokio::sync::Mutex<()>,
 }

@@ -19,6 +19,7 @@ mod helpers;
 mod http;
 mod kv;
 mod limits;
+mod metrics;
 mod openapi;
 mod operations;
 mod project;

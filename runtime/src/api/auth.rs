@@ -4,6 +4,7 @@
 //! by SHA-256 in constant time.
 
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -26,19 +27,29 @@ pub async fn require_admin(
     request: Request,
     next: Next,
 ) -> Response {
-    match check(&state, &request) {
+    match require_scope(&state, request.headers(), &[ADMIN_SCOPE], "the admin API") {
         Ok(()) => next.run(request).await,
         Err(error) => error.into_response(),
     }
 }
 
-fn check(state: &AppState, request: &Request) -> Result<(), ApiError> {
-    let Some(token) = bearer_token(request.headers()) else {
-        return Err(ApiError::Unauthorized(
-            "the admin API needs `Authorization: Bearer <token>`: an access token with the \
-             admin scope (`sluice token --user <admin>`, or POST /authorization/token)"
-                .into(),
-        ));
+/// Checks that the request's bearer token holds one of `scopes` (or is the
+/// bootstrap admin token); `what` names the resource in the messages.
+///
+/// # Errors
+/// 401 without a valid token, 403 `insufficient_scope` without the scopes.
+pub fn require_scope(
+    state: &AppState,
+    headers: &HeaderMap,
+    scopes: &[&str],
+    what: &str,
+) -> Result<(), ApiError> {
+    let wanted = scopes.join(" or ");
+    let Some(token) = bearer_token(headers) else {
+        return Err(ApiError::Unauthorized(format!(
+            "{what} needs `Authorization: Bearer <token>`: an access token with the \
+             {wanted} scope (`sluice token --user <admin>`, or POST /authorization/token)"
+        )));
     };
     if let Some(hash) = &state.admin_token_hash
         && bool::from(token_hash(token).ct_eq(hash))
@@ -49,12 +60,12 @@ fn check(state: &AppState, request: &Request) -> Result<(), ApiError> {
         .tokens
         .verify(token)
         .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
-    if caller.has_scope(ADMIN_SCOPE) {
+    if scopes.iter().any(|scope| caller.has_scope(scope)) {
         Ok(())
     } else {
         Err(ApiError::InsufficientScope {
-            scopes: vec![ADMIN_SCOPE.into()],
-            detail: "the admin API needs a token with the admin scope".into(),
+            scopes: scopes.iter().map(|s| (*s).to_string()).collect(),
+            detail: format!("{what} needs a token with the {wanted} scope"),
         })
     }
 }

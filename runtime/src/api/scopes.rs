@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use crate::api::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::scopes::{self, ADMIN_SCOPE, ScopeRow};
+use crate::store::scopes::{self, ADMIN_SCOPE, METRICS_SCOPE, ScopeRow};
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -175,12 +175,13 @@ pub async fn write(
 /// Deletes scope `name` through `conn`.
 ///
 /// # Errors
-/// 409 for `admin` or while an operation, app or role uses it.
+/// 409 for `admin` and `metrics` or while an operation, app or role uses it.
 pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
-    if name == ADMIN_SCOPE {
-        return Err(ApiError::Conflict(
-            "the admin scope guards the admin API and cannot be deleted".into(),
-        ));
+    if name == ADMIN_SCOPE || name == METRICS_SCOPE {
+        return Err(ApiError::Conflict(format!(
+            "the {name} scope is built in (it guards {}) and cannot be deleted",
+            if name == ADMIN_SCOPE { "the admin API" } else { "/system/metrics" }
+        )));
     }
     let users = scopes::users_of(&mut *conn, name).await?;
     if !users.is_empty() {

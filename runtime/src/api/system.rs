@@ -1,4 +1,6 @@
-//! `/system`: health and build information, no authentication.
+//! `/system`: health, readiness and build information without
+//! authentication; the metrics to a token with the `metrics` or `admin`
+//! scope.
 
 use axum::Router;
 use axum::extract::State;
@@ -22,6 +24,33 @@ pub fn router() -> Router<AppState> {
         .route("/system/admin-openapi.json", get(system_admin_openapi_json))
         .route("/system/admin-openapi.yaml", get(system_admin_openapi_yaml))
         .route("/system/deploy-schema.json", get(system_deploy_schema))
+        .route("/system/metrics", get(system_metrics))
+}
+
+/// `GET /system/metrics` → the node's metrics in the Prometheus text
+/// format (`text/plain; version=0.0.4`), for a scraper whose bearer token
+/// holds the `metrics` or `admin` scope (a scrape config's
+/// `authorization`). The outbox figures are sampled at the scrape.
+///
+/// # Errors
+/// 401 without a valid token, 403 without either scope.
+pub async fn system_metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    crate::api::auth::require_scope(
+        &state,
+        &headers,
+        &[crate::store::scopes::METRICS_SCOPE, crate::store::scopes::ADMIN_SCOPE],
+        "/system/metrics",
+    )?;
+    crate::worker::sample_backlog(&state).await;
+    let text = state.metrics.render()?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 /// The admin API's OpenAPI 3.1 document, written by hand beside the

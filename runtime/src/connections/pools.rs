@@ -26,6 +26,17 @@ pub enum DbPool {
 }
 
 impl DbPool {
+    /// Connections `(in use, idle)` right now.
+    pub fn usage(&self) -> (u64, u64) {
+        let (size, idle) = match self {
+            Self::Sqlite(p) => (p.size(), p.num_idle()),
+            Self::Postgres(p) => (p.size(), p.num_idle()),
+            Self::MySql(p) => (p.size(), p.num_idle()),
+        };
+        let idle = u64::try_from(idle).unwrap_or(u64::MAX);
+        (u64::from(size).saturating_sub(idle), idle)
+    }
+
     /// Closes every connection of the pool.
     pub async fn close(&self) {
         match self {

@@ -92,6 +92,21 @@ impl std::fmt::Debug for Registry {
     }
 }
 
+impl crate::telemetry::metrics::PoolUsage for Registry {
+    fn sql_pools(&self) -> Vec<(String, u64, u64)> {
+        self.open()
+            .iter()
+            .filter_map(|(name, backend)| match backend {
+                Backend::Sql(pool) => {
+                    let (in_use, idle) = pool.pool.usage();
+                    Some((name.clone(), in_use, idle))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 impl Registry {
     /// An empty registry that loads configs from the control plane `db`,
     /// opened with `secrets`; relative SQLite paths resolve under `data_dir`.

@@ -89,19 +89,25 @@ impl Kind {
     }
 
     /// Resources the platform itself keeps: never pruned (the `admin` scope
-    /// and role guard the admin API; the `default` rate limit guards
-    /// everyone). The first two are not exported either.
+    /// and role guard the admin API, the `metrics` scope `/system/metrics`;
+    /// the `default` rate limit guards everyone). The scopes and the role
+    /// are not exported either.
     pub fn is_builtin(self, name: &str) -> bool {
         match self {
-            Kind::Scopes | Kind::Roles => name == "admin",
+            Kind::Scopes => name == "admin" || name == "metrics",
+            Kind::Roles => name == "admin",
             Kind::RateLimits => name == "default",
             _ => false,
         }
     }
 
-    /// Whether `export` leaves the resource out: the fixed `admin` scope and role.
+    /// Whether `export` leaves the resource out: the fixed scopes and role.
     pub fn is_fixed(self, name: &str) -> bool {
-        matches!(self, Kind::Scopes | Kind::Roles) && name == "admin"
+        match self {
+            Kind::Scopes => name == "admin" || name == "metrics",
+            Kind::Roles => name == "admin",
+            _ => false,
+        }
     }
 
     /// The fields of the admin API's body besides `name`, as `GET

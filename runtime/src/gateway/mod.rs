@@ -20,7 +20,9 @@ use percent_encoding::percent_decode_str;
 
 use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
-use crate::error::{ApiError, ApiResult, current_request_id};
+use crate::error::{ApiError, ApiResult, current_request_id, current_trace_id};
+use crate::telemetry::TRACE_TARGET;
+use tracing::Instrument as _;
 use crate::identity::Caller;
 use crate::state::AppState;
 use crate::store::request_log::LogRow;
@@ -44,12 +46,11 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(String::new, |c| c.0.ip().to_string());
-    let line = state.request_log.enabled().then(|| {
-        (
-            request.method().to_string(),
-            request.uri().path().to_string(),
-        )
-    });
+    let method = request.method().clone();
+    let line = state
+        .request_log
+        .enabled()
+        .then(|| request.uri().path().to_string());
     let mut note = Note::default();
     let (mut response, error) = match serve(&state, request, &ip, &mut note).await {
         Ok(response) => (response, None),
@@ -64,20 +65,34 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
     if let Some(decision) = &note.rate {
         decision.write_headers(response.headers_mut());
     }
-    if let Some((method, path)) = line {
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    let operation = note.operation.as_deref().unwrap_or_default();
+    state
+        .metrics
+        .request(operation, method.as_str(), status, elapsed.as_secs_f64());
+    if let Some(fuel) = note.fuel_used {
+        state.metrics.fuel(operation, fuel);
+        crate::telemetry::on_server_span(|span| {
+            span.record("sluice.fuel_used", fuel);
+        });
+    }
+    if let Some(path) = line {
         let caller = note.caller.as_ref();
         state.request_log.record(LogRow {
             id: 0,
             at_ms,
             request_id: current_request_id().unwrap_or_default(),
+            trace_id: current_trace_id(),
+            weight: 1,
             operation: note.operation,
             app: caller.and_then(|c| c.app.clone()),
             user: caller.and_then(|c| c.user.clone()),
             ip,
-            method,
+            method: method.to_string(),
             path,
-            status: i64::from(response.status().as_u16()),
-            duration_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+            status: i64::from(status),
+            duration_us: i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX),
             fuel_used: note.fuel_used.and_then(|f| i64::try_from(f).ok()),
             error,
         });
@@ -109,21 +124,32 @@ async fn serve(
         }
     };
     tracing::Span::current().record("operation", route.operation.as_str());
+    crate::telemetry::on_server_span(|span| {
+        span.record("otel.name", format!("{method} {}", route.path));
+        span.record("http.route", route.path.as_str());
+        span.record("sluice.operation", route.operation.as_str());
+        span.record("sluice.action", route.action.as_str());
+        span.record("sluice.action.version", route.version);
+    });
     note.operation = Some(route.operation.clone());
-    note.caller = auth::authenticate(&state.tokens, &parts.headers)?;
-    // The token is for the platform; the action gets the caller instead.
-    if note.caller.is_some() {
-        parts.headers.remove(AUTHORIZATION);
+    {
+        let _authenticating = tracing::info_span!(target: TRACE_TARGET, "authenticate").entered();
+        note.caller = auth::authenticate(&state.tokens, &parts.headers)?;
+        // The token is for the platform; the action gets the caller instead.
+        if note.caller.is_some() {
+            parts.headers.remove(AUTHORIZATION);
+        }
+        auth::authorize(
+            &route.operation,
+            route.public,
+            &route.scopes,
+            note.caller.as_deref(),
+        )?;
     }
-    auth::authorize(
-        &route.operation,
-        route.public,
-        &route.scopes,
-        note.caller.as_deref(),
-    )?;
     if let Some(decision) = state
         .rate_limits
         .check(&route.operation, note.caller.as_deref(), ip)
+        .instrument(tracing::info_span!(target: TRACE_TARGET, "rate limit"))
         .await
     {
         note.rate = Some(decision);
@@ -139,6 +165,7 @@ async fn serve(
             });
         }
         if !decision.allowed {
+            state.metrics.rate_limited(&route.operation);
             return Err(ApiError::RateLimited {
                 limit: decision.limit,
                 retry_after_secs: decision.retry_after_secs,
@@ -163,6 +190,8 @@ async fn serve(
         .unwrap_or_default();
     let body = read_limited(&parts.headers, body, state.settings.max_request_bytes).await?;
     if let Some(contract) = &route.contract {
+        let _validating =
+            tracing::info_span!(target: TRACE_TARGET, "validate request").entered();
         validate::check_request(contract, &params, &query, &parts.headers, &body)?;
     }
     let request = crate::bindings::types::Request {
@@ -197,6 +226,8 @@ async fn serve(
     .await?;
     note.fuel_used = Some(outcome.fuel_used);
     if let (Some(contract), Ok(answer)) = (&route.contract, &outcome.result) {
+        let _validating =
+            tracing::info_span!(target: TRACE_TARGET, "validate response").entered();
         validate::check_response(contract, &route.operation, answer.status, &answer.body)?;
     }
     Ok(response)

@@ -30,6 +30,9 @@ pub const RESERVED_PREFIXES: [&str; 3] = ["/admin", "/system", "/authorization"]
 pub struct Route {
     /// Operation name.
     pub operation: String,
+    /// The operation's path template as an admin wrote it (`/todos/:id`),
+    /// the `http.route` of its traces.
+    pub path: String,
     /// Parameter names in path order.
     pub params: Vec<String>,
     /// Action name.
@@ -303,6 +306,7 @@ impl RouteTable {
                 template.clone(),
                 Route {
                     operation: op.name.clone(),
+                    path: op.path.clone(),
                     params: template.params,
                     action: action.name.clone(),
                     version: version.version,

@@ -21,7 +21,8 @@ pub struct EventSink {
 }
 
 impl Host for HostState {
-    #[tracing::instrument(level = "debug", skip(self, payload), fields(request_id = %self.request_id, bytes = payload.len()))]
+    #[tracing::instrument(target = "sluice::trace", name = "events.dispatch", skip_all,
+        fields(sluice.event = %name, sluice.payload_bytes = payload.len()))]
     async fn dispatch(&mut self, name: String, payload: Vec<u8>) -> Result<(), DispatchError> {
         let Some(catalog) = &self.events.catalog else {
             return Err(DispatchError::NoSuchEvent(

@@ -29,7 +29,12 @@ const HOST_OWNED: &[&str] = &[
 ];
 
 impl Host for HostState {
-    #[tracing::instrument(level = "debug", skip(self, request), fields(request_id = %self.request_id, method = %request.method))]
+    // A client span (OpenTelemetry HTTP conventions); its context travels
+    // to the upstream as `traceparent`.
+    #[tracing::instrument(target = "sluice::trace", name = "http send", skip_all,
+        fields(otel.kind = "client", http.request.method = %request.method,
+               server.address = tracing::field::Empty,
+               http.response.status_code = tracing::field::Empty))]
     async fn send(&mut self, connection: String, request: Request) -> Result<Response, Error> {
         let client = match self.lender.lend(&connection, "http").await {
             Ok(Backend::Http(client)) => client,
@@ -38,7 +43,19 @@ impl Host for HostState {
             Err(Refusal::AccessDenied(m)) => return Err(Error::AccessDenied(m)),
             Err(Refusal::Unavailable(m)) => return Err(Error::ConnectFailed(m)),
         };
-        send(&client, request).await
+        let span = tracing::Span::current();
+        if let Some(host) = client.base.host_str() {
+            span.record("server.address", host);
+        }
+        let answer = send(&client, request).await;
+        let status = answer.as_ref().ok().map(|r| r.status);
+        if let Some(status) = status {
+            span.record("http.response.status_code", status);
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.outbound(&connection, status);
+        }
+        answer
     }
 }
 
@@ -54,7 +71,8 @@ pub async fn send(client: &HttpClient, request: Request) -> Result<Response, Err
     let url = client
         .url(&request.path, &request.query)
         .map_err(Error::InvalidRequest)?;
-    let headers = headers(client, request.headers)?;
+    let mut headers = headers(client, request.headers)?;
+    crate::telemetry::propagation::inject(&tracing::Span::current(), &mut headers);
     let mut response = client
         .client
         .request(method, url)

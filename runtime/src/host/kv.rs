@@ -67,13 +67,15 @@ fn ttl(client: &KvClient, asked: Option<u32>) -> Option<Duration> {
 }
 
 impl Host for HostState {
-    #[tracing::instrument(level = "debug", skip(self), fields(request_id = %self.request_id))]
+    #[tracing::instrument(target = "sluice::trace", name = "kv get", skip_all,
+        fields(otel.kind = "client", sluice.connection = %connection))]
     async fn get(&mut self, connection: String, key: String) -> Result<Option<Vec<u8>>, Error> {
         let (client, key) = self.kv(&connection, &key).await?;
         Ok(client.store.get(&key).await?)
     }
 
-    #[tracing::instrument(level = "debug", skip(self, value), fields(request_id = %self.request_id, bytes = value.len()))]
+    #[tracing::instrument(target = "sluice::trace", name = "kv set", skip_all,
+        fields(otel.kind = "client", sluice.connection = %connection))]
     async fn set(
         &mut self,
         connection: String,
@@ -89,19 +91,22 @@ impl Host for HostState {
         Ok(client.store.set(&key, value, ttl).await?)
     }
 
-    #[tracing::instrument(level = "debug", skip(self), fields(request_id = %self.request_id))]
+    #[tracing::instrument(target = "sluice::trace", name = "kv delete", skip_all,
+        fields(otel.kind = "client", sluice.connection = %connection))]
     async fn delete(&mut self, connection: String, key: String) -> Result<bool, Error> {
         let (client, key) = self.kv(&connection, &key).await?;
         Ok(client.store.delete(&key).await?)
     }
 
-    #[tracing::instrument(level = "debug", skip(self), fields(request_id = %self.request_id))]
+    #[tracing::instrument(target = "sluice::trace", name = "kv exists", skip_all,
+        fields(otel.kind = "client", sluice.connection = %connection))]
     async fn exists(&mut self, connection: String, key: String) -> Result<bool, Error> {
         let (client, key) = self.kv(&connection, &key).await?;
         Ok(client.store.exists(&key).await?)
     }
 
-    #[tracing::instrument(level = "debug", skip(self), fields(request_id = %self.request_id))]
+    #[tracing::instrument(target = "sluice::trace", name = "kv increment", skip_all,
+        fields(otel.kind = "client", sluice.connection = %connection))]
     async fn increment(
         &mut self,
         connection: String,

@@ -40,6 +40,9 @@ pub struct HostState {
     pub sql_open: u32,
     /// Events dispatched by this invocation.
     pub events: events::EventSink,
+    /// Where host calls report (SQL waits, outbound HTTP); none in
+    /// benchmarks.
+    pub metrics: Option<std::sync::Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 impl HostState {
@@ -55,6 +58,7 @@ impl HostState {
             lender,
             sql_open: 0,
             events: events::EventSink::default(),
+            metrics: None,
         }
     }
 

@@ -14,7 +14,8 @@ use crate::host::{HostState, error_chain};
 pub const MAX_RECIPIENTS: usize = 100;
 
 impl Host for HostState {
-    #[tracing::instrument(level = "debug", skip(self, message), fields(request_id = %self.request_id))]
+    #[tracing::instrument(target = "sluice::trace", name = "smtp send", skip_all,
+        fields(otel.kind = "client", sluice.connection = %connection))]
     async fn send(&mut self, connection: String, message: Message) -> Result<String, Error> {
         let client = match self.lender.lend(&connection, "smtp").await {
             Ok(Backend::Smtp(client)) => client,

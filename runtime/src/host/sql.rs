@@ -5,6 +5,7 @@
 //! Connections are lent by [`crate::host::lend`]; then at most
 //! [`MAX_CONNECTIONS`] may be open at once (`too-many-connections`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
@@ -23,6 +24,7 @@ use crate::connections::registry::Backend;
 use crate::host::HostState;
 use crate::host::lend::Refusal;
 use crate::host::sql_values;
+use crate::telemetry::metrics::Metrics;
 
 /// Connections one invocation may hold at once.
 pub const MAX_CONNECTIONS: u32 = 4;
@@ -59,6 +61,32 @@ pub struct SqlConnection {
     pool: DbPool,
     timeout: Duration,
     tx: Option<DbTx>,
+    /// The connection's name, for metrics.
+    name: String,
+    metrics: Option<Arc<Metrics>>,
+}
+
+/// A pooled connection of `pool`, the wait reported to `metrics`.
+async fn acquire<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    name: &str,
+    metrics: Option<&Metrics>,
+) -> Result<sqlx::pool::PoolConnection<DB>, Error> {
+    let started = std::time::Instant::now();
+    let connection = pool.acquire().await.map_err(map_error)?;
+    if let Some(metrics) = metrics {
+        metrics.sql_acquired(name, started.elapsed().as_secs_f64());
+    }
+    Ok(connection)
+}
+
+/// `db.system.name` of a pool (OpenTelemetry database semantic conventions).
+fn system_name(pool: &DbPool) -> &'static str {
+    match pool {
+        DbPool::Sqlite(_) => "sqlite",
+        DbPool::Postgres(_) => "postgresql",
+        DbPool::MySql(_) => "mysql",
+    }
 }
 
 /// Picks the WIT error for a sqlx error, logging internals.
@@ -203,6 +231,7 @@ impl SqlConnection {
     async fn query(&mut self, statement: String, params: Vec<Value>) -> Result<RowSet, Error> {
         let statement = self.statement(&statement);
         let timeout = self.timeout;
+        let (name, metrics) = (self.name.as_str(), self.metrics.as_deref());
         let run = async {
             let sql = statement.as_str();
             match (&self.pool, self.tx.as_mut()) {
@@ -215,9 +244,18 @@ impl SqlConnection {
                 (_, Some(DbTx::MySql(tx))) => {
                     fetch_rows!(&mut **tx, sql, params, sql_values::mysql_row)
                 }
-                (DbPool::Sqlite(p), None) => fetch_rows!(p, sql, params, sql_values::sqlite_row),
-                (DbPool::Postgres(p), None) => fetch_rows!(p, sql, params, sql_values::pg_row),
-                (DbPool::MySql(p), None) => fetch_rows!(p, sql, params, sql_values::mysql_row),
+                (DbPool::Sqlite(p), None) => {
+                    let mut c = acquire(p, name, metrics).await?;
+                    fetch_rows!(&mut *c, sql, params, sql_values::sqlite_row)
+                }
+                (DbPool::Postgres(p), None) => {
+                    let mut c = acquire(p, name, metrics).await?;
+                    fetch_rows!(&mut *c, sql, params, sql_values::pg_row)
+                }
+                (DbPool::MySql(p), None) => {
+                    let mut c = acquire(p, name, metrics).await?;
+                    fetch_rows!(&mut *c, sql, params, sql_values::mysql_row)
+                }
             }
         };
         tokio::time::timeout(timeout, run)
@@ -235,15 +273,25 @@ impl SqlConnection {
         let sqlite_id = |d: &sqlx::sqlite::SqliteQueryResult| Some(d.last_insert_rowid());
         let pg_id = |_: &sqlx::postgres::PgQueryResult| None;
         let mysql_id = |d: &sqlx::mysql::MySqlQueryResult| i64::try_from(d.last_insert_id()).ok();
+        let (name, metrics) = (self.name.as_str(), self.metrics.as_deref());
         let run = async {
             let sql = statement.as_str();
             match (&self.pool, self.tx.as_mut()) {
                 (_, Some(DbTx::Sqlite(tx))) => run_statement!(&mut **tx, sql, params, sqlite_id),
                 (_, Some(DbTx::Postgres(tx))) => run_statement!(&mut **tx, sql, params, pg_id),
                 (_, Some(DbTx::MySql(tx))) => run_statement!(&mut **tx, sql, params, mysql_id),
-                (DbPool::Sqlite(p), None) => run_statement!(p, sql, params, sqlite_id),
-                (DbPool::Postgres(p), None) => run_statement!(p, sql, params, pg_id),
-                (DbPool::MySql(p), None) => run_statement!(p, sql, params, mysql_id),
+                (DbPool::Sqlite(p), None) => {
+                    let mut c = acquire(p, name, metrics).await?;
+                    run_statement!(&mut *c, sql, params, sqlite_id)
+                }
+                (DbPool::Postgres(p), None) => {
+                    let mut c = acquire(p, name, metrics).await?;
+                    run_statement!(&mut *c, sql, params, pg_id)
+                }
+                (DbPool::MySql(p), None) => {
+                    let mut c = acquire(p, name, metrics).await?;
+                    run_statement!(&mut *c, sql, params, mysql_id)
+                }
             }
         };
         tokio::time::timeout(timeout, run)
@@ -304,13 +352,19 @@ impl HostConnection for HostState {
             pool: found.pool,
             timeout: Duration::from_millis(found.config.statement_timeout_ms),
             tx: None,
+            name,
+            metrics: self.metrics.clone(),
         };
         self.table
             .push(connection)
             .map_err(|e| Error::Io(format!("resource table: {e}")))
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(request_id = %self.request_id))]
+    // A client span per statement (OpenTelemetry database conventions):
+    // the statement as the guest wrote it, never the values bound to it.
+    #[tracing::instrument(target = "sluice::trace", name = "sql query", skip_all,
+        fields(otel.kind = "client", db.system.name = tracing::field::Empty,
+               db.query.text = %statement, db.response.returned_rows = tracing::field::Empty))]
     async fn query(
         &mut self,
         connection: Resource<SqlConnection>,
@@ -318,10 +372,18 @@ impl HostConnection for HostState {
         params: Vec<Value>,
     ) -> Result<RowSet, Error> {
         let connection = self.connection(&connection)?;
-        connection.query(statement, params).await
+        let span = tracing::Span::current();
+        span.record("db.system.name", system_name(&connection.pool));
+        let rows = connection.query(statement, params).await;
+        if let Ok(rows) = &rows {
+            span.record("db.response.returned_rows", rows.rows.len());
+        }
+        rows
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(request_id = %self.request_id))]
+    #[tracing::instrument(target = "sluice::trace", name = "sql execute", skip_all,
+        fields(otel.kind = "client", db.system.name = tracing::field::Empty,
+               db.query.text = %statement))]
     async fn execute(
         &mut self,
         connection: Resource<SqlConnection>,
@@ -329,6 +391,7 @@ impl HostConnection for HostState {
         params: Vec<Value>,
     ) -> Result<ExecResult, Error> {
         let connection = self.connection(&connection)?;
+        tracing::Span::current().record("db.system.name", system_name(&connection.pool));
         connection.execute(statement, params).await
     }
 

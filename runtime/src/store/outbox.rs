@@ -207,6 +207,19 @@ pub async fn next_due<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Option<i64>>
     .await
 }
 
+/// Deliveries waiting (pending, including retries) and the creation time
+/// of the oldest, Unix ms.
+///
+/// # Errors
+/// On database failure.
+pub async fn backlog<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<(i64, Option<i64>)> {
+    sqlx::query_as(
+        "SELECT COUNT(*), MIN(created_ms) FROM deliveries WHERE state = 'pending'",
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Records `attempt` and moves the delivery on: delivered, failed, or
 /// pending again at `attempt.next_retry_ms`.
 ///

@@ -15,6 +15,11 @@ pub struct LogRow {
     pub at_ms: i64,
     /// The request id (`x-request-id`).
     pub request_id: String,
+    /// The W3C trace id, when the request had a trace.
+    pub trace_id: Option<String>,
+    /// How many requests this row stands for: 1, or the sampling interval
+    /// for a successful request kept by sampling.
+    pub weight: i64,
     /// The operation it was routed to, if any.
     pub operation: Option<String>,
     /// The app of its token, if any.
@@ -76,10 +81,11 @@ pub async fn insert_batch(pool: &AnyPool, rows: &[LogRow]) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     for chunk in rows.chunks(CHUNK_ROWS) {
         let mut marks = Placeholders::for_dialect(crate::store::dialect(pool));
-        let values: Vec<String> = chunk.iter().map(|_| marks.row(12)).collect();
+        let values: Vec<String> = chunk.iter().map(|_| marks.row(14)).collect();
         let sql = format!(
-            "INSERT INTO request_log (at_ms, request_id, operation, app, \"user\", ip, method, path,
-                                      status, duration_us, fuel_used, error) VALUES {}",
+            "INSERT INTO request_log (at_ms, request_id, trace_id, weight, operation, app, \"user\",
+                                      ip, method, path, status, duration_us, fuel_used, error)
+             VALUES {}",
             values.join(", ")
         );
         let mut query = sqlx::query(&sql);
@@ -87,6 +93,8 @@ pub async fn insert_batch(pool: &AnyPool, rows: &[LogRow]) -> sqlx::Result<()> {
             query = query
                 .bind(row.at_ms)
                 .bind(&row.request_id)
+                .bind(&row.trace_id)
+                .bind(row.weight)
                 .bind(&row.operation)
                 .bind(&row.app)
                 .bind(&row.user)

@@ -9,6 +9,10 @@ use sqlx::AnyExecutor;
 /// The scope the admin API requires; it cannot be deleted.
 pub const ADMIN_SCOPE: &str = "admin";
 
+/// The scope that reads `GET /system/metrics` (as `admin` does); it cannot
+/// be deleted.
+pub const METRICS_SCOPE: &str = "metrics";
+
 /// One row of `scopes`.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ScopeRow {

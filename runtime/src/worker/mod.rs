@@ -7,6 +7,7 @@ pub mod cron;
 pub mod deliver;
 pub mod webhook;
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::state::AppState;
@@ -80,6 +81,22 @@ pub fn spawn(state: &AppState) {
     tokio::spawn(cron::run(state.clone()));
     tokio::spawn(retain(state.clone(), settings.retention_days));
     tracing::info!("worker started: outbox delivery and cron scheduler");
+}
+
+/// Samples the outbox backlog into the metrics (depth and the oldest
+/// waiting delivery's age); a failed read leaves the last sample.
+pub async fn sample_backlog(state: &AppState) {
+    match crate::store::outbox::backlog(&state.db).await {
+        Ok((depth, oldest)) => {
+            let sampled = &state.metrics.sampled;
+            sampled.outbox_depth.store(depth, Ordering::Relaxed);
+            sampled.outbox_oldest_ms.store(
+                oldest.map_or(0, |at| (now_ms() - at).max(0)),
+                Ordering::Relaxed,
+            );
+        }
+        Err(e) => tracing::debug!(error = %e, "sampling the outbox backlog failed"),
+    }
 }
 
 /// Deletes finished history past the retention, at start and hourly.

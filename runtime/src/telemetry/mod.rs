@@ -1,0 +1,204 @@
+//! Logging through `tracing`: human-readable by default, JSON on request
+//! (`--log-format json` or `SLUICE_LOG_FORMAT=json`); the level comes from
+//! `RUST_LOG` (default `info`). Each request's span carries `request_id`, so
+//! every line logged while serving it shows the id.
+//!
+//! Traces: when the standard `OTEL_*` variables ask for OTLP export
+//! ([`otel`]), spans under the target [`TRACE_TARGET`] — the server span of
+//! each request, its authentication, rate limit, validation, instantiation,
+//! guest call and every host call — go to an OpenTelemetry exporter, and
+//! guest log records become events on them. Those spans are off otherwise,
+//! so a node without a collector pays for none of them. Metrics live in
+//! [`metrics`].
+
+pub mod metrics;
+pub mod otel;
+pub mod propagation;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// Target of the spans that exist only for traces (never in the text log).
+pub const TRACE_TARGET: &str = "sluice::trace";
+
+/// Output format of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// What must live as long as the process: the log writer and, when traces
+/// are exported, the tracer provider. Dropping it flushes both.
+pub struct Telemetry {
+    _log: WorkerGuard,
+    tracer: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(tracer) = self.tracer.take()
+            && let Err(e) = tracer.shutdown()
+        {
+            eprintln!("flushing traces at exit failed: {e}");
+        }
+    }
+}
+
+/// Installs the global subscriber; call once, inside the tokio runtime,
+/// before anything logs. Keep the returned guard until the process ends.
+///
+/// # Errors
+/// When the `OTEL_*` variables ask for an export Sluice cannot make (an
+/// unknown protocol, an invalid endpoint).
+pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
+    let tracer = otel::tracer_provider_from_env()?;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        .add_directive(
+            format!("{TRACE_TARGET}=off")
+                .parse()
+                .expect("a valid directive"),
+        );
+    // The log goes to stderr so that commands printing a result on stdout
+    // (`sluice token`, `sluice app add`) can be captured by scripts.
+    // Colour only for a person at a terminal, not for files or collectors.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Lines are written by a dedicated thread, so a request that logs does
+    // not pay a `write(2)` on a tokio worker; none are dropped (a full queue
+    // slows the loggers down instead).
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("sluice-log")
+        .finish(std::io::stderr());
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(ansi);
+    let fmt = match format {
+        LogFormat::Text => fmt.with_filter(filter).boxed(),
+        LogFormat::Json => fmt.json().flatten_event(true).with_filter(filter).boxed(),
+    };
+    let traces = tracer.as_ref().map(|provider| {
+        use opentelemetry::trace::TracerProvider as _;
+        otel::mark_enabled();
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("sluice"))
+            .with_filter(
+                Targets::new()
+                    .with_target(TRACE_TARGET, tracing::Level::TRACE)
+                    .with_target("sluice::guest", tracing::Level::TRACE),
+            )
+    });
+    tracing_subscriber::registry().with(fmt).with(traces).init();
+    Ok(Telemetry { _log: guard, tracer })
+}
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use crate::error::{ApiError, REQUEST_ID, TRACE_ID};
+
+/// Header carrying the request id, taken from the client when it sends a
+/// sane one (1–128 visible ASCII characters) and generated (UUID v7) otherwise.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Middleware: assigns the request id, runs the request inside a span that
+/// carries it (and, when traces are exported, inside the request's server
+/// span, continuing an incoming `traceparent`), logs one line per request
+/// at debug level, and echoes the id in the response.
+pub async fn request_context(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    // The server span (OpenTelemetry HTTP conventions); the gateway names
+    // it after the operation's route once it knows it.
+    let server = tracing::info_span!(
+        target: TRACE_TARGET,
+        "request",
+        otel.name = %request.method(),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %request.method(),
+        url.path = %request.uri().path(),
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        sluice.request_id = %id,
+        sluice.operation = tracing::field::Empty,
+        sluice.action = tracing::field::Empty,
+        sluice.action.version = tracing::field::Empty,
+        sluice.fuel_used = tracing::field::Empty,
+    );
+    propagation::continue_from(&server, request.headers());
+    let trace_id = propagation::trace_id(&server, request.headers());
+    let started = Instant::now();
+    let serve = SERVER_SPAN.scope(server.clone(), next.run(request));
+    let mut response = REQUEST_ID
+        .scope(id.clone(), TRACE_ID.scope(trace_id, serve))
+        .instrument(server.clone())
+        .instrument(span.clone())
+        .await;
+    let status = response.status().as_u16();
+    server.record("http.response.status_code", status);
+    if status >= 500 {
+        server.record("otel.status_code", "ERROR");
+    }
+    // The request log (`GET /admin/logs`) is the access log; a line per
+    // request on stderr is for debugging (`RUST_LOG=info,sluice::telemetry=debug`),
+    // since formatting and writing it costs a busy server about a tenth of
+    // its throughput.
+    span.in_scope(|| {
+        tracing::debug!(
+            status,
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "served"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+tokio::task_local! {
+    /// The server span of the request being served (disabled when traces
+    /// are not exported).
+    pub static SERVER_SPAN: tracing::Span;
+}
+
+/// Runs `record` on the current request's server span, when traces are
+/// exported and this task serves a request.
+pub fn on_server_span(record: impl FnOnce(&tracing::Span)) {
+    if otel::enabled() {
+        let _ = SERVER_SPAN.try_with(record);
+    }
+}
+
+/// Turns a handler panic (a host bug) into a 500 problem instead of a
+/// dropped connection; the server goes on serving.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    ApiError::Internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
+}

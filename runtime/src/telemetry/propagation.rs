@@ -1,0 +1,77 @@
+//! W3C Trace Context (`traceparent`, `tracestate`; W3C Recommendation
+//! "Trace Context", §3): taken from incoming requests, sent on outbound
+//! `http` connection requests and webhook deliveries, and stored with each
+//! dispatched event so its delivery's trace can link back.
+
+use axum::http::HeaderMap;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use super::otel;
+
+/// Makes `span` continue the trace named by `headers`' `traceparent`, if
+/// any (traces exported only).
+pub fn continue_from(span: &tracing::Span, headers: &HeaderMap) {
+    if !otel::enabled() || !headers.contains_key("traceparent") {
+        return;
+    }
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    let _ = span.set_parent(parent);
+}
+
+/// Adds `traceparent` (and `tracestate`) for `span` to `headers` (traces
+/// exported only; a span that is not recorded adds nothing).
+pub fn inject(span: &tracing::Span, headers: &mut HeaderMap) {
+    if !otel::enabled() {
+        return;
+    }
+    let context = span.context();
+    if context.span().span_context().is_valid() {
+        TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
+    }
+}
+
+/// `span`'s context as a `traceparent` value, to store and link to later.
+pub fn traceparent(span: &tracing::Span) -> Option<String> {
+    let mut headers = HeaderMap::new();
+    inject(span, &mut headers);
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The span context a stored `traceparent` names, to link a span to it.
+pub fn span_context(traceparent: &str) -> Option<opentelemetry::trace::SpanContext> {
+    let mut headers = HeaderMap::new();
+    headers.insert("traceparent", traceparent.parse().ok()?);
+    let context = TraceContextPropagator::new().extract(&HeaderExtractor(&headers));
+    let span_context = context.span().span_context().clone();
+    span_context.is_valid().then_some(span_context)
+}
+
+/// The trace id (32 lower-case hex digits) of `span` when traces are
+/// exported, else of the request's incoming `traceparent`, else none.
+pub fn trace_id(span: &tracing::Span, headers: &HeaderMap) -> Option<String> {
+    if otel::enabled() {
+        let context = span.context();
+        let span_context = context.span().span_context().clone();
+        return span_context
+            .is_valid()
+            .then(|| span_context.trace_id().to_string());
+    }
+    // version "-" trace-id "-" parent-id "-" flags (§3.2.2); an all-zero
+    // trace id is invalid.
+    let value = headers.get("traceparent")?.to_str().ok()?;
+    let mut fields = value.split('-');
+    let (_version, trace_id) = (fields.next()?, fields.next()?);
+    let valid = trace_id.len() == 32
+        && trace_id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && trace_id.bytes().any(|b| b != b'0');
+    valid.then(|| trace_id.to_string())
+}
