@@ -7,7 +7,7 @@
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::outbox::{self, Dispatched};
+use crate::store::outbox::{self, Batch, Dispatched};
 
 /// Batches a single transaction takes at most.
 const MAX_GROUP: usize = 256;
@@ -16,6 +16,7 @@ struct Job {
     events: Vec<Dispatched>,
     source: String,
     request_id: String,
+    traceparent: Option<String>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -40,7 +41,8 @@ impl OutboxWriter {
         Self { queue }
     }
 
-    /// Writes `events` dispatched by `source` durably.
+    /// Writes `events` dispatched by `source` while serving `request_id`
+    /// (traced as `traceparent`, if it was) durably.
     ///
     /// # Errors
     /// When the commit fails or the writer is gone; nothing was written.
@@ -49,12 +51,14 @@ impl OutboxWriter {
         events: Vec<Dispatched>,
         source: &str,
         request_id: &str,
+        traceparent: Option<String>,
     ) -> anyhow::Result<()> {
         let (done, answer) = oneshot::channel();
         let job = Job {
             events,
             source: source.to_string(),
             request_id: request_id.to_string(),
+            traceparent,
             done,
         };
         self.queue
@@ -76,14 +80,13 @@ async fn write(
     let mut jobs = Vec::with_capacity(MAX_GROUP);
     while rx.recv_many(&mut jobs, MAX_GROUP).await > 0 {
         let now = crate::worker::now_ms();
-        let batches: Vec<(&[Dispatched], &str, &str)> = jobs
+        let batches: Vec<Batch<'_>> = jobs
             .iter()
-            .map(|j| {
-                (
-                    j.events.as_slice(),
-                    j.source.as_str(),
-                    j.request_id.as_str(),
-                )
+            .map(|j| Batch {
+                events: j.events.as_slice(),
+                source: j.source.as_str(),
+                request_id: j.request_id.as_str(),
+                traceparent: j.traceparent.as_deref(),
             })
             .collect();
         let result = outbox::enqueue_many(&db, &batches, now)

@@ -66,7 +66,11 @@ async fn metrics_need_a_token_with_the_metrics_or_admin_scope() {
     let scraper = app.create_client("prometheus", &["metrics"]).await;
     let scraper = app.client_token(&scraper).await;
     let samples = scrape(&app, &scraper).await;
-    assert!(samples.keys().any(|s| s.starts_with("sluice_pool_slots_free")));
+    assert!(
+        samples
+            .keys()
+            .any(|s| s.starts_with("sluice_pool_slots_free"))
+    );
     // The built-in scope cannot be deleted from under a scraper.
     assert_problem(app.admin_delete("/scopes/metrics").await, 409).await;
 }
@@ -76,7 +80,10 @@ async fn request_counters_move_by_exactly_the_requests_made_and_promtool_accepts
     let app = spawn_app().await;
     app.deploy("hello", "greet", "GET", "/hello/:name").await;
     let token = crate::helpers::ADMIN_TOKEN;
-    let ok = [("operation", "greet"), ("http_response_status_class", "2xx")];
+    let ok = [
+        ("operation", "greet"),
+        ("http_response_status_class", "2xx"),
+    ];
     let before = scrape(&app, token).await;
     for _ in 0..7 {
         assert_eq!(app.get("/hello/ada").await.status(), StatusCode::OK);
@@ -180,10 +187,7 @@ async fn a_request_with_a_traceparent_carries_its_trace_id_into_problems_and_the
     let answer = app
         .client
         .get(app.url("/nowhere"))
-        .header(
-            "traceparent",
-            format!("00-{trace_id}-00f067aa0ba902b7-01"),
-        )
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
         .send()
         .await
         .unwrap();

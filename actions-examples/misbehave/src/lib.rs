@@ -13,6 +13,8 @@
 //!   `t` (created if missing) and returns without committing;
 //! - `sql-query`: runs query `q` on connection `conn` and answers
 //!   `{"columns": [...], "rows": [[...]]}` with each value tagged by kind;
+//! - `log`: writes the query's `message` to the log at level `level`
+//!   (`info` when absent) and answers `{"ok": true}`;
 //! - `http-send`, `kv`, `smtp-send`: see [`capabilities`];
 //! - anything else: answers `{"ok": true}`.
 
@@ -98,6 +100,17 @@ fn misbehave(req: Request) -> Result<Response, Error> {
         "kv" => capabilities::kv(&req),
         "smtp-send" => capabilities::smtp_send(&req),
         "dispatch" => capabilities::dispatch(&req),
+        "log" => {
+            let message = req.query("message").unwrap_or("");
+            match req.query("level").unwrap_or("info") {
+                "trace" => sluice_sdk::log::trace(message),
+                "debug" => sluice_sdk::log::debug(message),
+                "warn" => sluice_sdk::log::warn(message),
+                "error" => sluice_sdk::log::error(message),
+                _ => sluice_sdk::log::info(message),
+            }
+            Ok(Response::json(&serde_json::json!({ "ok": true })))
+        }
         "error" => Err(Error::not_found(
             "misbehave was asked for a not-found error",
         )),

@@ -180,7 +180,11 @@ pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
     if name == ADMIN_SCOPE || name == METRICS_SCOPE {
         return Err(ApiError::Conflict(format!(
             "the {name} scope is built in (it guards {}) and cannot be deleted",
-            if name == ADMIN_SCOPE { "the admin API" } else { "/system/metrics" }
+            if name == ADMIN_SCOPE {
+                "the admin API"
+            } else {
+                "/system/metrics"
+            }
         )));
     }
     let users = scopes::users_of(&mut *conn, name).await?;

@@ -41,13 +41,19 @@ pub async fn system_metrics(
     crate::api::auth::require_scope(
         &state,
         &headers,
-        &[crate::store::scopes::METRICS_SCOPE, crate::store::scopes::ADMIN_SCOPE],
+        &[
+            crate::store::scopes::METRICS_SCOPE,
+            crate::store::scopes::ADMIN_SCOPE,
+        ],
         "/system/metrics",
     )?;
     crate::worker::sample_backlog(&state).await;
     let text = state.metrics.render()?;
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     )
         .into_response())

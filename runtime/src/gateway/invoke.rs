@@ -85,7 +85,12 @@ pub async fn run(
         // count on the events; if writing fails, the request fails.
         state
             .outbox
-            .write(std::mem::take(&mut outcome.events), action, &request_id)
+            .write(
+                std::mem::take(&mut outcome.events),
+                action,
+                &request_id,
+                crate::telemetry::propagation::traceparent(&tracing::Span::current()),
+            )
             .await?;
     }
     Ok((response, outcome))

@@ -21,12 +21,12 @@ use percent_encoding::percent_decode_str;
 use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
 use crate::error::{ApiError, ApiResult, current_request_id, current_trace_id};
-use crate::telemetry::TRACE_TARGET;
-use tracing::Instrument as _;
 use crate::identity::Caller;
 use crate::state::AppState;
 use crate::store::request_log::LogRow;
+use crate::telemetry::TRACE_TARGET;
 use routes::Lookup;
+use tracing::Instrument as _;
 
 /// What the request log records about a request beyond its line.
 #[derive(Default)]
@@ -125,7 +125,7 @@ async fn serve(
     };
     tracing::Span::current().record("operation", route.operation.as_str());
     crate::telemetry::on_server_span(|span| {
-        span.record("otel.name", format!("{method} {}", route.path));
+        crate::telemetry::propagation::rename(span, format!("{method} {}", route.path));
         span.record("http.route", route.path.as_str());
         span.record("sluice.operation", route.operation.as_str());
         span.record("sluice.action", route.action.as_str());
@@ -190,8 +190,7 @@ async fn serve(
         .unwrap_or_default();
     let body = read_limited(&parts.headers, body, state.settings.max_request_bytes).await?;
     if let Some(contract) = &route.contract {
-        let _validating =
-            tracing::info_span!(target: TRACE_TARGET, "validate request").entered();
+        let _validating = tracing::info_span!(target: TRACE_TARGET, "validate request").entered();
         validate::check_request(contract, &params, &query, &parts.headers, &body)?;
     }
     let request = crate::bindings::types::Request {
@@ -226,8 +225,7 @@ async fn serve(
     .await?;
     note.fuel_used = Some(outcome.fuel_used);
     if let (Some(contract), Ok(answer)) = (&route.contract, &outcome.result) {
-        let _validating =
-            tracing::info_span!(target: TRACE_TARGET, "validate response").entered();
+        let _validating = tracing::info_span!(target: TRACE_TARGET, "validate response").entered();
         validate::check_response(contract, &route.operation, answer.status, &answer.body)?;
     }
     Ok(response)

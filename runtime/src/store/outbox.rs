@@ -16,6 +16,20 @@ pub struct Dispatched {
     pub payload: Vec<u8>,
 }
 
+/// One invocation's events with where they came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    /// The events.
+    pub events: &'a [Dispatched],
+    /// The dispatching action.
+    pub source: &'a str,
+    /// The dispatching request's id.
+    pub request_id: &'a str,
+    /// The dispatching request's trace context (W3C `traceparent`), when
+    /// traced: the deliveries' traces link to it.
+    pub traceparent: Option<&'a str>,
+}
+
 /// A claimed delivery with its event.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Due {
@@ -37,6 +51,8 @@ pub struct Due {
     pub source: String,
     /// Dispatch time, Unix ms.
     pub created_ms: i64,
+    /// The dispatching request's `traceparent`, when it was traced.
+    pub traceparent: Option<String>,
 }
 
 /// One delivery as the admin API shows it.
@@ -81,33 +97,30 @@ pub struct AttemptRow {
     pub next_retry_ms: Option<i64>,
 }
 
-/// Writes several invocations' events — `(events, source action, request
-/// id)` — in one transaction, with a delivery for every active trigger and
+/// Writes several invocations' events in one transaction, with a delivery for every active trigger and
 /// webhook of each event; returns how many deliveries were queued.
 ///
 /// # Errors
 /// On database failure (nothing is written; the callers fail their
 /// requests, so nothing is lost silently).
-pub async fn enqueue_many(
-    pool: &AnyPool,
-    batches: &[(&[Dispatched], &str, &str)],
-    now_ms: i64,
-) -> sqlx::Result<u64> {
+pub async fn enqueue_many(pool: &AnyPool, batches: &[Batch<'_>], now_ms: i64) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
     let mut queued = 0;
-    for (events, source, request_id) in batches {
-        for event in *events {
+    for batch in batches {
+        for event in batch.events {
             let id = uuid::Uuid::now_v7().to_string();
             sqlx::query(
-                "INSERT INTO outbox (id, event, payload, source, request_id, created_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO outbox (id, event, payload, source, request_id, created_ms,
+                                     traceparent)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(&id)
             .bind(&event.event)
             .bind(&event.payload)
-            .bind(source)
-            .bind(request_id)
+            .bind(batch.source)
+            .bind(batch.request_id)
             .bind(now_ms)
+            .bind(batch.traceparent)
             .execute(&mut *tx)
             .await?;
             let done = sqlx::query(
@@ -164,7 +177,7 @@ pub async fn claim(
     }
     let sql = format!(
         "SELECT d.id, d.kind, d.target, d.attempts, o.id AS outbox_id, o.event, o.payload,
-                o.source, o.created_ms
+                o.source, o.created_ms, o.traceparent
          FROM deliveries d JOIN outbox o ON o.id = d.outbox_id
          WHERE d.id IN {} ORDER BY d.next_attempt_ms",
         Placeholders::default().row(ids.len())
@@ -213,11 +226,9 @@ pub async fn next_due<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Option<i64>>
 /// # Errors
 /// On database failure.
 pub async fn backlog<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<(i64, Option<i64>)> {
-    sqlx::query_as(
-        "SELECT COUNT(*), MIN(created_ms) FROM deliveries WHERE state = 'pending'",
-    )
-    .fetch_one(db)
-    .await
+    sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM deliveries WHERE state = 'pending'")
+        .fetch_one(db)
+        .await
 }
 
 /// Records `attempt` and moves the delivery on: delivered, failed, or

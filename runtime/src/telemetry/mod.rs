@@ -95,7 +95,10 @@ pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
             )
     });
     tracing_subscriber::registry().with(fmt).with(traces).init();
-    Ok(Telemetry { _log: guard, tracer })
+    Ok(Telemetry {
+        _log: guard,
+        tracer,
+    })
 }
 
 use std::time::Instant;

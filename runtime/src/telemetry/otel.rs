@@ -204,9 +204,7 @@ impl HttpClient for TokioHttpClient {
             })
             .await??;
         let (status, headers, body) = answer;
-        let mut response = Response::builder()
-            .status(status)
-            .body(Bytes::from(body))?;
+        let mut response = Response::builder().status(status).body(Bytes::from(body))?;
         *response.headers_mut() = headers;
         Ok(response)
     }

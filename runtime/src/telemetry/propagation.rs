@@ -34,6 +34,14 @@ pub fn inject(span: &tracing::Span, headers: &mut HeaderMap) {
     }
 }
 
+/// Renames `span` once it has started (an `otel.name` recorded after the
+/// start is ignored): the server span learns its route only after routing.
+pub fn rename(span: &tracing::Span, name: String) {
+    if otel::enabled() {
+        span.context().span().update_name(name);
+    }
+}
+
 /// `span`'s context as a `traceparent` value, to store and link to later.
 pub fn traceparent(span: &tracing::Span) -> Option<String> {
     let mut headers = HeaderMap::new();

@@ -4,6 +4,7 @@
 //! no scheduler ran are run once (`missed: run_once`) or skipped (`skip`).
 
 use std::str::FromStr;
+use tracing::Instrument as _;
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -135,6 +136,8 @@ async fn tick(state: &AppState, job: &CronjobRow, started_ms: i64) -> Option<i64
 async fn run_tick(state: &AppState, job: &CronjobRow, tick_ms: i64) {
     match cronjobs::claim(&state.db, &job.name, Some(tick_ms), now_ms()).await {
         Ok(Some(run)) => {
+            let lag_ms = (now_ms() - tick_ms).max(0);
+            state.metrics.cron_lag(&job.name, lag_ms as f64 / 1000.0);
             let (state, job) = (state.clone(), job.clone());
             tokio::spawn(async move { execute(&state, &job, run).await });
         }
@@ -143,9 +146,19 @@ async fn run_tick(state: &AppState, job: &CronjobRow, tick_ms: i64) {
     }
 }
 
-/// Runs `job`'s action as run `run_id` and records the outcome.
+/// Runs `job`'s action as run `run_id` and records the outcome; the run is
+/// a trace of its own.
 pub async fn execute(state: &AppState, job: &CronjobRow, run_id: i64) {
     let started = std::time::Instant::now();
+    let span = tracing::info_span!(
+        target: crate::telemetry::TRACE_TARGET,
+        parent: None,
+        "cronjob",
+        otel.name = format!("cronjob {}", job.name),
+        sluice.cronjob = %job.name,
+        sluice.action = %job.action,
+        sluice.cronjob.run = run_id,
+    );
     let result = invoke::run_internal(
         state,
         &job.action,
@@ -154,6 +167,7 @@ pub async fn execute(state: &AppState, job: &CronjobRow, run_id: i64) {
         &format!("/cron/{}", job.name),
         Vec::new(),
     )
+    .instrument(span)
     .await;
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let (status, error) = match result {

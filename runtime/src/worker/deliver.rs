@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::{WorkerSettings, nap, next_retry, now_ms};
 use crate::bindings::types::InvocationKind;
@@ -12,6 +14,7 @@ use crate::gateway::invoke;
 use crate::state::AppState;
 use crate::store::events;
 use crate::store::outbox::{self, AttemptRow, Due};
+use crate::telemetry::TRACE_TARGET;
 
 /// Bytes of an answer kept in the attempt's record.
 const EXCERPT_BYTES: usize = 1024;
@@ -69,12 +72,44 @@ pub async fn run(state: AppState, settings: WorkerSettings) {
     let _ = slots.acquire_many(all).await;
 }
 
+/// The delivery's own trace: a root span linked to the dispatching
+/// request's, when that one was traced (OpenTelemetry messaging
+/// conventions: the consumer side of a produced message).
+fn delivery_span(due: &Due) -> tracing::Span {
+    let span = tracing::info_span!(
+        target: TRACE_TARGET,
+        parent: None,
+        "deliver",
+        otel.name = format!("deliver {} {}", due.kind, due.target),
+        otel.kind = "consumer",
+        messaging.operation.type = "process",
+        messaging.destination.name = %due.event,
+        messaging.message.id = %due.outbox_id,
+        sluice.delivery.kind = %due.kind,
+        sluice.delivery.target = %due.target,
+        sluice.delivery.attempt = due.attempts,
+    );
+    if let Some(linked) = due
+        .traceparent
+        .as_deref()
+        .and_then(crate::telemetry::propagation::span_context)
+    {
+        span.add_link(linked);
+    }
+    span
+}
+
 async fn deliver(state: &AppState, settings: &WorkerSettings, client: &reqwest::Client, due: Due) {
     let started = Instant::now();
     let at_ms = now_ms();
+    let span = delivery_span(&due);
     let result = match due.kind.as_str() {
-        "webhook" => super::webhook::send(state, client, &due).await,
-        _ => trigger(state, &due).await,
+        "webhook" => {
+            super::webhook::send(state, client, &due)
+                .instrument(span)
+                .await
+        }
+        _ => trigger(state, &due).instrument(span).await,
     };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let attempt = u32::try_from(due.attempts).unwrap_or(u32::MAX);
@@ -82,6 +117,12 @@ async fn deliver(state: &AppState, settings: &WorkerSettings, client: &reqwest::
         Ok(answer) => (answer.status < 300, answer.status == 410),
         Err(_) => (false, false),
     };
+    let outcome = match (delivered, gone) {
+        (true, _) => "delivered",
+        (_, true) => "gone",
+        _ => "failed",
+    };
+    state.metrics.delivery(&due.kind, outcome);
     let next_retry_ms = if delivered || gone {
         None
     } else {

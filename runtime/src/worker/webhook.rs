@@ -85,8 +85,11 @@ pub async fn send(state: &AppState, client: &reqwest::Client, due: &Due) -> Resu
     let body = cloud_event(due);
     let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let signature = sign(&secret, &due.outbox_id, timestamp, &body)?;
+    let mut trace = reqwest::header::HeaderMap::new();
+    crate::telemetry::propagation::inject(&tracing::Span::current(), &mut trace);
     let mut response = client
         .post(&hook.url)
+        .headers(trace)
         .header("content-type", "application/cloudevents+json")
         .header("webhook-id", &due.outbox_id)
         .header("webhook-timestamp", timestamp.to_string())

@@ -1,0 +1,99 @@
+//! One `sluice serve` process on a free loopback port with its own data
+//! directory, for tests of what only the real binary does (the process's
+//! tracing and export setup, signals).
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+use crate::helpers::{ADMIN_TOKEN, example_wasm, time_until};
+
+pub struct Node {
+    pub base: String,
+    pub client: reqwest::Client,
+    _child: Child,
+    _dir: TempDir,
+}
+
+impl Node {
+    /// Starts `sluice serve` with `env` added to the test's environment and
+    /// waits until it is ready.
+    pub async fn spawn(env: &[(&str, String)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .env("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let node = Self {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            _child: child,
+            _dir: dir,
+        };
+        time_until(|| async {
+            node.client
+                .get(node.url("/system/ready"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK)
+        })
+        .await;
+        node
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(&format!("/admin{path}")))
+            .bearer_auth(ADMIN_TOKEN)
+    }
+
+    /// Uploads example `name` as action `name`.
+    pub async fn upload(&self, name: &str) {
+        let uploaded = self
+            .admin(reqwest::Method::PUT, &format!("/actions/{name}"))
+            .header("content-type", "application/wasm")
+            .body(example_wasm(name))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            uploaded.status().is_success(),
+            "{name}: {}",
+            uploaded.status()
+        );
+    }
+
+    /// Sends `body` to admin `path` with `method`; expects a 2xx.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> Value {
+        let answer = self.admin(method, path).json(body).send().await.unwrap();
+        let status = answer.status();
+        let text = answer.text().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// POSTs `body` to admin `path`; expects a 2xx.
+    pub async fn create(&self, path: &str, body: &Value) -> Value {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+}

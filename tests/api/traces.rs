@@ -1,0 +1,260 @@
+//! Traces exported over OTLP/HTTP by a real `sluice serve` whose `OTEL_*`
+//! variables point at a receiver on loopback: the spans of one request to
+//! the `weather` example, an incoming `traceparent` continued to the
+//! upstream, and a webhook delivery's own trace linked to the request that
+//! dispatched its event.
+
+use reqwest::Method;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::node::Node;
+use crate::otlp::{self, Span};
+use crate::upstream::{self, WEATHER_KEY};
+
+/// OTLP `SpanKind` values.
+const SERVER: i32 = 2;
+const CLIENT: i32 = 3;
+const CONSUMER: i32 = 5;
+
+async fn traced_node(receiver: &otlp::Receiver) -> Node {
+    Node::spawn(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint.clone()),
+        ("OTEL_SERVICE_NAME", "sluice-under-test".into()),
+        // Export each batch at once rather than every 5 s.
+        ("OTEL_BSP_SCHEDULE_DELAY", "50".into()),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "200".into()),
+    ])
+    .await
+}
+
+/// Whether `span` descends from `ancestor` within `spans`.
+fn descends(spans: &[Span], span: &Span, ancestor: &Span) -> bool {
+    let mut parent = span.parent_span_id.clone();
+    while !parent.is_empty() && parent != "0000000000000000" {
+        if parent == ancestor.span_id {
+            return true;
+        }
+        parent = spans
+            .iter()
+            .find(|s| s.span_id == parent)
+            .map(|s| s.parent_span_id.clone())
+            .unwrap_or_default();
+    }
+    false
+}
+
+#[tokio::test]
+async fn one_weather_request_is_one_trace_with_its_guest_call_and_host_calls() {
+    let receiver = otlp::start().await;
+    let upstream = upstream::start().await;
+    let node = traced_node(&receiver).await;
+    node.create(
+        "/connections",
+        &json!({"name": "weather-api", "class": "http",
+                "config": {"base_url": upstream.base, "auth": {"type": "api_key", "in": "query",
+                           "name": "appid", "value": WEATHER_KEY}}}),
+    )
+    .await;
+    node.create(
+        "/connections",
+        &json!({"name": "weather-cache", "class": "kv", "config": {"backend": "memory"}}),
+    )
+    .await;
+    node.upload("weather").await;
+    node.send(
+        Method::PATCH,
+        "/actions/weather",
+        &json!({"connections": ["weather-api", "weather-cache"], "config": {"cache_seconds": 60}}),
+    )
+    .await;
+    node.create(
+        "/operations",
+        &json!({"name": "weather-current", "method": "GET", "path": "/weather/current",
+                "action": "weather", "public": true}),
+    )
+    .await;
+
+    // The caller's trace goes on: its trace id, a child of its span.
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let caller_span = "b7ad6b7169203331";
+    let answer = node
+        .client
+        .get(node.url("/weather/current?city=Berlin"))
+        .header("traceparent", format!("00-{trace_id}-{caller_span}-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+
+    let server = receiver
+        .wait_for("server", |s| s.trace_id == trace_id && s.kind == SERVER)
+        .await;
+    assert_eq!(server.parent_span_id, caller_span);
+    assert_eq!(server.name, "GET /weather/current");
+    assert_eq!(server.service, "sluice-under-test");
+    for (key, value) in [
+        ("http.request.method", "GET"),
+        ("http.route", "/weather/current"),
+        ("http.response.status_code", "200"),
+        ("sluice.operation", "weather-current"),
+        ("sluice.action", "weather"),
+        ("sluice.action.version", "1"),
+    ] {
+        assert_eq!(
+            server.attributes.get(key).map(String::as_str),
+            Some(value),
+            "{key}"
+        );
+    }
+    let fuel: u64 = server.attributes["sluice.fuel_used"].parse().unwrap();
+    assert!(fuel > 0);
+
+    let http = receiver
+        .wait_for("http", |s| s.trace_id == trace_id && s.name == "http send")
+        .await;
+    let kv = receiver
+        .wait_for("kv", |s| {
+            s.trace_id == trace_id && s.name.starts_with("kv ")
+        })
+        .await;
+    let call = receiver
+        .wait_for("call", |s| s.trace_id == trace_id && s.name == "call")
+        .await;
+    receiver
+        .wait_for("instantiate", |s| {
+            s.trace_id == trace_id && s.name == "instantiate"
+        })
+        .await;
+    receiver
+        .wait_for("authenticate", |s| {
+            s.trace_id == trace_id && s.name == "authenticate"
+        })
+        .await;
+    let spans = receiver.spans();
+    assert!(descends(&spans, &call, &server));
+    assert!(descends(&spans, &http, &call), "http under the guest call");
+    assert!(descends(&spans, &kv, &call), "kv under the guest call");
+    assert_eq!(http.kind, CLIENT);
+    assert_eq!(http.attributes["server.address"], "127.0.0.1");
+    assert_eq!(http.attributes["http.response.status_code"], "200");
+    assert!(call.attributes["sluice.fuel_used"].parse::<u64>().unwrap() > 0);
+
+    // The upstream got the trace too, as a child of the http span.
+    let seen = upstream.seen_at("/v1/data/2.5/weather");
+    let sent = seen[0].headers["traceparent"].to_str().unwrap();
+    assert_eq!(sent, format!("00-{trace_id}-{}-01", http.span_id));
+
+    // The node pushes its metrics to the same receiver.
+    crate::helpers::time_until(|| async { receiver.metric_exports() > 0 }).await;
+}
+
+#[tokio::test]
+async fn a_webhook_delivery_is_a_trace_of_its_own_linked_to_the_dispatching_request() {
+    let receiver = otlp::start().await;
+    let hooks = crate::receiver::start(&[200], false).await;
+    let node = traced_node(&receiver).await;
+    node.upload("misbehave").await;
+    node.create(
+        "/operations",
+        &json!({"name": "mb", "method": "POST", "path": "/mb", "action": "misbehave",
+                "public": true}),
+    )
+    .await;
+    node.create("/events", &json!({"name": "thing_happened"}))
+        .await;
+    node.create(
+        "/webhooks",
+        &json!({"name": "hook", "event": "thing_happened", "url": hooks.url}),
+    )
+    .await;
+    let answer = node
+        .client
+        .post(node.url("/mb?do=dispatch"))
+        .json(&json!({"event": "thing_happened", "payload": {"id": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let request = receiver
+        .wait_for("dispatching request", |s| {
+            s.kind == SERVER && s.name == "POST /mb"
+        })
+        .await;
+    let delivery = receiver
+        .wait_for("delivery", |s| s.name == "deliver webhook hook")
+        .await;
+    assert_eq!(delivery.kind, CONSUMER);
+    assert_ne!(delivery.trace_id, request.trace_id, "a trace of its own");
+    let dispatch = receiver
+        .wait_for("dispatch", |s| {
+            s.trace_id == request.trace_id && s.name == "events.dispatch"
+        })
+        .await;
+    assert_eq!(dispatch.attributes["sluice.event"], "thing_happened");
+    assert!(
+        delivery
+            .links
+            .iter()
+            .any(|(trace, _)| *trace == request.trace_id),
+        "linked to the dispatching request: {delivery:?}"
+    );
+    // The receiver sees the delivery's trace context.
+    let delivered = hooks.wait_for(1).await;
+    let sent = delivered[0].headers["traceparent"].to_str().unwrap();
+    assert!(
+        sent.starts_with(&format!("00-{}-{}-", delivery.trace_id, delivery.span_id)),
+        "{sent}"
+    );
+}
+
+#[tokio::test]
+async fn guest_logs_become_events_on_the_guest_call_span() {
+    let receiver = otlp::start().await;
+    let node = traced_node(&receiver).await;
+    node.upload("misbehave").await;
+    node.create(
+        "/operations",
+        &json!({"name": "mb", "method": "POST", "path": "/mb", "action": "misbehave",
+                "public": true}),
+    )
+    .await;
+    let answer = node
+        .client
+        .post(node.url("/mb?do=log&level=warn&message=the%20cache%20is%20cold"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status(),
+        StatusCode::OK,
+        "{}",
+        answer.text().await.unwrap()
+    );
+    let call = receiver
+        .wait_for("call with the log", |s| {
+            s.name == "call" && s.events.iter().any(|e| e.contains("the cache is cold"))
+        })
+        .await;
+    assert!(call.attributes.contains_key("sluice.fuel_used"));
+}
+
+#[tokio::test]
+async fn an_unsupported_otlp_protocol_stops_the_start_with_a_message_that_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported"),
+        "{stderr}"
+    );
+}
