@@ -4,7 +4,11 @@
 //! batches and an idle one writes at once. When the queue is full (the database cannot
 //! keep up) records are dropped and counted rather than slowing requests;
 //! a failed insert is logged and never reaches a consumer. Rows older than
-//! the retention are deleted hourly.
+//! the retention are deleted hourly, and the oldest rows beyond the row
+//! bound after each write, in small batches, so the log cannot fill the
+//! disk. Successful requests may be sampled: one row kept of every `1/rate`
+//! stands for them all (its `weight`), failures are always kept, so the
+//! statistics stay right.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +30,13 @@ const BATCH_ROWS: usize = 10_000;
 /// stale `GET /admin/logs` is under load.
 const LINGER: Duration = Duration::from_millis(50);
 
+/// Default bound of the request log, rows (about 1.5 GB in SQLite).
+pub const DEFAULT_MAX_ROWS: u64 = 10_000_000;
+
+/// Rows deleted per statement when trimming to the bound: small enough that
+/// no write waits long behind one.
+const TRIM_BATCH: i64 = 5_000;
+
 /// Settings of the request log.
 #[derive(Debug, Clone)]
 pub struct LogSettings {
@@ -34,6 +45,12 @@ pub struct LogSettings {
     /// Rows older than this many days are deleted
     /// (`SLUICE_LOG_RETENTION_DAYS`, default 30).
     pub retention_days: u32,
+    /// Most rows kept, the newest (`SLUICE_LOG_MAX_ROWS`, default
+    /// [`DEFAULT_MAX_ROWS`]).
+    pub max_rows: u64,
+    /// Share of successful requests kept, 0 to 1 (`SLUICE_LOG_SAMPLE`,
+    /// default 1: all).
+    pub sample: f64,
 }
 
 impl Default for LogSettings {
@@ -41,7 +58,47 @@ impl Default for LogSettings {
         Self {
             enabled: true,
             retention_days: 30,
+            max_rows: DEFAULT_MAX_ROWS,
+            sample: 1.0,
         }
+    }
+}
+
+/// Systematic sampling of successes: keeps one of every `every`, which then
+/// weighs `every`; 0 keeps none.
+#[derive(Debug)]
+struct Sampler {
+    every: u64,
+    seen: AtomicU64,
+}
+
+impl Sampler {
+    fn new(rate: f64) -> Self {
+        let every = if rate >= 1.0 || rate.is_nan() {
+            1
+        } else if rate <= 0.0 {
+            0
+        } else {
+            // Saturates for tiny rates; 1/rate rounds to the nearest whole
+            // request so the weights add up to what was served.
+            (1.0 / rate).round() as u64
+        };
+        Self {
+            every,
+            seen: AtomicU64::new(0),
+        }
+    }
+
+    /// The weight of a kept row, or `None` to drop it.
+    fn weigh(&self, status: i64) -> Option<i64> {
+        if status >= 400 || self.every == 1 {
+            return Some(1);
+        }
+        if self.every == 0 {
+            return None;
+        }
+        let n = self.seen.fetch_add(1, Ordering::Relaxed);
+        (n % self.every == 0).then(|| i64::try_from(self.every).unwrap_or(i64::MAX))
     }
 }
 
@@ -54,23 +111,27 @@ enum Message {
 pub struct RequestLog {
     queue: Option<mpsc::Sender<Message>>,
     dropped: AtomicU64,
+    sampler: Sampler,
 }
 
 impl RequestLog {
     /// Starts the writer and the retention task (none when disabled).
     pub fn start(db: AnyPool, settings: &LogSettings) -> Arc<Self> {
+        let sampler = Sampler::new(settings.sample);
         if !settings.enabled {
             return Arc::new(Self {
                 queue: None,
                 dropped: AtomicU64::new(0),
+                sampler,
             });
         }
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(write(db.clone(), rx));
+        tokio::spawn(write(db.clone(), rx, settings.max_rows));
         tokio::spawn(retain(db, settings.retention_days));
         Arc::new(Self {
             queue: Some(tx),
             dropped: AtomicU64::new(0),
+            sampler,
         })
     }
 
@@ -79,9 +140,14 @@ impl RequestLog {
         self.queue.is_some()
     }
 
-    /// Queues `row` without waiting; drops it when the queue is full.
-    pub fn record(&self, row: LogRow) {
+    /// Queues `row` without waiting (unless sampling leaves it out, which
+    /// sets the weight of those kept); drops it when the queue is full.
+    pub fn record(&self, mut row: LogRow) {
         let Some(queue) = &self.queue else { return };
+        let Some(weight) = self.sampler.weigh(row.status) else {
+            return;
+        };
+        row.weight = weight;
         if queue.try_send(Message::Row(Box::new(row))).is_err() {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
@@ -106,7 +172,8 @@ impl RequestLog {
     }
 }
 
-async fn write(db: AnyPool, mut rx: mpsc::Receiver<Message>) {
+async fn write(db: AnyPool, mut rx: mpsc::Receiver<Message>, max_rows: u64) {
+    let max_rows = i64::try_from(max_rows).unwrap_or(i64::MAX);
     let mut messages = Vec::with_capacity(BATCH_ROWS);
     let mut rows = Vec::with_capacity(BATCH_ROWS);
     let mut waiting = Vec::new();
@@ -122,12 +189,39 @@ async fn write(db: AnyPool, mut rx: mpsc::Receiver<Message>) {
         }
         let written = rows.len();
         rows.clear();
+        if written > 0 {
+            trim(&db, max_rows).await;
+        }
         let flushed = !waiting.is_empty();
         for done in waiting.drain(..) {
             let _ = done.send(());
         }
         if written > 0 && !flushed {
             tokio::time::sleep(LINGER).await;
+        }
+    }
+}
+
+/// Deletes the oldest rows beyond `max_rows`, a batch per statement. Ids
+/// only grow and rows only leave oldest first, so the newest `max_rows`
+/// are those above `newest id - max_rows`.
+async fn trim(db: &AnyPool, max_rows: i64) {
+    let cutoff = match request_log::newest_id(db).await {
+        Ok(Some(newest)) if newest > max_rows => newest - max_rows,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "request log: reading its size failed");
+            return;
+        }
+    };
+    loop {
+        match request_log::delete_oldest(db, cutoff, TRIM_BATCH).await {
+            Ok(n) if n < u64::try_from(TRIM_BATCH).unwrap_or(0) => return,
+            Ok(_) => tokio::task::yield_now().await,
+            Err(e) => {
+                tracing::warn!(error = %e, "request log: trimming to its bound failed");
+                return;
+            }
         }
     }
 }

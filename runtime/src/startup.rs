@@ -91,6 +91,12 @@ impl AppState {
                 ("SLUICE_JWT_KEY", settings.tokens.key.as_deref()),
             ],
         )?;
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&settings.request_log.sample),
+            "SLUICE_LOG_SAMPLE must be between 0 and 1 (the share of successful requests \
+             logged), not {}",
+            settings.request_log.sample
+        );
         let db = store::open(&settings.data_dir, settings.database_url.as_deref()).await?;
         store::migrate(&db).await?;
         let admin_token_hash = match settings.admin_token.as_deref() {

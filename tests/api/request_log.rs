@@ -188,3 +188,172 @@ async fn rows_past_the_retention_are_deleted() {
     }
     assert_eq!(left, ["recent"]);
 }
+
+#[tokio::test]
+async fn a_burst_past_the_row_bound_leaves_the_log_at_its_bound_with_the_newest_rows() {
+    let app = crate::helpers::spawn_app_with(|s| s.request_log.max_rows = 50).await;
+    app.deploy("hello", "hello", "GET", "/hello/:name").await;
+    app.admin_create(
+        "/rate-limits",
+        json!({"name": "lots", "priority": 10, "requests": 100000, "window_seconds": 1}),
+    )
+    .await;
+    for i in 0..200 {
+        assert_eq!(app.get(&format!("/hello/n{i}")).await.status(), 200);
+    }
+    app.state.request_log.flush().await;
+    assert_eq!(log_count(&app).await, 50);
+    let paths: HashSet<String> = sqlx::query_scalar("SELECT path FROM request_log")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let newest: HashSet<String> = (150..200).map(|i| format!("/hello/n{i}")).collect();
+    assert_eq!(paths, newest);
+}
+
+/// The items of statistics report `report` with `query`.
+async fn report(app: &TestApp, report: &str, query: &str) -> Value {
+    let answer = app
+        .admin_get(&format!("/statistics/{report}?{query}"))
+        .await;
+    assert_eq!(answer.status(), 200, "{report}");
+    answer.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn statistics_count_a_known_sequence_of_requests() {
+    let app = spawn_app().await;
+    app.deploy("hello", "greet", "GET", "/hello/:name").await;
+    app.deploy("misbehave", "mb", "POST", "/mb").await;
+    let shop = app.create_client("shop", &[]).await;
+    let token = app.client_token(&shop).await;
+    for _ in 0..6 {
+        assert_eq!(app.get("/hello/x").await.status(), 200);
+    }
+    for _ in 0..4 {
+        let answer = app
+            .client
+            .get(app.url("/hello/x"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    for _ in 0..3 {
+        let answer = app
+            .client
+            .post(app.url("/mb?do=error"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404);
+    }
+    for _ in 0..2 {
+        assert_eq!(app.get("/nowhere").await.status(), 404);
+    }
+    app.state.request_log.flush().await;
+
+    let range = "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&bucket=3600000000";
+    let requests = report(&app, "requests", range).await;
+    let total: i64 = requests["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["requests"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 15);
+    let errors = report(&app, "errors", range).await;
+    assert_eq!(errors["items"][0]["status"], 404);
+    assert_eq!(errors["items"][0]["requests"], 5);
+
+    let top = report(&app, "top-operations", range).await;
+    assert_eq!(top["items"][0]["name"], "greet");
+    assert_eq!(top["items"][0]["requests"], 10);
+    assert_eq!(top["items"][0]["errors"], 0);
+    assert_eq!(top["items"][1]["name"], "mb");
+    assert_eq!(top["items"][1]["errors"], 3);
+    assert_eq!(top["items"].as_array().unwrap().len(), 2);
+    let apps = report(&app, "top-apps", range).await;
+    assert_eq!(apps["items"], json!([apps["items"][0].clone()]));
+    assert_eq!(apps["items"][0]["name"], "shop");
+    assert_eq!(apps["items"][0]["requests"], 4);
+    let only_shop = report(&app, "top-operations", &format!("{range}&app=shop")).await;
+    assert_eq!(only_shop["items"][0]["requests"], 4);
+
+    let logged_fuel: i64 = sqlx::query_scalar(
+        "SELECT CAST(SUM(fuel_used) AS BIGINT) FROM request_log WHERE operation = 'greet'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let fuel = report(&app, "fuel", range).await;
+    let greet = fuel["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "greet")
+        .unwrap();
+    assert_eq!(greet["fuel"], logged_fuel);
+    assert!(logged_fuel > 0);
+
+    let mut durations: Vec<i64> =
+        sqlx::query_scalar("SELECT duration_us FROM request_log WHERE operation = 'greet'")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    durations.sort_unstable();
+    let latency = report(&app, "latency", range).await;
+    let greet = latency["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["operation"] == "greet")
+        .unwrap();
+    assert_eq!(greet["requests"], 10);
+    // Nearest rank over 10 requests: the 5th, then the 10th twice.
+    assert_eq!(greet["p50_us"], durations[4]);
+    assert_eq!(greet["p95_us"], durations[9]);
+    assert_eq!(greet["p99_us"], durations[9]);
+    let slowest = report(&app, "slowest", &format!("{range}&limit=1")).await;
+    let max: i64 = sqlx::query_scalar("SELECT MAX(duration_us) FROM request_log")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(slowest["items"][0]["duration_us"], max);
+
+    let unknown = app.admin_get("/statistics/everything").await;
+    crate::helpers::assert_problem(unknown, 404).await;
+    let backwards = app
+        .admin_get("/statistics/requests?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z")
+        .await;
+    crate::helpers::assert_problem(backwards, 400).await;
+}
+
+#[tokio::test]
+async fn a_sampled_log_keeps_every_failure_and_still_counts_every_request() {
+    let app = crate::helpers::spawn_app_with(|s| s.request_log.sample = 0.25).await;
+    app.deploy("hello", "greet", "GET", "/hello/:name").await;
+    for _ in 0..40 {
+        assert_eq!(app.get("/hello/x").await.status(), 200);
+    }
+    for _ in 0..5 {
+        assert_eq!(app.get("/nowhere").await.status(), 404);
+    }
+    app.state.request_log.flush().await;
+    assert_eq!(log_count(&app).await, 10 + 5);
+    let range = "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&bucket=3600000000";
+    let top = report(&app, "top-operations", range).await;
+    assert_eq!(top["items"][0]["requests"], 40);
+    let requests = report(&app, "requests", range).await;
+    let total: i64 = requests["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["requests"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 45);
+}

@@ -67,7 +67,7 @@ pub struct LogPage {
     pub next_cursor: Option<i64>,
 }
 
-fn parse_time(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
+pub(crate) fn parse_time(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     value
         .map(|v| {
             OffsetDateTime::parse(v, &Rfc3339)

@@ -18,6 +18,7 @@ pub mod rate_limits;
 pub mod roles;
 pub mod schemas;
 pub mod scopes;
+pub mod statistics;
 pub mod system;
 pub mod triggers;
 pub mod users;
@@ -44,6 +45,7 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(apps::router())
         .merge(rate_limits::router())
         .merge(logs::router())
+        .merge(statistics::router())
         .merge(events::router())
         .merge(triggers::router())
         .merge(webhooks::router())

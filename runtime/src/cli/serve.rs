@@ -117,6 +117,15 @@ pub struct ServeArgs {
     /// Days the request log keeps a request.
     #[arg(long, env = "SLUICE_LOG_RETENTION_DAYS", default_value_t = 30)]
     pub log_retention_days: u32,
+    /// Most rows the request log keeps; the oldest go first. A row takes
+    /// about 150 bytes with its index, so the default bounds it near 1.5 GB.
+    #[arg(long, env = "SLUICE_LOG_MAX_ROWS", default_value_t = crate::request_log::DEFAULT_MAX_ROWS)]
+    pub log_max_rows: u64,
+    /// Share of successful requests (status below 400) the request log
+    /// keeps, from 0 to 1: 0.1 keeps every tenth, and each kept row counts
+    /// as 10 in the statistics. Failures are always kept.
+    #[arg(long, env = "SLUICE_LOG_SAMPLE", default_value_t = 1.0)]
+    pub log_sample: f64,
     /// Run the worker (outbox delivery, cronjobs) in this process too.
     #[arg(long, env = "SLUICE_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub worker: bool,
@@ -177,6 +186,8 @@ impl ServeArgs {
             request_log: LogSettings {
                 enabled: args.request_log,
                 retention_days: args.log_retention_days,
+                max_rows: args.log_max_rows,
+                sample: args.log_sample,
             },
             worker: args.worker_flags.settings(args.worker),
             ..Settings::default()

@@ -16,6 +16,7 @@ pub mod schemas;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;
+pub mod statistics;
 pub mod users;
 
 mod types;

@@ -172,3 +172,34 @@ pub async fn delete_before<'e>(db: impl AnyExecutor<'e>, cutoff_ms: i64) -> sqlx
         .await?;
     Ok(done.rows_affected())
 }
+
+/// The newest row's id, `None` when the log is empty.
+///
+/// # Errors
+/// On database failure.
+pub async fn newest_id<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT MAX(id) FROM request_log")
+        .fetch_one(db)
+        .await
+}
+
+/// Deletes up to `batch` of the oldest rows with ids up to `cutoff`;
+/// returns how many.
+///
+/// # Errors
+/// On database failure.
+pub async fn delete_oldest<'e>(
+    db: impl AnyExecutor<'e>,
+    cutoff: i64,
+    batch: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM request_log WHERE id IN
+           (SELECT id FROM request_log WHERE id <= $1 ORDER BY id LIMIT $2)",
+    )
+    .bind(cutoff)
+    .bind(batch)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
