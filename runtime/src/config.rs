@@ -42,6 +42,9 @@ pub struct Settings {
     /// default 0); behind a load balancer, about two readiness-probe
     /// intervals.
     pub drain_ms: u64,
+    /// Whether the node records metrics (`SLUICE_METRICS`, default on);
+    /// off, `GET /system/metrics` answers 404 and nothing is exported.
+    pub metrics: bool,
     /// Largest request body the gateway accepts, in bytes (default 1 MiB);
     /// larger bodies get 413.
     pub max_request_bytes: usize,
@@ -69,6 +72,7 @@ impl Default for Settings {
             rate_limit_store: "memory".into(),
             rate_limit_failure: crate::gateway::rate_limit::FailurePolicy::Open,
             drain_ms: 0,
+            metrics: true,
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,
             engine: EngineSettings::default(),

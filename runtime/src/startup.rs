@@ -143,6 +143,7 @@ impl AppState {
             secrets.clone(),
         ));
         let metrics = Arc::new(Metrics::new(
+            settings.metrics,
             settings.engine.pool_instances as usize,
             crate::telemetry::otel::metric_exporter_from_env()?,
         )?);

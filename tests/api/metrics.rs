@@ -206,3 +206,17 @@ async fn a_request_with_a_traceparent_carries_its_trace_id_into_problems_and_the
         .collect();
     assert_eq!(traced.len(), 1, "{logged}");
 }
+
+#[tokio::test]
+async fn with_metrics_off_the_endpoint_says_so() {
+    let app = crate::helpers::spawn_app_with(|s| s.metrics = false).await;
+    let answer = app
+        .client
+        .get(app.url("/system/metrics"))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(answer, 404).await;
+    assert!(body["detail"].as_str().unwrap().contains("SLUICE_METRICS=false"));
+}

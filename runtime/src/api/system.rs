@@ -47,6 +47,11 @@ pub async fn system_metrics(
         ],
         "/system/metrics",
     )?;
+    if !state.metrics.enabled() {
+        return Err(ApiError::NotFound(
+            "metrics are off on this node (SLUICE_METRICS=false)".into(),
+        ));
+    }
     crate::worker::sample_backlog(&state).await;
     let text = state.metrics.render()?;
     Ok((

@@ -153,6 +153,9 @@ pub struct ServeArgs {
     /// answers 503, so a load balancer takes the node out first.
     #[arg(long, env = "SLUICE_DRAIN_MS", default_value_t = 0)]
     pub drain_ms: u64,
+    /// Record metrics (GET /system/metrics, and OTLP when configured).
+    #[arg(long, env = "SLUICE_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
     /// Largest request body an operation accepts, bytes.
     #[arg(long, env = "SLUICE_MAX_REQUEST_BYTES", default_value_t = 1 << 20)]
     pub max_request_bytes: usize,
@@ -178,6 +181,7 @@ impl ServeArgs {
             admin_token: args.admin_token,
             secret_key: args.secret_key,
             drain_ms: args.drain_ms,
+            metrics: args.metrics,
             rate_limit_store: args.rate_limit_store,
             rate_limit_failure: args.rate_limit_failure,
             max_request_bytes: args.max_request_bytes,

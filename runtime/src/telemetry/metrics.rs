@@ -43,6 +43,7 @@ pub struct Sampled {
 
 /// The node's instruments.
 pub struct Metrics {
+    enabled: bool,
     provider: SdkMeterProvider,
     registry: prometheus::Registry,
     /// Invocations running now (the engine counts them).
@@ -83,25 +84,28 @@ fn status_class(status: u16) -> &'static str {
 impl Metrics {
     /// Instruments for a node whose engine has `pool_slots` instance slots;
     /// with `otlp`, also pushed to that exporter every 10 s
-    /// (`OTEL_METRIC_EXPORT_INTERVAL` changes it).
+    /// (`OTEL_METRIC_EXPORT_INTERVAL` changes it). Not `enabled`, the
+    /// instruments have no reader and record nothing.
     ///
     /// # Errors
     /// When the Prometheus exporter cannot be built.
     pub fn new(
+        enabled: bool,
         pool_slots: usize,
         otlp: Option<opentelemetry_otlp::MetricExporter>,
     ) -> anyhow::Result<Self> {
         let registry = prometheus::Registry::new();
-        let prometheus = opentelemetry_prometheus::exporter()
-            .with_registry(registry.clone())
-            .without_target_info()
-            .scope_info_enabled(false)
-            .build()?;
-        let mut builder = SdkMeterProvider::builder()
-            .with_reader(prometheus)
-            .with_resource(super::otel::resource());
-        if let Some(exporter) = otlp {
-            builder = builder.with_reader(PeriodicReader::builder(exporter).build());
+        let mut builder = SdkMeterProvider::builder().with_resource(super::otel::resource());
+        if enabled {
+            let prometheus = opentelemetry_prometheus::exporter()
+                .with_registry(registry.clone())
+                .without_target_info()
+                .scope_info_enabled(false)
+                .build()?;
+            builder = builder.with_reader(prometheus);
+            if let Some(exporter) = otlp {
+                builder = builder.with_reader(PeriodicReader::builder(exporter).build());
+            }
         }
         let provider = builder.build();
         let meter = provider.meter("sluice");
@@ -169,12 +173,18 @@ impl Metrics {
                 "sluice.cronjob.lag",
                 "Delay from a cronjob tick's scheduled time to its start, by cronjob",
             ),
+            enabled,
             provider,
             registry,
             running,
             sampled,
             pools,
         })
+    }
+
+    /// Whether metrics are recorded (`SLUICE_METRICS`).
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// Tells the metrics where to read SQL pool usage.
