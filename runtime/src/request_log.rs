@@ -98,7 +98,8 @@ impl Sampler {
             return None;
         }
         let n = self.seen.fetch_add(1, Ordering::Relaxed);
-        n.is_multiple_of(self.every).then(|| i64::try_from(self.every).unwrap_or(i64::MAX))
+        n.is_multiple_of(self.every)
+            .then(|| i64::try_from(self.every).unwrap_or(i64::MAX))
     }
 }
 

@@ -218,5 +218,10 @@ async fn with_metrics_off_the_endpoint_says_so() {
         .await
         .unwrap();
     let body = assert_problem(answer, 404).await;
-    assert!(body["detail"].as_str().unwrap().contains("SLUICE_METRICS=false"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SLUICE_METRICS=false")
+    );
 }

@@ -32,6 +32,7 @@ use tracing::Instrument as _;
 #[derive(Default)]
 struct Note {
     operation: Option<String>,
+    label: Option<opentelemetry::KeyValue>,
     caller: Option<Arc<Caller>>,
     fuel_used: Option<u64>,
     rate: Option<rate_limit::Decision>,
@@ -67,12 +68,13 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
     }
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    let operation = note.operation.as_deref().unwrap_or_default();
     state
         .metrics
-        .request(operation, method.as_str(), status, elapsed.as_secs_f64());
+        .request(note.label.as_ref(), &method, status, elapsed.as_secs_f64());
     if let Some(fuel) = note.fuel_used {
-        state.metrics.fuel(operation, fuel);
+        if let Some(label) = &note.label {
+            state.metrics.fuel(label, fuel);
+        }
         crate::telemetry::on_server_span(|span| {
             span.record("sluice.fuel_used", fuel);
         });
@@ -132,6 +134,7 @@ async fn serve(
         span.record("sluice.action.version", route.version);
     });
     note.operation = Some(route.operation.clone());
+    note.label = Some(route.label.clone());
     {
         let _authenticating = tracing::info_span!(target: TRACE_TARGET, "authenticate").entered();
         note.caller = auth::authenticate(&state.tokens, &parts.headers)?;

@@ -30,6 +30,8 @@ pub const RESERVED_PREFIXES: [&str; 3] = ["/admin", "/system", "/authorization"]
 pub struct Route {
     /// Operation name.
     pub operation: String,
+    /// The operation's label on metrics.
+    pub label: opentelemetry::KeyValue,
     /// The operation's path template as an admin wrote it (`/todos/:id`),
     /// the `http.route` of its traces.
     pub path: String,
@@ -306,6 +308,7 @@ impl RouteTable {
                 template.clone(),
                 Route {
                     operation: op.name.clone(),
+                    label: crate::telemetry::metrics::Metrics::operation_label(&op.name),
                     path: op.path.clone(),
                     params: template.params,
                     action: action.name.clone(),

@@ -9,7 +9,7 @@
 //! is bounded: operations, connections, cronjobs and webhooks are named by
 //! admins, never by callers.
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use opentelemetry::KeyValue;
@@ -50,13 +50,14 @@ pub struct Metrics {
     pub running: Arc<AtomicUsize>,
     /// Outbox figures, sampled.
     pub sampled: Arc<Sampled>,
+    /// Compilations and component-cache hits: plain counters read when
+    /// metrics are collected, since a hit happens on every request.
+    components: Arc<[AtomicU64; 2]>,
     pools: Arc<OnceLock<Weak<dyn PoolUsage>>>,
     requests: Counter<u64>,
     duration: Histogram<f64>,
     fuel: Histogram<u64>,
     instantiate: Histogram<f64>,
-    compilations: Counter<u64>,
-    cache_hits: Counter<u64>,
     rate_limited: Counter<u64>,
     sql_acquire: Histogram<f64>,
     outbound: Counter<u64>,
@@ -67,6 +68,24 @@ pub struct Metrics {
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+/// The method as the HTTP semantic conventions name it: the registered
+/// methods by name, any other as `_OTHER` (which keeps the label bounded).
+fn method_name(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "_OTHER",
     }
 }
 
@@ -112,7 +131,27 @@ impl Metrics {
         let running = Arc::new(AtomicUsize::new(0));
         let sampled = Arc::new(Sampled::default());
         let pools: Arc<OnceLock<Weak<dyn PoolUsage>>> = Arc::default();
+        let components: Arc<[AtomicU64; 2]> = Arc::default();
         observe(&meter, &running, pool_slots, &sampled, &pools);
+        for (i, name, description) in [
+            (
+                0,
+                "sluice.component.compilations",
+                "Components compiled (uploads and component-cache misses)",
+            ),
+            (
+                1,
+                "sluice.component.cache.hits",
+                "Invocations whose component was already compiled",
+            ),
+        ] {
+            let counts = components.clone();
+            meter
+                .u64_observable_counter(name)
+                .with_description(description)
+                .with_callback(move |o| o.observe(counts[i].load(Ordering::Relaxed), &[]))
+                .build();
+        }
         let seconds = |name: &'static str, description: &'static str| {
             meter
                 .f64_histogram(name)
@@ -145,14 +184,6 @@ impl Metrics {
                 "sluice.action.instantiate.duration",
                 "Time to instantiate an action's component",
             ),
-            compilations: count(
-                "sluice.component.compilations",
-                "Components compiled (uploads and component-cache misses)",
-            ),
-            cache_hits: count(
-                "sluice.component.cache.hits",
-                "Invocations whose component was already compiled",
-            ),
             rate_limited: count(
                 "sluice.rate_limit.refusals",
                 "Requests refused by a rate limit, by operation",
@@ -174,6 +205,7 @@ impl Metrics {
                 "Delay from a cronjob tick's scheduled time to its start, by cronjob",
             ),
             enabled,
+            components,
             provider,
             registry,
             running,
@@ -192,24 +224,38 @@ impl Metrics {
         let _ = self.pools.set(pools);
     }
 
-    /// One request to `operation` (empty when no operation matched).
-    pub fn request(&self, operation: &str, method: &str, status: u16, seconds: f64) {
-        let operation = KeyValue::new("operation", operation.to_string());
+    /// The `operation` label of operation `name`; routes make it once, so
+    /// a request's measurements copy no string.
+    pub fn operation_label(name: &str) -> KeyValue {
+        KeyValue::new("operation", Arc::<str>::from(name))
+    }
+
+    /// One request to the operation labelled `operation` (see
+    /// [`Metrics::operation_label`]; `None` when none matched).
+    pub fn request(
+        &self,
+        operation: Option<&KeyValue>,
+        method: &axum::http::Method,
+        status: u16,
+        seconds: f64,
+    ) {
+        let operation = operation
+            .cloned()
+            .unwrap_or_else(|| KeyValue::new("operation", ""));
         self.requests.add(
             1,
             &[
                 operation.clone(),
-                KeyValue::new("http.request.method", method.to_string()),
+                KeyValue::new("http.request.method", method_name(method)),
                 KeyValue::new("http.response.status_class", status_class(status)),
             ],
         );
         self.duration.record(seconds, &[operation]);
     }
 
-    /// Fuel used by one invocation for `operation`.
-    pub fn fuel(&self, operation: &str, fuel: u64) {
-        self.fuel
-            .record(fuel, &[KeyValue::new("operation", operation.to_string())]);
+    /// Fuel used by one invocation for the operation labelled `operation`.
+    pub fn fuel(&self, operation: &KeyValue, fuel: u64) {
+        self.fuel.record(fuel, std::slice::from_ref(operation));
     }
 
     /// One instantiation that took `seconds`.
@@ -219,12 +265,12 @@ impl Metrics {
 
     /// One compilation.
     pub fn compiled(&self) {
-        self.compilations.add(1, &[]);
+        self.components[0].fetch_add(1, Ordering::Relaxed);
     }
 
     /// One invocation served from the component cache.
     pub fn cache_hit(&self) {
-        self.cache_hits.add(1, &[]);
+        self.components[1].fetch_add(1, Ordering::Relaxed);
     }
 
     /// One request refused by a rate limit on `operation`.

@@ -86,8 +86,18 @@ pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
     let traces = tracer.as_ref().map(|provider| {
         use opentelemetry::trace::TracerProvider as _;
         otel::mark_enabled();
+        // Only what the spans' own fields say: no code locations, thread
+        // names or busy/idle timings per span, and no OpenTelemetry context
+        // attached at each poll (propagation reads a span's context
+        // explicitly) — each of those costs every span of every request.
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer("sluice"))
+            .with_location(false)
+            .with_threads(false)
+            .with_target(false)
+            .with_level(false)
+            .with_tracked_inactivity(false)
+            .with_context_activation(false)
             .with_filter(
                 Targets::new()
                     .with_target(TRACE_TARGET, tracing::Level::TRACE)
