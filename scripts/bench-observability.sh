@@ -7,25 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
 source scripts/bench-lib.sh
-prepare
+prepare otlp_sink
 trap stop_all EXIT
 
-# An OTLP/HTTP receiver that reads each export and answers 200: the cost
-# measured is Sluice's (spans, batching, encoding, sending), not a collector's.
+# A receiver on loopback that decodes each export and counts its spans
+# (runtime/examples/otlp_sink.rs): the figure is Sluice's cost of tracing,
+# and the count shows every request was traced.
 RECEIVER_PORT=$(free_port)
-python3 - "$RECEIVER_PORT" <<'PY' &
-import http.server, sys
-class Sink(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(200)
-        self.send_header("content-length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
-PY
+"$BIN/examples/otlp_sink" "127.0.0.1:$RECEIVER_PORT" &
 PIDS+=($!)
+wait_up "http://127.0.0.1:$RECEIVER_PORT/stats"
 
 serve_hello() {
   AS_SHIPPED=1 start_sluice "$@"
@@ -43,7 +34,11 @@ on=$(run metrics-on "$BASE/hello/x")
 kill "$SLUICE_PID"
 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$RECEIVER_PORT" OTEL_SERVICE_NAME=bench serve_hello
 traced=$(run traced "$BASE/hello/x")
-grep -i "export" "$WORK"/sluice-*.log | tail -3 >&2 || true
+served=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/system/metrics" \
+  | awk '/^sluice_requests_total/ && /operation="greet"/ {n += $NF} END {print n}')
+kill "$SLUICE_PID"
+wait "$SLUICE_PID" 2>/dev/null || true
+echo "  the receiver: $(curl -fsS "http://127.0.0.1:$RECEIVER_PORT/stats") for $served requests served (warm-up included)" >&2
 
 python3 - "$off" "$on" "$traced" <<'PY'
 import sys

@@ -75,12 +75,30 @@ async fn one_weather_request_is_one_trace_with_its_guest_call_and_host_calls() {
     )
     .await;
 
+    // An app's token, so the request is authenticated too.
+    let app = node.create("/apps", &json!({"name": "shop"})).await;
+    let token: serde_json::Value = node
+        .client
+        .post(node.url("/authorization/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", app["client_id"].as_str().unwrap()),
+            ("client_secret", app["client_secret"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
     // The caller's trace goes on: its trace id, a child of its span.
     let trace_id = "0af7651916cd43dd8448eb211c80319c";
     let caller_span = "b7ad6b7169203331";
     let answer = node
         .client
         .get(node.url("/weather/current?city=Berlin"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
         .header("traceparent", format!("00-{trace_id}-{caller_span}-01"))
         .send()
         .await
@@ -131,6 +149,13 @@ async fn one_weather_request_is_one_trace_with_its_guest_call_and_host_calls() {
             s.trace_id == trace_id && s.name == "authenticate"
         })
         .await;
+    // Under the `default` rule every node starts with.
+    let limited = receiver
+        .wait_for("rate limit", |s| {
+            s.trace_id == trace_id && s.name == "rate limit"
+        })
+        .await;
+    assert_eq!(limited.attributes["sluice.rate_limit.rule"], "default");
     let spans = receiver.spans();
     assert!(descends(&spans, &call, &server));
     assert!(descends(&spans, &http, &call), "http under the guest call");

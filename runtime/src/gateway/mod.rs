@@ -26,7 +26,6 @@ use crate::state::AppState;
 use crate::store::request_log::LogRow;
 use crate::telemetry::TRACE_TARGET;
 use routes::Lookup;
-use tracing::Instrument as _;
 
 /// What the request log records about a request beyond its line.
 #[derive(Default)]
@@ -136,7 +135,12 @@ async fn serve(
     note.operation = Some(route.operation.clone());
     note.label = Some(route.label.clone());
     {
-        let _authenticating = tracing::info_span!(target: TRACE_TARGET, "authenticate").entered();
+        // A span only when a token came: without one there is nothing to
+        // verify (a private operation then fails in `authorize` at once).
+        let _authenticating = parts
+            .headers
+            .contains_key(AUTHORIZATION)
+            .then(|| tracing::info_span!(target: TRACE_TARGET, "authenticate").entered());
         note.caller = auth::authenticate(&state.tokens, &parts.headers)?;
         // The token is for the platform; the action gets the caller instead.
         if note.caller.is_some() {
@@ -152,7 +156,6 @@ async fn serve(
     if let Some(decision) = state
         .rate_limits
         .check(&route.operation, note.caller.as_deref(), ip)
-        .instrument(tracing::info_span!(target: TRACE_TARGET, "rate limit"))
         .await
     {
         note.rate = Some(decision);

@@ -239,7 +239,13 @@ impl RateLimits {
             Some(Caller { app: Some(a), .. }) => format!("app:{a}"),
             _ => format!("ip:{ip}"),
         };
-        Some(self.store.check(rule, &key).await)
+        // A span only when a rule applies: no rule, nothing was checked.
+        let span = tracing::info_span!(
+            target: crate::telemetry::TRACE_TARGET,
+            "rate limit",
+            sluice.rate_limit.rule = %rule.name,
+        );
+        Some(tracing::Instrument::instrument(self.store.check(rule, &key), span).await)
     }
 
     /// Counts an anonymous request from `ip` to the platform's own
