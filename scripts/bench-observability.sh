@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What observability costs: `GET /hello/x` (request log on, as shipped)
-# with metrics off, with metrics on (the default), and with every request
-# traced and exported over OTLP/HTTP to a receiver on loopback, in one run.
+# with metrics off, with metrics on (the default), with every request
+# traced and exported over OTLP/HTTP to a receiver on loopback, and with one
+# trace in ten kept (OTEL_TRACES_SAMPLER=traceidratio, 0.1), in one run.
 # Prints each as a ratio of the first. Settings as in bench-lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,10 +40,14 @@ served=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/system/metrics" \
 kill "$SLUICE_PID"
 wait "$SLUICE_PID" 2>/dev/null || true
 echo "  the receiver: $(curl -fsS "http://127.0.0.1:$RECEIVER_PORT/stats") for $served requests served (warm-up included)" >&2
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$RECEIVER_PORT" OTEL_SERVICE_NAME=bench \
+  OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 serve_hello
+sampled=$(run sampled "$BASE/hello/x")
 
-python3 - "$off" "$on" "$traced" <<'PY'
+python3 - "$off" "$on" "$traced" "$sampled" <<'PY'
 import sys
-off, on, traced = map(float, sys.argv[1:])
+off, on, traced, sampled = map(float, sys.argv[1:])
 print(f"metrics on:          {on / off * 100:6.1f} % of metrics off (aim >= 95 %)")
 print(f"every request traced: {traced / off * 100:6.1f} % of metrics off (aim >= 85 %)")
+print(f"one trace in ten:     {sampled / off * 100:6.1f} % of metrics off")
 PY
