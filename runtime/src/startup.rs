@@ -142,10 +142,12 @@ impl AppState {
             db.clone(),
             secrets.clone(),
         ));
+        let otlp_metrics = crate::telemetry::otel::metric_exporter_from_env()?;
+        let push_metrics = settings.metrics && otlp_metrics.is_some();
         let metrics = Arc::new(Metrics::new(
             settings.metrics,
             settings.engine.pool_instances as usize,
-            crate::telemetry::otel::metric_exporter_from_env()?,
+            otlp_metrics,
         )?);
         let engine = Arc::new(
             Engine::new(settings.engine.clone())
@@ -177,6 +179,17 @@ impl AppState {
         });
         if state.settings.worker.enabled {
             crate::worker::spawn(&state);
+        }
+        if push_metrics {
+            // A scrape samples the outbox itself; pushed metrics need it
+            // sampled as often as they are sent.
+            let sampling = state.clone();
+            tokio::spawn(async move {
+                loop {
+                    crate::worker::sample_backlog(&sampling).await;
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            });
         }
         crate::cluster::spawn_listener(&state);
         Ok(state)

@@ -331,6 +331,13 @@ async fn statistics_count_a_known_sequence_of_requests() {
         .admin_get("/statistics/requests?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z")
         .await;
     crate::helpers::assert_problem(backwards, 400).await;
+    // No name holds a NUL, and PostgreSQL takes none as text.
+    let nul = app
+        .admin_get("/statistics/top-operations?operation=a%00b")
+        .await;
+    crate::helpers::assert_problem(nul, 400).await;
+    let nul = app.admin_get("/logs?app=a%00b").await;
+    crate::helpers::assert_problem(nul, 400).await;
 }
 
 #[tokio::test]

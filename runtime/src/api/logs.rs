@@ -67,6 +67,17 @@ pub struct LogPage {
     pub next_cursor: Option<i64>,
 }
 
+/// A text filter as given, refused when it holds a NUL character, which no
+/// stored name can contain and PostgreSQL cannot take as text.
+pub(crate) fn text_filter(field: &str, value: Option<String>) -> ApiResult<Option<String>> {
+    match value {
+        Some(v) if v.contains('\0') => Err(ApiError::BadRequest(format!(
+            "{field} must not contain a NUL character"
+        ))),
+        other => Ok(other),
+    }
+}
+
 pub(crate) fn parse_time(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     value
         .map(|v| {
@@ -96,10 +107,10 @@ pub async fn logs_list(
     let filter = LogFilter {
         from_ms: parse_time("from", query.from.as_deref())?,
         to_ms: parse_time("to", query.to.as_deref())?,
-        operation: query.operation,
-        app: query.app,
-        user: query.user,
-        ip: query.ip,
+        operation: text_filter("operation", query.operation)?,
+        app: text_filter("app", query.app)?,
+        user: text_filter("user", query.user)?,
+        ip: text_filter("ip", query.ip)?,
         status: query.status,
         failed: query.failed,
         before_id: query.cursor,

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::api::extract::{Json, Path, Query};
-use crate::api::logs::parse_time;
+use crate::api::logs::{parse_time, text_filter};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::statistics::{self, GroupBy, Scope};
@@ -115,9 +115,9 @@ pub async fn statistics_report(
     let scope = Scope {
         from_ms,
         to_ms,
-        operation: query.operation,
-        app: query.app,
-        user: query.user,
+        operation: text_filter("operation", query.operation)?,
+        app: text_filter("app", query.app)?,
+        user: text_filter("user", query.user)?,
     };
     let start = |bucket: i64| rfc3339(from_ms + bucket * bucket_ms);
     let mut answer = json!({"report": report, "from": rfc3339(from_ms), "to": rfc3339(to_ms)});
