@@ -75,7 +75,12 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
             state.metrics.fuel(label, fuel);
         }
         crate::telemetry::on_server_span(|span| {
-            span.record("sluice.fuel_used", fuel);
+            let fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
+            crate::telemetry::propagation::annotate(
+                span,
+                None,
+                [opentelemetry::KeyValue::new("sluice.fuel_used", fuel)],
+            );
         });
     }
     if let Some(path) = line {
@@ -126,11 +131,11 @@ async fn serve(
     };
     tracing::Span::current().record("operation", route.operation.as_str());
     crate::telemetry::on_server_span(|span| {
-        crate::telemetry::propagation::rename(span, format!("{method} {}", route.path));
-        span.record("http.route", route.path.as_str());
-        span.record("sluice.operation", route.operation.as_str());
-        span.record("sluice.action", route.action.as_str());
-        span.record("sluice.action.version", route.version);
+        crate::telemetry::propagation::annotate(
+            span,
+            Some(route.trace_name.clone()),
+            route.trace_attributes.iter().cloned(),
+        );
     });
     note.operation = Some(route.operation.clone());
     note.label = Some(route.label.clone());

@@ -32,6 +32,11 @@ pub struct Route {
     pub operation: String,
     /// The operation's label on metrics.
     pub label: opentelemetry::KeyValue,
+    /// The server span's name (`GET /todos/:id`) and route attributes,
+    /// made once per route table.
+    pub trace_name: std::borrow::Cow<'static, str>,
+    /// `http.route`, `sluice.operation`, `sluice.action`, `sluice.action.version`.
+    pub trace_attributes: Arc<[opentelemetry::KeyValue]>,
     /// The operation's path template as an admin wrote it (`/todos/:id`),
     /// the `http.route` of its traces.
     pub path: String,
@@ -309,6 +314,14 @@ impl RouteTable {
                 Route {
                     operation: op.name.clone(),
                     label: crate::telemetry::metrics::Metrics::operation_label(&op.name),
+                    trace_name: format!("{} {}", op.method, op.path).into(),
+                    trace_attributes: [
+                        opentelemetry::KeyValue::new("http.route", op.path.clone()),
+                        opentelemetry::KeyValue::new("sluice.operation", op.name.clone()),
+                        opentelemetry::KeyValue::new("sluice.action", action.name.clone()),
+                        opentelemetry::KeyValue::new("sluice.action.version", version.version),
+                    ]
+                    .into(),
                     path: op.path.clone(),
                     params: template.params,
                     action: action.name.clone(),

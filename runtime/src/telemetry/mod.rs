@@ -117,7 +117,9 @@ use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use opentelemetry::trace::TraceContextExt as _;
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::error::{ApiError, REQUEST_ID, TRACE_ID};
 
@@ -149,16 +151,9 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         "request",
         otel.name = %request.method(),
         otel.kind = "server",
-        otel.status_code = tracing::field::Empty,
         http.request.method = %request.method(),
         url.path = %request.uri().path(),
-        http.route = tracing::field::Empty,
-        http.response.status_code = tracing::field::Empty,
         sluice.request_id = %id,
-        sluice.operation = tracing::field::Empty,
-        sluice.action = tracing::field::Empty,
-        sluice.action.version = tracing::field::Empty,
-        sluice.fuel_used = tracing::field::Empty,
     );
     propagation::continue_from(&server, request.headers());
     let trace_id = propagation::trace_id(&server, request.headers());
@@ -170,9 +165,16 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         .instrument(span.clone())
         .await;
     let status = response.status().as_u16();
-    server.record("http.response.status_code", status);
-    if status >= 500 {
-        server.record("otel.status_code", "ERROR");
+    if otel::enabled() {
+        let context = server.context();
+        let otel_span = context.span();
+        otel_span.set_attribute(opentelemetry::KeyValue::new(
+            "http.response.status_code",
+            i64::from(status),
+        ));
+        if status >= 500 {
+            otel_span.set_status(opentelemetry::trace::Status::error(""));
+        }
     }
     // The request log (`GET /admin/logs`) is the access log; a line per
     // request on stderr is for debugging (`RUST_LOG=info,sluice::telemetry=debug`),

@@ -34,12 +34,24 @@ pub fn inject(span: &tracing::Span, headers: &mut HeaderMap) {
     }
 }
 
-/// Renames `span` once it has started (an `otel.name` recorded after the
-/// start is ignored): the server span learns its route only after routing.
-pub fn rename(span: &tracing::Span, name: String) {
-    if otel::enabled() {
-        span.context().span().update_name(name);
+/// Sets `attributes` (and, with `name`, renames) on `span`'s started
+/// OpenTelemetry span in one step — an `otel.name` recorded after the start
+/// is ignored, and one call is cheaper than a `record` per field through
+/// the subscriber. The server span learns its route only after routing.
+pub fn annotate(
+    span: &tracing::Span,
+    name: Option<std::borrow::Cow<'static, str>>,
+    attributes: impl IntoIterator<Item = opentelemetry::KeyValue>,
+) {
+    if !otel::enabled() {
+        return;
     }
+    let context = span.context();
+    let otel_span = context.span();
+    if let Some(name) = name {
+        otel_span.update_name(name);
+    }
+    otel_span.set_attributes(attributes);
 }
 
 /// `span`'s context as a `traceparent` value, to store and link to later.
