@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
-use crate::helpers::{ADMIN_TOKEN, ControlPlane, example_wasm, started_server, time_until};
+use crate::helpers::{ADMIN_TOKEN, ControlPlane, started_server, time_until};
 
 /// How soon a change made through one node must be in force on the others.
 const PROPAGATION: Duration = Duration::from_secs(1);
@@ -159,38 +159,13 @@ impl Cluster {
         let app = self
             .create("/apps", &json!({"name": name, "scopes": scopes}))
             .await;
-        let token: Value = self
-            .client
-            .post(format!("{}/authorization/token", self.base))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", app["client_id"].as_str().unwrap()),
-                ("client_secret", app["client_secret"].as_str().unwrap()),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap().to_string();
+        let token = crate::node::app_token_from(&self.client, &self.base, &app).await;
         (app, token)
     }
 
     /// Uploads example `name` as action `name` through the balancer.
     async fn upload(&self, name: &str) {
-        let uploaded = self
-            .admin(reqwest::Method::PUT, &format!("/actions/{name}"))
-            .header("content-type", "application/wasm")
-            .body(example_wasm(name))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            uploaded.status().is_success(),
-            "{name}: {}",
-            uploaded.status()
-        );
+        crate::node::upload_example_to(&self.client, &self.base, name).await;
     }
 
     /// POSTs `body` to admin `path` through the balancer; expects 201.

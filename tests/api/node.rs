@@ -97,3 +97,39 @@ impl Node {
         self.send(reqwest::Method::POST, path, body).await
     }
 }
+
+/// Uploads example `name` as action `name` to the server at `base`.
+pub async fn upload_example_to(client: &reqwest::Client, base: &str, name: &str) {
+    let uploaded = client
+        .put(format!("{base}/admin/actions/{name}"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/wasm")
+        .body(example_wasm(name))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        uploaded.status().is_success(),
+        "{name}: {}",
+        uploaded.status()
+    );
+}
+
+/// A client-credentials access token from the server at `base` for `app`
+/// (as `POST /admin/apps` answered it, with its secret).
+pub async fn app_token_from(client: &reqwest::Client, base: &str, app: &Value) -> String {
+    let token: Value = client
+        .post(format!("{base}/authorization/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", app["client_id"].as_str().unwrap()),
+            ("client_secret", app["client_secret"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_string()
+}

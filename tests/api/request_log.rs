@@ -213,6 +213,16 @@ async fn a_burst_past_the_row_bound_leaves_the_log_at_its_bound_with_the_newest_
     assert_eq!(paths, newest);
 }
 
+/// The sum of the `requests` of a report's items.
+fn total_requests(report: &Value) -> i64 {
+    report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["requests"].as_i64().unwrap())
+        .sum()
+}
+
 /// The items of statistics report `report` with `query`.
 async fn report(app: &TestApp, report: &str, query: &str) -> Value {
     let answer = app
@@ -259,12 +269,7 @@ async fn statistics_count_a_known_sequence_of_requests() {
 
     let range = "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&bucket=3600000000";
     let requests = report(&app, "requests", range).await;
-    let total: i64 = requests["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["requests"].as_i64().unwrap())
-        .sum();
+    let total = total_requests(&requests);
     assert_eq!(total, 15);
     let errors = report(&app, "errors", range).await;
     assert_eq!(errors["items"][0]["status"], 404);
@@ -356,11 +361,6 @@ async fn a_sampled_log_keeps_every_failure_and_still_counts_every_request() {
     let top = report(&app, "top-operations", range).await;
     assert_eq!(top["items"][0]["requests"], 40);
     let requests = report(&app, "requests", range).await;
-    let total: i64 = requests["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["requests"].as_i64().unwrap())
-        .sum();
+    let total = total_requests(&requests);
     assert_eq!(total, 45);
 }

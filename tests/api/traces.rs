@@ -77,20 +77,7 @@ async fn one_weather_request_is_one_trace_with_its_guest_call_and_host_calls() {
 
     // An app's token, so the request is authenticated too.
     let app = node.create("/apps", &json!({"name": "shop"})).await;
-    let token: serde_json::Value = node
-        .client
-        .post(node.url("/authorization/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", app["client_id"].as_str().unwrap()),
-            ("client_secret", app["client_secret"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = crate::node::app_token_from(&node.client, &node.base, &app).await;
 
     // The caller's trace goes on: its trace id, a child of its span.
     let trace_id = "0af7651916cd43dd8448eb211c80319c";
@@ -98,7 +85,7 @@ async fn one_weather_request_is_one_trace_with_its_guest_call_and_host_calls() {
     let answer = node
         .client
         .get(node.url("/weather/current?city=Berlin"))
-        .bearer_auth(token["access_token"].as_str().unwrap())
+        .bearer_auth(&token)
         .header("traceparent", format!("00-{trace_id}-{caller_span}-01"))
         .send()
         .await
