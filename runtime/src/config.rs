@@ -42,6 +42,8 @@ pub struct Settings {
     /// default 0); behind a load balancer, about two readiness-probe
     /// intervals.
     pub drain_ms: u64,
+    /// Header timeout and caps on connections and headers.
+    pub connections: crate::serve::ConnectionLimits,
     /// Whether the node records metrics (`SLUICE_METRICS`, default on);
     /// off, `GET /system/metrics` answers 404 and nothing is exported.
     pub metrics: bool,
@@ -73,6 +75,7 @@ impl Default for Settings {
             rate_limit_failure: crate::gateway::rate_limit::FailurePolicy::Open,
             drain_ms: 0,
             metrics: true,
+            connections: crate::serve::ConnectionLimits::default(),
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,
             engine: EngineSettings::default(),

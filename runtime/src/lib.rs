@@ -25,6 +25,7 @@ pub mod outbox_writer;
 pub mod request_log;
 pub mod schemas;
 pub mod secrets;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod store;

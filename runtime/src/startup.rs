@@ -277,12 +277,12 @@ impl Application {
             }
         };
         state.lifecycle.set_ready();
-        let served = axum::serve(
+        let served = crate::serve::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            &state.settings.connections,
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await;
         state.stop_background().await;
         served

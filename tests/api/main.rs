@@ -17,6 +17,7 @@ mod examples;
 mod gateway;
 mod helpers;
 mod http;
+mod hygiene;
 mod kv;
 mod limits;
 mod metrics;

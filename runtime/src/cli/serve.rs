@@ -153,6 +153,19 @@ pub struct ServeArgs {
     /// answers 503, so a load balancer takes the node out first.
     #[arg(long, env = "SLUICE_DRAIN_MS", default_value_t = 0)]
     pub drain_ms: u64,
+    /// Time to receive a request's whole header, which is also the longest
+    /// a keep-alive connection may sit idle, ms.
+    #[arg(long, env = "SLUICE_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// Connections served at once; further ones wait to be accepted.
+    #[arg(long, env = "SLUICE_MAX_CONNECTIONS", default_value_t = 4_096)]
+    pub max_connections: usize,
+    /// Largest request header section, bytes (431 beyond it).
+    #[arg(long, env = "SLUICE_MAX_HEADER_BYTES", default_value_t = 64 << 10)]
+    pub max_header_bytes: usize,
+    /// Most header fields in a request (431 beyond them).
+    #[arg(long, env = "SLUICE_MAX_HEADERS", default_value_t = 100)]
+    pub max_headers: usize,
     /// Record metrics (GET /system/metrics, and OTLP when configured).
     #[arg(long, env = "SLUICE_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
@@ -182,6 +195,12 @@ impl ServeArgs {
             secret_key: args.secret_key,
             drain_ms: args.drain_ms,
             metrics: args.metrics,
+            connections: crate::serve::ConnectionLimits {
+                header_timeout_ms: args.header_timeout_ms,
+                max_connections: args.max_connections,
+                max_header_bytes: args.max_header_bytes,
+                max_headers: args.max_headers,
+            },
             rate_limit_store: args.rate_limit_store,
             rate_limit_failure: args.rate_limit_failure,
             max_request_bytes: args.max_request_bytes,
