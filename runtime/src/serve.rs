@@ -31,9 +31,9 @@ use tower::ServiceExt as _;
 #[derive(Debug, Clone)]
 pub struct ConnectionLimits {
     /// Time to receive a request's whole header, and the longest a
-    /// keep-alive connection may sit idle, ms (`SLUICE_HEADER_TIMEOUT_MS`,
+    /// keep-alive connection may sit idle, ms (`SLUICE_HEADER_READ_TIMEOUT_MS`,
     /// default 10 000).
-    pub header_timeout_ms: u64,
+    pub header_read_timeout_ms: u64,
     /// Connections served at once; more wait to be accepted
     /// (`SLUICE_MAX_CONNECTIONS`, default 4 096).
     pub max_connections: usize,
@@ -47,7 +47,7 @@ pub struct ConnectionLimits {
 impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
-            header_timeout_ms: 10_000,
+            header_read_timeout_ms: 10_000,
             max_connections: 4_096,
             max_header_bytes: 64 << 10,
             max_headers: 100,
@@ -71,7 +71,7 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(limits.header_timeout_ms))
+        .header_read_timeout(Duration::from_millis(limits.header_read_timeout_ms))
         .max_buf_size(limits.max_header_bytes.max(8 << 10) + (8 << 10))
         .max_headers(limits.max_headers);
     builder

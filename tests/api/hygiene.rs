@@ -33,7 +33,7 @@ async fn closed_after(stream: &mut TcpStream) -> Duration {
 
 #[tokio::test]
 async fn connections_that_trickle_half_a_header_are_closed_while_others_are_served() {
-    let app = spawn_app_with(|s| s.connections.header_timeout_ms = 300).await;
+    let app = spawn_app_with(|s| s.connections.header_read_timeout_ms = 300).await;
     let mut slow = Vec::new();
     for _ in 0..200 {
         let mut stream = connect(&app).await;
@@ -54,7 +54,7 @@ async fn connections_that_trickle_half_a_header_are_closed_while_others_are_serv
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
-    let app = spawn_app_with(|s| s.connections.header_timeout_ms = 300).await;
+    let app = spawn_app_with(|s| s.connections.header_read_timeout_ms = 300).await;
     let mut stream = connect(&app).await;
     stream
         .write_all(b"GET /system/health HTTP/1.1\r\nHost: sluice\r\n\r\n")

@@ -155,8 +155,8 @@ pub struct ServeArgs {
     pub drain_ms: u64,
     /// Time to receive a request's whole header, which is also the longest
     /// a keep-alive connection may sit idle, ms.
-    #[arg(long, env = "SLUICE_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
-    pub header_timeout_ms: u64,
+    #[arg(long, env = "SLUICE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
     /// Connections served at once; further ones wait to be accepted.
     #[arg(long, env = "SLUICE_MAX_CONNECTIONS", default_value_t = 4_096)]
     pub max_connections: usize,
@@ -196,7 +196,7 @@ impl ServeArgs {
             drain_ms: args.drain_ms,
             metrics: args.metrics,
             connections: crate::serve::ConnectionLimits {
-                header_timeout_ms: args.header_timeout_ms,
+                header_read_timeout_ms: args.header_read_timeout_ms,
                 max_connections: args.max_connections,
                 max_header_bytes: args.max_header_bytes,
                 max_headers: args.max_headers,
