@@ -3,9 +3,11 @@
 //! with hyper's timer installed so its timeouts take effect):
 //!
 //! - a header-read timeout: a client must send a request's whole header
-//!   within it, and an idle keep-alive connection is closed when no new
-//!   request starts within it, so connections that trickle half a header
-//!   cannot pile up (hyper, `http1::Builder::header_read_timeout`);
+//!   within it, so connections that trickle half a header cannot pile up
+//!   (hyper, `http1::Builder::header_read_timeout`; hyper runs the same
+//!   timer while an HTTP/1.1 connection waits for its next request);
+//! - an idle timeout for every connection, HTTP/2 too: one that moved no
+//!   byte and had no request in flight for that long is closed;
 //! - caps on the size and count of a request's headers (431 beyond them);
 //! - a cap on concurrent connections: at the cap the loop stops accepting,
 //!   so new connections wait in the kernel's backlog while the ones held are
@@ -14,8 +16,11 @@
 //!   request it is serving, then close it.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -23,7 +28,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
@@ -34,6 +40,9 @@ pub struct ConnectionLimits {
     /// keep-alive connection may sit idle, ms (`SLUICE_HEADER_READ_TIMEOUT_MS`,
     /// default 10 000).
     pub header_read_timeout_ms: u64,
+    /// A connection with no request in flight that moved no byte for this
+    /// long is closed, ms (`SLUICE_IDLE_TIMEOUT_MS`, default 60 000).
+    pub idle_timeout_ms: u64,
     /// Connections served at once; more wait to be accepted
     /// (`SLUICE_MAX_CONNECTIONS`, default 4 096).
     pub max_connections: usize,
@@ -48,6 +57,7 @@ impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
             header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
             max_connections: 4_096,
             max_header_bytes: 64 << 10,
             max_headers: 100,
@@ -100,27 +110,46 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let router = router.clone();
+        let activity = Activity::default();
+        let tracked = activity.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
+            let in_flight = tracked.begin();
             async move {
-                Ok::<_, Infallible>(
-                    router
-                        .oneshot(request.map(axum::body::Body::new))
-                        .await
-                        .unwrap_or_else(|never| match never {}),
-                )
+                let response = router
+                    .oneshot(request.map(axum::body::Body::new))
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                drop(in_flight);
+                Ok::<_, Infallible>(response)
             }
         });
         let builder = builder.clone();
         let connection = graceful.watch(
             builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .serve_connection_with_upgrades(
+                    TokioIo::new(Watched {
+                        stream,
+                        activity: activity.clone(),
+                    }),
+                    service,
+                )
                 .into_owned(),
         );
+        let idle = Duration::from_millis(limits.idle_timeout_ms);
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            tokio::select! {
+                ended = connection => {
+                    if let Err(e) = ended {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                }
+                // Dropping the connection closes the socket; nothing is in
+                // flight on it.
+                () = activity.idle_for(idle) => {
+                    tracing::debug!(%peer, "closing an idle connection");
+                }
             }
             drop(permit);
         });
@@ -128,4 +157,127 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// What a connection is doing: when it last moved a byte, and how many
+/// requests it has in flight.
+#[derive(Clone, Default)]
+struct Activity(Arc<ActivityState>);
+
+#[derive(Default)]
+struct ActivityState {
+    /// Milliseconds since `EPOCH` at the last read or write.
+    last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+/// The clock `Activity` reads: milliseconds since the first use.
+fn now_ms() -> u64 {
+    static EPOCH: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Marks a request in flight until dropped.
+struct InFlight(Activity);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
+    }
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.0.last_ms.store(now_ms(), Ordering::Relaxed);
+    }
+
+    fn begin(&self) -> InFlight {
+        self.0.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+
+    /// Completes once the connection has been idle for `limit`: no request
+    /// in flight and no byte moved. Checks at the moment it could expire,
+    /// so an active connection costs a timer per `limit`, not per byte.
+    async fn idle_for(&self, limit: Duration) {
+        self.touch();
+        let limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        loop {
+            let due = self
+                .0
+                .last_ms
+                .load(Ordering::Relaxed)
+                .saturating_add(limit_ms);
+            let now = now_ms();
+            if now < due {
+                tokio::time::sleep(Duration::from_millis(due - now)).await;
+                continue;
+            }
+            if self.0.in_flight.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            // A request is running (a slow action): look again later.
+            self.touch();
+        }
+    }
+}
+
+/// The TCP stream, noting each read and write in its `Activity`.
+struct Watched {
+    stream: TcpStream,
+    activity: Activity,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }

@@ -118,3 +118,33 @@ async fn too_many_or_too_large_headers_are_refused_with_431() {
     assert_eq!(large.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     assert_eq!(app.get("/system/health").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_after_the_idle_timeout() {
+    let app = spawn_app_with(|s| s.connections.idle_timeout_ms = 300).await;
+    let mut silent = connect(&app).await;
+    let took = closed_after(&mut silent).await;
+    assert!(
+        took >= Duration::from_millis(200) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_in_flight_outlives_the_idle_timeout() {
+    let upstream = crate::upstream::start().await;
+    let app = spawn_app_with(|s| s.connections.idle_timeout_ms = 300).await;
+    app.create_connection(
+        "upstream",
+        "http",
+        serde_json::json!({"base_url": upstream.base}),
+    )
+    .await;
+    app.upload_example("proxy").await;
+    app.grant("proxy", &["upstream"]).await;
+    app.deploy("proxy", "proxy-get", "GET", "/proxy/*rest")
+        .await;
+    // The upstream answers after 3 s: no byte moves meanwhile.
+    let answer = app.get("/proxy/slow").await;
+    assert_eq!(answer.status(), StatusCode::OK);
+}

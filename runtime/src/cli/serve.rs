@@ -157,6 +157,10 @@ pub struct ServeArgs {
     /// a keep-alive connection may sit idle, ms.
     #[arg(long, env = "SLUICE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
     pub header_read_timeout_ms: u64,
+    /// Close a connection that had no request in flight and moved no byte
+    /// for this long, ms (HTTP/1.1 and HTTP/2).
+    #[arg(long, env = "SLUICE_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
+    pub idle_timeout_ms: u64,
     /// Connections served at once; further ones wait to be accepted.
     #[arg(long, env = "SLUICE_MAX_CONNECTIONS", default_value_t = 4_096)]
     pub max_connections: usize,
@@ -197,6 +201,7 @@ impl ServeArgs {
             metrics: args.metrics,
             connections: crate::serve::ConnectionLimits {
                 header_read_timeout_ms: args.header_read_timeout_ms,
+                idle_timeout_ms: args.idle_timeout_ms,
                 max_connections: args.max_connections,
                 max_header_bytes: args.max_header_bytes,
                 max_headers: args.max_headers,
