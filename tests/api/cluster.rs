@@ -343,11 +343,16 @@ async fn a_cluster_behind_haproxy_shares_every_change_and_survives_a_killed_node
     // Nothing dispatched is lost: the dead node's claims lapse (1 s lease)
     // and the others deliver (a claim the dead node had sent but not yet
     // recorded may arrive twice: at least once, not exactly once).
-    receiver.wait_for(300).await;
-    let mut ids = delivered_ids(&receiver);
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids, (0..300).collect::<Vec<i64>>());
+    // Counting arrivals is not enough: a delivery the dead node had sent
+    // may arrive twice, so wait for every id (15 s at most).
+    let unique = || {
+        let mut ids = delivered_ids(&receiver);
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    time_until(|| async { unique().len() == 300 }).await;
+    assert_eq!(unique(), (0..300).collect::<Vec<i64>>());
     cluster.nodes[1] = cluster.spawn_node(1).await;
 
     // A rolling restart under load: SIGTERM, drain, exit, start again.
