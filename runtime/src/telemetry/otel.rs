@@ -121,9 +121,6 @@ pub fn tracer_provider_from_env() -> anyhow::Result<Option<SdkTracerProvider>> {
         .with_http_client(TokioHttpClient::new()?)
         .build()
         .context("the OTLP trace exporter (OTEL_EXPORTER_OTLP_*)")?;
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
     Ok(Some(
         SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
