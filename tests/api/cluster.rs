@@ -24,14 +24,6 @@ use crate::helpers::{ADMIN_TOKEN, ControlPlane, started_server, time_until};
 /// How soon a change made through one node must be in force on the others.
 const PROPAGATION: Duration = Duration::from_secs(1);
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Polls `url` until it answers 200 (10 s at most).
 async fn wait_ok(client: &reqwest::Client, url: &str) {
     let started = Instant::now();
@@ -68,7 +60,7 @@ impl Cluster {
         let mut cluster = Self {
             cp,
             dirs: (0..3).map(|_| tempfile::tempdir().unwrap()).collect(),
-            ports: (0..3).map(|_| free_port()).collect(),
+            ports: (0..3).map(|_| crate::node::free_port()).collect(),
             nodes: Vec::new(),
             _balancer: Command::new("true").spawn().unwrap(),
             _config: tempfile::tempdir().unwrap(),
@@ -79,7 +71,7 @@ impl Cluster {
             let node = cluster.spawn_node(i).await;
             cluster.nodes.push(node);
         }
-        let lb_port = free_port();
+        let lb_port = crate::node::free_port();
         let servers: String = cluster
             .ports
             .iter()
@@ -113,16 +105,8 @@ impl Cluster {
 
     async fn spawn_node(&self, i: usize) -> Child {
         let port = self.ports[i];
-        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(self.dirs[i].path())
+        let child = crate::node::serve_command(port, self.dirs[i].path())
             .envs(self.cp.env.iter().map(|(k, v)| (k, v)))
-            .env("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("SLUICE_DRAIN_MS", "500")
             .env("SLUICE_RETRY_BASE_MS", "100")
             .env("SLUICE_DELIVERY_LEASE_MS", "1000")
@@ -131,7 +115,6 @@ impl Cluster {
                 started_server("SLUICE_TEST_REDIS_URL"),
             )
             .env("RUST_LOG", "warn")
-            .kill_on_drop(true)
             .spawn()
             .unwrap();
         wait_ok(
@@ -146,6 +129,12 @@ impl Cluster {
         self.client
             .request(method, format!("{}/admin{path}", self.base))
             .bearer_auth(ADMIN_TOKEN)
+    }
+
+    /// The JSON answer to `GET path` through the balancer.
+    async fn get_json(&self, path: &str) -> Value {
+        let answer = self.client.get(format!("{}{path}", self.base)).send();
+        answer.await.unwrap().json().await.unwrap()
     }
 
     /// `path` on node `i` itself, past the balancer.
@@ -302,15 +291,7 @@ async fn a_cluster_behind_haproxy_shares_every_change_and_survives_a_killed_node
         wait_ok(&cluster.client, &cluster.on_node(i, "/hello/ada")).await;
     }
     for _ in 0..30 {
-        let hello: Value = cluster
-            .client
-            .get(format!("{}/hello/ada", cluster.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let hello = cluster.get_json("/hello/ada").await;
         assert_eq!(hello["message"], "Hello, ada!");
     }
 
@@ -436,15 +417,7 @@ async fn todo_api_with_private_writes(cluster: &Cluster) {
         assert_eq!(created.status(), StatusCode::CREATED);
     }
     for _ in 0..3 {
-        let page: Value = cluster
-            .client
-            .get(format!("{}/todos", cluster.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = cluster.get_json("/todos").await;
         assert_eq!(page["total"], 3, "every node reads the same todos");
     }
 }

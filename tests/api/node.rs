@@ -21,23 +21,10 @@ impl Node {
     /// waits until it is ready.
     pub async fn spawn(env: &[(&str, String)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .env("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN)
+        let port = free_port();
+        let child = serve_command(port, dir.path())
             .env("RUST_LOG", "warn")
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .kill_on_drop(true)
             .spawn()
             .unwrap();
         let node = Self {
@@ -132,4 +119,30 @@ pub async fn app_token_from(client: &reqwest::Client, base: &str, app: &Value) -
         .await
         .unwrap();
     token["access_token"].as_str().unwrap().to_string()
+}
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `sluice serve` on loopback `port` with its data in `data_dir` and the
+/// test's bootstrap admin token; killed when dropped.
+pub fn serve_command(port: u16, data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env("SLUICE_ADMIN_TOKEN", ADMIN_TOKEN)
+        .kill_on_drop(true);
+    command
 }
