@@ -42,6 +42,11 @@ pub struct Settings {
     /// default 0); behind a load balancer, about two readiness-probe
     /// intervals.
     pub drain_ms: u64,
+    /// Origins allowed to call operations from a browser unless an
+    /// operation's `cors` says otherwise (`SLUICE_CORS_ORIGINS`,
+    /// comma-separated serialized origins or `*`, which reaches public
+    /// operations only; default none).
+    pub cors_origins: Vec<String>,
     /// Header timeout and caps on connections and headers.
     pub connections: crate::serve::ConnectionLimits,
     /// Whether the node records metrics (`SLUICE_METRICS`, default on);
@@ -75,6 +80,7 @@ impl Default for Settings {
             rate_limit_failure: crate::gateway::rate_limit::FailurePolicy::Open,
             drain_ms: 0,
             metrics: true,
+            cors_origins: Vec::new(),
             connections: crate::serve::ConnectionLimits::default(),
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,

@@ -99,11 +99,12 @@ fn parameter(p: &Parameter) -> Value {
     out
 }
 
-/// The OpenAPI 3.1 document of every active operation.
+/// The OpenAPI 3.1 document of every active operation; `cors_origins`
+/// (`SLUICE_CORS_ORIGINS`) resolves the `x-cors` extension of each.
 ///
 /// # Errors
 /// On control-plane database failure.
-pub async fn hosted(db: &AnyPool) -> anyhow::Result<Value> {
+pub async fn hosted(db: &AnyPool, cors_origins: &[String]) -> anyhow::Result<Value> {
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut tags = std::collections::BTreeSet::new();
     for op in operations::list(db).await? {
@@ -187,6 +188,13 @@ pub async fn hosted(db: &AnyPool) -> anyhow::Result<Value> {
         if !op.description.is_empty() {
             operation["description"] = json!(op.description);
             operation["summary"] = json!(op.description.lines().next().unwrap_or_default());
+        }
+        // OpenAPI has no CORS object; an extension (OpenAPI 3.1 section
+        // 4.9) tells a client generator which origins may call it.
+        if let Some(cors) =
+            crate::gateway::cors::describe(op.cors.as_deref(), cors_origins, &op.method, op.public)
+        {
+            operation["x-cors"] = cors;
         }
         if matches!(op.stability.as_str(), "deprecated" | "legacy") {
             operation["deprecated"] = json!(true);

@@ -46,7 +46,7 @@ impl AppState {
     /// On database failure.
     pub async fn reload_routes(&self) -> ApiResult<()> {
         let _guard = self.reload_lock.lock().await;
-        let table = RouteTable::load(&self.db).await?;
+        let table = RouteTable::load(&self.db, &self.settings.cors_origins).await?;
         self.routes.store(Arc::new(table));
         Ok(())
     }
@@ -156,7 +156,7 @@ impl AppState {
         );
         let pools: Arc<dyn PoolUsage> = registry.clone();
         metrics.read_pools_from(Arc::downgrade(&pools));
-        let routes = RouteTable::load(&db).await?;
+        let routes = RouteTable::load(&db, &settings.cors_origins).await?;
         let state = AppState::new(Shared {
             db,
             engine,
@@ -207,9 +207,24 @@ impl Application {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
+        let mut authorization = api::authorization::router();
+        // A browser app on another origin may sign in (password grant)
+        // and revoke its tokens; the admin API stays same-origin.
+        let policy = crate::gateway::cors::CorsPolicy {
+            methods: vec!["GET".into(), "POST".into()],
+            ..Default::default()
+        };
+        if let Some(cors) = crate::gateway::cors::layer_for(
+            Some(&policy),
+            &state.settings.cors_origins,
+            "POST",
+            true,
+        ) {
+            authorization = authorization.layer(cors);
+        }
         let router = Router::new()
             .merge(api::system::router())
-            .nest("/authorization", api::authorization::router())
+            .nest("/authorization", authorization)
             .merge(api::docs::router())
             .nest("/admin", api::admin_router(&state))
             .fallback(gateway_handle)

@@ -12,6 +12,7 @@ mod cli_remote;
 mod cluster;
 mod connections;
 mod control_plane;
+mod cors;
 mod events;
 mod examples;
 mod gateway;

@@ -17,6 +17,7 @@ use crate::api::check_name;
 use crate::api::extract::{Json, Path};
 use crate::contract::{Contract, OutgoingValidation, Parameter, SchemaRef};
 use crate::error::{ApiError, ApiResult};
+use crate::gateway::cors::CorsPolicy;
 use crate::gateway::routes::{self, METHODS};
 use crate::state::AppState;
 use crate::store::operations::OperationRow;
@@ -86,6 +87,10 @@ pub struct OperationInput {
     /// `off` (default), `log` or `enforce`.
     #[serde(default)]
     pub outgoing_validation: OutgoingValidation,
+    /// The operation's CORS policy (`{"origins", "methods", "headers",
+    /// "expose", "credentials", "max_age"}`); absent: `SLUICE_CORS_ORIGINS`.
+    #[serde(default)]
+    pub cors: Option<CorsPolicy>,
 }
 
 fn default_stability() -> String {
@@ -218,6 +223,9 @@ pub async fn write(
         )));
     }
     let template = routes::parse_template(&input.path).map_err(ApiError::BadRequest)?;
+    if let Some(cors) = &input.cors {
+        cors.check(input.public).map_err(ApiError::BadRequest)?;
+    }
     if actions::get(&mut *conn, &input.action).await?.is_none() {
         return Err(ApiError::Unprocessable(format!(
             "there is no action named {:?}; upload it first with PUT /admin/actions/{}",
@@ -278,6 +286,7 @@ pub async fn write(
         public: input.public,
         scopes: SqlJson(scopes),
         contract: SqlJson(contract),
+        cors: input.cors.map(SqlJson),
         created_at: existing
             .as_ref()
             .map_or_else(|| now.clone(), |e| e.created_at.clone()),

@@ -103,12 +103,14 @@ pub async fn system_admin_openapi_yaml() -> Response {
 /// `GET /system/openapi.json` → the hosted API's OpenAPI 3.1 document,
 /// generated from the active operations at this moment.
 pub async fn system_openapi_json(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(crate::openapi::hosted(&state.db).await?))
+    Ok(Json(
+        crate::openapi::hosted(&state.db, &state.settings.cors_origins).await?,
+    ))
 }
 
 /// `GET /system/openapi.yaml` → the same document as YAML (`application/yaml`, RFC 9512).
 pub async fn system_openapi_yaml(State(state): State<AppState>) -> ApiResult<Response> {
-    let document = crate::openapi::hosted(&state.db).await?;
+    let document = crate::openapi::hosted(&state.db, &state.settings.cors_origins).await?;
     let text = serde_norway::to_string(&document).map_err(anyhow::Error::from)?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], text).into_response())
 }

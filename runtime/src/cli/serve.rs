@@ -153,6 +153,11 @@ pub struct ServeArgs {
     /// answers 503, so a load balancer takes the node out first.
     #[arg(long, env = "SLUICE_DRAIN_MS", default_value_t = 0)]
     pub drain_ms: u64,
+    /// Origins allowed to call operations from a browser (CORS), comma-
+    /// separated (`https://app.example,http://localhost:5173`); `*` reaches
+    /// public operations only. An operation's `cors` field overrides it.
+    #[arg(long, env = "SLUICE_CORS_ORIGINS", default_value = "", value_parser = check_cors_origins)]
+    pub cors_origins: String,
     /// Time to receive a request's whole header, which is also the longest
     /// a keep-alive connection may sit idle, ms.
     #[arg(long, env = "SLUICE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
@@ -187,6 +192,11 @@ pub struct ServeArgs {
     pub max_memory_bytes: u64,
 }
 
+/// Checks `SLUICE_CORS_ORIGINS` when the flags are parsed.
+fn check_cors_origins(list: &str) -> Result<String, String> {
+    crate::gateway::cors::parse_global(list).map(|_| list.to_string())
+}
+
 impl ServeArgs {
     /// The server settings these flags give.
     pub fn settings(self) -> Settings {
@@ -199,6 +209,8 @@ impl ServeArgs {
             secret_key: args.secret_key,
             drain_ms: args.drain_ms,
             metrics: args.metrics,
+            cors_origins: crate::gateway::cors::parse_global(&args.cors_origins)
+                .unwrap_or_default(),
             connections: crate::serve::ConnectionLimits {
                 header_read_timeout_ms: args.header_read_timeout_ms,
                 idle_timeout_ms: args.idle_timeout_ms,

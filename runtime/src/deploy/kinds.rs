@@ -134,6 +134,7 @@ impl Kind {
                 "outgoing",
                 "throws",
                 "outgoing_validation",
+                "cors",
             ],
             Kind::Triggers => &["event", "action", "active"],
             Kind::Webhooks => &["event", "url", "active"],

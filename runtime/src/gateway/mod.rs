@@ -3,6 +3,7 @@
 //! fresh instance.
 
 pub mod auth;
+pub mod cors;
 pub mod invoke;
 pub mod rate_limit;
 pub mod rate_limit_redis;
@@ -40,6 +41,41 @@ struct Note {
 /// Axum fallback that serves hosted operations.
 #[tracing::instrument(level = "debug", name = "gateway", skip_all, fields(operation))]
 pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> Response {
+    let preflight = cors::preflight_method(&request);
+    let (lookup, layer) = {
+        let table = state.routes.load();
+        let path = request.uri().path();
+        match preflight.as_deref() {
+            Some(asked) => match table.lookup(asked, path) {
+                Lookup::Found(route, params) if route.cors.is_some() => {
+                    let layer = route.cors.clone();
+                    (Lookup::Found(route, params), layer)
+                }
+                Lookup::NotFound => (Lookup::NotFound, table.fallback_cors.clone()),
+                // No policy lets a browser in: an ordinary OPTIONS request.
+                _ => (table.lookup("OPTIONS", path), None),
+            },
+            None => {
+                let found = table.lookup(request.method().as_str(), path);
+                let layer = match &found {
+                    Lookup::Found(route, _) => route.cors.clone(),
+                    _ => table.fallback_cors.clone(),
+                };
+                (found, layer)
+            }
+        }
+    };
+    match layer {
+        // The layer answers a preflight itself: no action, no rate limit.
+        Some(layer) => {
+            cors::apply(&layer, request, |request| handle(&state, request, lookup)).await
+        }
+        None => handle(&state, request, lookup).await,
+    }
+}
+
+/// Serves `request`, routed to `lookup`, and records it.
+async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response {
     let started = Instant::now();
     let at_ms = crate::store::now_ms();
     let ip = request
@@ -52,7 +88,7 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
         .enabled()
         .then(|| request.uri().path().to_string());
     let mut note = Note::default();
-    let (mut response, error) = match serve(&state, request, &ip, &mut note).await {
+    let (mut response, error) = match serve(state, request, lookup, &ip, &mut note).await {
         Ok(response) => (response, None),
         Err(error) => {
             if let ApiError::Custom { fuel_used, .. } = &error {
@@ -109,24 +145,22 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
 async fn serve(
     state: &AppState,
     request: Request,
+    lookup: Lookup,
     ip: &str,
     note: &mut Note,
 ) -> ApiResult<Response> {
     let (mut parts, body) = request.into_parts();
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
-    let (route, raw_params) = {
-        let table = state.routes.load();
-        match table.lookup(&method, &path) {
-            Lookup::Found(route, params) => (route, params),
-            Lookup::MethodNotAllowed(allow) => {
-                return Err(ApiError::MethodNotAllowed { method, allow });
-            }
-            Lookup::NotFound => {
-                return Err(ApiError::NotFound(format!(
-                    "no operation matches {method} {path}"
-                )));
-            }
+    let (route, raw_params) = match lookup {
+        Lookup::Found(route, params) => (route, params),
+        Lookup::MethodNotAllowed(allow) => {
+            return Err(ApiError::MethodNotAllowed { method, allow });
+        }
+        Lookup::NotFound => {
+            return Err(ApiError::NotFound(format!(
+                "no operation matches {method} {path}"
+            )));
         }
     };
     tracing::Span::current().record("operation", route.operation.as_str());

@@ -60,6 +60,8 @@ pub struct Route {
     pub public: bool,
     /// Scopes any one of which lets a token call it (none: any valid token).
     pub scopes: Arc<[String]>,
+    /// The CORS layer of its policy; `None` when no origin may call it.
+    pub cors: Option<Arc<tower_http::cors::CorsLayer>>,
 }
 
 /// An operation's contract ready for the gateway: schemas compiled once
@@ -236,6 +238,9 @@ pub fn check_shapes<'a>(shapes: impl IntoIterator<Item = &'a str>) -> Result<(),
 #[derive(Default)]
 pub struct RouteTable {
     router: matchit::Router<BTreeMap<String, Arc<Route>>>,
+    /// The global CORS layer (`SLUICE_CORS_ORIGINS`) for answers that match
+    /// no operation (404, 405).
+    pub fallback_cors: Option<Arc<tower_http::cors::CorsLayer>>,
 }
 
 impl RouteTable {
@@ -275,15 +280,19 @@ impl RouteTable {
                 .insert(shape.clone(), methods)
                 .map_err(|e| format!("path {shape} clashes with an existing operation: {e}"))?;
         }
-        Ok(Self { router })
+        Ok(Self {
+            router,
+            fallback_cors: None,
+        })
     }
 
-    /// Loads every active operation with its action's current version.
+    /// Loads every active operation with its action's current version, with
+    /// `cors_origins` (`SLUICE_CORS_ORIGINS`) as the default CORS origins.
     /// Operations whose action or pinned version is gone are skipped (logged).
     ///
     /// # Errors
     /// On database failure or a clash between stored paths.
-    pub async fn load(pool: &AnyPool) -> anyhow::Result<Self> {
+    pub async fn load(pool: &AnyPool, cors_origins: &[String]) -> anyhow::Result<Self> {
         let actions: BTreeMap<String, actions::ActionRow> = actions::list(pool)
             .await?
             .into_iter()
@@ -335,9 +344,19 @@ impl RouteTable {
                         .map(Arc::new),
                     public: op.public,
                     scopes: op.scopes.0.clone().into(),
+                    cors: crate::gateway::cors::layer_for(
+                        op.cors.as_deref(),
+                        cors_origins,
+                        &op.method,
+                        op.public,
+                    )
+                    .map(Arc::new),
                 },
             ));
         }
-        Self::build(entries).map_err(anyhow::Error::msg)
+        let mut table = Self::build(entries).map_err(anyhow::Error::msg)?;
+        table.fallback_cors =
+            crate::gateway::cors::layer_for(None, cors_origins, "GET", true).map(Arc::new);
+        Ok(table)
     }
 }

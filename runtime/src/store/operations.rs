@@ -34,6 +34,9 @@ pub struct OperationRow {
     pub public: bool,
     /// Scopes any one of which lets a token call it; empty: any valid token.
     pub scopes: Json<Vec<String>>,
+    /// The operation's own CORS policy; `None` inherits `SLUICE_CORS_ORIGINS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cors: Option<Json<crate::gateway::cors::CorsPolicy>>,
     /// Parameters, schemas and throws (shown flattened into the operation).
     #[serde(flatten)]
     pub contract: Json<Contract>,
@@ -95,8 +98,8 @@ pub async fn save(
     }
     sqlx::query(
         "INSERT INTO operations (name, method, path, route_key, action, action_version,
-         description, stability, active, public, scopes, contract, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         description, stability, active, public, scopes, contract, cors, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&row.name)
     .bind(&row.method)
@@ -110,6 +113,7 @@ pub async fn save(
     .bind(row.public)
     .bind(&row.scopes)
     .bind(&row.contract)
+    .bind(&row.cors)
     .bind(&row.created_at)
     .bind(&row.updated_at)
     .execute(&mut *tx)
