@@ -44,6 +44,8 @@ pub enum Change {
     Connection(String),
     /// Tokens or sessions were revoked (also a user or app deactivated).
     Revocations,
+    /// IP rules, bans included.
+    IpRules,
 }
 
 impl Change {
@@ -56,6 +58,7 @@ impl Change {
             Self::Cronjobs => "cronjobs".into(),
             Self::Connection(name) => format!("connection:{name}"),
             Self::Revocations => "revocations".into(),
+            Self::IpRules => "ip_rules".into(),
         }
     }
 
@@ -68,6 +71,7 @@ impl Change {
             "rate_limits" => Self::RateLimits,
             "cronjobs" => Self::Cronjobs,
             "revocations" => Self::Revocations,
+            "ip_rules" => Self::IpRules,
             other => Self::Connection(other.strip_prefix("connection:")?.to_string()),
         })
     }
@@ -135,6 +139,7 @@ impl AppState {
             Change::Cronjobs => self.cron_wake.notify_one(),
             Change::Connection(name) => self.registry.close(name).await,
             Change::Revocations => self.tokens.sync_recent_revocations().await?,
+            Change::IpRules => self.ip_rules.reload(&self.db).await?,
         }
         Ok(())
     }
@@ -150,6 +155,7 @@ impl AppState {
             Change::RateLimits,
             Change::Cronjobs,
             Change::Revocations,
+            Change::IpRules,
         ] {
             self.apply(&change).await?;
         }
@@ -244,6 +250,7 @@ mod tests {
             Change::Cronjobs,
             Change::Connection("db:main".into()),
             Change::Revocations,
+            Change::IpRules,
         ] {
             assert_eq!(Change::decode(&change.encode()), Some(change));
         }

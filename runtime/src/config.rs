@@ -47,6 +47,12 @@ pub struct Settings {
     /// comma-separated serialized origins or `*`, which reaches public
     /// operations only; default none).
     pub cors_origins: Vec<String>,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` headers are believed
+    /// (`SLUICE_TRUSTED_PROXIES`, networks or addresses; default none: the
+    /// client is the TCP peer).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Brute-force bans of the token endpoint (`SLUICE_TOKEN_BAN_*`).
+    pub token_ban: crate::edge::ip_rules::BanSettings,
     /// Header timeout and caps on connections and headers.
     pub connections: crate::serve::ConnectionLimits,
     /// Whether the node records metrics (`SLUICE_METRICS`, default on);
@@ -81,6 +87,8 @@ impl Default for Settings {
             drain_ms: 0,
             metrics: true,
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            token_ban: crate::edge::ip_rules::BanSettings::default(),
             connections: crate::serve::ConnectionLimits::default(),
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,

@@ -13,6 +13,7 @@ pub mod config;
 pub mod connections;
 pub mod contract;
 pub mod deploy;
+pub mod edge;
 pub mod engine;
 pub mod error;
 pub mod events;

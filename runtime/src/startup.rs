@@ -157,6 +157,11 @@ impl AppState {
         let pools: Arc<dyn PoolUsage> = registry.clone();
         metrics.read_pools_from(Arc::downgrade(&pools));
         let routes = RouteTable::load(&db, &settings.cors_origins).await?;
+        let ip_rules = Arc::new(
+            crate::edge::ip_rules::IpRules::load(&db, settings.token_ban)
+                .await
+                .context("loading the IP rules")?,
+        );
         let state = AppState::new(Shared {
             db,
             engine,
@@ -166,6 +171,7 @@ impl AppState {
             registry,
             admin_token_hash,
             tokens,
+            ip_rules,
             rate_limits,
             request_log,
             events: Arc::new(ArcSwap::new(EventCatalog::load(&db_for_events).await?)),
@@ -228,6 +234,10 @@ impl Application {
             .merge(api::docs::router())
             .nest("/admin", api::admin_router(&state))
             .fallback(gateway_handle)
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::edge::guard,
+            ))
             .layer(middleware::from_fn(crate::telemetry::request_context))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 crate::telemetry::panic_response,

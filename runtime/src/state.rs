@@ -65,6 +65,8 @@ pub struct Shared {
     pub admin_token_hash: Option<[u8; 32]>,
     /// Issues and verifies access tokens.
     pub tokens: Arc<Tokens>,
+    /// IP rules and the token endpoint's failure counts.
+    pub ip_rules: Arc<crate::edge::ip_rules::IpRules>,
     /// Rate-limit rules and counts.
     pub rate_limits: Arc<RateLimits>,
     /// The request log writer.

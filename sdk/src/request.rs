@@ -103,6 +103,13 @@ impl Request {
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }
+    /// The client's address as the host resolved it: the TCP peer, or the
+    /// address trusted proxies recorded (`SLUICE_TRUSTED_PROXIES`). The host
+    /// sets the `sluice-client-ip` header on every HTTP invocation and drops
+    /// any the client sent; `None` for cronjob, trigger and execute runs.
+    pub fn client_ip(&self) -> Option<&str> {
+        self.header("sluice-client-ip")
+    }
     /// The raw body bytes.
     pub fn body(&self) -> &[u8] {
         &self.body

@@ -19,6 +19,7 @@ mod gateway;
 mod helpers;
 mod http;
 mod hygiene;
+mod ip_rules;
 mod kv;
 mod limits;
 mod metrics;

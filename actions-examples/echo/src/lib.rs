@@ -24,6 +24,7 @@ fn echo(req: Request) -> Result<Response, Error> {
         "params": req.params(),
         "query": req.query_pairs(),
         "headers": req.headers(),
+        "client_ip": req.client_ip(),
         "body": body,
         "context": {
             "kind": kind,

@@ -10,9 +10,9 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +21,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::edge::client::ClientIp;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::auth::bearer_token;
 use crate::identity::scopes as scope_rules;
@@ -123,8 +124,8 @@ impl IntoResponse for OAuthError {
 /// 429 `rate_limited` with `Retry-After` when the allowance is used up;
 /// 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1) when a shared
 /// rate-limit store is unreachable and its policy is `closed`.
-async fn throttle(state: &AppState, peer: SocketAddr) -> Result<(), OAuthError> {
-    let ip = peer.ip().to_string();
+async fn throttle(state: &AppState, ip: IpAddr) -> Result<(), OAuthError> {
+    let ip = ip.to_string();
     match state.rate_limits.check_endpoint(TOKEN_ENDPOINT, &ip).await {
         Some(decision) if decision.unavailable => Err(OAuthError {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -290,11 +291,27 @@ fn issued(token: Issued) -> Response {
 /// `unsupported_grant_type`; 401 `invalid_client`.
 pub async fn token_create(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    throttle(&state, peer).await?;
+    let issued = issue(&state, ip, &headers, &body).await;
+    if let Err(e) = &issued
+        && matches!(e.code, "invalid_client" | "invalid_grant")
+    {
+        crate::edge::note_failed_token_request(&state, ip).await;
+    }
+    issued
+}
+
+/// The grants of [`token_create`].
+async fn issue(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, OAuthError> {
+    throttle(state, ip).await?;
     let form = form(&headers, &body)?;
     let app = authenticate_client(&state, &headers, &form).await?;
     match required(&form, "grant_type")? {
@@ -406,11 +423,11 @@ async fn refresh(
 /// session, access tokens included.
 pub async fn token_revoke(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    throttle(&state, peer).await?;
+    throttle(&state, ip).await?;
     let form = form(&headers, &body)?;
     let app = authenticate_client(&state, &headers, &form).await?;
     let token = required(&form, "token")?;

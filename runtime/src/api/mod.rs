@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod docs;
 pub mod events;
 pub mod extract;
+pub mod ip_rules;
 pub mod logs;
 pub mod operations;
 pub mod rate_limits;
@@ -43,6 +44,7 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(roles::router())
         .merge(users::router())
         .merge(apps::router())
+        .merge(ip_rules::router())
         .merge(rate_limits::router())
         .merge(logs::router())
         .merge(statistics::router())

@@ -158,6 +158,19 @@ pub struct ServeArgs {
     /// public operations only. An operation's `cors` field overrides it.
     #[arg(long, env = "SLUICE_CORS_ORIGINS", default_value = "", value_parser = check_cors_origins)]
     pub cors_origins: String,
+    /// Proxies whose Forwarded / X-Forwarded-For headers are believed:
+    /// comma-separated networks or addresses (`10.0.0.0/8,127.0.0.1`).
+    #[arg(long, env = "SLUICE_TRUSTED_PROXIES", default_value = "", value_parser = check_trusted_proxies)]
+    pub trusted_proxies: String,
+    /// Failed token requests from one address that earn it a ban (0: no bans).
+    #[arg(long, env = "SLUICE_TOKEN_BAN_ATTEMPTS", default_value_t = 10)]
+    pub token_ban_attempts: u32,
+    /// The window those failures are counted in, seconds.
+    #[arg(long, env = "SLUICE_TOKEN_BAN_WINDOW_SECS", default_value_t = 300)]
+    pub token_ban_window_secs: u64,
+    /// How long a ban lasts, seconds.
+    #[arg(long, env = "SLUICE_TOKEN_BAN_SECS", default_value_t = 900)]
+    pub token_ban_secs: u64,
     /// Time to receive a request's whole header, which is also the longest
     /// a keep-alive connection may sit idle, ms.
     #[arg(long, env = "SLUICE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
@@ -197,6 +210,11 @@ fn check_cors_origins(list: &str) -> Result<String, String> {
     crate::gateway::cors::parse_global(list).map(|_| list.to_string())
 }
 
+/// Checks `SLUICE_TRUSTED_PROXIES` when the flags are parsed.
+fn check_trusted_proxies(list: &str) -> Result<String, String> {
+    crate::edge::client::parse_trusted(list).map(|_| list.to_string())
+}
+
 impl ServeArgs {
     /// The server settings these flags give.
     pub fn settings(self) -> Settings {
@@ -211,6 +229,13 @@ impl ServeArgs {
             metrics: args.metrics,
             cors_origins: crate::gateway::cors::parse_global(&args.cors_origins)
                 .unwrap_or_default(),
+            trusted_proxies: crate::edge::client::parse_trusted(&args.trusted_proxies)
+                .unwrap_or_default(),
+            token_ban: crate::edge::ip_rules::BanSettings {
+                attempts: args.token_ban_attempts,
+                window_secs: args.token_ban_window_secs,
+                ban_secs: args.token_ban_secs,
+            },
             connections: crate::serve::ConnectionLimits {
                 header_read_timeout_ms: args.header_read_timeout_ms,
                 idle_timeout_ms: args.idle_timeout_ms,

@@ -21,6 +21,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
+use crate::edge::client::{CLIENT_IP_HEADER, ClientIp};
 use crate::error::{ApiError, ApiResult, current_request_id, current_trace_id};
 use crate::identity::Caller;
 use crate::state::AppState;
@@ -78,10 +79,13 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
 async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response {
     let started = Instant::now();
     let at_ms = crate::store::now_ms();
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(String::new, |c| c.0.ip().to_string());
+    let client = request.extensions().get::<ClientIp>().copied().or_else(|| {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| ClientIp(c.0.ip()))
+    });
+    let ip = client.map_or_else(String::new, |c| c.0.to_string());
     let method = request.method().clone();
     let line = state
         .request_log
@@ -173,6 +177,9 @@ async fn serve(
     });
     note.operation = Some(route.operation.clone());
     note.label = Some(route.label.clone());
+    if let Some(ClientIp(client)) = parts.extensions.get::<ClientIp>().copied() {
+        state.ip_rules.check(Some(&route.operation), client)?;
+    }
     {
         // A span only when a token came: without one there is nothing to
         // verify (a private operation then fails in `authorize` at once).
@@ -243,7 +250,12 @@ async fn serve(
         path,
         params,
         query,
-        headers: invoke::header_pairs(&parts.headers),
+        headers: {
+            let mut headers = invoke::header_pairs(&parts.headers);
+            headers.retain(|(name, _)| name != CLIENT_IP_HEADER);
+            headers.push((CLIENT_IP_HEADER.to_string(), ip.to_string()));
+            headers
+        },
         body: body.to_vec(),
         context: Context {
             kind: InvocationKind::Http,

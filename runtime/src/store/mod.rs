@@ -7,6 +7,7 @@ pub mod apps;
 pub mod connections;
 pub mod cronjobs;
 pub mod events;
+pub mod ip_rules;
 pub mod operations;
 pub mod outbox;
 pub mod rate_limits;
@@ -128,6 +129,17 @@ pub async fn migrate(pool: &Pool) -> anyhow::Result<()> {
 pub fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Unix milliseconds as RFC 3339 text in UTC (empty when out of range).
+pub fn ms_to_rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 

@@ -1,0 +1,58 @@
+//! The edge: what the server decides about a request before any route
+//! sees it — the client's address behind trusted proxies, and the IP rules
+//! (with the token endpoint's brute-force bans).
+
+pub mod client;
+pub mod ip_rules;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::net::{IpAddr, SocketAddr};
+
+use crate::cluster::Change;
+use crate::state::AppState;
+use client::ClientIp;
+
+/// Middleware: resolves the client's address into a [`ClientIp`]
+/// extension and refuses, with 403, an address the global IP rules deny
+/// (`/system` excepted, so probes and scrapes keep working).
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let ip = match request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        Some(peer) => client::resolve(
+            peer.0.ip(),
+            request.headers(),
+            &state.settings.trusted_proxies,
+        ),
+        None => IpAddr::from([0, 0, 0, 0]),
+    };
+    request.extensions_mut().insert(ClientIp(ip));
+    if !request.uri().path().starts_with("/system/")
+        && let Err(refused) = state.ip_rules.check(None, ip)
+    {
+        return refused.into_response();
+    }
+    next.run(request).await
+}
+
+/// Counts a failed token request from `ip` and bans the address once it
+/// reaches `SLUICE_TOKEN_BAN_ATTEMPTS` within the window: a deny rule that
+/// expires, listed in `/admin/ip-rules` and removable there.
+pub async fn note_failed_token_request(state: &AppState, ip: IpAddr) {
+    if !state.ip_rules.failed_token_request(ip) {
+        return;
+    }
+    let row = ip_rules::ban_row(ip, state.ip_rules.ban_settings());
+    let stored = async {
+        crate::store::ip_rules::delete_expired_bans(&state.db, crate::store::now_ms()).await?;
+        crate::store::ip_rules::upsert(&state.db, &row).await?;
+        state.changed(Change::IpRules).await?;
+        anyhow::Ok(())
+    };
+    match stored.await {
+        Ok(()) => {
+            tracing::warn!(%ip, rule = %row.name, "address banned after failed token requests")
+        }
+        Err(e) => tracing::error!(%ip, error = ?e, "could not store a ban"),
+    }
+}
