@@ -51,6 +51,9 @@ pub struct Settings {
     /// (`SLUICE_TRUSTED_PROXIES`, networks or addresses; default none: the
     /// client is the TCP peer).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Answers larger than this are compressed when the client accepts it,
+    /// bytes (`SLUICE_COMPRESSION_MIN_BYTES`, default 1 024; 0: never).
+    pub compression_min_bytes: u16,
     /// Brute-force bans of the token endpoint (`SLUICE_TOKEN_BAN_*`).
     pub token_ban: crate::edge::ip_rules::BanSettings,
     /// Header timeout and caps on connections and headers.
@@ -88,6 +91,7 @@ impl Default for Settings {
             metrics: true,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            compression_min_bytes: 1024,
             token_ban: crate::edge::ip_rules::BanSettings::default(),
             connections: crate::serve::ConnectionLimits::default(),
             max_request_bytes: 1 << 20,

@@ -228,7 +228,7 @@ impl Application {
         ) {
             authorization = authorization.layer(cors);
         }
-        let router = Router::new()
+        let mut router = Router::new()
             .merge(api::system::router())
             .nest("/authorization", authorization)
             .merge(api::docs::router())
@@ -238,6 +238,15 @@ impl Application {
                 state.clone(),
                 crate::edge::guard,
             ))
+            .layer(tower_http::decompression::RequestDecompressionLayer::new())
+            .layer(middleware::map_response(
+                crate::edge::compression::explain_unsupported_encoding,
+            ));
+        let min_bytes = state.settings.compression_min_bytes;
+        if min_bytes > 0 {
+            router = router.layer(crate::edge::compression::layer(min_bytes));
+        }
+        let router = router
             .layer(middleware::from_fn(crate::telemetry::request_context))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 crate::telemetry::panic_response,

@@ -312,8 +312,8 @@ async fn issue(
     body: &Bytes,
 ) -> Result<Response, OAuthError> {
     throttle(state, ip).await?;
-    let form = form(&headers, &body)?;
-    let app = authenticate_client(&state, &headers, &form).await?;
+    let form = form(headers, body)?;
+    let app = authenticate_client(state, headers, &form).await?;
     match required(&form, "grant_type")? {
         "client_credentials" => {
             let app = app.ok_or_else(|| {
@@ -356,7 +356,7 @@ async fn issue(
                 state.tokens.issue(subject, scopes, true, None).await?,
             ))
         }
-        "refresh_token" => refresh(&state, app, &form).await,
+        "refresh_token" => refresh(state, app, &form).await,
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",

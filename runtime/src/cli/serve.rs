@@ -162,6 +162,10 @@ pub struct ServeArgs {
     /// comma-separated networks or addresses (`10.0.0.0/8,127.0.0.1`).
     #[arg(long, env = "SLUICE_TRUSTED_PROXIES", default_value = "", value_parser = check_trusted_proxies)]
     pub trusted_proxies: String,
+    /// Compress answers larger than this many bytes when the client
+    /// accepts gzip, br or zstd (0: never).
+    #[arg(long, env = "SLUICE_COMPRESSION_MIN_BYTES", default_value_t = 1024)]
+    pub compression_min_bytes: u16,
     /// Failed token requests from one address that earn it a ban (0: no bans).
     #[arg(long, env = "SLUICE_TOKEN_BAN_ATTEMPTS", default_value_t = 10)]
     pub token_ban_attempts: u32,
@@ -231,6 +235,7 @@ impl ServeArgs {
                 .unwrap_or_default(),
             trusted_proxies: crate::edge::client::parse_trusted(&args.trusted_proxies)
                 .unwrap_or_default(),
+            compression_min_bytes: args.compression_min_bytes,
             token_ban: crate::edge::ip_rules::BanSettings {
                 attempts: args.token_ban_attempts,
                 window_secs: args.token_ban_window_secs,

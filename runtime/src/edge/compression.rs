@@ -1,0 +1,65 @@
+//! Compression both ways (tower-http): answers are compressed with gzip,
+//! br or zstd as the client's `Accept-Encoding` prefers (RFC 9110 section
+//! 12.5.3) when larger than a threshold, not for types that are compressed
+//! already and not when the action set `Content-Encoding` itself; request
+//! bodies sent with `Content-Encoding: gzip`, `deflate`, `br` or `zstd` are
+//! decompressed as they are read, so the body limits count decompressed
+//! bytes and a small bomb that inflates past them gets 413.
+
+use axum::http::header::{ACCEPT_ENCODING, CONTENT_TYPE};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Version};
+use axum::response::{IntoResponse, Response};
+use tower_http::compression::predicate::{Predicate, SizeAbove};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
+
+/// Types whose bytes are compressed already; compressing them again costs
+/// time and gains nothing.
+const ALREADY_COMPRESSED: [&str; 9] = [
+    "application/gzip",
+    "application/zip",
+    "application/zstd",
+    "application/x-brotli",
+    "application/wasm",
+    "video/",
+    "audio/",
+    "font/woff",
+    "application/octet-stream",
+];
+
+/// The response compression layer for answers of more than `min_bytes`.
+pub fn layer(min_bytes: u16) -> CompressionLayer<impl Predicate> {
+    let not_compressed_yet = |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
+        let kind = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        !ALREADY_COMPRESSED.iter().any(|c| kind.starts_with(c))
+    };
+    // DefaultPredicate: not gRPC, images or event streams, and above 32 B.
+    let predicate = DefaultPredicate::new()
+        .and(SizeAbove::new(min_bytes))
+        .and(not_compressed_yet);
+    CompressionLayer::new().compress_when(predicate)
+}
+
+/// Turns tower-http's bare 415 for a `Content-Encoding` it cannot decode
+/// into a problem that names the encodings it can.
+pub async fn explain_unsupported_encoding(response: Response) -> Response {
+    if response.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE
+        || response.headers().contains_key(CONTENT_TYPE)
+    {
+        return response;
+    }
+    let accepted = response
+        .headers()
+        .get(ACCEPT_ENCODING)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("gzip,deflate,br,zstd"));
+    let mut problem = crate::error::ApiError::UnsupportedMediaType(format!(
+        "the request body's Content-Encoding is not one this server decodes; send it as {} or uncompressed",
+        accepted.to_str().unwrap_or("gzip")
+    ))
+    .into_response();
+    problem.headers_mut().insert(ACCEPT_ENCODING, accepted);
+    problem
+}
