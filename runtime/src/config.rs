@@ -56,6 +56,9 @@ pub struct Settings {
     pub compression_min_bytes: u16,
     /// Brute-force bans of the token endpoint (`SLUICE_TOKEN_BAN_*`).
     pub token_ban: crate::edge::ip_rules::BanSettings,
+    /// TLS certificate and key (`--tls-cert`, `--tls-key`); `None`
+    /// (default): plain HTTP.
+    pub tls: Option<crate::edge::tls::TlsSettings>,
     /// Header timeout and caps on connections and headers.
     pub connections: crate::serve::ConnectionLimits,
     /// Whether the node records metrics (`SLUICE_METRICS`, default on);
@@ -92,6 +95,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             compression_min_bytes: 1024,
+            tls: None,
             token_ban: crate::edge::ip_rules::BanSettings::default(),
             connections: crate::serve::ConnectionLimits::default(),
             max_request_bytes: 1 << 20,

@@ -16,6 +16,7 @@
 //!   request it is serving, then close it.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -67,14 +68,19 @@ impl Default for ConnectionLimits {
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops
 /// accepting and waits for the open connections to finish their requests.
+/// With `tls`, each connection must begin with a TLS handshake (ALPN picks
+/// HTTP/2 or HTTP/1.1); one that begins in plain HTTP is redirected to
+/// `https://` or refused, as [`crate::edge::tls::PlainHttp`] says. Without
+/// it, HTTP/1.1 and HTTP/2 with prior knowledge (h2c) are served.
 ///
 /// # Errors
-/// None today (a failed accept is logged and retried); the `Result`
-/// matches `axum::serve`'s.
+/// When the TLS configuration cannot be built; a failed accept is logged
+/// and retried.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &ConnectionLimits,
+    tls: Option<Arc<crate::edge::tls::Certificates>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -89,8 +95,15 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
     let builder = Arc::new(builder);
+    let acceptor = match &tls {
+        Some(certificates) => Some(certificates.acceptor().map_err(std::io::Error::other)?),
+        None => None,
+    };
+    let plain_http = tls.as_ref().map(|c| c.plain_http());
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
+    let header_timeout = Duration::from_millis(limits.header_read_timeout_ms);
+    let idle = Duration::from_millis(limits.idle_timeout_ms);
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -109,7 +122,69 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let router = router.clone();
+        let connection = Connection {
+            builder: builder.clone(),
+            router: router.clone(),
+            peer,
+            watcher: graceful.watcher(),
+            idle,
+        };
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            match (acceptor, plain_http) {
+                (Some(acceptor), Some(plain)) => {
+                    // A TLS record starts with 0x16 (handshake); anything
+                    // else is a client speaking plain HTTP to this port.
+                    let mut first = [0u8; 1];
+                    match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
+                        Ok(Ok(1)) if first[0] == 0x16 => {
+                            match tokio::time::timeout(header_timeout, acceptor.accept(stream))
+                                .await
+                            {
+                                Ok(Ok(tls)) => connection.run(tls).await,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed")
+                                }
+                                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                            }
+                        }
+                        Ok(Ok(1)) => connection.answer_plain_http(stream, plain).await,
+                        _ => {}
+                    }
+                }
+                _ => connection.run(stream).await,
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// One accepted connection and what serving it needs.
+struct Connection {
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    router: Router,
+    peer: SocketAddr,
+    watcher: hyper_util::server::graceful::Watcher,
+    idle: Duration,
+}
+
+impl Connection {
+    /// Serves requests on `io` until the client closes it, it sits idle
+    /// past the idle timeout, or the server stops.
+    async fn run<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Self {
+            builder,
+            router,
+            peer,
+            watcher,
+            idle,
+        } = self;
         let activity = Activity::default();
         let tracked = activity.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
@@ -125,38 +200,50 @@ pub async fn serve(
                 Ok::<_, Infallible>(response)
             }
         });
-        let builder = builder.clone();
-        let connection = graceful.watch(
+        let connection = watcher.watch(
             builder
                 .serve_connection_with_upgrades(
                     TokioIo::new(Watched {
-                        stream,
+                        stream: io,
                         activity: activity.clone(),
                     }),
                     service,
                 )
                 .into_owned(),
         );
-        let idle = Duration::from_millis(limits.idle_timeout_ms);
-        tokio::spawn(async move {
-            tokio::select! {
-                ended = connection => {
-                    if let Err(e) = ended {
-                        tracing::debug!(error = %e, %peer, "connection ended with an error");
-                    }
-                }
-                // Dropping the connection closes the socket; nothing is in
-                // flight on it.
-                () = activity.idle_for(idle) => {
-                    tracing::debug!(%peer, "closing an idle connection");
+        tokio::select! {
+            ended = connection => {
+                if let Err(e) = ended {
+                    tracing::debug!(error = %e, %peer, "connection ended with an error");
                 }
             }
-            drop(permit);
-        });
+            // Dropping the connection closes the socket; nothing is in
+            // flight on it.
+            () = activity.idle_for(idle) => {
+                tracing::debug!(%peer, "closing an idle connection");
+            }
+        }
     }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
+
+    /// Answers plain HTTP on the TLS port: each request is redirected to
+    /// `https://` with its host and path (308, RFC 9110 section 15.4.9) or
+    /// refused with a problem.
+    async fn answer_plain_http(self, stream: TcpStream, plain: crate::edge::tls::PlainHttp) {
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let response = crate::edge::plain_http_answer(&request, plain);
+            async move { Ok::<_, Infallible>(response) }
+        });
+        let connection = self.watcher.watch(
+            hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(self.idle.min(Duration::from_secs(10)))
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(stream), service),
+        );
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, peer = %self.peer, "plain-HTTP connection ended with an error");
+        }
+    }
 }
 
 /// What a connection is doing: when it last moved a byte, and how many
@@ -223,13 +310,14 @@ impl Activity {
     }
 }
 
-/// The TCP stream, noting each read and write in its `Activity`.
-struct Watched {
-    stream: TcpStream,
+/// A connection's stream (TCP or TLS), noting each read and write in its
+/// `Activity`.
+struct Watched<S> {
+    stream: S,
     activity: Activity,
 }
 
-impl AsyncRead for Watched {
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -244,7 +332,7 @@ impl AsyncRead for Watched {
     }
 }
 
-impl AsyncWrite for Watched {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -73,6 +73,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// The certificate when serving HTTPS.
+    tls: Option<Arc<crate::edge::tls::Certificates>>,
 }
 
 impl AppState {
@@ -252,10 +254,22 @@ impl Application {
                 crate::telemetry::panic_response,
             ))
             .with_state(state.clone());
+        let tls = state
+            .settings
+            .tls
+            .clone()
+            .map(crate::edge::tls::Certificates::load)
+            .transpose()?;
+        // Watching from the start: a file replaced before the first
+        // request is served is picked up too.
+        if let Some(tls) = &tls {
+            tls.watch();
+        }
         Ok(Self {
             listener,
             router,
             state,
+            tls,
         })
     }
 
@@ -315,6 +329,7 @@ impl Application {
             self.listener,
             self.router,
             &state.settings.connections,
+            self.tls,
             shutdown,
         )
         .await;

@@ -35,6 +35,7 @@ mod request_log;
 mod schemas;
 mod smtp;
 mod sql;
+mod tls;
 mod tokens;
 mod traces;
 mod tutorial;

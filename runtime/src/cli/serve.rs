@@ -162,6 +162,17 @@ pub struct ServeArgs {
     /// comma-separated networks or addresses (`10.0.0.0/8,127.0.0.1`).
     #[arg(long, env = "SLUICE_TRUSTED_PROXIES", default_value = "", value_parser = check_trusted_proxies)]
     pub trusted_proxies: String,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs
+    /// --tls-key. Reloaded on SIGHUP and when the file changes.
+    #[arg(long, env = "SLUICE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "SLUICE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// What plain HTTP on the HTTPS port gets: a redirect to https:// or a
+    /// 400 refusal.
+    #[arg(long, env = "SLUICE_TLS_PLAIN_HTTP", value_enum, default_value_t = crate::edge::tls::PlainHttp::Redirect)]
+    pub tls_plain_http: crate::edge::tls::PlainHttp,
     /// Compress answers larger than this many bytes when the client
     /// accepts gzip, br or zstd (0: never).
     #[arg(long, env = "SLUICE_COMPRESSION_MIN_BYTES", default_value_t = 1024)]
@@ -236,6 +247,14 @@ impl ServeArgs {
             trusted_proxies: crate::edge::client::parse_trusted(&args.trusted_proxies)
                 .unwrap_or_default(),
             compression_min_bytes: args.compression_min_bytes,
+            tls: args
+                .tls_cert
+                .zip(args.tls_key)
+                .map(|(cert, key)| crate::edge::tls::TlsSettings {
+                    cert,
+                    key,
+                    plain_http: args.tls_plain_http,
+                }),
             token_ban: crate::edge::ip_rules::BanSettings {
                 attempts: args.token_ban_attempts,
                 window_secs: args.token_ban_window_secs,
@@ -282,8 +301,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
              `sluice user add <name> --admin`, then `sluice token --user <name>`"
         );
     }
+    let scheme = if app.state().settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(
         address = %app.local_addr(),
+        url = %format!("{scheme}://{}", app.local_addr()),
         data_dir = %data_dir.display(),
         "sluice is listening"
     );

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod compression;
 pub mod ip_rules;
+pub mod tls;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -55,5 +56,42 @@ pub async fn note_failed_token_request(state: &AppState, ip: IpAddr) {
             tracing::warn!(%ip, rule = %row.name, "address banned after failed token requests")
         }
         Err(e) => tracing::error!(%ip, error = ?e, "could not store a ban"),
+    }
+}
+
+/// The answer to a plain-HTTP request on a TLS port: a 308 redirect to the
+/// same host and path over `https://`, or a 400 problem, as `plain` says;
+/// a 400 problem either way without a `Host` header to redirect to.
+pub fn plain_http_answer<B>(request: &axum::http::Request<B>, plain: tls::PlainHttp) -> Response {
+    use axum::http::{StatusCode, header};
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', '\\', '@']));
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", axum::http::uri::PathAndQuery::as_str);
+    let refuse = |detail: String| {
+        crate::error::ApiError::Custom {
+            status: StatusCode::BAD_REQUEST,
+            slug: "https-required",
+            title: "This port speaks HTTPS",
+            detail,
+            fuel_used: None,
+        }
+        .into_response()
+    };
+    match (host, plain) {
+        (Some(host), tls::PlainHttp::Redirect) => (
+            StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, format!("https://{host}{path}"))],
+        )
+            .into_response(),
+        (Some(host), tls::PlainHttp::Refuse) => refuse(format!(
+            "plain HTTP is not served here; use https://{host}{path}"
+        )),
+        (None, _) => refuse("plain HTTP is not served here; use https://".into()),
     }
 }
