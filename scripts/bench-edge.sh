@@ -71,10 +71,16 @@ tls_h2m=$(h2 tls-h2-m10 "$BASE/hello/x" -m 10)
 kill "$SLUICE_PID"
 unset CURL_CA_BUNDLE
 
-echo "GET /echo with a 20 KB JSON answer (wrk -t$THREADS -c$CONNECTIONS -d$DURATION):" >&2
+echo "GET /echo with a ~20 KB JSON answer (wrk -t$THREADS -c$CONNECTIONS -d$DURATION):" >&2
 start_sluice
 deploy
-QUERY="q=$(python3 -c "print('sluice%20' * 2300)")"
+# Words drawn (seeded) from a small vocabulary: about as compressible as
+# real JSON text, unlike one word repeated.
+QUERY="q=$(python3 -c "
+import random
+random.seed(7)
+words = 'order customer total price item quantity shipped pending address city street note id created updated status paid refund'.split()
+print('%20'.join(random.choice(words) + str(random.randint(0, 999)) for _ in range(1500)))")"
 URL="$BASE/echo?$QUERY"
 for enc in identity gzip br zstd; do
   bytes=$(curl -sS -o /dev/null -w '%{size_download}' -H "Accept-Encoding: $enc" "$URL")

@@ -236,14 +236,8 @@ impl Application {
             .merge(api::docs::router())
             .nest("/admin", api::admin_router(&state))
             .fallback(gateway_handle)
-            .layer(middleware::from_fn_with_state(
-                state.clone(),
-                crate::edge::guard,
-            ))
-            .layer(tower_http::decompression::RequestDecompressionLayer::new())
-            .layer(middleware::map_response(
-                crate::edge::compression::explain_unsupported_encoding,
-            ));
+            .layer(crate::edge::GuardLayer(state.clone()))
+            .layer(tower_http::decompression::RequestDecompressionLayer::new());
         let min_bytes = state.settings.compression_min_bytes;
         if min_bytes > 0 {
             router = router.layer(crate::edge::compression::layer(min_bytes));

@@ -7,8 +7,7 @@ pub mod compression;
 pub mod ip_rules;
 pub mod tls;
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
+use axum::extract::{ConnectInfo, Request};
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
 
@@ -16,25 +15,69 @@ use crate::cluster::Change;
 use crate::state::AppState;
 use client::ClientIp;
 
-/// Middleware: resolves the client's address into a [`ClientIp`]
-/// extension and refuses, with 403, an address the global IP rules deny
-/// (`/system` excepted, so probes and scrapes keep working).
-pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let ip = match request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        Some(peer) => client::resolve(
-            peer.0.ip(),
-            request.headers(),
-            &state.settings.trusted_proxies,
-        ),
-        None => IpAddr::from([0, 0, 0, 0]),
-    };
-    request.extensions_mut().insert(ClientIp(ip));
-    if !request.uri().path().starts_with("/system/")
-        && let Err(refused) = state.ip_rules.check(None, ip)
-    {
-        return refused.into_response();
+/// The layer of [`Guard`].
+#[derive(Clone)]
+pub struct GuardLayer(pub AppState);
+
+impl<S> tower::Layer<S> for GuardLayer {
+    type Service = Guard<S>;
+
+    fn layer(&self, inner: S) -> Guard<S> {
+        Guard {
+            inner,
+            state: self.0.clone(),
+        }
     }
-    next.run(request).await
+}
+
+/// Resolves the client's address into a [`ClientIp`] extension and
+/// refuses, with 403, an address the global IP rules deny (`/system`
+/// excepted, so probes and scrapes keep working). A plain service rather
+/// than `middleware::from_fn`: it runs on every request, and this way costs
+/// no allocation.
+#[derive(Clone)]
+pub struct Guard<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> tower::Service<Request> for Guard<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = futures_util::future::Either<
+        std::future::Ready<Result<Response, std::convert::Infallible>>,
+        S::Future,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let ip = match request.extensions().get::<ConnectInfo<SocketAddr>>() {
+            Some(peer) => client::resolve(
+                peer.0.ip(),
+                request.headers(),
+                &self.state.settings.trusted_proxies,
+            ),
+            None => IpAddr::from([0, 0, 0, 0]),
+        };
+        request.extensions_mut().insert(ClientIp(ip));
+        if !request.uri().path().starts_with("/system/")
+            && let Err(refused) = self.state.ip_rules.check(None, ip)
+        {
+            return futures_util::future::Either::Left(std::future::ready(Ok(
+                refused.into_response()
+            )));
+        }
+        futures_util::future::Either::Right(self.inner.call(request))
+    }
 }
 
 /// Counts a failed token request from `ip` and bans the address once it

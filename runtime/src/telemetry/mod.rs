@@ -158,7 +158,9 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     propagation::continue_from(&server, request.headers());
     let trace_id = propagation::trace_id(&server, request.headers());
     let started = Instant::now();
-    let serve = SERVER_SPAN.scope(server.clone(), next.run(request));
+    let serve = SERVER_SPAN.scope(server.clone(), async move {
+        crate::edge::compression::explain_unsupported_encoding(next.run(request).await)
+    });
     let mut response = REQUEST_ID
         .scope(id.clone(), TRACE_ID.scope(trace_id, serve))
         .instrument(server.clone())
