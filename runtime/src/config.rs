@@ -149,6 +149,7 @@ impl Default for EngineSettings {
                 memory_bytes: 64 << 20,
                 timeout_ms: 5_000,
             },
+            component_cache_dir: None,
         }
     }
 }

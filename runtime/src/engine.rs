@@ -61,6 +61,11 @@ pub struct EngineSettings {
     pub max_response_bytes: usize,
     /// Limits given to a newly uploaded action.
     pub default_limits: Limits,
+    /// Where compiled components are kept across restarts (wasmtime's
+    /// compilation cache, keyed by the component's bytes and the engine's
+    /// settings; compressed, trimmed by size); `None`: compile on every
+    /// start. The server uses `<data dir>/cache/components`.
+    pub component_cache_dir: Option<std::path::PathBuf>,
 }
 
 /// Why an uploaded component was refused.
@@ -175,6 +180,8 @@ pub struct Engine {
     ticker_stop: Arc<AtomicBool>,
     running: Arc<AtomicUsize>,
     metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
+    /// wasmtime's compilation cache on disk, when configured.
+    disk_cache: Option<wasmtime::Cache>,
 }
 
 impl Engine {
@@ -209,6 +216,16 @@ impl Engine {
             .consume_fuel(true)
             .epoch_interruption(true)
             .wasm_component_model(true);
+        let disk_cache = match &settings.component_cache_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                let mut cache = wasmtime::CacheConfig::new();
+                cache.with_directory(dir);
+                Some(wasmtime::Cache::new(cache)?)
+            }
+            None => None,
+        };
+        config.cache(disk_cache.clone());
         let engine = wasmtime::Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -223,6 +240,7 @@ impl Engine {
             ticker_stop,
             running: Arc::default(),
             metrics: None,
+            disk_cache,
         })
     }
 
@@ -274,17 +292,32 @@ impl Engine {
     /// # Errors
     /// As [`Engine::prepare`].
     pub async fn prepare_async(self: &Arc<Self>, wasm: Vec<u8>) -> Result<Prepared, CompileError> {
-        if let Some(metrics) = &self.metrics {
-            metrics.compiled();
-        }
+        let misses = self.disk_cache.as_ref().map(wasmtime::Cache::cache_misses);
         let engine = Arc::clone(self);
-        tokio::task::spawn_blocking(move || engine.prepare(&wasm))
+        let prepared = tokio::task::spawn_blocking(move || engine.prepare(&wasm))
             .await
             .unwrap_or_else(|e| {
                 Err(CompileError::NotAComponent(format!(
                     "compiler crashed: {e}"
                 )))
-            })
+            });
+        // Counted when Cranelift ran: not when the disk cache had the code.
+        let compiled = match (&self.disk_cache, misses) {
+            (Some(cache), Some(before)) => cache.cache_misses() > before,
+            _ => true,
+        };
+        if compiled && let Some(metrics) = &self.metrics {
+            metrics.compiled();
+        }
+        prepared
+    }
+
+    /// Components loaded from the disk cache instead of compiled, and
+    /// compiled because it lacked them, since start; `None` without it.
+    pub fn disk_cache_counts(&self) -> Option<(usize, usize)> {
+        self.disk_cache
+            .as_ref()
+            .map(|c| (c.cache_hits(), c.cache_misses()))
     }
 
     /// Puts a prepared component in the cache under its SHA-256.

@@ -10,6 +10,7 @@ mod admin_auth;
 mod cli;
 mod cli_remote;
 mod cluster;
+mod component_cache;
 mod compression;
 mod connections;
 mod control_plane;

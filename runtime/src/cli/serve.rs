@@ -215,6 +215,10 @@ pub struct ServeArgs {
     /// Invocations that may run at once (pooling allocator slots).
     #[arg(long, env = "SLUICE_POOL_INSTANCES", default_value_t = 1000)]
     pub pool_instances: u32,
+    /// Keep compiled components in <data dir>/cache/components, so that a
+    /// restart does not compile them again.
+    #[arg(long, env = "SLUICE_COMPONENT_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub component_cache: bool,
     /// Largest linear memory any action may be given, bytes.
     #[arg(long, env = "SLUICE_MAX_MEMORY_BYTES", default_value_t = 256 << 20)]
     pub max_memory_bytes: u64,
@@ -283,6 +287,9 @@ impl ServeArgs {
         };
         settings.engine.pool_instances = args.pool_instances;
         settings.engine.max_memory_bytes = args.max_memory_bytes;
+        settings.engine.component_cache_dir = args
+            .component_cache
+            .then(|| settings.data_dir.join("cache").join("components"));
         settings
     }
 }
