@@ -35,4 +35,25 @@ else
       "$WASM_TARGET_DIR/wasm32-wasip1/release/$c.wasm" "$DIST/$c.wasm"
   done
 fi
+
+# Python examples (actions-examples/python/NAME/app.py → dist/NAME-py.wasm),
+# built with componentize-py against wit/ and the SDK in sdk-python/; the
+# tool is pinned and installed once into a virtual environment of its own.
+COMPONENTIZE_PY_VERSION=0.25.1
+PY_VENV="$HOME/.cache/sluice/venv-componentize-py"
+if ! "$PY_VENV/bin/componentize-py" --version 2>/dev/null | grep -qx "componentize-py $COMPONENTIZE_PY_VERSION"; then
+  scripts/python-env.sh >/dev/null  # installs python3-venv where it is missing
+  python3 -m venv --clear "$PY_VENV" >&2
+  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check "componentize-py==$COMPONENTIZE_PY_VERSION" >&2
+fi
+for dir in actions-examples/python/*/; do
+  name=$(basename "$dir")
+  out="$DIST/$name-py.wasm"
+  # Rebuilt only when a source, the SDK or the WIT is newer than the component.
+  if [[ -f "$out" ]] && [[ -z $(find "$dir" sdk-python/sluice wit -newer "$out" -name '*.py' -o -newer "$out" -name '*.wit' | head -1) ]]; then
+    continue
+  fi
+  "$PY_VENV/bin/componentize-py" -d wit -w action componentize \
+    -p sdk-python -p "$dir" app -o "$out" >/dev/null
+done
 ls -l "$DIST"

@@ -30,6 +30,7 @@ mod openapi;
 mod operations;
 mod otlp;
 mod project;
+mod python;
 mod rate_limits;
 mod receiver;
 mod request_log;

@@ -1,0 +1,95 @@
+//! Actions in Python (sdk-python, built with componentize-py): `hello`
+//! answers exactly like the Rust example, SDK errors become problems with
+//! their statuses, and an uncaught exception is a 500 whose detail is its
+//! message — with no traceback for the caller.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+async fn deploy(app: &TestApp, wasm: &str, name: &str, path: &str) {
+    let uploaded = app.upload(name, crate::helpers::example_wasm(wasm)).await;
+    assert!(
+        uploaded.status().is_success(),
+        "{name}: {}",
+        uploaded.text().await.unwrap()
+    );
+    let created = app
+        .create_operation(&json!({"name": name, "method": "GET", "path": path, "action": name}))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_python_hello_answers_exactly_like_the_rust_one() {
+    let app = spawn_app().await;
+    deploy(&app, "hello", "hello-rust", "/rust/hello/:name").await;
+    deploy(&app, "hello-py", "hello-py", "/py/hello/:name").await;
+    for query in [
+        "",
+        "?greeting=Hi",
+        "?greeting=Gr%C3%BC%C3%9F%20Gott",
+        "?other=1",
+    ] {
+        let rust = app.get(&format!("/rust/hello/ada{query}")).await;
+        let python = app.get(&format!("/py/hello/ada{query}")).await;
+        assert_eq!(python.status(), rust.status(), "{query}");
+        assert_eq!(
+            python.headers()["content-type"],
+            rust.headers()["content-type"]
+        );
+        assert_eq!(
+            python.text().await.unwrap(),
+            rust.text().await.unwrap(),
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn python_errors_become_problems_with_their_statuses_and_no_traceback() {
+    let app = spawn_app().await;
+    deploy(&app, "statuses-py", "statuses", "/statuses").await;
+    for (raise, status) in [
+        ("invalid-input", 400),
+        ("forbidden", 403),
+        ("not-found", 404),
+        ("conflict", 409),
+        ("unavailable", 503),
+        ("internal", 500),
+    ] {
+        let answer = app.get(&format!("/statuses?raise={raise}")).await;
+        let problem = crate::helpers::assert_problem(answer, status).await;
+        assert_eq!(
+            problem["detail"],
+            format!("raised {raise} on purpose"),
+            "{problem}"
+        );
+    }
+
+    let crash = app.get("/statuses?raise=crash").await;
+    let text = crash.text().await.unwrap();
+    let problem: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(problem["status"], 500);
+    assert_eq!(
+        problem["detail"], "cannot compute 'deep': the answer is 42",
+        "{problem}"
+    );
+    for leak in ["Traceback", "File \"", "app.py", "line "] {
+        assert!(!text.contains(leak), "the answer shows {leak:?}: {text}");
+    }
+
+    // A host call the action is not granted: a HostError, a 500 saying why.
+    let host = app.get("/statuses?raise=host").await;
+    let problem = crate::helpers::assert_problem(host, 500).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("not-granted"),
+        "{problem}"
+    );
+
+    let fine = app.get("/statuses").await;
+    assert_eq!(fine.status(), StatusCode::OK);
+    let known: Value = fine.json().await.unwrap();
+    assert_eq!(known["raise"].as_array().unwrap().len(), 8);
+}
