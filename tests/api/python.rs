@@ -93,3 +93,25 @@ async fn python_errors_become_problems_with_their_statuses_and_no_traceback() {
     let known: Value = fine.json().await.unwrap();
     assert_eq!(known["raise"].as_array().unwrap().len(), 8);
 }
+
+#[tokio::test]
+async fn the_python_todo_passes_the_rust_todos_scenario_on_sqlite() {
+    let app = spawn_app().await;
+    crate::sql::deploy_todo_built_as(
+        &app,
+        json!({"driver": "sqlite", "path": "todo.db"}),
+        "todo-py",
+    )
+    .await;
+    crate::sql::crud_scenario(&app).await;
+}
+
+#[tokio::test]
+async fn the_python_todo_passes_the_rust_todos_scenario_on_postgresql() {
+    let app = spawn_app().await;
+    // A database of its own: the Rust todo's test uses the shared one.
+    let url = crate::helpers::fresh_postgres_database().await;
+    crate::sql::deploy_todo_built_as(&app, json!({"driver": "postgres", "url": url}), "todo-py")
+        .await;
+    crate::sql::crud_scenario(&app).await;
+}

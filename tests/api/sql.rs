@@ -9,8 +9,19 @@ use crate::helpers::{TestApp, assert_problem, spawn_app, started_server};
 
 /// Deploys `todo` on a connection `todo-db` with `config` and its five operations.
 pub async fn deploy_todo(app: &TestApp, config: Value) {
+    deploy_todo_built_as(app, config, "todo").await;
+}
+
+/// [`deploy_todo`] with the component `actions-examples/dist/<wasm>.wasm`
+/// (`todo-py` is the Python one) as action `todo`.
+pub async fn deploy_todo_built_as(app: &TestApp, config: Value, wasm: &str) {
     app.create_connection("todo-db", "sql", config).await;
-    app.upload_example("todo").await;
+    let uploaded = app.upload("todo", crate::helpers::example_wasm(wasm)).await;
+    assert!(
+        uploaded.status().is_success(),
+        "{wasm}: {}",
+        uploaded.status()
+    );
     app.grant("todo", &["todo-db"]).await;
     for (name, method, path) in [
         ("todo-list", "GET", "/todos"),
