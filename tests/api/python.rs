@@ -115,3 +115,33 @@ async fn the_python_todo_passes_the_rust_todos_scenario_on_postgresql() {
         .await;
     crate::sql::crud_scenario(&app).await;
 }
+
+#[tokio::test]
+async fn a_new_python_project_builds_with_sluice_build_and_deploys() {
+    use crate::project::sluice_at;
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let made = sluice_at(&app, dir.path(), &["new", "python", "greeter"], &[]).await;
+    assert!(made.ok, "{}", made.stderr);
+    let project = dir.path().join("greeter");
+    for file in [
+        "app.py",
+        "sluice.yaml",
+        "README.md",
+        "sluice-sdk/sluice/__init__.py",
+        "wit/action.wit",
+    ] {
+        assert!(project.join(file).exists(), "{file} is missing");
+    }
+    // componentize-py as scripts/build-actions.sh installed it (pinned).
+    let tools = std::path::PathBuf::from(std::env::var("HOME").unwrap())
+        .join(".cache/sluice/venv-componentize-py/bin");
+    let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap());
+    let built = sluice_at(&app, &project, &["build"], &[("PATH", &path)]).await;
+    assert!(built.ok, "{}", built.stderr);
+    assert!(project.join("greeter.wasm").exists());
+    let deployed = sluice_at(&app, &project, &["deploy"], &[]).await;
+    assert!(deployed.ok, "{}", deployed.stderr);
+    let answer: Value = app.get("/greeter/world").await.json().await.unwrap();
+    assert_eq!(answer, json!({"message": "Hello, world!"}));
+}

@@ -1,7 +1,8 @@
-//! `sluice new rust NAME`: a new action project that builds as generated:
-//! the action crate, a `sluice.yaml` with one operation, a README of three
-//! commands, and — so it builds anywhere, offline too — the Rust SDK and
-//! the WIT interface of this Sluice beside it.
+//! `sluice new rust|python NAME`: a new action project that builds as
+//! generated: the action (a crate, or a Python module), a `sluice.yaml`
+//! with one operation, a README of three commands, and — so it builds
+//! anywhere, offline too — the SDK and the WIT interface of this Sluice
+//! beside it.
 
 use std::path::{Path, PathBuf};
 
@@ -13,12 +14,15 @@ use clap::{Args, ValueEnum};
 pub enum Language {
     /// A Rust crate built for `wasm32-wasip2`.
     Rust,
+    /// A Python module built with `componentize-py` (sdk-python).
+    Python,
 }
 
 /// `sluice new`.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:
-  sluice new rust greeter && cd greeter && sluice build && sluice up")]
+  sluice new rust greeter && cd greeter && sluice build && sluice up
+  sluice new python greeter   (needs componentize-py==0.25.1 on PATH)")]
 pub struct NewArgs {
     /// The template's language.
     #[arg(value_enum)]
@@ -99,6 +103,65 @@ const RUST: &[(&str, &str)] = &[
     ),
 ];
 
+/// The Python template's files: (path in the project, contents).
+const PYTHON: &[(&str, &str)] = &[
+    ("app.py", include_str!("../../../templates/python/app.py")),
+    (
+        "sluice.yaml",
+        include_str!("../../../templates/python/sluice.yaml"),
+    ),
+    (
+        "README.md",
+        include_str!("../../../templates/python/README.md"),
+    ),
+    (
+        ".gitignore",
+        include_str!("../../../templates/python/gitignore"),
+    ),
+    ("wit/action.wit", include_str!("../../../wit/action.wit")),
+    (
+        "sluice-sdk/sluice/__init__.py",
+        include_str!("../../../sdk-python/sluice/__init__.py"),
+    ),
+    (
+        "sluice-sdk/sluice/_action.py",
+        include_str!("../../../sdk-python/sluice/_action.py"),
+    ),
+    (
+        "sluice-sdk/sluice/_convert.py",
+        include_str!("../../../sdk-python/sluice/_convert.py"),
+    ),
+    (
+        "sluice-sdk/sluice/errors.py",
+        include_str!("../../../sdk-python/sluice/errors.py"),
+    ),
+    (
+        "sluice-sdk/sluice/events.py",
+        include_str!("../../../sdk-python/sluice/events.py"),
+    ),
+    (
+        "sluice-sdk/sluice/http.py",
+        include_str!("../../../sdk-python/sluice/http.py"),
+    ),
+    (
+        "sluice-sdk/sluice/kv.py",
+        include_str!("../../../sdk-python/sluice/kv.py"),
+    ),
+    (
+        "sluice-sdk/sluice/log.py",
+        include_str!("../../../sdk-python/sluice/log.py"),
+    ),
+    (
+        "sluice-sdk/sluice/smtp.py",
+        include_str!("../../../sdk-python/sluice/smtp.py"),
+    ),
+    (
+        "sluice-sdk/sluice/sql.py",
+        include_str!("../../../sdk-python/sluice/sql.py"),
+    ),
+    ("sluice-sdk/sluice/py.typed", ""),
+];
+
 /// Creates the project; answers its directory.
 ///
 /// # Errors
@@ -119,6 +182,7 @@ pub fn run(args: &NewArgs) -> anyhow::Result<PathBuf> {
     }
     let files = match args.language {
         Language::Rust => RUST,
+        Language::Python => PYTHON,
     };
     let crate_name = name.replace('-', "_");
     for (relative, template) in files {
