@@ -23,6 +23,16 @@ async fn preflight(app: &TestApp, path: &str, origin: &str, method: &str) -> req
         .unwrap()
 }
 
+/// `GET path` sent from a page on `origin`.
+async fn get_from(app: &TestApp, path: &str, origin: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
     response.headers().get(name).map(|v| v.to_str().unwrap())
 }
@@ -73,13 +83,7 @@ async fn a_preflight_from_an_allowed_origin_is_answered_without_the_action_or_th
         assert_eq!(answer.text().await.unwrap(), "");
     }
     // The preflights spent none of the one request the rule allows.
-    let real = app
-        .client
-        .get(app.url("/hello/ada"))
-        .header("origin", APP_ORIGIN)
-        .send()
-        .await
-        .unwrap();
+    let real = get_from(&app, "/hello/ada", APP_ORIGIN).await;
     assert_eq!(real.status(), StatusCode::OK);
     assert_eq!(
         header(&real, "access-control-allow-origin"),
@@ -91,13 +95,7 @@ async fn a_preflight_from_an_allowed_origin_is_answered_without_the_action_or_th
     }
     assert!(header(&real, "vary").unwrap().contains("origin"));
     // And the one after it is refused, still readable by the script.
-    let refused = app
-        .client
-        .get(app.url("/hello/ada"))
-        .header("origin", APP_ORIGIN)
-        .send()
-        .await
-        .unwrap();
+    let refused = get_from(&app, "/hello/ada", APP_ORIGIN).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         header(&refused, "access-control-allow-origin"),
@@ -110,13 +108,7 @@ async fn a_preflight_from_another_origin_gets_no_cors_headers() {
     let app = app_with_hello(&[APP_ORIGIN]).await;
     let answer = preflight(&app, "/hello/ada", "http://evil.test", "GET").await;
     assert_eq!(access_control_headers(&answer), Vec::<String>::new());
-    let real = app
-        .client
-        .get(app.url("/hello/ada"))
-        .header("origin", "http://evil.test")
-        .send()
-        .await
-        .unwrap();
+    let real = get_from(&app, "/hello/ada", "http://evil.test").await;
     assert_eq!(real.status(), StatusCode::OK);
     assert!(header(&real, "access-control-allow-origin").is_none());
 }
@@ -135,13 +127,7 @@ async fn problems_carry_the_cors_headers_so_a_script_can_read_them() {
         ("/private/ada", StatusCode::UNAUTHORIZED),
         ("/nowhere", StatusCode::NOT_FOUND),
     ] {
-        let answer = app
-            .client
-            .get(app.url(path))
-            .header("origin", APP_ORIGIN)
-            .send()
-            .await
-            .unwrap();
+        let answer = get_from(&app, path, APP_ORIGIN).await;
         assert_eq!(answer.status(), status, "{path}");
         assert_eq!(
             header(&answer, "access-control-allow-origin"),

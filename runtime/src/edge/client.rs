@@ -33,13 +33,16 @@ impl ClientIp {
     /// The address the edge middleware resolved, else the TCP peer, else
     /// the unspecified address (a request that never crossed a socket).
     pub fn of(parts: &Parts) -> Self {
-        parts
-            .extensions
+        Self::from_extensions(&parts.extensions)
+    }
+
+    /// As [`ClientIp::of`], from a request's extensions.
+    pub fn from_extensions(extensions: &axum::http::Extensions) -> Self {
+        extensions
             .get::<ClientIp>()
             .copied()
             .or_else(|| {
-                parts
-                    .extensions
+                extensions
                     .get::<ConnectInfo<SocketAddr>>()
                     .map(|c| Self(c.0.ip()))
             })

@@ -10,11 +10,11 @@ pub mod rate_limit_redis;
 pub mod routes;
 pub mod validate;
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
@@ -79,20 +79,15 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
 async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response {
     let started = Instant::now();
     let at_ms = crate::store::now_ms();
-    let client = request.extensions().get::<ClientIp>().copied().or_else(|| {
-        request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| ClientIp(c.0.ip()))
-    });
-    let ip = client.map_or_else(String::new, |c| c.0.to_string());
+    let client = ClientIp::from_extensions(request.extensions()).0;
+    let ip = client.to_string();
     let method = request.method().clone();
     let line = state
         .request_log
         .enabled()
         .then(|| request.uri().path().to_string());
     let mut note = Note::default();
-    let (mut response, error) = match serve(state, request, lookup, &ip, &mut note).await {
+    let (mut response, error) = match serve(state, request, lookup, client, &ip, &mut note).await {
         Ok(response) => (response, None),
         Err(error) => {
             if let ApiError::Custom { fuel_used, .. } = &error {
@@ -150,6 +145,7 @@ async fn serve(
     state: &AppState,
     request: Request,
     lookup: Lookup,
+    client: IpAddr,
     ip: &str,
     note: &mut Note,
 ) -> ApiResult<Response> {
@@ -177,9 +173,7 @@ async fn serve(
     });
     note.operation = Some(route.operation.clone());
     note.label = Some(route.label.clone());
-    if let Some(ClientIp(client)) = parts.extensions.get::<ClientIp>().copied() {
-        state.ip_rules.check(Some(&route.operation), client)?;
-    }
+    state.ip_rules.check(Some(&route.operation), client)?;
     {
         // A span only when a token came: without one there is nothing to
         // verify (a private operation then fails in `authorize` at once).
