@@ -23,6 +23,7 @@ pub mod identity;
 pub mod lifecycle;
 pub mod openapi;
 pub mod outbox_writer;
+pub mod producers;
 pub mod request_log;
 pub mod schemas;
 pub mod secrets;

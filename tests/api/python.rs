@@ -145,3 +145,47 @@ async fn a_new_python_project_builds_with_sluice_build_and_deploys() {
     let answer: Value = app.get("/greeter/world").await.json().await.unwrap();
     assert_eq!(answer, json!({"message": "Hello, world!"}));
 }
+
+#[tokio::test]
+async fn an_action_version_shows_the_language_and_tools_that_made_it() {
+    let app = spawn_app().await;
+    deploy(&app, "hello-py", "hello-py", "/py/hello/:name").await;
+    deploy(&app, "hello", "hello-rust", "/rust/hello/:name").await;
+    let names = |action: Value| -> Vec<String> {
+        action["latest_version"]["producers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:{}",
+                    p["field"].as_str().unwrap(),
+                    p["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let python: Value = app
+        .admin_get("/actions/hello-py")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rust: Value = app
+        .admin_get("/actions/hello-rust")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(python["latest_version"]["size_bytes"].as_i64().unwrap() > 1_000_000);
+    let (python, rust) = (names(python), names(rust));
+    // componentize-py's runtime is written in Rust and its snapshot is taken
+    // by component-init-transform: the section says so, not "Python".
+    let init = "processed-by:component-init-transform".to_string();
+    assert!(python.contains(&init), "{python:?}");
+    assert!(
+        rust.contains(&"processed-by:wit-bindgen-rust".to_string()),
+        "{rust:?}"
+    );
+    assert!(!rust.contains(&init), "{rust:?}");
+}

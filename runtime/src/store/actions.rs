@@ -48,6 +48,8 @@ pub struct VersionRow {
     pub sha256: String,
     /// Size of the component, bytes.
     pub size_bytes: i64,
+    /// The tools and languages that made it (its `producers` sections).
+    pub producers: crate::store::Json<Vec<crate::producers::Producer>>,
     /// RFC 3339 upload time.
     pub created_at: String,
 }
@@ -61,7 +63,7 @@ pub enum Upload {
     Unchanged(VersionRow),
 }
 
-const VERSION_COLUMNS: &str = "version, sha256, size_bytes, created_at";
+const VERSION_COLUMNS: &str = "version, sha256, size_bytes, producers, created_at";
 
 /// All actions, by name.
 ///
@@ -186,16 +188,18 @@ pub async fn upload(
         version: latest.map_or(1, |v| v.version + 1),
         sha256: sha256.to_string(),
         size_bytes: wasm.len() as i64,
+        producers: crate::store::Json(crate::producers::of(wasm)),
         created_at: now.clone(),
     };
     sqlx::query(
-        "INSERT INTO action_versions (action, version, sha256, size_bytes, wasm, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO action_versions (action, version, sha256, size_bytes, producers, wasm, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(name)
     .bind(row.version)
     .bind(&row.sha256)
     .bind(row.size_bytes)
+    .bind(&row.producers)
     .bind(wasm)
     .bind(&row.created_at)
     .execute(&mut *tx)
