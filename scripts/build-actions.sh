@@ -56,4 +56,47 @@ for dir in actions-examples/python/*/; do
   "$PY_VENV/bin/componentize-py" -d wit -w action componentize \
     -p sdk-python -p "$dir" app -o "$out" >/dev/null
 done
+
+# JavaScript and TypeScript examples (actions-examples/js/NAME/app.{js,ts} →
+# dist/NAME-js.wasm): type-checked against sdk-js/index.d.ts, bundled with
+# the SDK by rolldown (the WIT imports stay external), then built with
+# componentize-js against wit/. The tools are pinned and installed once.
+COMPONENTIZE_JS_VERSION=0.23.0
+ROLLDOWN_VERSION=1.3.3
+TYPESCRIPT_VERSION=7.0.2
+JS_TOOLS="$HOME/.cache/sluice/js-tools"
+# componentize-js imports preview2-shim but lists it only among its dev
+# dependencies, so it is pinned here too.
+JS_PINS="@bytecodealliance/componentize-js@$COMPONENTIZE_JS_VERSION @bytecodealliance/preview2-shim@0.17.9 rolldown@$ROLLDOWN_VERSION typescript@$TYPESCRIPT_VERSION"
+if [[ "$(cat "$JS_TOOLS/.pins" 2>/dev/null)" != "$JS_PINS" ]]; then
+  command -v npm >/dev/null || { sudo_apt=(); [[ $(id -u) == 0 ]] || sudo_apt=(sudo); "${sudo_apt[@]}" apt-get install -y -q nodejs npm >&2; }
+  mkdir -p "$JS_TOOLS"
+  [[ -f "$JS_TOOLS/package.json" ]] || echo '{"private": true}' > "$JS_TOOLS/package.json"
+  # shellcheck disable=SC2086 # the pins are separate arguments
+  (cd "$JS_TOOLS" && npm install --no-audit --no-fund --silent --save-exact $JS_PINS >&2)
+  echo "$JS_PINS" > "$JS_TOOLS/.pins"
+fi
+# The examples import `@sluice/sdk` as a user's project would.
+mkdir -p actions-examples/js/node_modules/@sluice
+ln -sfn "$ROOT/sdk-js" actions-examples/js/node_modules/@sluice/sdk
+"$JS_TOOLS/node_modules/.bin/tsc" -p actions-examples/js/tsconfig.json
+EXTERNAL=()
+for interface in $(grep -oE '^\s+import [a-z-]+;' wit/action.wit | awk '{sub(";", "", $2); print $2}'); do
+  EXTERNAL+=(--external "sluice:action/$interface@0.1.0")
+done
+for dir in actions-examples/js/*/; do
+  name=$(basename "$dir")
+  source="$dir"app.ts
+  [[ -f "$source" ]] || source="$dir"app.js
+  [[ -f "$source" ]] || continue
+  out="$DIST/$name-js.wasm"
+  if [[ -f "$out" ]] && [[ -z $(find "$dir" sdk-js/index.js sdk-js/src wit -newer "$out" -type f | head -1) ]]; then
+    continue
+  fi
+  bundle="$WASM_TARGET_DIR/js/$name.js"
+  "$JS_TOOLS/node_modules/.bin/rolldown" "$source" --format esm --platform neutral \
+    "${EXTERNAL[@]}" --file "$bundle" --log-level warn >/dev/null
+  "$JS_TOOLS/node_modules/.bin/componentize-js" --wit wit --world-name action \
+    --disable http --disable fetch-event -o "$out" "$bundle" >/dev/null
+done
 ls -l "$DIST"

@@ -78,6 +78,7 @@ cat <<EOT
 Sluice is running at $BASE (data in $SLUICE_DATA_DIR), serving examples/sluice.yaml
 
   curl '$BASE/hello/world?greeting=Hi'
+  curl '$BASE/py/hello/world'   '$BASE/js/hello/world'     # the same action in Python, JavaScript
   curl -X POST -H 'content-type: application/json' -d '{"a":1}' '$BASE/echo/x?y=z'
 
   # The todo API needs a token with scope todo (OAuth2 client credentials of app demo):

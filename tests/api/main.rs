@@ -22,6 +22,7 @@ mod helpers;
 mod http;
 mod hygiene;
 mod ip_rules;
+mod javascript;
 mod kv;
 mod limits;
 mod metrics;

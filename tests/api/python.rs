@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 
-async fn deploy(app: &TestApp, wasm: &str, name: &str, path: &str) {
+/// Uploads `actions-examples/dist/<wasm>.wasm` as action `name` behind a
+/// public `GET path`.
+pub async fn deploy(app: &TestApp, wasm: &str, name: &str, path: &str) {
     let uploaded = app.upload(name, crate::helpers::example_wasm(wasm)).await;
     assert!(
         uploaded.status().is_success(),
@@ -51,6 +53,14 @@ async fn the_python_hello_answers_exactly_like_the_rust_one() {
 async fn python_errors_become_problems_with_their_statuses_and_no_traceback() {
     let app = spawn_app().await;
     deploy(&app, "statuses-py", "statuses", "/statuses").await;
+    errors_become_problems(&app, &["Traceback", "File \"", "app.py", "line "]).await;
+}
+
+/// The `statuses` example of any language behind `GET /statuses`: each SDK
+/// error answers its status with the message as detail; an uncaught error
+/// is a 500 with its message and none of `leaks` (what a traceback or stack
+/// would show); a host call to a connection not granted is a 500 naming it.
+pub async fn errors_become_problems(app: &TestApp, leaks: &[&str]) {
     for (raise, status) in [
         ("invalid-input", 400),
         ("forbidden", 403),
@@ -76,11 +86,10 @@ async fn python_errors_become_problems_with_their_statuses_and_no_traceback() {
         problem["detail"], "cannot compute 'deep': the answer is 42",
         "{problem}"
     );
-    for leak in ["Traceback", "File \"", "app.py", "line "] {
+    for leak in leaks {
         assert!(!text.contains(leak), "the answer shows {leak:?}: {text}");
     }
 
-    // A host call the action is not granted: a HostError, a 500 saying why.
     let host = app.get("/statuses?raise=host").await;
     let problem = crate::helpers::assert_problem(host, 500).await;
     assert!(

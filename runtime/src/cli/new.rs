@@ -1,5 +1,6 @@
-//! `sluice new rust|python NAME`: a new action project that builds as
-//! generated: the action (a crate, or a Python module), a `sluice.yaml`
+//! `sluice new rust|python|js NAME`: a new action project that builds as
+//! generated: the action (a crate, a Python module or a JavaScript
+//! module), a `sluice.yaml`
 //! with one operation, a README of three commands, and — so it builds
 //! anywhere, offline too — the SDK and the WIT interface of this Sluice
 //! beside it.
@@ -16,13 +17,17 @@ pub enum Language {
     Rust,
     /// A Python module built with `componentize-py` (sdk-python).
     Python,
+    /// A JavaScript module bundled by rolldown and built with
+    /// `componentize-js` (sdk-js).
+    Js,
 }
 
 /// `sluice new`.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:
   sluice new rust greeter && cd greeter && sluice build && sluice up
-  sluice new python greeter   (needs componentize-py==0.25.1 on PATH)")]
+  sluice new python greeter   (needs componentize-py==0.25.1 on PATH)
+  sluice new js greeter       (then `npm install` once in it)")]
 pub struct NewArgs {
     /// The template's language.
     #[arg(value_enum)]
@@ -162,6 +167,93 @@ const PYTHON: &[(&str, &str)] = &[
     ("sluice-sdk/sluice/py.typed", ""),
 ];
 
+/// The JavaScript template's files: (path in the project, contents).
+const JS: &[(&str, &str)] = &[
+    ("app.js", include_str!("../../../templates/js/app.js")),
+    (
+        "package.json",
+        include_str!("../../../templates/js/package.json"),
+    ),
+    (
+        "rolldown.config.js",
+        include_str!("../../../templates/js/rolldown.config.js"),
+    ),
+    (
+        "sluice.yaml",
+        include_str!("../../../templates/js/sluice.yaml"),
+    ),
+    ("README.md", include_str!("../../../templates/js/README.md")),
+    (
+        ".gitignore",
+        include_str!("../../../templates/js/gitignore"),
+    ),
+    ("wit/action.wit", include_str!("../../../wit/action.wit")),
+    (
+        "sluice-sdk/package.json",
+        include_str!("../../../sdk-js/package.json"),
+    ),
+    (
+        "sluice-sdk/README.md",
+        include_str!("../../../sdk-js/README.md"),
+    ),
+    (
+        "sluice-sdk/index.js",
+        include_str!("../../../sdk-js/index.js"),
+    ),
+    (
+        "sluice-sdk/index.d.ts",
+        include_str!("../../../sdk-js/index.d.ts"),
+    ),
+    (
+        "sluice-sdk/src/action.js",
+        include_str!("../../../sdk-js/src/action.js"),
+    ),
+    (
+        "sluice-sdk/src/convert.js",
+        include_str!("../../../sdk-js/src/convert.js"),
+    ),
+    (
+        "sluice-sdk/src/errors.js",
+        include_str!("../../../sdk-js/src/errors.js"),
+    ),
+    (
+        "sluice-sdk/src/events.js",
+        include_str!("../../../sdk-js/src/events.js"),
+    ),
+    (
+        "sluice-sdk/src/http.js",
+        include_str!("../../../sdk-js/src/http.js"),
+    ),
+    (
+        "sluice-sdk/src/json.js",
+        include_str!("../../../sdk-js/src/json.js"),
+    ),
+    (
+        "sluice-sdk/src/kv.js",
+        include_str!("../../../sdk-js/src/kv.js"),
+    ),
+    (
+        "sluice-sdk/src/log.js",
+        include_str!("../../../sdk-js/src/log.js"),
+    ),
+    (
+        "sluice-sdk/src/request.js",
+        include_str!("../../../sdk-js/src/request.js"),
+    ),
+    (
+        "sluice-sdk/src/response.js",
+        include_str!("../../../sdk-js/src/response.js"),
+    ),
+    (
+        "sluice-sdk/src/smtp.js",
+        include_str!("../../../sdk-js/src/smtp.js"),
+    ),
+    (
+        "sluice-sdk/src/sql.js",
+        include_str!("../../../sdk-js/src/sql.js"),
+    ),
+];
+
 /// Creates the project; answers its directory.
 ///
 /// # Errors
@@ -183,6 +275,7 @@ pub fn run(args: &NewArgs) -> anyhow::Result<PathBuf> {
     let files = match args.language {
         Language::Rust => RUST,
         Language::Python => PYTHON,
+        Language::Js => JS,
     };
     let crate_name = name.replace('-', "_");
     for (relative, template) in files {
