@@ -1,9 +1,11 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 //! Per-request cost of the sandbox: instantiate a fresh `hello` instance from
-//! its cached `InstancePre` and call its handler, against a reference that
-//! builds the same JSON answer in plain Rust in the same process.
+//! its cached `InstancePre` and call its handler — the Rust example, and the
+//! same action in Python (componentize-py) and JavaScript (componentize-js)
+//! — against a reference that builds the same JSON answer in plain Rust in
+//! the same process.
 //!
-//! Needs `actions-examples/dist/hello.wasm` (scripts/build-actions.sh).
+//! Needs `actions-examples/dist/hello{,-py,-js}.wasm` (scripts/build-actions.sh).
 //! Run: `cargo bench -p sluice --bench instantiate`.
 
 use std::sync::Arc;
@@ -35,41 +37,47 @@ fn hello_request() -> Request {
 }
 
 fn bench(c: &mut Criterion) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../actions-examples/dist/hello.wasm"
-    );
-    let wasm = std::fs::read(path).expect("build the examples with scripts/build-actions.sh");
     let settings = Settings::default().engine;
     let limits = settings.default_limits;
     let engine = Arc::new(Engine::new(settings).unwrap());
-    let prepared = engine.prepare(&wasm).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
 
     let mut group = c.benchmark_group("hello");
-    group.bench_function("sandboxed: instantiate + call", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let outcome = engine
-                .invoke(
-                    &prepared,
-                    Invocation {
-                        action: "hello".into(),
-                        request_id: "bench".into(),
-                        limits,
-                        request: hello_request(),
-                        grants: Arc::from([]),
-                        registry: None,
-                        catalog: None,
-                    },
-                )
-                .await
-                .unwrap();
-            assert!(outcome.result.is_ok());
-        })
-    });
+    for (wasm, label) in [
+        ("hello", "sandboxed: instantiate + call"),
+        ("hello-py", "sandboxed Python: instantiate + call"),
+        ("hello-js", "sandboxed JavaScript: instantiate + call"),
+    ] {
+        let path = format!(
+            "{}/../actions-examples/dist/{wasm}.wasm",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let wasm = std::fs::read(path).expect("build the examples with scripts/build-actions.sh");
+        let prepared = engine.prepare(&wasm).unwrap();
+        group.bench_function(label, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let outcome = engine
+                    .invoke(
+                        &prepared,
+                        Invocation {
+                            action: "hello".into(),
+                            request_id: "bench".into(),
+                            limits,
+                            request: hello_request(),
+                            grants: Arc::from([]),
+                            registry: None,
+                            catalog: None,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                assert!(outcome.result.is_ok());
+            })
+        });
+    }
     group.bench_function("reference: native function", |b| {
         b.iter(|| {
             let request = hello_request();

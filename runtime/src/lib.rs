@@ -7,6 +7,7 @@
 pub mod api;
 pub mod bindings;
 pub mod body;
+pub mod builtins;
 pub mod cli;
 pub mod cluster;
 pub mod config;

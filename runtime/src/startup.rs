@@ -101,6 +101,9 @@ impl AppState {
         );
         let db = store::open(&settings.data_dir, settings.database_url.as_deref()).await?;
         store::migrate(&db).await?;
+        crate::builtins::install(&mut *db.acquire().await?, settings.engine.default_limits)
+            .await
+            .context("installing the built-in actions")?;
         let admin_token_hash = match settings.admin_token.as_deref() {
             Some(token) => {
                 anyhow::ensure!(

@@ -176,7 +176,13 @@ async fn actions_can_be_listed_inspected_configured_and_deleted() {
     app.upload_example("hello").await;
     app.upload_example("echo").await;
 
-    let list: Value = app.admin_get("/actions").await.json().await.unwrap();
+    // Uploaded actions, without the built-ins that come with the binary.
+    let list: Value = app
+        .admin_get("/actions?builtin=false")
+        .await
+        .json()
+        .await
+        .unwrap();
     let names: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -184,6 +190,8 @@ async fn actions_can_be_listed_inspected_configured_and_deleted() {
         .map(|a| a["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["echo", "hello"]);
+    let all: Value = app.admin_get("/actions").await.json().await.unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2 + 5, "{all}");
 
     let patched = app
         .admin_patch(

@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::api::extract::{Json, Path, Query};
 use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
+use crate::builtins;
 use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::invoke;
@@ -30,7 +31,7 @@ use crate::store::{
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/actions", get(actions_list))
+        .route("/actions", get(actions_list).post(actions_create))
         .route(
             "/actions/{name}",
             get(actions_get)
@@ -63,6 +64,11 @@ pub struct ActionView {
     pub operations: Vec<String>,
     /// Connections the action is granted (the only ones it may open).
     pub connections: Vec<String>,
+    /// The built-in it runs (`sql-table` …), or null for an uploaded
+    /// component; `builtin:<name>` actions are the built-ins themselves.
+    pub builtin: Option<String>,
+    /// Whether the action is one of the read-only `builtin:` actions.
+    pub read_only: bool,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
@@ -76,6 +82,8 @@ async fn view(state: &AppState, row: ActionRow) -> ApiResult<ActionView> {
         connections: connections::granted_to(&state.db, &row.name).await?,
         limits: row.limits(),
         config: serde_json::from_str(&row.config).unwrap_or(Value::Null),
+        read_only: builtins::is_builtin_name(&row.name),
+        builtin: row.builtin,
         name: row.name,
         description: row.description,
         created_at: row.created_at,
@@ -89,13 +97,141 @@ async fn find(state: &AppState, name: &str) -> ApiResult<ActionRow> {
         .ok_or_else(|| ApiError::NotFound(format!("there is no action named {name:?}")))
 }
 
-/// `GET /admin/actions` → 200 with every action.
-pub async fn actions_list(State(state): State<AppState>) -> ApiResult<Json<Vec<ActionView>>> {
+/// Query of `GET /admin/actions`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `true`: only the read-only `builtin:` actions; `false`: only the others.
+    pub builtin: Option<bool>,
+}
+
+/// `GET /admin/actions[?builtin=true|false]` → 200 with every action.
+pub async fn actions_list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Vec<ActionView>>> {
     let mut out = Vec::new();
     for row in actions::list(&state.db).await? {
+        if query
+            .builtin
+            .is_some_and(|b| b != builtins::is_builtin_name(&row.name))
+        {
+            continue;
+        }
         out.push(view(&state, row).await?);
     }
     Ok(Json(out))
+}
+
+/// Body of `POST /admin/actions`: an action made from a built-in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFromBuiltin {
+    /// The new action's name.
+    pub name: String,
+    /// The built-in it runs, with or without the `builtin:` prefix.
+    pub builtin: String,
+    /// Its config, checked against the built-in's config schema.
+    #[serde(default = "empty_object")]
+    pub config: Value,
+    /// Connections it may open.
+    #[serde(default)]
+    pub connections: Vec<String>,
+    /// Free text (default: the built-in's description).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Limits; omitted members take the defaults.
+    #[serde(default)]
+    pub limits: Option<LimitsPatch>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// The built-in `name` names, with or without the prefix.
+///
+/// # Errors
+/// 422 listing the built-ins when there is none of that name.
+pub fn builtin_named(name: &str) -> ApiResult<&'static builtins::Builtin> {
+    builtins::get(name.strip_prefix(builtins::PREFIX).unwrap_or(name)).ok_or_else(|| {
+        let names: Vec<&str> = builtins::BUILTINS.iter().map(|b| b.name).collect();
+        ApiError::Unprocessable(format!(
+            "there is no built-in action {name:?}; the built-ins are {}",
+            names.join(", ")
+        ))
+    })
+}
+
+/// `POST /admin/actions` with [`CreateFromBuiltin`] → 201 with the action;
+/// 400 for a config that fails the built-in's config schema (pointers
+/// under `/config`), 409 when the name is taken, 422 for an unknown
+/// built-in or connection.
+pub async fn actions_create(
+    State(state): State<AppState>,
+    Json(body): Json<CreateFromBuiltin>,
+) -> ApiResult<Response> {
+    check_name("action", &body.name)?;
+    let name = body.name.clone();
+    let mut tx = crate::store::begin_write(&state.db).await?;
+    if actions::get(&mut *tx, &name).await?.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "there is an action named {name:?} already"
+        )));
+    }
+    create_from_builtin(&mut tx, &state, body).await?;
+    tx.commit().await?;
+    state.changed(Change::Routes).await?;
+    let row = find(&state, &name).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/admin/actions/{name}"))],
+        Json(view(&state, row).await?),
+    )
+        .into_response())
+}
+
+/// Creates (or, in a deploy, brings up to date) the action `body.name` made
+/// from a built-in, through `conn`; the caller commits and reloads routes.
+///
+/// # Errors
+/// As [`actions_create`].
+pub async fn create_from_builtin(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    body: CreateFromBuiltin,
+) -> ApiResult<()> {
+    let builtin = builtin_named(&body.builtin)?;
+    builtin.check_config(&body.config)?;
+    let defaults = state.engine.settings().default_limits;
+    builtins::upload(conn, &body.name, builtin, defaults).await?;
+    actions::set_builtin(&mut *conn, &body.name, Some(builtin.name)).await?;
+    let mut row = actions::get(&mut *conn, &body.name)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the action vanished")))?;
+    let patch = ActionPatch {
+        description: Some(
+            body.description
+                .unwrap_or_else(|| builtin.description.to_string()),
+        ),
+        limits: body.limits,
+        config: Some(body.config),
+        connections: Some(body.connections),
+    };
+    let max_memory = state.engine.settings().max_memory_bytes;
+    configure(conn, &mut row, patch, max_memory).await
+}
+
+/// 403 for the read-only `builtin:` actions.
+fn refuse_builtin(name: &str, what: &str) -> ApiResult<()> {
+    if builtins::is_builtin_name(name) {
+        return Err(ApiError::Forbidden(format!(
+            "{name} is a built-in action and cannot be {what}; make an action from it with \
+             POST /admin/actions {{\"name\": …, \"builtin\": \"{}\", \"config\": …}}",
+            &name[builtins::PREFIX.len()..]
+        )));
+    }
+    Ok(())
 }
 
 /// `GET /admin/actions/{name}` → 200, or 404.
@@ -132,7 +268,17 @@ pub async fn actions_upload(
     Path(name): Path<String>,
     request: Request,
 ) -> ApiResult<Response> {
+    refuse_builtin(&name, "replaced")?;
     check_name("action", &name)?;
+    if let Some(made) = actions::get(&state.db, &name)
+        .await?
+        .and_then(|r| r.builtin)
+    {
+        return Err(ApiError::Conflict(format!(
+            "{name} is made from builtin:{made} and runs the component of this binary; \
+             delete it to upload a component under that name"
+        )));
+    }
     let wasm = upload_bytes(&state, request).await?;
     let sha256 = hex::encode(Sha256::digest(&wasm));
     compile_into_cache(&state, &sha256, &wasm).await?;
@@ -272,7 +418,11 @@ pub async fn actions_update(
     Path(name): Path<String>,
     Json(patch): Json<ActionPatch>,
 ) -> ApiResult<Json<ActionView>> {
+    refuse_builtin(&name, "changed")?;
     let mut row = find(&state, &name).await?;
+    if let (Some(made), Some(config)) = (&row.builtin, &patch.config) {
+        builtin_named(made)?.check_config(config)?;
+    }
     let max_memory = state.engine.settings().max_memory_bytes;
     let mut tx = crate::store::begin_write(&state.db).await?;
     configure(&mut tx, &mut row, patch, max_memory).await?;
@@ -351,6 +501,7 @@ pub async fn actions_delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
+    refuse_builtin(&name, "deleted")?;
     find(&state, &name).await?;
     let users = operations::names_using(&state.db, &name).await?;
     if !users.is_empty() {

@@ -159,6 +159,14 @@ pub async fn export(remote: &Remote, dir: &Path) -> anyhow::Result<String> {
             }
             let entry = match kind {
                 Kind::Connections => connection_entry(row),
+                // The built-ins come with the binary; actions made from one
+                // name it instead of a component.
+                Kind::Actions if row["read_only"] == Value::Bool(true) => continue,
+                Kind::Actions if row["builtin"].is_string() => {
+                    let mut entry = keep(row, &["description", "limits", "config", "connections"]);
+                    entry["builtin"] = row["builtin"].clone();
+                    entry
+                }
                 Kind::Actions => {
                     let Some(sha) = row["latest_version"]["sha256"].as_str() else {
                         continue;

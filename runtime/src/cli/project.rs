@@ -326,10 +326,25 @@ impl SourceFile {
         let Value::Object(map) = entry else {
             return Ok(());
         };
+        // An action made from a built-in has no component of its own.
+        if map.contains_key("builtin") {
+            if map.contains_key("source") || map.contains_key("build") {
+                anyhow::bail!(
+                    "{}: action {name:?} names a built-in and a source; keep one",
+                    self.locate(pointer)
+                );
+            }
+            return Ok(());
+        }
         let source = map
             .remove("source")
             .and_then(|s| s.as_str().map(|s| dir.join(s)))
-            .with_context(|| format!("{}: action {name:?} needs a source", self.locate(pointer)))?;
+            .with_context(|| {
+                format!(
+                    "{}: action {name:?} needs a source (or a builtin)",
+                    self.locate(pointer)
+                )
+            })?;
         if let Some(build) = map.remove("build") {
             let command = match &build["command"] {
                 Value::String(line) => shlex::split(line).with_context(|| {

@@ -224,7 +224,12 @@ async fn put_action(
     api::check_name("action", name)?;
     let sha256 = spec["sha256"].as_str().unwrap_or_default().to_string();
     let latest = store::actions::latest_version(&mut *conn, name).await?;
-    if latest.as_ref().map(|v| v.sha256.as_str()) != Some(sha256.as_str()) {
+    let builtin = spec["builtin"].as_str();
+    if let Some(builtin) = builtin {
+        let builtin = api::actions::builtin_named(builtin)?;
+        let defaults = state.engine.settings().default_limits;
+        crate::builtins::upload(conn, name, builtin, defaults).await?;
+    } else if latest.as_ref().map(|v| v.sha256.as_str()) != Some(sha256.as_str()) {
         let wasm = store::actions::component_bytes(conn, &sha256)
             .await?
             .ok_or_else(|| {
@@ -237,6 +242,7 @@ async fn put_action(
         store::actions::upload(conn, name, &sha256, &wasm, defaults).await?;
         store::actions::unstage_component(&mut *conn, &sha256).await?;
     }
+    store::actions::set_builtin(&mut *conn, name, builtin).await?;
     let mut row = store::actions::get(&mut *conn, name)
         .await?
         .ok_or_else(|| ApiError::Conflict("the action vanished meanwhile".into()))?;

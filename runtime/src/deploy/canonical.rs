@@ -24,7 +24,11 @@ use crate::store;
 #[serde(deny_unknown_fields)]
 struct ActionSpec {
     /// Hex SHA-256 of the component bytes.
-    sha256: String,
+    #[serde(default)]
+    sha256: Option<String>,
+    /// The built-in it runs instead (`sql-table` …).
+    #[serde(default)]
+    builtin: Option<String>,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -99,13 +103,45 @@ fn canonical(state: &AppState, kind: Kind, name: &str, entry: &Value) -> Result<
             let mut connections = spec.connections;
             connections.sort();
             connections.dedup();
-            json!({
-                "sha256": spec.sha256.to_ascii_lowercase(),
+            let sha256 = match (&spec.builtin, &spec.sha256) {
+                (Some(builtin), None) => {
+                    let builtin =
+                        api::actions::builtin_named(builtin).map_err(|e| e.to_string())?;
+                    let errors = builtin.config_errors(&spec.config);
+                    if !errors.is_empty() {
+                        let list: Vec<String> = errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.pointer, e.message))
+                            .collect();
+                        return Err(format!(
+                            "the config does not fit builtin:{}: {}",
+                            builtin.name,
+                            list.join("; ")
+                        ));
+                    }
+                    builtin.sha256()
+                }
+                (None, Some(sha256)) => sha256.to_ascii_lowercase(),
+                _ => {
+                    return Err(
+                        "an action needs either `source` (`sha256` in the API) or `builtin`".into(),
+                    );
+                }
+            };
+            let mut value = json!({
+                "sha256": sha256,
                 "description": spec.description,
                 "limits": limits,
                 "config": spec.config,
                 "connections": connections,
-            })
+            });
+            if let Some(builtin) = spec.builtin {
+                let name = builtin
+                    .strip_prefix(crate::builtins::PREFIX)
+                    .unwrap_or(&builtin);
+                value["builtin"] = json!(name);
+            }
+            value
         }
     };
     match kind {
@@ -203,15 +239,22 @@ async fn current(
         }
         Kind::Actions => {
             for row in store::actions::list(&mut *conn).await? {
+                // The built-ins belong to the binary: never planned, pruned or exported.
+                if crate::builtins::is_builtin_name(&row.name) {
+                    continue;
+                }
                 let latest = store::actions::latest_version(&mut *conn, &row.name).await?;
                 let granted = store::connections::granted_to(&mut *conn, &row.name).await?;
-                let value = json!({
+                let mut value = json!({
                     "sha256": latest.map(|v| v.sha256).unwrap_or_default(),
                     "description": row.description,
                     "limits": row.limits(),
                     "config": serde_json::from_str::<Value>(&row.config).unwrap_or_else(|_| empty_object()),
                     "connections": granted,
                 });
+                if let Some(builtin) = row.builtin {
+                    value["builtin"] = json!(builtin);
+                }
                 out.insert(row.name, value);
             }
         }

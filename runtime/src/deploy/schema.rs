@@ -90,7 +90,15 @@ fn entry_schema(document: &Value, kind: Kind) -> anyhow::Result<Value> {
                     }
                 }),
             );
-            object.insert("required".into(), json!(["source"]));
+            let builtins: Vec<&str> = crate::builtins::BUILTINS.iter().map(|b| b.name).collect();
+            properties.insert(
+                "builtin".into(),
+                json!({"enum": builtins, "description": "The built-in action it runs instead of a source (its config is checked against the built-in's config schema)."}),
+            );
+            object.insert(
+                "oneOf".into(),
+                json!([{"required": ["source"]}, {"required": ["builtin"]}]),
+            );
         }
         Kind::Connections => {
             properties.insert(

@@ -26,6 +26,9 @@ pub struct ActionRow {
     pub created_at: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
+    /// The built-in it is made from (`sql-table` …), or `None` for an
+    /// uploaded component.
+    pub builtin: Option<String>,
 }
 
 impl ActionRow {
@@ -231,6 +234,23 @@ pub async fn update<'e>(db: impl AnyExecutor<'e>, row: &ActionRow) -> sqlx::Resu
     .bind(&row.name)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// Records the built-in `name` is made from (`None`: an uploaded component).
+///
+/// # Errors
+/// On database failure.
+pub async fn set_builtin<'e>(
+    db: impl AnyExecutor<'e>,
+    name: &str,
+    builtin: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE actions SET builtin = $1 WHERE name = $2")
+        .bind(builtin)
+        .bind(name)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
