@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod gateway;
+pub mod generators;
 pub mod host;
 pub mod identity;
 pub mod lifecycle;

@@ -19,6 +19,7 @@ mod cors;
 mod events;
 mod examples;
 mod gateway;
+mod generators;
 mod helpers;
 mod http;
 mod hygiene;

@@ -89,7 +89,7 @@ async fn documented_api(app: &TestApp) {
 /// Runs schemathesis on the document at `location` with `checks` and
 /// `extra` arguments, with a fixed seed; panics with its report on any
 /// finding. Its example cache goes under the test's data directory.
-async fn schemathesis(app: &TestApp, location: &str, checks: &str, extra: &[&str]) {
+pub async fn schemathesis(app: &TestApp, location: &str, checks: &str, extra: &[&str]) {
     let mut args = vec!["run", location, "--checks", checks, "--seed", "1"];
     args.extend(["--phases", "examples,coverage,fuzzing", "--no-color"]);
     args.extend(extra);

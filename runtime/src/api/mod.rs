@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod docs;
 pub mod events;
 pub mod extract;
+pub mod generators;
 pub mod ip_rules;
 pub mod logs;
 pub mod operations;
@@ -54,6 +55,7 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(cronjobs::router())
         .merge(components::router())
         .merge(deploy::router())
+        .merge(generators::router())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))

@@ -1,0 +1,6 @@
+//! Generators: whole, documented APIs made from what a database already
+//! has. `sql-table` introspects one table and creates its schemas, a
+//! `builtin:sql-table` action and five operations, in one transaction.
+
+pub mod introspect;
+pub mod plan;
