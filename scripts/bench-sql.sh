@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `GET /todos?limit=20` through the `todo` action (a fresh sandbox per
-# request, SQL through the host) against a plain axum + sqlx handler running
-# the same queries (runtime/examples/plain_todo.rs), on SQLite and on a
-# throwaway PostgreSQL, side by side with wrk on loopback.
+# request, SQL through the host), through the API the `sql-table` generator
+# makes from the same table (builtin:sql-table, with its schemas), and
+# through a plain axum + sqlx handler running the same queries
+# (runtime/examples/plain_todo.rs), on SQLite and on a throwaway
+# PostgreSQL, side by side with wrk on loopback.
 #
 #   scripts/bench-sql.sh          (DURATION=8s CONNECTIONS=64 THREADS=2)
 set -euo pipefail
@@ -33,10 +35,22 @@ bench_backend() { # label connection-config-json plain-url
   PIDS+=($!)
   wait_up "http://127.0.0.1:$plain_port/todos"
   echo "$1: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /todos?limit=20" >&2
-  local plain sluice
+  admin -X POST -d "{\"connection\":\"db-$1\",\"table\":\"todos\",\"path\":\"/$1/generated/todos\",\"public\":true}" \
+    "$BASE/admin/generators/sql-table"
+  local plain sluice generated
   plain=$(run plain "http://127.0.0.1:$plain_port/todos?limit=20")
   sluice=$(run sluice "$BASE/$1/todos?limit=20")
-  ratio "sluice / plain throughput" "$sluice" "$plain"
+  generated=$(run generated "$BASE/$1/generated/todos?limit=20")
+  ratio "todo action / plain throughput" "$sluice" "$plain"
+  ratio "generated API / plain throughput" "$generated" "$plain"
+  # The next backend's table has the same name: its generated API takes the names.
+  for op in list get create update delete; do
+    admin -X DELETE "$BASE/admin/operations/todos-$op"
+  done
+  admin -X DELETE "$BASE/admin/actions/todos"
+  for schema in page row input patch; do
+    admin -X DELETE "$BASE/admin/schemas/todos-$schema"
+  done
 }
 
 bench_backend sqlite '{"driver":"sqlite","path":"bench.db"}' "sqlite://$DATA/bench.db"

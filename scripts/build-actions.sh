@@ -12,13 +12,16 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
 WASM_TARGET_DIR="${SLUICE_WASM_TARGET_DIR:-$HOME/.cache/sluice/target-wasm}"
 DIST="$ROOT/actions-examples/dist"
 mkdir -p "$DIST"
+# Copies FROM to TO only when the bytes differ: the sluice binary embeds the
+# built-ins, and a new mtime alone would make cargo rebuild it.
+install_if_changed() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 CRATES=(hello echo misbehave todo proxy weather contact audit digest
-  # The built-in actions, which the sluice binary embeds (runtime/build.rs).
+  # The built-in actions, which the sluice binary embeds (runtime/src/builtins.rs).
   builtin-sql-table builtin-sql-query builtin-http-processor builtin-static-response builtin-redirect)
 
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   (cd actions-examples && CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build --release --target wasm32-wasip2)
-  for c in "${CRATES[@]}"; do cp "$WASM_TARGET_DIR/wasm32-wasip2/release/${c//-/_}.wasm" "$DIST/$c.wasm"; done
+  for c in "${CRATES[@]}"; do install_if_changed "$WASM_TARGET_DIR/wasm32-wasip2/release/${c//-/_}.wasm" "$DIST/$c.wasm"; done
 else
   scripts/install-wasm-toolchain.sh
   # -Cpanic=immediate-abort drops std's panic printing, which is all that
@@ -34,7 +37,9 @@ else
   cargo build --release --quiet -p sluice-componentize
   for c in "${CRATES[@]}"; do
     "$CARGO_TARGET_DIR/release/sluice-componentize" \
-      "$WASM_TARGET_DIR/wasm32-wasip1/release/${c//-/_}.wasm" "$DIST/$c.wasm"
+      "$WASM_TARGET_DIR/wasm32-wasip1/release/${c//-/_}.wasm" "$DIST/$c.wasm.new"
+    install_if_changed "$DIST/$c.wasm.new" "$DIST/$c.wasm"
+    rm -f "$DIST/$c.wasm.new"
   done
 fi
 

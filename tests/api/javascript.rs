@@ -145,3 +145,35 @@ async fn a_new_javascript_project_builds_with_sluice_build_and_deploys() {
     let answer: Value = app.get("/greeter/world").await.json().await.unwrap();
     assert_eq!(answer, json!({"message": "Hello, world!"}));
 }
+
+#[tokio::test]
+async fn a_javascript_version_shows_the_language_and_componentize_js_among_its_producers() {
+    let app = spawn_app().await;
+    deploy(&app, "hello-js", "hello-js", "/js/hello/:name").await;
+    let action: Value = app
+        .admin_get("/actions/hello-js")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let producers: Vec<String> = action["latest_version"]["producers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}:{}",
+                p["field"].as_str().unwrap(),
+                p["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        producers.contains(&"language:JavaScript".to_string()),
+        "{producers:?}"
+    );
+    assert!(
+        producers.contains(&"processed-by:ComponentizeJS".to_string()),
+        "{producers:?}"
+    );
+}
