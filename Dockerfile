@@ -7,6 +7,11 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 RUN rustup target add wasm32-wasip2
+# The JavaScript examples build with rolldown and componentize-js, which
+# need Node.js 20.19 or later (Debian bookworm has 18).
+COPY --from=node:22-bookworm-slim /usr/local/bin/node /usr/local/bin/node
+COPY --from=node:22-bookworm-slim /usr/local/lib/node_modules /usr/local/lib/node_modules
+RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
 COPY . .
 RUN scripts/build-actions.sh \
  && cargo build --release --locked -p sluice \

@@ -77,6 +77,11 @@ JS_TOOLS="$HOME/.cache/sluice/js-tools"
 JS_PINS="@bytecodealliance/componentize-js@$COMPONENTIZE_JS_VERSION @bytecodealliance/preview2-shim@0.17.9 rolldown@$ROLLDOWN_VERSION typescript@$TYPESCRIPT_VERSION"
 if [[ "$(cat "$JS_TOOLS/.pins" 2>/dev/null)" != "$JS_PINS" ]]; then
   command -v npm >/dev/null || { sudo_apt=(); [[ $(id -u) == 0 ]] || sudo_apt=(sudo); "${sudo_apt[@]}" apt-get install -y -q nodejs npm >&2; }
+  # rolldown and componentize-js need Node.js ^20.19 or >= 22.12.
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)' || {
+    echo "Node.js $(node --version) is too old for the JavaScript examples: install Node.js 20.19+ or 22.12+" >&2
+    exit 1
+  }
   mkdir -p "$JS_TOOLS"
   [[ -f "$JS_TOOLS/package.json" ]] || echo '{"private": true}' > "$JS_TOOLS/package.json"
   # shellcheck disable=SC2086 # the pins are separate arguments

@@ -618,3 +618,74 @@ async fn a_deploy_file_names_a_builtin_instead_of_a_source_and_exports_it_back()
         refused.stderr
     );
 }
+
+#[tokio::test]
+async fn a_sql_table_config_is_checked_against_the_table_and_the_grants() {
+    let app = spawn_app().await;
+    let (connection, table) = items_connection(&app, "sqlite").await;
+    app.create_connection("shop", "sql", connection).await;
+    let config = |columns: Value, table: &str| json!({"connection": "shop", "table": table, "key": "id", "columns": columns});
+    let good = json!([{"name": "id", "type": "integer", "generated": true}, {"name": "name", "type": "string"}]);
+
+    let unknown_column = make(
+        &app,
+        json!({"name": "t1", "builtin": "sql-table", "connections": ["shop"],
+               "config": config(json!([{"name": "id", "type": "integer"}, {"name": "colour", "type": "string"}]), &table)}),
+    )
+    .await;
+    let problem = assert_problem(unknown_column, 422).await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("no column \"colour\"") && detail.contains("in_stock"),
+        "{detail}"
+    );
+
+    let unknown_table = make(
+        &app,
+        json!({"name": "t2", "builtin": "sql-table", "connections": ["shop"],
+               "config": config(good.clone(), "nowhere")}),
+    )
+    .await;
+    let problem = assert_problem(unknown_table, 422).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no table named \"nowhere\""),
+        "{problem}"
+    );
+
+    let not_granted = make(
+        &app,
+        json!({"name": "t3", "builtin": "sql-table", "config": config(good.clone(), &table)}),
+    )
+    .await;
+    let problem = assert_problem(not_granted, 422).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("not granted"),
+        "{problem}"
+    );
+
+    let made = make(
+        &app,
+        json!({"name": "t4", "builtin": "sql-table", "connections": ["shop"], "config": config(good, &table)}),
+    )
+    .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    // Taking the grant away is refused while the config uses it.
+    let ungranted = app
+        .admin_patch("/actions/t4", &json!({"connections": []}))
+        .await;
+    assert_problem(ungranted, 422).await;
+    let actions: Value = app
+        .admin_get("/actions?builtin=false")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        actions.as_array().unwrap().len(),
+        1,
+        "only t4 was made: {actions}"
+    );
+}

@@ -46,7 +46,9 @@ async fn the_typescript_todo_passes_the_rust_todos_scenario_on_sqlite() {
     let app = spawn_app().await;
     crate::sql::deploy_todo_built_as(
         &app,
-        json!({"driver": "sqlite", "path": "todo.db"}),
+        // A generous statement timeout: these tests share the machine
+        // with the compilation of other tests' 12–18 MB components.
+        json!({"driver": "sqlite", "path": "todo.db", "statement_timeout_ms": 30_000}),
         "todo-js",
     )
     .await;
@@ -57,8 +59,12 @@ async fn the_typescript_todo_passes_the_rust_todos_scenario_on_sqlite() {
 async fn the_typescript_todo_passes_the_rust_todos_scenario_on_postgresql() {
     let app = spawn_app().await;
     let url = crate::helpers::fresh_postgres_database().await;
-    crate::sql::deploy_todo_built_as(&app, json!({"driver": "postgres", "url": url}), "todo-js")
-        .await;
+    crate::sql::deploy_todo_built_as(
+        &app,
+        json!({"driver": "postgres", "url": url, "statement_timeout_ms": 30_000}),
+        "todo-js",
+    )
+    .await;
     crate::sql::crud_scenario(&app).await;
 }
 
@@ -67,7 +73,9 @@ async fn the_typescript_todo_keeps_every_digit_of_a_64_bit_id() {
     let app = spawn_app().await;
     crate::sql::deploy_todo_built_as(
         &app,
-        json!({"driver": "sqlite", "path": "todo.db"}),
+        // A generous statement timeout: these tests share the machine
+        // with the compilation of other tests' 12–18 MB components.
+        json!({"driver": "sqlite", "path": "todo.db", "statement_timeout_ms": 30_000}),
         "todo-js",
     )
     .await;

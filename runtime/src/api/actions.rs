@@ -203,6 +203,8 @@ pub async fn create_from_builtin(
 ) -> ApiResult<()> {
     let builtin = builtin_named(&body.builtin)?;
     builtin.check_config(&body.config)?;
+    crate::generators::check::builtin_config(state, builtin.name, &body.config, &body.connections)
+        .await?;
     let defaults = state.engine.settings().default_limits;
     builtins::upload(conn, &body.name, builtin, defaults).await?;
     actions::set_builtin(&mut *conn, &body.name, Some(builtin.name)).await?;
@@ -420,8 +422,20 @@ pub async fn actions_update(
 ) -> ApiResult<Json<ActionView>> {
     refuse_builtin(&name, "changed")?;
     let mut row = find(&state, &name).await?;
-    if let (Some(made), Some(config)) = (&row.builtin, &patch.config) {
-        builtin_named(made)?.check_config(config)?;
+    if let Some(made) = &row.builtin
+        && (patch.config.is_some() || patch.connections.is_some())
+    {
+        let builtin = builtin_named(made)?;
+        let config = match &patch.config {
+            Some(config) => config.clone(),
+            None => serde_json::from_str(&row.config).unwrap_or(Value::Null),
+        };
+        let granted = match &patch.connections {
+            Some(granted) => granted.clone(),
+            None => connections::granted_to(&state.db, &name).await?,
+        };
+        builtin.check_config(&config)?;
+        crate::generators::check::builtin_config(&state, builtin.name, &config, &granted).await?;
     }
     let max_memory = state.engine.settings().max_memory_bytes;
     let mut tx = crate::store::begin_write(&state.db).await?;

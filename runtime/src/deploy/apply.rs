@@ -227,6 +227,10 @@ async fn put_action(
     let builtin = spec["builtin"].as_str();
     if let Some(builtin) = builtin {
         let builtin = api::actions::builtin_named(builtin)?;
+        let granted: Vec<String> =
+            serde_json::from_value(spec["connections"].clone()).unwrap_or_default();
+        crate::generators::check::builtin_config(state, builtin.name, &spec["config"], &granted)
+            .await?;
         let defaults = state.engine.settings().default_limits;
         crate::builtins::upload(conn, name, builtin, defaults).await?;
     } else if latest.as_ref().map(|v| v.sha256.as_str()) != Some(sha256.as_str()) {
