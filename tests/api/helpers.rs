@@ -28,6 +28,12 @@ pub fn test_settings(data_dir: &TempDir) -> Settings {
         ..Settings::default()
     };
     settings.engine.pool_instances = 16;
+    // Every server the tests start shares one compiled-component cache
+    // (cargo's scratch directory for tests), so each distinct component is
+    // compiled once, not once per test: a Python or JavaScript one takes
+    // seconds in a debug build. The component_cache tests use their own.
+    settings.engine.component_cache_dir =
+        Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache"));
     settings
 }
 
