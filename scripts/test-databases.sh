@@ -50,8 +50,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
   -keyout "$DIR/pg/server.key" -out "$DIR/pg/server.crt" >/dev/null 2>&1
 chown postgres "$DIR/pg/server.key" "$DIR/pg/server.crt"
 chmod 600 "$DIR/pg/server.key"
+# Room for every test's pools at once: in the PostgreSQL pass each test's
+# control plane is a database here too, beside its sql connections.
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pgsock/server.log" -w \
-  -o "-p $PG_PORT -k $DIR/pgsock -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on" start >/dev/null
+  -o "-p $PG_PORT -k $DIR/pgsock -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on -c max_connections=500" start >/dev/null
 runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U sluice sluice_test
 
 MY_PORT=$(free_port)

@@ -7,7 +7,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, started_server};
+use crate::helpers::{TestApp, assert_problem, spawn_app};
 
 /// `POST /admin/actions` making `name` from `builtin`.
 pub async fn make(app: &TestApp, body: Value) -> reqwest::Response {
@@ -206,33 +206,10 @@ fn items_table(driver: &str, name: &str) -> String {
     )
 }
 
-/// The connection config and a fresh table for `driver`, created with sqlx.
+/// The connection config and a fresh table for `driver`.
 async fn items_connection(app: &TestApp, driver: &str) -> (Value, String) {
-    sqlx::any::install_default_drivers();
     let table = format!("items_{}", uuid::Uuid::new_v4().simple());
-    let (config, url) = match driver {
-        "postgres" => {
-            let url = started_server("SLUICE_TEST_POSTGRES_URL");
-            (json!({"driver": "postgres", "url": url}), url)
-        }
-        "mysql" => {
-            let url = started_server("SLUICE_TEST_MYSQL_URL");
-            (json!({"driver": "mysql", "url": url}), url)
-        }
-        _ => {
-            let path = app.data_dir.path().join("items.db");
-            (
-                json!({"driver": "sqlite", "path": "items.db"}),
-                format!("sqlite://{}?mode=rwc", path.display()),
-            )
-        }
-    };
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    sqlx::query(&items_table(driver, &table))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    let config = crate::helpers::sql_database(app, driver, &[items_table(driver, &table)]).await;
     (config, table)
 }
 

@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, started_server};
+use crate::helpers::{TestApp, assert_problem, spawn_app, sql_database};
 
 /// A table with an integer key the database assigns, a unique bounded
 /// text, a text, a decimal, an integer and a boolean with defaults, and a
@@ -21,35 +21,6 @@ fn products_table(driver: &str, name: &str) -> String {
         "CREATE TABLE {name} ({key}, sku VARCHAR(20) NOT NULL UNIQUE, title TEXT NOT NULL, \
          price {decimal}, stock INTEGER NOT NULL DEFAULT 0, active BOOLEAN NOT NULL DEFAULT TRUE, added DATE)"
     )
-}
-
-/// Runs `statements` on a fresh database of `driver`; answers the
-/// connection config for it.
-async fn database(app: &TestApp, driver: &str, statements: &[String]) -> Value {
-    sqlx::any::install_default_drivers();
-    let (config, url) = match driver {
-        "postgres" => {
-            let url = started_server("SLUICE_TEST_POSTGRES_URL");
-            (json!({"driver": "postgres", "url": url}), url)
-        }
-        "mysql" => {
-            let url = started_server("SLUICE_TEST_MYSQL_URL");
-            (json!({"driver": "mysql", "url": url}), url)
-        }
-        _ => {
-            let path = app.data_dir.path().join("shop.db");
-            (
-                json!({"driver": "sqlite", "path": "shop.db"}),
-                format!("sqlite://{}?mode=rwc", path.display()),
-            )
-        }
-    };
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    for statement in statements {
-        sqlx::query(statement).execute(&pool).await.unwrap();
-    }
-    pool.close().await;
-    config
 }
 
 async fn generate(app: &TestApp, query: &str, body: Value) -> reqwest::Response {
@@ -67,13 +38,14 @@ async fn products_api(app: &TestApp, driver: &str) -> String {
         "products_{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
-    let config = database(app, driver, &[products_table(driver, &table)]).await;
+    let config = sql_database(app, driver, &[products_table(driver, &table)]).await;
     app.create_connection("shop", "sql", config).await;
     let body = json!({"connection": "shop", "table": table, "path": "/products", "public": true});
 
     let dry = generate(app, "?dry_run=true", body.clone()).await;
-    assert_eq!(dry.status(), StatusCode::OK);
+    let status = dry.status();
     let dry: Value = dry.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{dry}");
     assert_eq!(dry["applied"], false);
     assert_eq!(dry["created"].as_array().unwrap().len(), 10, "{dry}");
     assert_problem(
@@ -83,8 +55,9 @@ async fn products_api(app: &TestApp, driver: &str) -> String {
     .await;
 
     let made = generate(app, "", body.clone()).await;
-    assert_eq!(made.status(), StatusCode::CREATED);
+    let status = made.status();
     let made: Value = made.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{made}");
     let created: Vec<String> = made["created"]
         .as_array()
         .unwrap()
@@ -284,7 +257,7 @@ async fn schemathesis_finds_no_server_error_in_a_generated_api() {
 #[tokio::test]
 async fn bad_tables_and_requests_are_refused_and_create_nothing() {
     let app = spawn_app().await;
-    let config = database(
+    let config = sql_database(
         &app,
         "sqlite",
         &[

@@ -544,3 +544,34 @@ pub async fn time_until<F: Future<Output = bool>>(
     }
     panic!("not seen within 15 s");
 }
+
+/// Runs `statements` on a database of `driver` (`sqlite`: `shop.db` in the
+/// app's data directory; `postgres`, `mysql`: the test servers' shared
+/// database, so tables need unique names) and answers the `sql`
+/// connection config that reaches it.
+pub async fn sql_database(app: &TestApp, driver: &str, statements: &[String]) -> Value {
+    sqlx::any::install_default_drivers();
+    let (config, url) = match driver {
+        "postgres" => {
+            let url = started_server("SLUICE_TEST_POSTGRES_URL");
+            (json!({"driver": "postgres", "url": url}), url)
+        }
+        "mysql" => {
+            let url = started_server("SLUICE_TEST_MYSQL_URL");
+            (json!({"driver": "mysql", "url": url}), url)
+        }
+        _ => {
+            let path = app.data_dir.path().join("shop.db");
+            (
+                json!({"driver": "sqlite", "path": "shop.db"}),
+                format!("sqlite://{}?mode=rwc", path.display()),
+            )
+        }
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    for statement in statements {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    config
+}
