@@ -43,29 +43,12 @@ async fn javascript_errors_become_problems_with_their_statuses_and_no_stack() {
 
 #[tokio::test]
 async fn the_typescript_todo_passes_the_rust_todos_scenario_on_sqlite() {
-    let app = spawn_app().await;
-    crate::sql::deploy_todo_built_as(
-        &app,
-        // A generous statement timeout: these tests share the machine
-        // with the compilation of other tests' 12–18 MB components.
-        json!({"driver": "sqlite", "path": "todo.db", "statement_timeout_ms": 30_000}),
-        "todo-js",
-    )
-    .await;
-    crate::sql::crud_scenario(&app).await;
+    crate::sql::todo_scenario_built_as("todo-js", false).await;
 }
 
 #[tokio::test]
 async fn the_typescript_todo_passes_the_rust_todos_scenario_on_postgresql() {
-    let app = spawn_app().await;
-    let url = crate::helpers::fresh_postgres_database().await;
-    crate::sql::deploy_todo_built_as(
-        &app,
-        json!({"driver": "postgres", "url": url, "statement_timeout_ms": 30_000}),
-        "todo-js",
-    )
-    .await;
-    crate::sql::crud_scenario(&app).await;
+    crate::sql::todo_scenario_built_as("todo-js", true).await;
 }
 
 #[tokio::test]

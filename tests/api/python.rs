@@ -105,30 +105,12 @@ pub async fn errors_become_problems(app: &TestApp, leaks: &[&str]) {
 
 #[tokio::test]
 async fn the_python_todo_passes_the_rust_todos_scenario_on_sqlite() {
-    let app = spawn_app().await;
-    crate::sql::deploy_todo_built_as(
-        &app,
-        // A generous statement timeout: these tests share the machine
-        // with the compilation of other tests' 12–18 MB components.
-        json!({"driver": "sqlite", "path": "todo.db", "statement_timeout_ms": 30_000}),
-        "todo-py",
-    )
-    .await;
-    crate::sql::crud_scenario(&app).await;
+    crate::sql::todo_scenario_built_as("todo-py", false).await;
 }
 
 #[tokio::test]
 async fn the_python_todo_passes_the_rust_todos_scenario_on_postgresql() {
-    let app = spawn_app().await;
-    // A database of its own: the Rust todo's test uses the shared one.
-    let url = crate::helpers::fresh_postgres_database().await;
-    crate::sql::deploy_todo_built_as(
-        &app,
-        json!({"driver": "postgres", "url": url, "statement_timeout_ms": 30_000}),
-        "todo-py",
-    )
-    .await;
-    crate::sql::crud_scenario(&app).await;
+    crate::sql::todo_scenario_built_as("todo-py", true).await;
 }
 
 #[tokio::test]

@@ -12,6 +12,22 @@ pub async fn deploy_todo(app: &TestApp, config: Value) {
     deploy_todo_built_as(app, config, "todo").await;
 }
 
+/// The Rust todo's scenario against `actions-examples/dist/<wasm>.wasm` (a
+/// todo in another language) on SQLite, or on a PostgreSQL database of its
+/// own. A generous statement timeout: these tests share the machine with
+/// the compilation of other tests' 12–18 MB components.
+pub async fn todo_scenario_built_as(wasm: &str, postgres: bool) {
+    let app = spawn_app().await;
+    let config = if postgres {
+        let url = crate::helpers::fresh_postgres_database().await;
+        json!({"driver": "postgres", "url": url, "statement_timeout_ms": 30_000})
+    } else {
+        json!({"driver": "sqlite", "path": "todo.db", "statement_timeout_ms": 30_000})
+    };
+    deploy_todo_built_as(&app, config, wasm).await;
+    crud_scenario(&app).await;
+}
+
 /// [`deploy_todo`] with the component `actions-examples/dist/<wasm>.wasm`
 /// (`todo-py` is the Python one) as action `todo`.
 pub async fn deploy_todo_built_as(app: &TestApp, config: Value, wasm: &str) {
