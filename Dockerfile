@@ -14,6 +14,7 @@ COPY --from=node:22-bookworm-slim /usr/local/lib/node_modules /usr/local/lib/nod
 RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
 COPY . .
 RUN scripts/build-actions.sh \
+ && scripts/build-console.sh \
  && cargo build --release --locked -p sluice \
  && mkdir -p /out/actions \
  && cp "$HOME/.cache/sluice/target/release/sluice" /out/ \

@@ -46,6 +46,7 @@ print(float(v) * {'us': 0.001, 'ms': 1, 's': 1000, 'm': 60000}[unit])" "$1"
 # and starts PIDS, which `stop_all` kills.
 prepare() {
   scripts/build-actions.sh >/dev/null
+  scripts/build-console.sh >/dev/null
   cargo build --release --quiet -p sluice --bin sluice
   local example
   for example in "$@"; do cargo build --release --quiet -p sluice --example "$example"; done

@@ -21,8 +21,9 @@ STANDIN_HTTP_PORT="${SLUICE_STANDIN_HTTP_PORT:-8081}"
 STANDIN_SMTP_PORT="${SLUICE_STANDIN_SMTP_PORT:-2525}"
 command -v curl >/dev/null || { echo "start.sh needs curl" >&2; exit 1; }
 
-echo "==> building the example actions and sluice (the first run takes about 15 minutes on 2 cores)"
+echo "==> building the example actions, the console and sluice (the first run takes about 15 minutes on 2 cores)"
 scripts/build-actions.sh >/dev/null
+scripts/build-console.sh >/dev/null
 cargo build --release --quiet -p sluice
 SLUICE="$CARGO_TARGET_DIR/release/sluice"
 
@@ -76,6 +77,8 @@ fi
 cat <<EOT
 
 Sluice is running at $BASE (data in $SLUICE_DATA_DIR), serving examples/sluice.yaml
+
+  The console: $BASE/console   (user admin, password in $SLUICE_DATA_DIR/admin-password)
 
   curl '$BASE/hello/world?greeting=Hi'
   curl '$BASE/py/hello/world'   '$BASE/js/hello/world'     # the same action in Python, JavaScript

@@ -16,6 +16,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 echo "==> building example actions"
 scripts/build-actions.sh
+echo "==> building the console"
+scripts/build-console.sh
 
 if [[ "${SLUICE_SKIP_LINT:-0}" != 1 ]]; then
   echo "==> cargo fmt --check"

@@ -70,6 +70,7 @@ fn bench(c: &mut Criterion) {
                             grants: Arc::from([]),
                             registry: None,
                             catalog: None,
+                            capture: None,
                         },
                     )
                     .await

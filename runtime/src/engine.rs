@@ -153,6 +153,8 @@ pub struct Invocation {
     pub registry: Option<Arc<Registry>>,
     /// The events the action may dispatch (`None`: events unavailable).
     pub catalog: Option<Arc<crate::events::EventCatalog>>,
+    /// Keeps the guest's log records for the caller (`None`: host log only).
+    pub capture: Option<crate::host::log::LogCapture>,
 }
 
 /// A finished invocation: the guest's answer and what it cost.
@@ -377,6 +379,7 @@ impl Engine {
             ),
         );
         store.data_mut().events.catalog = inv.catalog.clone();
+        store.data_mut().capture = inv.capture.clone();
         store.data_mut().metrics.clone_from(&self.metrics);
         store.limiter(|s| &mut s.budget);
         store

@@ -63,6 +63,16 @@ pub enum ApiError {
         /// What is wrong.
         detail: String,
     },
+    /// 400: a value in the request body is wrong; `errors` points at it
+    /// (JSON pointers from the body's root) so a form can show the message
+    /// at its field.
+    #[error("{detail}")]
+    InvalidAt {
+        /// What is wrong, as one sentence.
+        detail: String,
+        /// Each offending value.
+        errors: Vec<FieldError>,
+    },
     /// 400: the request does not match the operation's parameters or
     /// `incoming` schema; each error names its JSON pointer.
     #[error("the request is invalid in {} place(s); see errors", .0.len())]
@@ -150,9 +160,10 @@ impl ApiError {
     /// The status code this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) | Self::Invalid { .. } | Self::ValidationFailed(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::BadRequest(_)
+            | Self::Invalid { .. }
+            | Self::InvalidAt { .. }
+            | Self::ValidationFailed(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope { .. } | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -171,7 +182,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status();
         let (slug, title): (&str, &str) = match self {
-            Self::BadRequest(_) => ("bad-request", "Bad request"),
+            Self::BadRequest(_) | Self::InvalidAt { .. } => ("bad-request", "Bad request"),
             Self::Invalid { slug, .. } => (slug, "Invalid input"),
             Self::ValidationFailed(_) => ("validation-failed", "Request validation failed"),
             Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
@@ -207,7 +218,9 @@ impl ApiError {
                 _ => None,
             },
             errors: match self {
-                Self::ValidationFailed(errors) => Some(errors.clone()),
+                Self::ValidationFailed(errors) | Self::InvalidAt { errors, .. } => {
+                    Some(errors.clone())
+                }
                 _ => None,
             },
         }

@@ -67,14 +67,21 @@ impl Retrieve for SchemaSet {
 /// # Errors
 /// The first violation, with where it is.
 pub fn check_meta(schema: &Value) -> Result<(), String> {
-    jsonschema::draft202012::meta::validate(schema).map_err(|e| {
-        let at = e.instance_path().as_str();
-        if at.is_empty() {
-            format!("not a valid JSON Schema 2020-12: {e}")
-        } else {
-            format!("not a valid JSON Schema 2020-12 at {at}: {e}")
-        }
-    })
+    meta_error(schema).map_or(Ok(()), |(_, text)| Err(text))
+}
+
+/// The first place where `schema` breaks the JSON Schema 2020-12
+/// meta-schema: its JSON pointer within `schema` (RFC 6901) and a message
+/// naming it, or `None` when `schema` is valid.
+pub fn meta_error(schema: &Value) -> Option<(String, String)> {
+    let e = jsonschema::draft202012::meta::validate(schema).err()?;
+    let at = e.instance_path().as_str().to_string();
+    let text = if at.is_empty() {
+        format!("not a valid JSON Schema 2020-12: {e}")
+    } else {
+        format!("not a valid JSON Schema 2020-12 at {at}: {e}")
+    };
+    Some((at, text))
 }
 
 /// Compiles `schema` (named `name` when stored) with references resolved

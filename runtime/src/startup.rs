@@ -237,6 +237,7 @@ impl Application {
             .merge(api::system::router())
             .nest("/authorization", authorization)
             .merge(api::docs::router())
+            .merge(api::console::router())
             .nest("/admin", api::admin_router(&state))
             .fallback(gateway_handle)
             .layer(crate::edge::GuardLayer(state.clone()))

@@ -14,6 +14,7 @@ mod cluster;
 mod component_cache;
 mod compression;
 mod connections;
+mod console;
 mod control_plane;
 mod cors;
 mod events;

@@ -589,6 +589,11 @@ pub struct ExecuteView {
     pub fuel_used: Option<u64>,
     /// Wall-clock ms of instantiate + call.
     pub duration_ms: Option<f64>,
+    /// What the guest logged (`log.write`) and printed (stdout, stderr),
+    /// oldest first; at most 500 records of at most 8 KiB each.
+    pub logs: Vec<crate::host::log::GuestLog>,
+    /// Records the guest wrote beyond the 500 kept.
+    pub logs_dropped: usize,
 }
 
 /// `POST /admin/actions/{name}/execute` with an [`ExecuteRequest`] → 200
@@ -636,6 +641,7 @@ pub async fn actions_execute(
         },
     };
     let grants = connections::granted_to(&state.db, &name).await?.into();
+    let capture = crate::host::log::LogCapture::default();
     let (response, fuel_used, duration_ms) = match invoke::run(
         &state,
         &name,
@@ -643,6 +649,7 @@ pub async fn actions_execute(
         row.limits(),
         grants,
         request,
+        Some(capture.clone()),
     )
     .await
     {
@@ -657,6 +664,7 @@ pub async fn actions_execute(
             (error.into_response(), fuel, None)
         }
     };
+    let (logs, logs_dropped) = capture.take();
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -677,5 +685,7 @@ pub async fn actions_execute(
         body_encoding,
         fuel_used,
         duration_ms,
+        logs,
+        logs_dropped,
     }))
 }

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::AnyConnection;
@@ -32,6 +32,36 @@ pub fn router() -> Router<AppState> {
                 .patch(connections_update)
                 .delete(connections_delete),
         )
+        .route("/connections/{name}/test", post(connections_test))
+}
+
+/// What `POST /admin/connections/{name}/test` found.
+#[derive(Debug, Serialize)]
+pub struct TestOutcome {
+    /// Whether the backend answered: `SELECT 1`, an HTTP `HEAD` of the
+    /// base URL, an SMTP `NOOP`, a Redis `PING`.
+    pub ok: bool,
+    /// The backend's message when it could not be reached or refused.
+    pub error: Option<String>,
+    /// How long the test took, ms.
+    pub duration_ms: f64,
+}
+
+/// `POST /admin/connections/{name}/test` → 200 with a [`TestOutcome`]
+/// (a failing backend is a result, not an error); 404 when unknown.
+pub async fn connections_test(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<TestOutcome>> {
+    let row = find(&state, &name).await?;
+    let config = open_config(&state, &row)?;
+    let started = std::time::Instant::now();
+    let result = config.test(state.registry.data_dir()).await;
+    Ok(Json(TestOutcome {
+        ok: result.is_ok(),
+        error: result.err(),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }))
 }
 
 /// A connection as the API shows it.

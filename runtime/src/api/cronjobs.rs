@@ -117,17 +117,42 @@ pub async fn write(
     Ok(row)
 }
 
-/// `GET /admin/cronjobs` → 200 with every cronjob.
-pub async fn cronjobs_list(State(state): State<AppState>) -> ApiResult<Json<Vec<CronjobRow>>> {
-    Ok(Json(cronjobs::list(&state.db).await?))
+/// A cronjob as the API shows it: the stored row and when it runs next.
+#[derive(Debug, Serialize)]
+pub struct CronjobView {
+    /// The stored cronjob.
+    #[serde(flatten)]
+    pub row: CronjobRow,
+    /// The next 5 scheduled ticks, Unix ms (UTC); empty while inactive.
+    pub next_runs_ms: Vec<i64>,
 }
 
-/// `GET /admin/cronjobs/{name}` → 200, or 404.
+impl From<CronjobRow> for CronjobView {
+    fn from(row: CronjobRow) -> Self {
+        let next_runs_ms = match crate::worker::cron::parse(&row.schedule) {
+            Ok(schedule) if row.active => schedule
+                .upcoming(chrono::Utc)
+                .take(5)
+                .map(|at| at.timestamp_millis())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self { row, next_runs_ms }
+    }
+}
+
+/// `GET /admin/cronjobs` → 200 with every cronjob and its next runs.
+pub async fn cronjobs_list(State(state): State<AppState>) -> ApiResult<Json<Vec<CronjobView>>> {
+    let rows = cronjobs::list(&state.db).await?;
+    Ok(Json(rows.into_iter().map(CronjobView::from).collect()))
+}
+
+/// `GET /admin/cronjobs/{name}` → 200 with its next runs, or 404.
 pub async fn cronjobs_get(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<CronjobRow>> {
-    Ok(Json(find(&state, &name).await?))
+) -> ApiResult<Json<CronjobView>> {
+    Ok(Json(find(&state, &name).await?.into()))
 }
 
 /// `POST /admin/cronjobs` → 201; 400 for a bad expression, 409 when the

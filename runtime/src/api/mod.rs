@@ -7,6 +7,7 @@ pub mod auth;
 pub mod authorization;
 pub mod components;
 pub mod connections;
+pub mod console;
 pub mod cronjobs;
 pub mod deploy;
 pub mod docs;

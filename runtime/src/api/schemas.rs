@@ -106,7 +106,15 @@ fn refs(value: &Value, out: &mut Vec<String>) {
 
 /// Validates `schema` as the stored schema `name`.
 async fn check(conn: &mut AnyConnection, name: &str, schema: &Value) -> ApiResult<()> {
-    compile::check_meta(schema).map_err(ApiError::BadRequest)?;
+    if let Some((at, text)) = compile::meta_error(schema) {
+        return Err(ApiError::InvalidAt {
+            errors: vec![crate::error::FieldError {
+                pointer: format!("/schema{at}"),
+                message: text.clone(),
+            }],
+            detail: text,
+        });
+    }
     let set = SchemaSet::load(&mut *conn, Some((name, schema))).await?;
     compile::compile(schema, Some(name), &set).map_err(ApiError::BadRequest)?;
     Ok(())

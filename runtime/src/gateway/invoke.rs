@@ -36,7 +36,8 @@ pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 /// Invokes version `sha256` of `action` on `request`.
 ///
 /// Returns the HTTP response a consumer gets and, when the guest ran to
-/// completion, the [`Outcome`]'s fuel and duration.
+/// completion, the [`Outcome`]'s fuel and duration. The guest's log
+/// records are also kept in `capture`, when given.
 ///
 /// # Errors
 /// [`ApiError`] for the guest's typed errors (their status), limit breaches
@@ -48,6 +49,7 @@ pub async fn run(
     limits: Limits,
     grants: std::sync::Arc<[String]>,
     request: types::Request,
+    capture: Option<crate::host::log::LogCapture>,
 ) -> ApiResult<(Response, Outcome)> {
     let db = state.db.clone();
     let sha = sha256.to_string();
@@ -72,6 +74,7 @@ pub async fn run(
                 grants,
                 registry: Some(state.registry.clone()),
                 catalog: Some(state.events.load_full()),
+                capture,
             },
         )
         .await
@@ -144,6 +147,7 @@ pub async fn run_internal(
         row.limits(),
         grants,
         request,
+        None,
     );
     let (response, _) = crate::error::REQUEST_ID.scope(request_id, run).await?;
     let status = response.status().as_u16();

@@ -272,6 +272,7 @@ async fn serve(
         route.limits,
         route.grants.clone(),
         request,
+        None,
     )
     .await?;
     note.fuel_used = Some(outcome.fuel_used);

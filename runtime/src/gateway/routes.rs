@@ -23,7 +23,7 @@ use crate::store::{actions, connections, operations};
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Path prefixes the platform keeps for itself.
-pub const RESERVED_PREFIXES: [&str; 3] = ["/admin", "/system", "/authorization"];
+pub const RESERVED_PREFIXES: [&str; 4] = ["/admin", "/system", "/authorization", "/console"];
 
 /// Everything the gateway needs to invoke one operation.
 #[derive(Debug, Clone)]

@@ -1,11 +1,77 @@
 //! The WIT `log` interface: guest log records go to the host's `tracing`
 //! log under target `sluice::guest`, tagged with action and request id.
 
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
 use crate::bindings::sluice::action::log::{Host, Level};
 use crate::host::HostState;
 
 /// Longest message kept, bytes; longer ones are cut at a char boundary.
 const MAX_MESSAGE_BYTES: usize = 8 << 10;
+
+/// Most records a [`LogCapture`] keeps; later ones are counted, not kept.
+const MAX_CAPTURED_RECORDS: usize = 500;
+
+/// One guest log record, as the admin execute endpoint shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuestLog {
+    /// `trace`, `debug`, `info`, `warn` or `error` from `log.write`;
+    /// `stdout` or `stderr` for a line the guest printed.
+    pub level: &'static str,
+    /// The message (at most 8 KiB).
+    pub message: String,
+}
+
+/// The log records of one invocation, kept for whoever started it (the
+/// admin execute endpoint) besides going to the host log. Shared with the
+/// store, so the records survive a trap or a deadline.
+#[derive(Debug, Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Captured>>);
+
+#[derive(Debug, Default)]
+struct Captured {
+    records: Vec<GuestLog>,
+    dropped: usize,
+}
+
+impl LogCapture {
+    /// Keeps `message` at `level`, or counts it once 500 are kept.
+    pub fn push(&self, level: &'static str, message: &str) {
+        let mut captured = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if captured.records.len() < MAX_CAPTURED_RECORDS {
+            captured.records.push(GuestLog {
+                level,
+                message: message.to_string(),
+            });
+        } else {
+            captured.dropped += 1;
+        }
+    }
+
+    /// The records kept, oldest first, and how many more were not kept.
+    pub fn take(&self) -> (Vec<GuestLog>, usize) {
+        let mut captured = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (std::mem::take(&mut captured.records), captured.dropped)
+    }
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Trace => "trace",
+        Level::Debug => "debug",
+        Level::Info => "info",
+        Level::Warn => "warn",
+        Level::Error => "error",
+    }
+}
 
 impl Host for HostState {
     #[tracing::instrument(level = "trace", skip_all, fields(request_id = %self.request_id))]
@@ -15,6 +81,9 @@ impl Host for HostState {
             end -= 1;
         }
         let message = &message[..end];
+        if let Some(capture) = &self.capture {
+            capture.push(level_name(level), message);
+        }
         let (action, request_id) = (&self.action, &self.request_id);
         match level {
             Level::Trace => {

@@ -43,6 +43,8 @@ pub struct HostState {
     /// Where host calls report (SQL waits, outbound HTTP); none in
     /// benchmarks.
     pub metrics: Option<std::sync::Arc<crate::telemetry::metrics::Metrics>>,
+    /// Where log records are kept besides the host log (admin execute).
+    pub capture: Option<log::LogCapture>,
 }
 
 impl HostState {
@@ -59,6 +61,7 @@ impl HostState {
             sql_open: 0,
             events: events::EventSink::default(),
             metrics: None,
+            capture: None,
         }
     }
 
@@ -71,6 +74,9 @@ impl HostState {
         for (stream, pipe) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
             let bytes = pipe.contents();
             for line in String::from_utf8_lossy(&bytes).lines() {
+                if let Some(capture) = &self.capture {
+                    capture.push(stream, line);
+                }
                 tracing::info!(
                     target: "sluice::guest",
                     action = %self.action,

@@ -1,0 +1,238 @@
+// The console in a real browser: Debian's Chromium, headless, driven by
+// Playwright, against a real server that tests/api/console.rs started
+// (with the weather API's stand-in, an admin user and a user without the
+// admin scope). Fusio's tutorial through the console only, then every
+// page at 1280 and 390 px wide, with a screenshot of each.
+//
+//   SLUICE_URL  CHROMIUM  WEATHER_BASE  WEATHER_KEY  WEATHER_WASM  SCREENSHOTS
+//   ADMIN_USER  ADMIN_PASSWORD  READER_USER  READER_PASSWORD
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; tests/api/console.rs sets it`);
+  return value;
+};
+const BASE = env('SLUICE_URL').replace(/\/$/, '');
+const SHOTS = env('SCREENSHOTS');
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+let page;
+/** Everything the page wrote to its console as an error, and uncaught exceptions. */
+const browserErrors = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: env('CHROMIUM'),
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (m) => {
+    // A try-it or log answer of 4xx is the product working, not a page error.
+    if (m.type() === 'error' && !/the server responded with a status of 4\d\d/.test(m.text())) browserErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => browserErrors.push(String(e)));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+/** Picks `option` in the Mantine select or multiselect labelled `label`. */
+async function choose(label, option) {
+  // A required field's label ends with an asterisk.
+  await page.getByRole('combobox', { name: new RegExp(`^${label}( \\*)?$`) }).click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
+
+/** Replaces the text of the JSON editor of field `field`. */
+async function typeJson(field, text) {
+  const editor = page.locator(`.cm-content[data-field="${field}"]`);
+  await editor.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await editor.fill(text);
+}
+
+test('a user without the admin scope is told so and stays signed out', async () => {
+  await page.goto(`${BASE}/console`);
+  await page.locator('input[name="username"]').fill(env('READER_USER'));
+  await page.locator('input[name="password"]').fill(env('READER_PASSWORD'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').getByText('lacks the admin scope').waitFor();
+  await shot('login-refused');
+});
+
+test('an admin signs in with the keyboard alone', async () => {
+  await page.goto(`${BASE}/console`);
+  await page.locator('input[name="username"]').focus();
+  await page.keyboard.type(env('ADMIN_USER'));
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(env('ADMIN_PASSWORD'));
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+});
+
+test('the tutorial: an HTTP connection with an API key in the query, tested inline', async () => {
+  await page.getByRole('link', { name: 'Connections' }).click();
+  await page.getByRole('link', { name: 'New connection' }).click();
+  await page.locator('input[name="name"]').fill('OpenWeatherMapAPI');
+  await page.locator('input[name="base_url"]').fill(env('WEATHER_BASE'));
+  await choose('Authentication', 'api_key');
+  await page.locator('input[name="auth_name"]').fill('appid');
+  await page.locator('input[name="auth_secret"]').fill(env('WEATHER_KEY'));
+  await page.getByRole('button', { name: 'Create connection' }).click();
+  await page.waitForURL(`${BASE}/console/connections/OpenWeatherMapAPI`);
+  // The key was sent once and is never shown back.
+  assert.equal(await page.locator('input[name="auth_secret"]').inputValue(), '');
+  assert.ok(!(await page.content()).includes(env('WEATHER_KEY')));
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await page.getByTestId('connection-test').getByText('Reachable').waitFor();
+  await shot('connection');
+});
+
+test('the tutorial: the weather action uploaded by file picker, granted and configured', async () => {
+  await page.goto(`${BASE}/console/actions/new`);
+  await page.locator('input[name="name"]').fill('weather');
+  await page.locator('input[name="wasm"]').setInputFiles(env('WEATHER_WASM'));
+  await choose('Granted connections', 'OpenWeatherMapAPI');
+  await page.keyboard.press('Escape');
+  await typeJson('config', '{"connection": "OpenWeatherMapAPI", "cache": "none"}');
+  await page.getByRole('button', { name: 'Create action' }).click();
+  await page.waitForURL(`${BASE}/console/actions/weather`);
+  const versions = page.getByRole('table', { name: 'Versions' });
+  await versions.getByText('v1', { exact: true }).waitFor();
+  assert.match(await versions.innerText(), /[0-9a-f]{64}/);
+  await shot('action');
+});
+
+test('the tutorial: GET /weather/current created, tried, and answered', async () => {
+  await page.goto(`${BASE}/console/operations/new`);
+  await page.locator('input[name="name"]').fill('weather-current');
+  await page.locator('input[name="path"]').fill('/weather/current');
+  await choose('Action', 'weather');
+  await page.getByRole('switch', { name: 'Public (no token needed)' }).check();
+  await page.getByRole('button', { name: 'Create operation' }).click();
+  await page.waitForURL(`${BASE}/console/operations/weather-current`);
+  await page.locator('input[name="try-query"]').fill('city=Berlin');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByTestId('try-status').getByText('200').waitFor();
+  const body = JSON.parse(await page.getByTestId('try-body').innerText());
+  assert.equal(body.city, 'Berlin');
+  assert.equal(typeof body.temperature, 'number');
+  await shot('operation');
+});
+
+test('executing an action shows its answer, fuel, duration and logs', async () => {
+  await page.goto(`${BASE}/console/actions/weather`);
+  await page.locator('input[name="execute-query"]').fill('city=Berlin');
+  await page.getByRole('button', { name: 'Execute', exact: true }).click();
+  await page.getByTestId('execute-status').getByText('200').waitFor();
+  const fuel = await page.getByTestId('execute-fuel').innerText();
+  assert.match(fuel, /fuel used: [1-9][0-9,]*/);
+  // The cache connection "none" is not granted: the action says so in its log and answers anyway.
+  assert.match(await page.getByTestId('execute-logs').innerText(), /warn +weather cache unavailable/);
+  await shot('execute');
+});
+
+test('a scope, and an app whose secret is shown once', async () => {
+  await page.goto(`${BASE}/console/scopes/new`);
+  await page.locator('input[name="name"]').fill('weather:read');
+  await page.getByRole('button', { name: 'Create scope' }).click();
+  await page.waitForURL(`${BASE}/console/scopes/${encodeURIComponent('weather:read')}`);
+
+  await page.goto(`${BASE}/console/apps/new`);
+  await page.locator('input[name="name"]').fill('weather-app');
+  await choose('Scopes', 'weather:read');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Create app' }).click();
+  await page.waitForURL(`${BASE}/console/apps/weather-app`);
+  const secret = await page.getByTestId('secret-value').innerText();
+  assert.ok(secret.length >= 20, `a client secret, got ${secret}`);
+  await shot('app-created');
+  await page.reload();
+  await page.getByRole('heading', { name: 'weather-app' }).waitFor();
+  assert.equal(await page.getByTestId('secret-once').count(), 0);
+  assert.ok(!(await page.content()).includes(secret));
+});
+
+test('a schema with an error shows it at its line, and the server agrees', async () => {
+  await page.goto(`${BASE}/console/schemas/new`);
+  await page.locator('input[name="name"]').fill('broken');
+  await typeJson('schema', '{\n  "type": "object",\n  "properties": {\n    "title": {"type": "strin"}\n  }\n}');
+  const errors = page.getByTestId('schema-errors');
+  await errors.getByText(/^Line 4: .*\/properties\/title\/type/).first().waitFor();
+  await page.getByRole('button', { name: 'Create schema' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Bad request' }).waitFor();
+  assert.match(await errors.innerText(), /Line 4/);
+  await shot('schema-error');
+  await typeJson('schema', '{"type": "object", "properties": {"title": {"type": "string"}}}');
+  await page.getByRole('button', { name: 'Create schema' }).click();
+  await page.waitForURL(`${BASE}/console/schemas/broken`);
+});
+
+test('the requests appear in the log, with their detail', async () => {
+  await page.goto(`${BASE}/console/log?operation=weather-current`);
+  const rows = page.getByRole('table', { name: 'Requests' });
+  await rows.getByText('GET /weather/current').first().waitFor();
+  await rows.getByRole('link').first().click();
+  await page.getByRole('table', { name: 'Request detail' }).getByText('weather-current').waitFor();
+  await shot('log-entry');
+});
+
+const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'log', 'actions/weather', 'operations/weather-current'];
+
+test('every page has a deep link and a screenshot at 1280 px', async () => {
+  for (const path of PAGES) {
+    await page.goto(`${BASE}/console/${path}`);
+    await page.getByRole('heading', { level: 2 }).first().waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.getByText('No such page').count(), 0, path);
+    await shot(`page-${path.replace(/\//g, '-') || 'dashboard'}`);
+  }
+});
+
+test('every page is readable at 390 px: nothing wider than the screen but tables that scroll', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of PAGES) {
+    await page.goto(`${BASE}/console/${path}`);
+    await page.getByRole('heading', { level: 2 }).first().waitFor();
+    await page.waitForLoadState('networkidle');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `${path || 'dashboard'} is ${overflow} px wider than the screen`);
+    await shot(`narrow-${path.replace(/\//g, '-') || 'dashboard'}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('signing out revokes the session', async () => {
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('sluice.console.session')).access_token);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('input[name="username"]').waitFor();
+  const answer = await page.evaluate(
+    (t) => fetch('/admin/actions', { headers: { Authorization: `Bearer ${t}` } }).then((r) => r.status),
+    token,
+  );
+  assert.equal(answer, 401);
+});
+
+test('the browser console stayed free of errors (CSP violations included)', () => {
+  assert.deepEqual(browserErrors, []);
+});
