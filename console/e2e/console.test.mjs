@@ -8,7 +8,7 @@
 //   ADMIN_USER  ADMIN_PASSWORD  READER_USER  READER_PASSWORD
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -138,6 +138,9 @@ test('the tutorial: GET /weather/current created, tried, and answered', async ()
   assert.equal(body.city, 'Berlin');
   assert.equal(typeof body.temperature, 'number');
   await shot('operation');
+  // The picture in docs/console.md.
+  await page.getByTestId('try-answer').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, 'docs-console.png') });
 });
 
 test('executing an action shows its answer, fuel, duration and logs', async () => {
@@ -195,6 +198,36 @@ test('the requests appear in the log, with their detail', async () => {
   await rows.getByRole('link').first().click();
   await page.getByRole('table', { name: 'Request detail' }).getByText('weather-current').waitFor();
   await shot('log-entry');
+});
+
+test('a server error about a field is shown at that field: a built-in config at its line', async () => {
+  await page.goto(`${BASE}/console/actions/new`);
+  await page.locator('input[name="name"]').fill('teapot');
+  await choose('Made from', 'static-response');
+  await typeJson('config', '{\n  "status": 1000\n}');
+  await page.getByRole('button', { name: 'Create action' }).click();
+  await page.getByTestId('config-errors').getByText(/^Line 2: /).waitFor();
+  await shot('builtin-error');
+  await typeJson('config', '{"status": 418, "body": {"short": "and stout"}}');
+  await page.getByRole('button', { name: 'Create action' }).click();
+  await page.waitForURL(`${BASE}/console/actions/teapot`);
+  await page.getByRole('button', { name: 'Execute', exact: true }).click();
+  await page.getByTestId('execute-status').getByText('418').waitFor();
+});
+
+test('a new version can be dropped on the action page and uploads with progress', async () => {
+  await page.goto(`${BASE}/console/actions/weather`);
+  const bytes = readFileSync(env('WEATHER_WASM')).toString('base64');
+  await page.locator('.drop-zone').first().evaluate((zone, b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([data], 'weather.wasm', { type: 'application/wasm' }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, bytes);
+  await page.getByText(/^weather\.wasm \(/).waitFor();
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  // The same bytes as version 1: the server keeps one version.
+  await page.getByRole('status').getByText('The same bytes as version 1: nothing changed.').waitFor();
 });
 
 const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'log', 'actions/weather', 'operations/weather-current'];

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { AppShell, Burger, Button, Group, NavLink, ScrollArea, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Route, Switch, useLocation } from 'wouter';
@@ -19,6 +20,7 @@ export function App() {
   const tokens = useSession();
   const [opened, { toggle, close }] = useDisclosure();
   const [location] = useLocation();
+  const [signingOut, setSigningOut] = useState(false);
   if (!tokens) return <Login />;
   const active = (path: string) => location === path || location.startsWith(`${path}/`);
   return (
@@ -37,7 +39,15 @@ export function App() {
             <Text size="sm" c="dimmed" visibleFrom="xs">
               {tokens.username}
             </Text>
-            <Button variant="default" size="xs" onClick={() => void session.signOut()}>
+            <Button
+              variant="default"
+              size="xs"
+              loading={signingOut}
+              onClick={() => {
+                setSigningOut(true);
+                void session.signOut().finally(() => setSigningOut(false));
+              }}
+            >
               Sign out
             </Button>
           </Group>

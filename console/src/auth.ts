@@ -95,11 +95,11 @@ class Session {
   /** Revokes the session on the server and forgets it here. */
   async signOut(): Promise<void> {
     const tokens = this.tokens;
-    this.set(null);
     if (tokens) {
       // The access token lives until it expires unless revoked itself.
       await Promise.all([this.revoke(tokens.access_token), tokens.refresh_token && this.revoke(tokens.refresh_token)]);
     }
+    this.set(null);
   }
 
   /** The server refused the token (401): forget it and ask to sign in again. */

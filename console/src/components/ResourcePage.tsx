@@ -201,7 +201,7 @@ function ItemView({ resource, id }: { resource: Resource; id?: string }) {
       <Title order={2}>{title}</Title>
       {loadError && <ProblemAlert error={loadError} />}
       {shown !== undefined && resource.Created && <resource.Created result={shown} />}
-      {loading && !isNew ? (
+      {loading && !isNew && !item ? (
         <Loader aria-label="Loading" />
       ) : (
         (isNew || item) && (

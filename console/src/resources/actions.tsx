@@ -137,8 +137,8 @@ function NewVersion({ name, onDone }: { name: string; onDone: () => void }) {
     setBusy(true);
     setProblem(null);
     try {
-      const action = await uploadComponent(name, file);
-      setDone(`Uploaded: version ${action.latest_version?.version ?? '?'}.`);
+      const stored = await uploadComponent(name, file);
+      setDone(stored.created ? `Uploaded: version ${stored.version}.` : `The same bytes as version ${stored.version}: nothing changed.`);
       setFile(undefined);
       onDone();
     } catch (e) {
