@@ -7,7 +7,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, spawn_app, started_server};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, started_server};
 use crate::upstream::{self, WEATHER_KEY};
 
 /// The nonce in the `csp-nonce` meta element of the page.
@@ -211,7 +211,9 @@ async fn an_invalid_schema_is_refused_with_a_pointer_to_the_offending_keyword() 
 
 #[tokio::test]
 async fn the_console_runs_the_tutorial_in_headless_chromium() {
-    let app = spawn_app().await;
+    // Access tokens that live 62 s: the console refreshes a minute before
+    // expiry, so every 2 s here, and the tests see it happen.
+    let app = spawn_app_with(|settings| settings.tokens.access_ttl_secs = 62).await;
     let upstream = upstream::start().await;
     app.admin_create("/roles", json!({"name": "operators", "scopes": ["admin"]}))
         .await;
@@ -256,6 +258,6 @@ async fn the_console_runs_the_tutorial_in_headless_chromium() {
         "the browser tests failed:\n{report}"
     );
     // Every browser test ran: a test file that stopped early passes fewer.
-    assert!(report.contains("pass 15\n"), "{report}");
+    assert!(report.contains("pass 16\n"), "{report}");
     assert!(report.contains("fail 0\n"), "{report}");
 }
