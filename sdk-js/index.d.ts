@@ -215,6 +215,55 @@ export declare namespace kv {
   export { remove as delete };
 }
 
+/** Files under granted `files` connections (WIT `files`); paths are relative to the root. */
+export declare namespace files {
+  /** A directory entry, or what `stat` found. */
+  interface Entry {
+    name: string;
+    isDir: boolean;
+    /** Bytes (0 for a directory). */
+    size: number;
+    /** Last modification, Unix ms, when recorded. */
+    modifiedMs?: number;
+  }
+  /** The bytes of the file. Throws `HostError` (404 not found, 400 invalid path, 403 not allowed). */
+  function read(connection: string, path: string): Uint8Array;
+  /** The file as UTF-8 text. */
+  function readText(connection: string, path: string): string;
+  /** The JSON file, parsed. */
+  function readJson(connection: string, path: string): unknown;
+  /** Replaces or creates the file atomically (403 on a read-only connection). */
+  function write(connection: string, path: string, contents: string | Uint8Array): void;
+  /** Writes `value` as JSON. */
+  function writeJson(connection: string, path: string, value: unknown): void;
+  /** The directories and allowed files in a directory ('' is the root), by name. */
+  function list(connection: string, path?: string): Entry[];
+  /** What is at `path`. */
+  function stat(connection: string, path: string): Entry;
+  /** Deletes the file; whether there was one. Also exported as `files.delete`. */
+  function remove(connection: string, path: string): boolean;
+  export { remove as delete };
+}
+
+/** Programs behind granted `command` connections (WIT `command`); no shell is involved. */
+export declare namespace command {
+  /** What the program left. */
+  interface Output {
+    /** Exit status; undefined when a signal ended it. */
+    status?: number;
+    stdout: Uint8Array;
+    stderr: Uint8Array;
+    /** Whether it exited with 0. */
+    readonly ok: boolean;
+    /** stdout as text. */
+    text(): string;
+    /** stdout parsed as JSON; throws a 503 `HostError` when the program failed. */
+    json(): unknown;
+  }
+  /** Runs the program with its template's slots filled. Throws `HostError` (400 invalid argument, 503 timeout). */
+  function run(connection: string, slots?: Record<string, string>, stdin?: string | Uint8Array): Output;
+}
+
 /** Mail through granted `smtp` connections (WIT `smtp`). */
 export declare namespace smtp {
   /** A message: at least one recipient and a `text` or `html` body. */

@@ -4,7 +4,7 @@
 //   export const handler = action((req) => Response.json({ hello: req.param('name') }));
 // Throwing `NotFound`, `InvalidInput` … answers with that status as a
 // problem. The host's capabilities are `sql`, `http`, `kv`, `smtp`,
-// `events` and `log`. Built into a component by componentize-js against
+// `files`, `command`, `events` and `log`. Built into a component by componentize-js against
 // the `sluice:action` WIT world (the imports `sluice:action/*@0.1.0` stay
 // external when bundling).
 
@@ -16,5 +16,7 @@ export * as sql from './src/sql.js';
 export * as http from './src/http.js';
 export * as kv from './src/kv.js';
 export * as smtp from './src/smtp.js';
+export * as files from './src/files.js';
+export * as command from './src/command.js';
 export * as events from './src/events.js';
 export * as log from './src/log.js';

@@ -33,8 +33,10 @@
 
 extern crate self as sluice_sdk;
 
+pub mod command;
 mod error;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod kv;
 pub mod log;

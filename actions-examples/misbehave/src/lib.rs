@@ -16,9 +16,11 @@
 //! - `log`: writes the query's `message` to the log at level `level`
 //!   (`info` when absent) and answers `{"ok": true}`;
 //! - `http-send`, `kv`, `smtp-send`: see [`capabilities`];
+//! - `files`, `command`: see [`host_tools`];
 //! - anything else: answers `{"ok": true}`.
 
 mod capabilities;
+mod host_tools;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -100,6 +102,8 @@ fn misbehave(req: Request) -> Result<Response, Error> {
         "kv" => capabilities::kv(&req),
         "smtp-send" => capabilities::smtp_send(&req),
         "dispatch" => capabilities::dispatch(&req),
+        "files" => host_tools::files(&req),
+        "command" => host_tools::command(&req),
         "log" => {
             let message = req.query("message").unwrap_or("");
             match req.query("level").unwrap_or("info") {

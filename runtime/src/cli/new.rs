@@ -71,8 +71,16 @@ const RUST: &[(&str, &str)] = &[
         include_str!("../../../sdk/src/lib.rs"),
     ),
     (
+        "sluice-sdk/src/command.rs",
+        include_str!("../../../sdk/src/command.rs"),
+    ),
+    (
         "sluice-sdk/src/error.rs",
         include_str!("../../../sdk/src/error.rs"),
+    ),
+    (
+        "sluice-sdk/src/files.rs",
+        include_str!("../../../sdk/src/files.rs"),
     ),
     (
         "sluice-sdk/src/events.rs",
@@ -137,12 +145,20 @@ const PYTHON: &[(&str, &str)] = &[
         include_str!("../../../sdk-python/sluice/_convert.py"),
     ),
     (
+        "sluice-sdk/sluice/command.py",
+        include_str!("../../../sdk-python/sluice/command.py"),
+    ),
+    (
         "sluice-sdk/sluice/errors.py",
         include_str!("../../../sdk-python/sluice/errors.py"),
     ),
     (
         "sluice-sdk/sluice/events.py",
         include_str!("../../../sdk-python/sluice/events.py"),
+    ),
+    (
+        "sluice-sdk/sluice/files.py",
+        include_str!("../../../sdk-python/sluice/files.py"),
     ),
     (
         "sluice-sdk/sluice/http.py",
@@ -209,6 +225,10 @@ const JS: &[(&str, &str)] = &[
         include_str!("../../../sdk-js/src/action.js"),
     ),
     (
+        "sluice-sdk/src/command.js",
+        include_str!("../../../sdk-js/src/command.js"),
+    ),
+    (
         "sluice-sdk/src/convert.js",
         include_str!("../../../sdk-js/src/convert.js"),
     ),
@@ -219,6 +239,10 @@ const JS: &[(&str, &str)] = &[
     (
         "sluice-sdk/src/events.js",
         include_str!("../../../sdk-js/src/events.js"),
+    ),
+    (
+        "sluice-sdk/src/files.js",
+        include_str!("../../../sdk-js/src/files.js"),
     ),
     (
         "sluice-sdk/src/http.js",

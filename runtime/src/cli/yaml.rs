@@ -30,6 +30,8 @@ pub fn secret_in<'a>(pointer: &str, text: &'a str) -> Option<&'a str> {
     let parts: Vec<&str> = pointer.split('/').collect();
     match parts.as_slice() {
         ["", "connections", _, "config", "url"] => url_password(text),
+        // A command's environment may carry the tool's credentials.
+        ["", "connections", _, "config", "env", _] => Some(text),
         ["", "connections", _, "config", field @ ..] => {
             SECRET_FIELDS.contains(&field).then_some(text)
         }

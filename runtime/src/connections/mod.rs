@@ -1,10 +1,13 @@
 //! Connection configs: what an admin stores under a name and the host uses
-//! to reach a backend on a guest's behalf — `sql`, `http`, `smtp` and `kv`.
+//! to reach a backend on a guest's behalf — `sql`, `http`, `smtp`, `kv`,
+//! `files` and `command`.
 //!
 //! Secrets (passwords, tokens, API keys, credentials in URLs) are
 //! write-only: [`redacted`] is all the admin API ever shows, and an update
 //! that omits a secret keeps the stored one.
 
+pub mod command;
+pub mod files;
 pub mod http;
 pub mod http_client;
 pub mod kv;
@@ -19,6 +22,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use command::CommandConfig;
+pub use files::FilesConfig;
 pub use http::HttpConfig;
 pub use kv::KvConfig;
 pub use registry::Registry;
@@ -47,6 +52,10 @@ pub enum ConnectionConfig {
     Smtp(SmtpConfig),
     /// Key-value storage in memory or Redis.
     Kv(KvConfig),
+    /// A directory on the host.
+    Files(FilesConfig),
+    /// A program on the host with a fixed argument template.
+    Command(CommandConfig),
 }
 
 impl ConnectionConfig {
@@ -57,6 +66,8 @@ impl ConnectionConfig {
             Self::Http(_) => "http",
             Self::Smtp(_) => "smtp",
             Self::Kv(_) => "kv",
+            Self::Files(_) => "files",
+            Self::Command(_) => "command",
         }
     }
 
@@ -70,6 +81,8 @@ impl ConnectionConfig {
             Self::Http(c) => c.validate(),
             Self::Smtp(c) => c.validate(),
             Self::Kv(c) => c.validate(),
+            Self::Files(c) => c.validate(),
+            Self::Command(c) => c.validate(),
         }
     }
 
@@ -104,7 +117,8 @@ impl ConnectionConfig {
     }
 
     /// Tries to reach the backend: `SELECT 1`, an HTTP `HEAD` of the base
-    /// URL, an SMTP `NOOP`, a Redis `PING`.
+    /// URL, an SMTP `NOOP`, a Redis `PING`; for `files`, opens the root;
+    /// for `command`, checks the program is an executable file.
     ///
     /// # Errors
     /// The backend's message when it cannot be reached or refuses.
@@ -119,6 +133,11 @@ impl ConnectionConfig {
                     .map_err(|e| e.to_string())?;
                 store.ping().await.map_err(|e| e.to_string())
             }
+            Self::Files(c) => c
+                .open_root()
+                .map(drop)
+                .map_err(|e| format!("root {:?}: {e}", c.root)),
+            Self::Command(c) => c.test(),
         }
     }
 }
@@ -131,5 +150,7 @@ pub fn redacted(config: &ConnectionConfig) -> Value {
         ConnectionConfig::Http(c) => c.redacted(),
         ConnectionConfig::Smtp(c) => c.redacted(),
         ConnectionConfig::Kv(c) => c.redacted(),
+        ConnectionConfig::Files(c) => serde_json::to_value(c).unwrap_or(Value::Null),
+        ConnectionConfig::Command(c) => c.redacted(),
     }
 }

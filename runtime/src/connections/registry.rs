@@ -53,6 +53,10 @@ pub enum Backend {
     Smtp(Arc<SmtpClient>),
     /// A `kv` connection's store.
     Kv(Arc<KvClient>),
+    /// A `files` connection's config (the root opens per call).
+    Files(Arc<super::FilesConfig>),
+    /// A `command` connection's config (the program starts per call).
+    Command(Arc<super::CommandConfig>),
 }
 
 impl Backend {
@@ -63,6 +67,8 @@ impl Backend {
             Self::Http(_) => "http",
             Self::Smtp(_) => "smtp",
             Self::Kv(_) => "kv",
+            Self::Files(_) => "files",
+            Self::Command(_) => "command",
         }
     }
 
@@ -71,7 +77,7 @@ impl Backend {
             Self::Sql(pool) => pool.pool.close().await,
             // Dropping the last clone closes pooled sockets and, for a
             // memory store, frees its entries.
-            Self::Http(_) | Self::Smtp(_) | Self::Kv(_) => {}
+            Self::Http(_) | Self::Smtp(_) | Self::Kv(_) | Self::Files(_) | Self::Command(_) => {}
         }
     }
 }
@@ -203,5 +209,7 @@ async fn open_backend(
             config: c,
             connection: name.to_string(),
         })),
+        ConnectionConfig::Files(c) => Backend::Files(Arc::new(c)),
+        ConnectionConfig::Command(c) => Backend::Command(Arc::new(c)),
     })
 }

@@ -1,7 +1,9 @@
 //! Per-invocation host state ([`HostState`], the `T` in `Store<T>`) and one
 //! module per capability the WIT world imports.
 
+pub mod command;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod kv;
 pub mod lend;

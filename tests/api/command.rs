@@ -1,0 +1,240 @@
+//! `command` connections: a guest runs one program with arguments an admin
+//! fixed, filling named slots — never through a shell, with nothing from
+//! the server's environment, killed (with everything it started) at its
+//! deadline, and cut off past its output limit.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, started_server};
+
+fn python() -> String {
+    started_server("SLUICE_TEST_PYTHON")
+}
+
+/// A server with command connection `tool` running `python -c code` and
+/// then `args`, granted to `misbehave` at `POST /mb`.
+async fn command_app(code: &str, args: &[&str], slots: Value, extra: Value) -> TestApp {
+    let app = spawn_app().await;
+    // Braces in the code are literal: doubled, as in any template.
+    let literal = code.replace('{', "{{").replace('}', "}}");
+    let mut template = vec!["-c".to_string(), literal];
+    template.extend(args.iter().map(|s| s.to_string()));
+    let mut config = json!({"program": python(), "args": template, "slots": slots});
+    for (k, v) in extra.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    app.create_connection("tool", "command", config).await;
+    app.deploy("misbehave", "mb", "POST", "/mb").await;
+    app.grant("misbehave", &["tool"]).await;
+    app
+}
+
+async fn run(app: &TestApp, args: Value) -> Value {
+    app.misbehave("command", json!({"conn": "tool", "args": args}))
+        .await
+}
+
+const PRINT_ARGV: &str = "import json, sys; print(json.dumps(sys.argv[1:]))";
+
+#[tokio::test]
+async fn a_slot_value_with_shell_metacharacters_reaches_the_program_as_one_literal_argument() {
+    let marker = tempfile::tempdir().unwrap();
+    let pwned = marker.path().join("pwned");
+    let app = command_app(
+        PRINT_ARGV,
+        &["--name", "{name}", "--tag={tag}"],
+        json!({"name": ".*", "tag": "[a-z]+"}),
+        json!({}),
+    )
+    .await;
+    let hostile = format!(
+        "x; touch {p} && echo $(touch {p}) `touch {p}` | tee {p} > {p} * ~ \"'\\n",
+        p = pwned.display()
+    );
+    let answer = run(&app, json!([["name", hostile], ["tag", "ok"]])).await;
+    assert_eq!(answer["status"], 0, "{answer}");
+    let argv: Vec<String> = serde_json::from_str(answer["stdout"].as_str().unwrap()).unwrap();
+    assert_eq!(argv, ["--name", hostile.as_str(), "--tag=ok"]);
+    assert!(!pwned.exists(), "something ran the value through a shell");
+}
+
+#[tokio::test]
+async fn values_that_fail_their_pattern_and_unknown_or_missing_slots_are_refused() {
+    let app = command_app(
+        PRINT_ARGV,
+        &["{city}"],
+        json!({"city": "[A-Za-z ]{1,20}"}),
+        json!({}),
+    )
+    .await;
+    for args in [
+        json!([["city", "Berlin; rm -rf /"]]),
+        json!([["city", "$(id)"]]),
+        json!([["city", "x".repeat(21)]]),
+        json!([["city", ""]]),
+        json!([]),
+        json!([["town", "Berlin"]]),
+        json!([["city", "Berlin"], ["city", "Paris"]]),
+    ] {
+        let answer = run(&app, args.clone()).await;
+        assert_eq!(answer["error"], "invalid-argument", "{args}: {answer}");
+    }
+    let answer = run(&app, json!([["city", "New York"]])).await;
+    assert_eq!(answer["stdout"], "[\"New York\"]\n", "{answer}");
+}
+
+#[tokio::test]
+async fn the_program_sees_only_the_connections_environment_and_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = "import json, os; print(json.dumps({'env': dict(os.environ), 'cwd': os.getcwd()}))";
+    let app = command_app(
+        code,
+        &[],
+        json!({}),
+        json!({"env": {"GREETING": "hi"}, "cwd": dir.path()}),
+    )
+    .await;
+    let answer = run(&app, json!([])).await;
+    let seen: Value = serde_json::from_str(answer["stdout"].as_str().unwrap()).unwrap();
+    let env = seen["env"].as_object().unwrap();
+    // Python may add LC_CTYPE on its own; nothing of the server's arrives.
+    assert_eq!(env.get("GREETING"), Some(&json!("hi")), "{seen}");
+    for key in env.keys() {
+        assert!(
+            ["GREETING", "LC_CTYPE"].contains(&key.as_str()),
+            "inherited {key}: {seen}"
+        );
+    }
+    assert_eq!(
+        std::fs::canonicalize(seen["cwd"].as_str().unwrap()).unwrap(),
+        std::fs::canonicalize(dir.path()).unwrap()
+    );
+    // The admin API shows the variables' names, never their values.
+    let shown: Value = app
+        .admin_get("/connections/tool")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["config"]["env_keys"], json!(["GREETING"]), "{shown}");
+    assert!(!shown.to_string().contains("\"hi\""), "{shown}");
+}
+
+#[tokio::test]
+async fn a_program_past_its_deadline_is_killed_with_what_it_started_while_others_are_served() {
+    let pids = tempfile::tempdir().unwrap();
+    let file = pids.path().join("pids");
+    let code = "import os, sys, time\n\
+                child = os.fork()\n\
+                if child == 0:\n    time.sleep(60)\n    os._exit(0)\n\
+                open(sys.argv[1], 'w').write(f'{os.getpid()} {child}')\n\
+                time.sleep(60)";
+    let app = command_app(
+        code,
+        &["{file}"],
+        json!({"file": ".*"}),
+        json!({"timeout_ms": 1500}),
+    )
+    .await;
+    app.deploy("hello", "hello", "GET", "/hello/:name").await;
+    let slow = run(&app, json!([["file", file.to_str().unwrap()]]));
+    let others = async {
+        // While the program sleeps, the server answers other requests at once.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        let response = app.get("/hello/x").await;
+        assert_eq!(response.status(), 200);
+        started.elapsed()
+    };
+    let (answer, quick) = tokio::join!(slow, others);
+    assert_eq!(answer["error"], "timeout", "{answer}");
+    assert!(quick < Duration::from_secs(1), "hello took {quick:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    for pid in text.split_whitespace() {
+        let alive = (0..50).any(|_| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Gone, or a zombie waiting for its reaper: either way not running.
+            let running = !stat.is_empty() && !stat.contains(") Z ");
+            if running {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            running
+        }) && {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            !stat.is_empty() && !stat.contains(") Z ")
+        };
+        assert!(!alive, "process {pid} outlived the deadline");
+    }
+}
+
+#[tokio::test]
+async fn output_past_the_limit_kills_the_program_and_fails_the_call() {
+    let code = "import sys\nwhile True: sys.stdout.write('x' * 4096)";
+    let app = command_app(
+        code,
+        &[],
+        json!({}),
+        json!({"max_output_bytes": 10000, "timeout_ms": 10000}),
+    )
+    .await;
+    let started = Instant::now();
+    let answer = run(&app, json!([])).await;
+    assert_eq!(answer["error"], "output-too-large", "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_failing_program_is_an_answer_with_its_status_and_stderr() {
+    let code = "import sys; sys.stderr.write('no such city'); sys.exit(3)";
+    let app = command_app(code, &[], json!({}), json!({})).await;
+    let answer = run(&app, json!([])).await;
+    assert_eq!(answer["status"], 3, "{answer}");
+    assert_eq!(answer["stderr"], "no such city");
+}
+
+#[tokio::test]
+async fn a_command_connection_needs_an_absolute_program_and_patterns_for_its_slots() {
+    let app = spawn_app().await;
+    for config in [
+        json!({"program": "python3"}),
+        json!({"program": "/no/such/program"}),
+        json!({"program": python(), "args": ["{city}"]}),
+        json!({"program": python(), "args": ["x"], "slots": {"city": ".*"}}),
+        json!({"program": python(), "args": ["{city}"], "slots": {"city": "("}}),
+        json!({"program": python(), "cwd": "relative"}),
+        json!({"program": python(), "timeout_ms": 0}),
+    ] {
+        let response = app
+            .admin(reqwest::Method::POST, "/connections")
+            .json(&json!({"name": "bad", "class": "command", "config": config}))
+            .send()
+            .await
+            .unwrap();
+        crate::helpers::assert_problem(response, 400).await;
+    }
+}
+
+#[tokio::test]
+async fn the_cli_data_example_returns_the_tools_json() {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tools/report-cli.py");
+    let app = spawn_app().await;
+    app.create_connection(
+        "report-cli",
+        "command",
+        json!({"program": python(), "args": [script, "--city", "{city}", "--output-json"],
+               "slots": {"city": "[A-Za-z .-]{1,40}"}, "timeout_ms": 5000}),
+    )
+    .await;
+    app.deploy("cli-data", "cli-data", "GET", "/cli-data").await;
+    app.grant("cli-data", &["report-cli"]).await;
+    let response = app.get("/cli-data?city=Berlin").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["city"], "Berlin");
+    assert_eq!(body["source"], "report-cli");
+    let refused = app.get("/cli-data?city=Berlin%3B%20id").await;
+    crate::helpers::assert_problem(refused, 400).await;
+}
