@@ -36,6 +36,8 @@ export UPSTREAM_TOKEN="${UPSTREAM_TOKEN:-demo-upstream-token}"
 export SMTP_PORT="$STANDIN_SMTP_PORT"
 
 PY=$(scripts/python-env.sh)
+# What examples/tools.yaml runs and reads: the report tool and the CSV files.
+export EXAMPLES_DIR="$PWD/examples" PYTHON="$PY"
 mkdir -p "$SLUICE_DATA_DIR/maildir/tmp" "$SLUICE_DATA_DIR/maildir/new" "$SLUICE_DATA_DIR/maildir/cur"
 SECRETS="$SLUICE_DATA_DIR/secrets"
 "$PY" scripts/standin.py --http-port "$STANDIN_HTTP_PORT" --api-key "$WEATHER_API_KEY" \
@@ -93,6 +95,7 @@ Sluice is running at $BASE (data in $SLUICE_DATA_DIR), serving examples/sluice.y
 
   curl '$BASE/proxy/anything?x=1'
   curl '$BASE/weather/current?city=Berlin'
+  curl '$BASE/reports/sales.csv'   '$BASE/cli-data?city=Berlin'   # a files and a command connection
   curl -X POST -H 'content-type: application/json' \\
        -d '{"name":"Ada","email":"ada@example.com","message":"Hello"}' '$BASE/contact'
        (mail lands in $SLUICE_DATA_DIR/maildir/new)
@@ -101,7 +104,8 @@ The CLI (user admin, password in $SLUICE_DATA_DIR/admin-password):
   $SLUICE login $BASE --password-stdin < $SLUICE_DATA_DIR/admin-password
   $SLUICE get operations
   export STANDIN_URL=$STANDIN_URL WEATHER_API_URL=$WEATHER_API_URL SMTP_PORT=$SMTP_PORT \\
-         WEATHER_API_KEY=$WEATHER_API_KEY UPSTREAM_TOKEN=$UPSTREAM_TOKEN   # what the file reads
+         WEATHER_API_KEY=$WEATHER_API_KEY UPSTREAM_TOKEN=$UPSTREAM_TOKEN \\
+         EXAMPLES_DIR=$EXAMPLES_DIR PYTHON=$PYTHON   # what the file reads
   $SLUICE deploy -f examples/sluice.yaml --dry-run     # after editing the file: the plan
   $SLUICE logs --follow
 Request log: $BASE/admin/logs   API docs: $BASE/system/docs

@@ -4,7 +4,7 @@
 // admin scope). Fusio's tutorial through the console only, then every
 // page at 1280 and 390 px wide, with a screenshot of each.
 //
-//   SLUICE_URL  CHROMIUM  WEATHER_BASE  WEATHER_KEY  WEATHER_WASM  SCREENSHOTS
+//   SLUICE_URL  CHROMIUM  WEATHER_BASE  WEATHER_KEY  WEATHER_WASM  SCREENSHOTS  FILES_ROOT
 //   ADMIN_USER  ADMIN_PASSWORD  READER_USER  READER_PASSWORD
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,6 +120,20 @@ test('the tutorial: an HTTP connection with an API key in the query, tested inli
   await page.getByRole('button', { name: 'Test connection' }).click();
   await page.getByTestId('connection-test').getByText('Reachable').waitFor();
   await shot('connection');
+});
+
+test('a files connection has a form of its own and tests its root', async () => {
+  await page.goto(`${BASE}/console/connections/new`);
+  await page.locator('input[name="name"]').fill('reports');
+  await choose('Class', 'files');
+  await page.locator('input[name="root"]').fill(env('FILES_ROOT'));
+  await page.locator('input[name="extensions"]').fill('csv, .json');
+  await page.getByRole('button', { name: 'Create connection' }).click();
+  await page.waitForURL(`${BASE}/console/connections/reports`);
+  assert.equal(await page.locator('input[name="extensions"]').inputValue(), 'csv, json');
+  assert.ok(await page.getByRole('switch', { name: 'Read-only' }).isChecked());
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await page.getByTestId('connection-test').getByText('Reachable').waitFor();
 });
 
 test('the tutorial: the weather action uploaded by file picker, granted and configured', async () => {

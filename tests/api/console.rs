@@ -229,6 +229,7 @@ async fn the_console_runs_the_tutorial_in_headless_chromium() {
     .await;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let screenshots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    let files_root = tempfile::tempdir().unwrap();
     let output = tokio::process::Command::new("node")
         .args(["--test", "--test-reporter=spec", "e2e/console.test.mjs"])
         .current_dir(root.join("console"))
@@ -241,6 +242,7 @@ async fn the_console_runs_the_tutorial_in_headless_chromium() {
             root.join("actions-examples/dist/weather.wasm"),
         )
         .env("SCREENSHOTS", &screenshots)
+        .env("FILES_ROOT", files_root.path())
         .env("ADMIN_USER", "ada")
         .env("ADMIN_PASSWORD", "analytical-engine")
         .env("READER_USER", "rita")
@@ -258,6 +260,6 @@ async fn the_console_runs_the_tutorial_in_headless_chromium() {
         "the browser tests failed:\n{report}"
     );
     // Every browser test ran: a test file that stopped early passes fewer.
-    assert!(report.contains("pass 16\n"), "{report}");
+    assert!(report.contains("pass 17\n"), "{report}");
     assert!(report.contains("fail 0\n"), "{report}");
 }

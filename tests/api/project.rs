@@ -70,6 +70,11 @@ fn examples_env(upstream_base: &str, smtp_port: &str) -> Vec<(&'static str, Stri
         ("WEATHER_API_KEY", WEATHER_KEY.to_string()),
         ("UPSTREAM_TOKEN", "upstream-token-for-tests".to_string()),
         ("SMTP_PORT", smtp_port.to_string()),
+        (
+            "EXAMPLES_DIR",
+            repo().join("examples").display().to_string(),
+        ),
+        ("PYTHON", started_server("SLUICE_TEST_PYTHON")),
     ]
 }
 
@@ -124,6 +129,8 @@ async fn the_examples_project_deploys_onto_a_fresh_server_and_every_operation_an
         ("/hello/ada", 200),
         ("/weather/current?city=Berlin", 200),
         ("/proxy/anything", 200),
+        ("/reports/sales.csv", 200),
+        ("/cli-data?city=Berlin", 200),
     ] {
         assert_eq!(app.get(path).await.status(), status, "{path}");
     }

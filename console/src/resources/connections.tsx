@@ -3,7 +3,7 @@ import { Alert, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { api, unwrap, type Schemas } from '../api/client';
 import { asProblem } from '../api/problem';
 import type { Field, Resource, Values } from '../components/types';
-import { objectToPairs, optional, optionalNumber, pairsToObject } from './util';
+import { jsonText, objectToPairs, optional, optionalNumber, pairsToObject, parseJson } from './util';
 
 type Connection = Schemas['Connection'];
 type Config = Record<string, unknown>;
@@ -40,6 +40,21 @@ const CLASS_FIELDS: Record<string, Field[]> = {
     { name: 'from', label: 'From', kind: 'text', required: true, placeholder: 'Sluice <noreply@example.com>' },
     { name: 'timeout_ms', label: 'Timeout, ms', kind: 'number' },
   ],
+  files: [
+    { name: 'root', label: 'Root directory', kind: 'text', required: true, description: 'An absolute path on the server; guests see only what is under it' },
+    { name: 'read_only', label: 'Read-only', kind: 'switch', description: 'Refuse write and delete' },
+    { name: 'max_file_bytes', label: 'Largest file, bytes', kind: 'number' },
+    { name: 'extensions', label: 'Allowed extensions', kind: 'text', placeholder: 'csv, json', description: 'Comma-separated, without the dot; empty: any' },
+  ],
+  command: [
+    { name: 'program', label: 'Program', kind: 'text', required: true, description: 'An absolute path; no shell, no PATH lookup' },
+    { name: 'args', label: 'Argument template', kind: 'json', description: '["--city", "{city}"]: fixed strings and {slot} placeholders' },
+    { name: 'slots', label: 'Slot patterns', kind: 'pairs', keyLabel: 'slot', description: 'A regular expression each value must match in full' },
+    { name: 'env', label: 'Environment', kind: 'pairs', keyLabel: 'variable', description: 'Values are secrets: empty keeps the stored value' },
+    { name: 'cwd', label: 'Working directory', kind: 'text' },
+    { name: 'timeout_ms', label: 'Timeout, ms', kind: 'number' },
+    { name: 'max_output_bytes', label: 'Largest output, bytes', kind: 'number' },
+  ],
   kv: [
     { name: 'backend', label: 'Backend', kind: 'select', required: true, options: ['memory', 'redis'] },
     { name: 'url', label: 'Redis URL', kind: 'text', placeholder: 'redis://127.0.0.1:6379' },
@@ -68,11 +83,28 @@ const AUTH_FIELDS: Record<string, Field[]> = {
 const SECRET_OF: Record<string, string> = { bearer: 'token', basic: 'password', api_key: 'value' };
 
 /** The config the form describes; empty fields are left out (defaults, or the stored secret). */
-function config(v: Values): Config {
+function config(v: Values, stored?: Connection): Config {
   const cls = String(v.class);
   const out: Config = {};
   for (const f of CLASS_FIELDS[cls] ?? []) {
-    if (f.kind === 'number') {
+    if (cls === 'command' && f.name === 'env') {
+      // Write-only values: an empty one keeps what is stored, a row taken
+      // away removes the variable (JSON merge patch: null).
+      const env: Record<string, string | null> = pairsToObject(v.env);
+      for (const [k, value] of Object.entries(env)) if (!value) delete env[k];
+      for (const k of ((stored?.config.env_keys as string[] | undefined) ?? [])) {
+        if (!(v.env as [string, string][]).some(([key]) => key === k)) env[k] = null;
+      }
+      out.env = env;
+    } else if (f.name === 'extensions') {
+      const list = String(v.extensions ?? '').split(',').map((e) => e.trim().replace(/^\./, '')).filter(Boolean);
+      if (list.length) out.extensions = list;
+    } else if (f.kind === 'json') {
+      const parsed = parseJson(v, f.name);
+      if (parsed !== undefined) out[f.name] = parsed;
+    } else if (f.kind === 'switch') {
+      out[f.name] = Boolean(v[f.name]);
+    } else if (f.kind === 'number') {
       const n = optionalNumber(v, f.name);
       if (n !== undefined) out[f.name] = n;
     } else if (f.kind === 'pairs') {
@@ -114,7 +146,7 @@ export const connections: Resource<Connection> = {
   singular: 'connection',
   intro: (
     <Text size="sm" c="dimmed">
-      Databases, HTTP APIs, mail servers and key-value stores that granted actions may use. Secrets are stored sealed and never shown again.
+      Databases, HTTP APIs, mail servers, key-value stores, host directories and command-line tools that granted actions may use. Secrets are stored sealed and never shown again.
     </Text>
   ),
   list: () => unwrap(api.GET('/connections')),
@@ -128,12 +160,12 @@ export const connections: Resource<Connection> = {
         }),
       ),
     ),
-  update: (name, v) =>
+  update: (name, v, stored) =>
     withConfigPointers(
       unwrap(
         api.PATCH('/connections/{name}', {
           params: { path: { name }, query: { skip_test: Boolean(v.skip_test) } },
-          body: { config: config(v) },
+          body: { config: config(v, stored) },
         }),
       ),
     ),
@@ -143,20 +175,23 @@ export const connections: Resource<Connection> = {
   columns: [
     { label: 'Name', render: (c) => c.name },
     { label: 'Class', render: (c) => c.class },
-    { label: 'Where', render: (c) => String(c.config.base_url ?? c.config.host ?? c.config.path ?? c.config.url ?? c.config.backend ?? '—') },
+    { label: 'Where', render: (c) => String(c.config.base_url ?? c.config.host ?? c.config.path ?? c.config.url ?? c.config.root ?? c.config.program ?? c.config.backend ?? '—') },
     { label: 'Granted to', render: (c) => c.granted_to.join(', ') || '—' },
   ],
   values: (c) => {
     const cfg = (c?.config ?? {}) as Config;
     const auth = (cfg.auth ?? {}) as Config;
     const v: Values = { name: c?.name ?? '', class: c?.class ?? 'http', skip_test: false };
-    const empty = (f: Field) => (f.kind === 'pairs' ? [] : f.kind === 'number' ? null : '');
+    const empty = (f: Field) => (f.kind === 'pairs' ? [] : f.kind === 'number' ? null : f.kind === 'switch' ? false : '');
     for (const f of Object.values(CLASS_FIELDS).flat()) v[f.name] ??= empty(f);
     for (const f of c ? CLASS_FIELDS[c.class] : []) {
-      if (f.kind === 'pairs') v[f.name] = objectToPairs(cfg[f.name]);
+      if (f.name === 'env') v.env = ((cfg.env_keys as string[] | undefined) ?? []).map((k) => [k, '']);
+      else if (f.name === 'extensions') v.extensions = ((cfg.extensions as string[] | undefined) ?? []).join(', ');
+      else if (f.kind === 'json') v[f.name] = jsonText(cfg[f.name]);
+      else if (f.kind === 'pairs') v[f.name] = objectToPairs(cfg[f.name]);
       else if (f.kind !== 'secret') v[f.name] = cfg[f.name] ?? empty(f);
     }
-    if (!c) Object.assign(v, { driver: 'sqlite', tls: 'starttls', backend: 'memory' });
+    if (!c) Object.assign(v, { driver: 'sqlite', tls: 'starttls', backend: 'memory', read_only: true, args: '[]' });
     v.auth_type = auth.type ?? 'none';
     v.auth_username = auth.username ?? '';
     v.auth_in = auth.in ?? 'query';
@@ -170,7 +205,7 @@ export const connections: Resource<Connection> = {
     const set = (name: string) => (name === 'auth_secret' ? ((cfg.auth as Config | undefined)?.secret_set as boolean) : (cfg[`${name}_set`] as boolean)) ?? false;
     const fields: Field[] = [
       { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
-      { name: 'class', label: 'Class', kind: 'select', required: true, createOnly: true, options: ['sql', 'http', 'smtp', 'kv'] },
+      { name: 'class', label: 'Class', kind: 'select', required: true, createOnly: true, options: ['sql', 'http', 'smtp', 'kv', 'files', 'command'] },
     ];
     for (const f of CLASS_FIELDS[cls] ?? []) {
       fields.push(f.kind === 'secret' ? { ...f, isSet: set(f.name) } : f);

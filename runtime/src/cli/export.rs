@@ -135,6 +135,21 @@ fn connection_entry(row: &Value) -> Value {
                 Value::String(placeholder(name, &field.to_ascii_uppercase())),
             );
         }
+        // A command's environment is shown by name only: each value
+        // becomes a placeholder.
+        if let Some(Value::Array(keys)) = map.remove("env_keys") {
+            let env: Map<String, Value> = keys
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|key| {
+                    let field = format!("ENV_{key}");
+                    (key.to_string(), Value::String(placeholder(name, &field)))
+                })
+                .collect();
+            if !env.is_empty() {
+                map.insert("env".into(), Value::Object(env));
+            }
+        }
     }
     let mut entry = Map::new();
     entry.insert("class".into(), row["class"].clone());
