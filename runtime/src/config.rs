@@ -51,6 +51,11 @@ pub struct Settings {
     /// (`SLUICE_TRUSTED_PROXIES`, networks or addresses; default none: the
     /// client is the TCP peer).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The URL people and providers reach this server at
+    /// (`SLUICE_PUBLIC_URL`, e.g. `https://api.example.com`), for the
+    /// OAuth2 callback of connections; `None` (default): the scheme and
+    /// `Host` of the admin's request.
+    pub public_url: Option<String>,
     /// Answers larger than this are compressed when the client accepts it,
     /// bytes (`SLUICE_COMPRESSION_MIN_BYTES`, default 1 024; 0: never).
     pub compression_min_bytes: u16,
@@ -94,6 +99,7 @@ impl Default for Settings {
             metrics: true,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            public_url: None,
             compression_min_bytes: 1024,
             tls: None,
             token_ban: crate::edge::ip_rules::BanSettings::default(),

@@ -238,6 +238,7 @@ impl Application {
             .nest("/authorization", authorization)
             .merge(api::docs::router())
             .merge(api::console::router())
+            .merge(api::oauth2::callback_router())
             .nest("/admin", api::admin_router(&state))
             .fallback(gateway_handle)
             .layer(crate::edge::GuardLayer(state.clone()))

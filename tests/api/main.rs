@@ -32,6 +32,7 @@ mod kv;
 mod limits;
 mod metrics;
 mod node;
+mod oauth2;
 mod openapi;
 mod operations;
 mod otlp;

@@ -33,6 +33,10 @@ pub fn router() -> Router<AppState> {
                 .delete(connections_delete),
         )
         .route("/connections/{name}/test", post(connections_test))
+        .route(
+            "/connections/{name}/authorize",
+            get(super::oauth2::connections_authorize),
+        )
 }
 
 /// What `POST /admin/connections/{name}/test` found.
@@ -75,6 +79,10 @@ pub struct ConnectionView {
     pub config: Value,
     /// Actions granted this connection.
     pub granted_to: Vec<String>,
+    /// For an `http` connection with an OAuth2 grant: whether it is
+    /// authorized and until when (never the tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<crate::connections::oauth2::Authorization>,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
@@ -110,7 +118,14 @@ pub fn open_config(state: &AppState, row: &ConnectionRow) -> ApiResult<Connectio
 
 async fn view(state: &AppState, row: ConnectionRow) -> ApiResult<ConnectionView> {
     let config = open_config(state, &row)?;
+    let authorization = match &config {
+        ConnectionConfig::Http(http) if http.auth.is_oauth2() => {
+            Some(state.registry.oauth2().authorization(&row.name).await?)
+        }
+        _ => None,
+    };
     Ok(ConnectionView {
+        authorization,
         granted_to: connections::grantees(&state.db, &row.name).await?,
         config: redacted(&config),
         name: row.name,
@@ -217,6 +232,7 @@ pub async fn connections_delete(
     let mut conn = state.db.acquire().await?;
     remove(&mut conn, &name).await?;
     drop(conn);
+    state.registry.oauth2().forget(&name).await?;
     state.changed(Change::Connection(name.clone())).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod generators;
 pub mod ip_rules;
 pub mod logs;
+pub mod oauth2;
 pub mod operations;
 pub mod rate_limits;
 pub mod roles;

@@ -128,6 +128,7 @@ fn connection_entry(row: &Value) -> Value {
             let field = match auth.get("type").and_then(Value::as_str) {
                 Some("bearer") => "token",
                 Some("basic") => "password",
+                Some("oauth2_authorization_code" | "oauth2_client_credentials") => "client_secret",
                 _ => "value",
             };
             auth.insert(

@@ -162,6 +162,11 @@ pub struct ServeArgs {
     /// comma-separated networks or addresses (`10.0.0.0/8,127.0.0.1`).
     #[arg(long, env = "SLUICE_TRUSTED_PROXIES", default_value = "", value_parser = check_trusted_proxies)]
     pub trusted_proxies: String,
+    /// The URL this server is reached at (`https://api.example.com`), for
+    /// the OAuth2 callback of connections; default: the scheme and Host of
+    /// the admin's request.
+    #[arg(long, env = "SLUICE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs
     /// --tls-key. Reloaded on SIGHUP and when the file changes.
     #[arg(long, env = "SLUICE_TLS_CERT", requires = "tls_key")]
@@ -250,6 +255,7 @@ impl ServeArgs {
                 .unwrap_or_default(),
             trusted_proxies: crate::edge::client::parse_trusted(&args.trusted_proxies)
                 .unwrap_or_default(),
+            public_url: args.public_url.map(|u| u.trim_end_matches('/').to_string()),
             compression_min_bytes: args.compression_min_bytes,
             tls: args
                 .tls_cert

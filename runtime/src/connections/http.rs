@@ -51,6 +51,39 @@ pub enum HttpAuth {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         value: Option<String>,
     },
+    /// A user's access token from the OAuth2 authorization code grant
+    /// (RFC 6749 §4.1, with PKCE, RFC 7636): an admin authorizes once with
+    /// `GET /admin/connections/{name}/authorize`; the host keeps the tokens
+    /// sealed, refreshes them and sends `Authorization: Bearer`.
+    Oauth2AuthorizationCode {
+        /// The provider's authorization endpoint.
+        authorize_url: String,
+        /// The provider's token endpoint.
+        token_url: String,
+        /// This client's id at the provider.
+        client_id: String,
+        /// This client's secret (sent with HTTP Basic); absent for a public client.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_secret: Option<String>,
+        /// The scopes asked for.
+        #[serde(default)]
+        scopes: Vec<String>,
+    },
+    /// A token for this server itself from the OAuth2 client credentials
+    /// grant (RFC 6749 §4.4), fetched when needed and renewed before it
+    /// expires.
+    Oauth2ClientCredentials {
+        /// The provider's token endpoint.
+        token_url: String,
+        /// This client's id at the provider.
+        client_id: String,
+        /// This client's secret.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_secret: Option<String>,
+        /// The scopes asked for.
+        #[serde(default)]
+        scopes: Vec<String>,
+    },
 }
 
 impl HttpAuth {
@@ -61,7 +94,17 @@ impl HttpAuth {
             Self::Bearer { token } => token.as_deref(),
             Self::Basic { password, .. } => password.as_deref(),
             Self::ApiKey { value, .. } => value.as_deref(),
+            Self::Oauth2AuthorizationCode { client_secret, .. }
+            | Self::Oauth2ClientCredentials { client_secret, .. } => client_secret.as_deref(),
         }
+    }
+
+    /// Whether the token comes from an OAuth2 grant (fetched by the host).
+    pub fn is_oauth2(&self) -> bool {
+        matches!(
+            self,
+            Self::Oauth2AuthorizationCode { .. } | Self::Oauth2ClientCredentials { .. }
+        )
     }
 
     fn secret_mut(&mut self) -> Option<&mut Option<String>> {
@@ -70,6 +113,8 @@ impl HttpAuth {
             Self::Bearer { token } => Some(token),
             Self::Basic { password, .. } => Some(password),
             Self::ApiKey { value, .. } => Some(value),
+            Self::Oauth2AuthorizationCode { client_secret, .. }
+            | Self::Oauth2ClientCredentials { client_secret, .. } => Some(client_secret),
         }
     }
 
@@ -77,7 +122,10 @@ impl HttpAuth {
     pub fn header_name(&self) -> Option<String> {
         match self {
             Self::None => None,
-            Self::Bearer { .. } | Self::Basic { .. } => Some("authorization".into()),
+            Self::Bearer { .. }
+            | Self::Basic { .. }
+            | Self::Oauth2AuthorizationCode { .. }
+            | Self::Oauth2ClientCredentials { .. } => Some("authorization".into()),
             Self::ApiKey {
                 location: KeyLocation::Header,
                 name,
@@ -187,6 +235,30 @@ impl HttpConfig {
                         .map_err(|_| format!("auth.name {name:?} is not a valid header name"))?;
                 }
             }
+            HttpAuth::Oauth2AuthorizationCode {
+                authorize_url,
+                token_url,
+                client_id,
+                ..
+            } => {
+                endpoint(authorize_url, "auth.authorize_url")?;
+                endpoint(token_url, "auth.token_url")?;
+                if client_id.is_empty() {
+                    return Err("auth.client_id must not be empty".into());
+                }
+            }
+            HttpAuth::Oauth2ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                ..
+            } => {
+                endpoint(token_url, "auth.token_url")?;
+                if client_id.is_empty() {
+                    return Err("auth.client_id must not be empty".into());
+                }
+                require_secret(client_secret, "auth.client_secret")?;
+            }
         }
         if !(1..=300_000).contains(&self.timeout_ms) {
             return Err("timeout_ms must be between 1 and 300000".into());
@@ -201,6 +273,8 @@ impl HttpConfig {
     }
 
     /// Keeps the stored secret when an update of the same auth type omits it.
+    ///
+    /// For the OAuth2 types the secret is the client secret.
     pub fn keep_secrets_from(&mut self, old: &HttpConfig) {
         let same_type = std::mem::discriminant(&self.auth) == std::mem::discriminant(&old.auth);
         if let (true, Some(slot), Some(secret)) =
@@ -258,4 +332,13 @@ fn require_secret(secret: &Option<String>, field: &str) -> Result<(), String> {
         Some(s) if !s.is_empty() => Ok(()),
         _ => Err(format!("{field} is required")),
     }
+}
+
+/// Checks that `url` is an absolute http(s) URL, for an OAuth2 endpoint.
+fn endpoint(url: &str, field: &str) -> Result<(), String> {
+    let parsed = Url::parse(url).map_err(|e| format!("{field}: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!("{field} must be an absolute http or https URL"));
+    }
+    Ok(())
 }

@@ -117,7 +117,10 @@ impl HttpClient {
 /// The header that carries `auth`, marked sensitive so it is never logged.
 fn auth_header(auth: &HttpAuth) -> Result<Option<(HeaderName, HeaderValue)>, String> {
     let (name, value) = match auth {
+        // OAuth2 tokens are fetched per request (crate::connections::oauth2).
         HttpAuth::None
+        | HttpAuth::Oauth2AuthorizationCode { .. }
+        | HttpAuth::Oauth2ClientCredentials { .. }
         | HttpAuth::ApiKey {
             location: KeyLocation::Query,
             ..

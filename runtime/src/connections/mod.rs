@@ -12,6 +12,7 @@ pub mod http;
 pub mod http_client;
 pub mod kv;
 pub mod kv_store;
+pub mod oauth2;
 pub mod pools;
 pub mod registry;
 pub mod smtp;
@@ -33,11 +34,12 @@ pub use sql::SqlConfig;
 /// The members of a connection's `config` that hold secrets (besides a
 /// password inside a `url`): write-only in the admin API, and in a deploy
 /// file only ever `${VAR}`.
-pub const SECRET_FIELDS: [&[&str]; 4] = [
+pub const SECRET_FIELDS: [&[&str]; 5] = [
     &["password"],
     &["auth", "token"],
     &["auth", "password"],
     &["auth", "value"],
+    &["auth", "client_secret"],
 ];
 
 /// A connection's class and class-specific config.

@@ -88,6 +88,7 @@ pub struct Registry {
     db: AnyPool,
     secrets: SecretBox,
     open: Mutex<HashMap<String, Backend>>,
+    oauth2: super::oauth2::OAuth2Tokens,
 }
 
 impl std::fmt::Debug for Registry {
@@ -119,6 +120,7 @@ impl Registry {
     pub fn new(data_dir: PathBuf, db: AnyPool, secrets: SecretBox) -> Self {
         sqlx::any::install_default_drivers();
         Self {
+            oauth2: super::oauth2::OAuth2Tokens::new(db.clone(), secrets.clone()),
             data_dir,
             db,
             secrets,
@@ -181,6 +183,11 @@ impl Registry {
         if let Some(backend) = backend {
             backend.close().await;
         }
+    }
+
+    /// The OAuth2 tokens of `http` connections.
+    pub fn oauth2(&self) -> &super::oauth2::OAuth2Tokens {
+        &self.oauth2
     }
 
     /// The data directory relative SQLite paths resolve under.

@@ -47,7 +47,16 @@ impl Host for HostState {
         if let Some(host) = client.base.host_str() {
             span.record("server.address", host);
         }
-        let answer = send(&client, request).await;
+        let answer = if client.config.auth.is_oauth2() {
+            match self.lender.registry() {
+                Some(registry) => send_oauth2(&client, &connection, registry, request).await,
+                None => Err(Error::ConnectFailed(
+                    "OAuth2 tokens are unavailable here".into(),
+                )),
+            }
+        } else {
+            send(&client, None, request).await
+        };
         let status = answer.as_ref().ok().map(|r| r.status);
         if let Some(status) = status {
             span.record("http.response.status_code", status);
@@ -59,12 +68,46 @@ impl Host for HostState {
     }
 }
 
-/// Sends `request` through `client`.
+/// Sends `request` through an OAuth2 connection: with its current access
+/// token, and once more with a refreshed one if the upstream answers 401.
+///
+/// # Errors
+/// As [`send`]; `connect-failed` when there is no access token (the
+/// connection needs an admin to authorize it, or the token endpoint failed).
+async fn send_oauth2(
+    client: &HttpClient,
+    connection: &str,
+    registry: &crate::connections::Registry,
+    request: Request,
+) -> Result<Response, Error> {
+    let tokens = registry.oauth2();
+    let auth = &client.config.auth;
+    let token = tokens
+        .access_token(connection, auth)
+        .await
+        .map_err(Error::ConnectFailed)?;
+    let answer = send(client, Some(&token), request.clone()).await?;
+    if answer.status != 401 {
+        return Ok(answer);
+    }
+    let token = tokens
+        .after_unauthorized(connection, auth, &token)
+        .await
+        .map_err(Error::ConnectFailed)?;
+    send(client, Some(&token), request).await
+}
+
+/// Sends `request` through `client`, with `Authorization: Bearer <token>`
+/// when an OAuth2 `token` is given.
 ///
 /// # Errors
 /// `invalid-request` for a refused method, path or header or a redirect
 /// out of the base URL; `timeout`, `connect-failed`, `response-too-large`.
-pub async fn send(client: &HttpClient, request: Request) -> Result<Response, Error> {
+pub async fn send(
+    client: &HttpClient,
+    token: Option<&str>,
+    request: Request,
+) -> Result<Response, Error> {
     let method = Method::from_bytes(request.method.as_bytes()).map_err(|_| {
         Error::InvalidRequest(format!("{:?} is not an HTTP method", request.method))
     })?;
@@ -72,6 +115,13 @@ pub async fn send(client: &HttpClient, request: Request) -> Result<Response, Err
         .url(&request.path, &request.query)
         .map_err(Error::InvalidRequest)?;
     let mut headers = headers(client, request.headers)?;
+    if let Some(token) = token {
+        let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+            Error::ConnectFailed("the provider's access token is not a valid header value".into())
+        })?;
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
     crate::telemetry::propagation::inject(&tracing::Span::current(), &mut headers);
     let mut response = client
         .client
@@ -86,7 +136,10 @@ pub async fn send(client: &HttpClient, request: Request) -> Result<Response, Err
     if response.content_length().is_some_and(|n| n > max) {
         return Err(Error::ResponseTooLarge(max));
     }
-    let secrets = secrets(client);
+    let mut secrets = secrets(client);
+    if let Some(token) = token.filter(|t| !t.is_empty()) {
+        secrets.insert(0, token.to_string());
+    }
     let headers = response
         .headers()
         .iter()
@@ -131,7 +184,7 @@ fn headers(client: &HttpClient, guest: Vec<(String, String)>) -> Result<HeaderMa
         let name = HeaderName::try_from(name.as_str())
             .map_err(|_| Error::InvalidRequest(format!("{name:?} is not a valid header name")))?;
         let owned = HOST_OWNED.contains(&name.as_str())
-            || client.auth_header.as_ref().is_some_and(|(n, _)| *n == name);
+            || client.config.auth.header_name().as_deref() == Some(name.as_str());
         if owned {
             return Err(Error::InvalidRequest(format!(
                 "header {name} is set by the host and may not be sent by an action"

@@ -41,6 +41,11 @@ impl Lender {
         }
     }
 
+    /// Where backends are opened, if anywhere.
+    pub fn registry(&self) -> Option<&Arc<Registry>> {
+        self.registry.as_ref()
+    }
+
     /// The action this lender serves.
     pub fn action(&self) -> &str {
         &self.action

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod cronjobs;
 pub mod events;
 pub mod ip_rules;
+pub mod oauth2;
 pub mod operations;
 pub mod outbox;
 pub mod rate_limits;
