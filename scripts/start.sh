@@ -19,6 +19,7 @@ export SLUICE_LISTEN="${SLUICE_LISTEN:-127.0.0.1:8080}"
 export SLUICE_DATA_DIR="${SLUICE_DATA_DIR:-$PWD/data}"
 STANDIN_HTTP_PORT="${SLUICE_STANDIN_HTTP_PORT:-8081}"
 STANDIN_SMTP_PORT="${SLUICE_STANDIN_SMTP_PORT:-2525}"
+CALENDAR_PORT="${SLUICE_STANDIN_CALENDAR_PORT:-8083}"
 command -v curl >/dev/null || { echo "start.sh needs curl" >&2; exit 1; }
 
 echo "==> building the example actions, the console and sluice (the first run takes about 15 minutes on 2 cores)"
@@ -34,6 +35,8 @@ export WEATHER_API_URL="${WEATHER_API_URL:-$STANDIN_URL}"
 export WEATHER_API_KEY="${WEATHER_API_KEY:-demo-weather-key}"
 export UPSTREAM_TOKEN="${UPSTREAM_TOKEN:-demo-upstream-token}"
 export SMTP_PORT="$STANDIN_SMTP_PORT"
+export CALENDAR_URL="${CALENDAR_URL:-http://127.0.0.1:$CALENDAR_PORT}"
+export CALENDAR_CLIENT_SECRET="${CALENDAR_CLIENT_SECRET:-demo-calendar-secret}"
 
 PY=$(scripts/python-env.sh)
 # What examples/tools.yaml runs and reads: the report tool and the CSV files.
@@ -44,10 +47,17 @@ SECRETS="$SLUICE_DATA_DIR/secrets"
   --smtp-port "$STANDIN_SMTP_PORT" --maildir "$SLUICE_DATA_DIR/maildir" \
   --webhook-secret-file "$SECRETS/webhooks.todo-notify.json" &
 STANDIN=$!
+# The calendar API behind OAuth2 that calendar-digest reads (an Authlib
+# provider standing in for Google Calendar).
+"$PY" scripts/oauth2_provider.py --port "$CALENDAR_PORT" --client-secret "$CALENDAR_CLIENT_SECRET" \
+  >/dev/null 2>&1 &
+STANDIN="$STANDIN $!"
 trap 'kill -TERM $STANDIN 2>/dev/null' EXIT
 for _ in $(seq 1 100); do
-  curl -fsS "$STANDIN_URL/echo" >/dev/null 2>&1 && break
-  kill -0 $STANDIN 2>/dev/null || { echo "the stand-ins exited (ports $STANDIN_HTTP_PORT, $STANDIN_SMTP_PORT taken?)" >&2; exit 1; }
+  curl -fsS "$STANDIN_URL/echo" >/dev/null 2>&1 && curl -fsS "$CALENDAR_URL/control/stats" >/dev/null 2>&1 && break
+  for pid in $STANDIN; do
+    kill -0 "$pid" 2>/dev/null || { echo "the stand-ins exited (ports $STANDIN_HTTP_PORT, $STANDIN_SMTP_PORT, $CALENDAR_PORT taken?)" >&2; exit 1; }
+  done
   sleep 0.1
 done
 
@@ -64,6 +74,16 @@ for _ in $(seq 1 600); do
   kill -0 $SERVER 2>/dev/null || { echo "sluice exited; see the log above" >&2; exit 1; }
   sleep 0.1
 done
+
+# Authorize the calendar connection as an admin would in a browser: the
+# admin route sends to the provider, which approves at once and sends back
+# to the callback (a real provider would ask the user first).
+ADMIN_TOKEN=$("$SLUICE" token --user admin --data-dir "$SLUICE_DATA_DIR")
+if curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$BASE/admin/connections/calendar" | grep -q '"status":"not_authorized"\|"status":"needs_authorization"'; then
+  TO_PROVIDER=$(curl -sS -o /dev/null -w '%{redirect_url}' -H "Authorization: Bearer $ADMIN_TOKEN" "$BASE/admin/connections/calendar/authorize")
+  BACK=$(curl -sS -o /dev/null -w '%{redirect_url}' "$TO_PROVIDER")
+  curl -fsS -o /dev/null "$BACK" || echo "warning: the calendar connection could not be authorized" >&2
+fi
 
 field() { sed -n "s/.*\"$1\": \"\\([^\"]*\\)\".*/\\1/p" "$SECRETS/apps.demo.json"; }
 CLIENT_ID=$(field client_id)
@@ -112,7 +132,8 @@ Request log: $BASE/admin/logs   API docs: $BASE/system/docs
 Events: creating a todo writes an audit row (GET $BASE/audit with the todo token) and the
 stand-in prints the verified webhook; the weather digest cronjob runs daily at 07:00 UTC or now:
   curl -X POST -H "Authorization: Bearer \$($SLUICE token --user admin --data-dir $SLUICE_DATA_DIR)" $BASE/admin/cronjobs/weather-digest/run
-  (mail in $SLUICE_DATA_DIR/maildir/new)
+  (mail in $SLUICE_DATA_DIR/maildir/new); the calendar digest (OAuth2, authorized above) likewise:
+  curl -X POST -H "Authorization: Bearer \$($SLUICE token --user admin --data-dir $SLUICE_DATA_DIR)" $BASE/admin/cronjobs/calendar-digest/run
 
 Press Ctrl-C to stop.
 EOT

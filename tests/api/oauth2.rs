@@ -362,3 +362,55 @@ async fn authorizing_needs_an_admin_an_oauth2_connection_and_a_valid_state() {
         .await;
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_calendar_digest_reads_today_through_oauth2_and_mails_it_at_seven() {
+    let provider = Provider::start().await;
+    let port: u16 = started_server("SLUICE_TEST_SMTP_PORT").parse().unwrap();
+    let app = spawn_app().await;
+    app.create_connection(
+        "calendar",
+        "http",
+        json!({"base_url": provider.base, "auth": {
+            "type": "oauth2_authorization_code",
+            "authorize_url": format!("{}/authorize", provider.base),
+            "token_url": format!("{}/token", provider.base),
+            "client_id": "sluice", "client_secret": CLIENT_SECRET, "scopes": ["calendar.read"]}}),
+    )
+    .await;
+    app.create_connection(
+        "mail",
+        "smtp",
+        json!({"host": "127.0.0.1", "port": port, "tls": "none", "from": "Sluice <noreply@sluice.test>"}),
+    )
+    .await;
+    app.upload_example("calendar-digest").await;
+    app.grant("calendar-digest", &["calendar", "mail"]).await;
+    let to = format!("me-{}@sluice.test", uuid::Uuid::new_v4());
+    let patched = app
+        .admin_patch("/actions/calendar-digest", &json!({"config": {"to": to}}))
+        .await;
+    assert_eq!(patched.status(), 200);
+    app.admin_create(
+        "/cronjobs",
+        json!({"name": "calendar-digest", "schedule": "0 7 * * *", "action": "calendar-digest"}),
+    )
+    .await;
+
+    // Not authorized yet: the run fails and says what to do.
+    let run: Value = app.admin_post("/cronjobs/calendar-digest/run").await;
+    assert_eq!(run["outcome"], "failed", "{run}");
+    assert!(
+        run["error"].as_str().unwrap().contains("authorize"),
+        "{run}"
+    );
+
+    let (status, _) = authorize(&app, &provider, "calendar").await;
+    assert_eq!(status, StatusCode::OK);
+    let run: Value = app.admin_post("/cronjobs/calendar-digest/run").await;
+    assert_eq!(run["outcome"], "ok", "{run}");
+    let mail = crate::helpers::find_mail(&to).await;
+    assert!(mail.contains("Your day,"), "{mail}");
+    assert!(mail.contains("09:00  Stand-up"), "{mail}");
+    assert!(mail.contains("12:30  Lunch with Ada"), "{mail}");
+}
