@@ -142,7 +142,7 @@ export declare class HostError extends SluiceError {
 /** SQL through granted `sql` connections (WIT `sql`); parameters are always bound, written `?`. */
 export declare namespace sql {
   /** What a statement changed. */
-  interface ExecResult {
+  export interface ExecResult {
     /** Rows inserted, updated or deleted. */
     rowsAffected: number;
     /** The last inserted row's id where the database reports one (SQLite, MySQL). */
@@ -160,13 +160,13 @@ export declare namespace sql {
     transaction<T>(fn: (db: Connection) => T): T;
   }
   /** Opens the connection `name`; `HostError` (`access-denied`) when the action is not granted it. */
-  function open(name: string): Connection;
+  export function open(name: string): Connection;
 }
 
 /** Outbound HTTP through granted `http` connections (WIT `http`); paths cannot leave the base URL. */
 export declare namespace http {
   /** Options of a request. */
-  interface Options {
+  export interface Options {
     /** Query pairs, encoded by the host. */
     query?: HeaderInit;
     /** Extra headers (the connection's credentials are added by the host). */
@@ -188,37 +188,37 @@ export declare namespace http {
     json<T = any>(): T;
   }
   /** Sends `method path` through `connection`. Throws `HostError`. */
-  function request(connection: string, method: string, path: string, options?: Options): HttpResponse;
-  function get(connection: string, path: string, options?: Options): HttpResponse;
-  function post(connection: string, path: string, options?: Options): HttpResponse;
-  function put(connection: string, path: string, options?: Options): HttpResponse;
-  function patch(connection: string, path: string, options?: Options): HttpResponse;
+  export function request(connection: string, method: string, path: string, options?: Options): HttpResponse;
+  export function get(connection: string, path: string, options?: Options): HttpResponse;
+  export function post(connection: string, path: string, options?: Options): HttpResponse;
+  export function put(connection: string, path: string, options?: Options): HttpResponse;
+  export function patch(connection: string, path: string, options?: Options): HttpResponse;
   /** `DELETE`; also exported as `http.delete`. */
-  function del(connection: string, path: string, options?: Options): HttpResponse;
+  export function del(connection: string, path: string, options?: Options): HttpResponse;
   export { del as delete };
 }
 
 /** Key-value storage through granted `kv` connections (WIT `kv`). */
 export declare namespace kv {
   /** The value as bytes, or `undefined` when absent or expired. */
-  function get(connection: string, key: string): Uint8Array | undefined;
+  export function get(connection: string, key: string): Uint8Array | undefined;
   /** The value as UTF-8 text, or `undefined`. */
-  function getText(connection: string, key: string): string | undefined;
+  export function getText(connection: string, key: string): string | undefined;
   /** Stores `value`; `ttlSeconds` undefined takes the connection's default, 0 never expires. */
-  function set(connection: string, key: string, value: string | Uint8Array, ttlSeconds?: number): void;
+  export function set(connection: string, key: string, value: string | Uint8Array, ttlSeconds?: number): void;
   /** Removes `key`; whether it existed. Also exported as `kv.delete`. */
-  function remove(connection: string, key: string): boolean;
+  export function remove(connection: string, key: string): boolean;
   /** Whether `key` holds a value. */
-  function exists(connection: string, key: string): boolean;
+  export function exists(connection: string, key: string): boolean;
   /** Adds `delta` (default 1) to the integer under `key`; the sum. */
-  function increment(connection: string, key: string, delta?: number): number;
+  export function increment(connection: string, key: string, delta?: number): number;
   export { remove as delete };
 }
 
 /** Files under granted `files` connections (WIT `files`); paths are relative to the root. */
 export declare namespace files {
   /** A directory entry, or what `stat` found. */
-  interface Entry {
+  export interface Entry {
     name: string;
     isDir: boolean;
     /** Bytes (0 for a directory). */
@@ -227,28 +227,28 @@ export declare namespace files {
     modifiedMs?: number;
   }
   /** The bytes of the file. Throws `HostError` (404 not found, 400 invalid path, 403 not allowed). */
-  function read(connection: string, path: string): Uint8Array;
+  export function read(connection: string, path: string): Uint8Array;
   /** The file as UTF-8 text. */
-  function readText(connection: string, path: string): string;
+  export function readText(connection: string, path: string): string;
   /** The JSON file, parsed. */
-  function readJson(connection: string, path: string): unknown;
+  export function readJson(connection: string, path: string): unknown;
   /** Replaces or creates the file atomically (403 on a read-only connection). */
-  function write(connection: string, path: string, contents: string | Uint8Array): void;
+  export function write(connection: string, path: string, contents: string | Uint8Array): void;
   /** Writes `value` as JSON. */
-  function writeJson(connection: string, path: string, value: unknown): void;
+  export function writeJson(connection: string, path: string, value: unknown): void;
   /** The directories and allowed files in a directory ('' is the root), by name. */
-  function list(connection: string, path?: string): Entry[];
+  export function list(connection: string, path?: string): Entry[];
   /** What is at `path`. */
-  function stat(connection: string, path: string): Entry;
+  export function stat(connection: string, path: string): Entry;
   /** Deletes the file; whether there was one. Also exported as `files.delete`. */
-  function remove(connection: string, path: string): boolean;
+  export function remove(connection: string, path: string): boolean;
   export { remove as delete };
 }
 
 /** Programs behind granted `command` connections (WIT `command`); no shell is involved. */
 export declare namespace command {
   /** What the program left. */
-  interface Output {
+  export interface Output {
     /** Exit status; undefined when a signal ended it. */
     status?: number;
     stdout: Uint8Array;
@@ -261,13 +261,13 @@ export declare namespace command {
     json(): unknown;
   }
   /** Runs the program with its template's slots filled. Throws `HostError` (400 invalid argument, 503 timeout). */
-  function run(connection: string, slots?: Record<string, string>, stdin?: string | Uint8Array): Output;
+  export function run(connection: string, slots?: Record<string, string>, stdin?: string | Uint8Array): Output;
 }
 
 /** Mail through granted `smtp` connections (WIT `smtp`). */
 export declare namespace smtp {
   /** A message: at least one recipient and a `text` or `html` body. */
-  interface Message {
+  export interface Message {
     to: string | string[];
     subject: string;
     text?: string;
@@ -277,20 +277,20 @@ export declare namespace smtp {
     replyTo?: string;
   }
   /** Sends the message; its `Message-ID`. Throws `HostError` (400 for an invalid address, 503 when unreachable). */
-  function send(connection: string, message: Message): string;
+  export function send(connection: string, message: Message): string;
 }
 
 /** Events defined by an admin (WIT `events`). */
 export declare namespace events {
   /** Dispatches `name` with `payload` as JSON; delivered only if the invocation succeeds. */
-  function dispatch(name: string, payload: unknown): void;
+  export function dispatch(name: string, payload: unknown): void;
 }
 
 /** The host log, tagged with the request id (WIT `log`). */
 export declare namespace log {
-  function trace(message: string): void;
-  function debug(message: string): void;
-  function info(message: string): void;
-  function warn(message: string): void;
-  function error(message: string): void;
+  export function trace(message: string): void;
+  export function debug(message: string): void;
+  export function info(message: string): void;
+  export function warn(message: string): void;
+  export function error(message: string): void;
 }

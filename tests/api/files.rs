@@ -313,3 +313,92 @@ async fn the_csv_report_example_answers_a_files_rows_as_objects() {
     let text = app.get("/reports/notes.txt").await;
     crate::helpers::assert_problem(text, 403).await;
 }
+
+#[tokio::test]
+async fn the_python_and_javascript_sdks_read_files_and_run_commands() {
+    let t = tree();
+    std::fs::write(t.root.join("sales.csv"), "region,amount\nnorth,1200\n").unwrap();
+    std::fs::write(t.root.join("totals.json"), "{\"sum\": 1200}").unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tools/report-cli.py");
+    let app = spawn_app().await;
+    app.create_connection(
+        "reports",
+        "files",
+        json!({"root": t.root, "extensions": ["csv", "json"]}),
+    )
+    .await;
+    app.create_connection(
+        "report-cli",
+        "command",
+        json!({"program": crate::helpers::started_server("SLUICE_TEST_PYTHON"),
+               "args": [script, "--city", "{city}", "--output-json"],
+               "slots": {"city": "[A-Za-z .-]{1,40}"}}),
+    )
+    .await;
+    for (action, routes) in [
+        (
+            "tools-py",
+            vec![
+                ("py-report", "/py/reports/:file"),
+                ("py-cli", "/py/cli-data"),
+            ],
+        ),
+        (
+            "tools-js",
+            vec![
+                ("js-report", "/js/reports/:file"),
+                ("js-list", "/js/reports"),
+                ("js-cli", "/js/cli-data"),
+            ],
+        ),
+    ] {
+        let uploaded = app.upload_example(action).await;
+        assert!(uploaded.status().is_success());
+        app.grant(action, &["reports", "report-cli"]).await;
+        for (name, path) in routes {
+            let created = app
+                .create_operation(&json!({"name": name, "method": "GET", "path": path, "action": action, "public": true}))
+                .await;
+            assert_eq!(created.status(), 201);
+        }
+    }
+    let get = |path: &'static str| {
+        let app = &app;
+        async move {
+            let response = app.get(path).await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = get("/py/reports/sales.csv").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["rows"], json!([{"region": "north", "amount": "1200"}]));
+    let (status, body) = get("/py/cli-data?city=Berlin").await;
+    assert_eq!((status, &body["city"]), (200, &json!("Berlin")), "{body}");
+    let (status, body) = get("/py/reports/missing.csv").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = get("/py/cli-data?city=Berlin%3Bid").await;
+    assert_eq!(status, 400, "{body}");
+
+    let (status, body) = get("/js/reports/totals.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["text"], "{\"sum\": 1200}");
+    let (status, body) = get("/js/reports").await;
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<&str> = body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"sales.csv") && names.contains(&"totals.json"),
+        "{body}"
+    );
+    let (status, body) = get("/js/cli-data?city=Paris").await;
+    assert_eq!((status, &body["city"]), (200, &json!("Paris")), "{body}");
+    let (status, body) = get("/js/reports/..%2Fsecret.csv").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(!body.to_string().contains(SECRET));
+}

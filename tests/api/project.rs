@@ -78,7 +78,10 @@ fn examples_env(upstream_base: &str, smtp_port: &str) -> Vec<(&'static str, Stri
         // Any HTTP answer passes the connection test; the tests of
         // tests/api/oauth2.rs authorize against a real provider.
         ("CALENDAR_URL", upstream_base.to_string()),
-        ("CALENDAR_CLIENT_SECRET", "calendar-client-secret".to_string()),
+        (
+            "CALENDAR_CLIENT_SECRET",
+            "calendar-client-secret".to_string(),
+        ),
     ]
 }
 
@@ -430,7 +433,10 @@ async fn an_export_deploys_onto_an_empty_server_and_exports_the_same_file() {
     let mut placeholders = pairs(&env);
     placeholders.push(("CONNECTION_UPSTREAM_TOKEN", "upstream-token-for-tests"));
     placeholders.push(("CONNECTION_WEATHER_API_VALUE", WEATHER_KEY));
-    placeholders.push(("CONNECTION_CALENDAR_CLIENT_SECRET", "calendar-client-secret"));
+    placeholders.push((
+        "CONNECTION_CALENDAR_CLIENT_SECRET",
+        "calendar-client-secret",
+    ));
     let plan = deploy_json(&second, &exported, &[], &placeholders).await;
     assert!(changes_of(&plan, "update").is_empty(), "{plan:?}");
     assert_eq!(

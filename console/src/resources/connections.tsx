@@ -26,7 +26,7 @@ const CLASS_FIELDS: Record<string, Field[]> = {
   http: [
     { name: 'base_url', label: 'Base URL', kind: 'text', required: true, description: 'Guests reach only paths under it' },
     { name: 'headers', label: 'Headers', kind: 'pairs', keyLabel: 'header' },
-    { name: 'auth_type', label: 'Authentication', kind: 'select', required: true, options: ['none', 'bearer', 'basic', 'api_key'] },
+    { name: 'auth_type', label: 'Authentication', kind: 'select', required: true, options: ['none', 'bearer', 'basic', 'api_key', 'oauth2_authorization_code', 'oauth2_client_credentials'] },
     { name: 'timeout_ms', label: 'Timeout, ms', kind: 'number' },
     { name: 'max_response_bytes', label: 'Largest response, bytes', kind: 'number' },
     { name: 'max_redirects', label: 'Redirects followed', kind: 'number' },
@@ -78,9 +78,34 @@ const AUTH_FIELDS: Record<string, Field[]> = {
     { name: 'auth_name', label: 'Parameter or header name', kind: 'text', required: true, placeholder: 'appid' },
     { name: 'auth_secret', label: 'Key', kind: 'secret' },
   ],
+  oauth2_authorization_code: [
+    { name: 'auth_authorize_url', label: 'Authorization endpoint', kind: 'text', required: true },
+    { name: 'auth_token_url', label: 'Token endpoint', kind: 'text', required: true },
+    { name: 'auth_client_id', label: 'Client id', kind: 'text', required: true },
+    { name: 'auth_secret', label: 'Client secret', kind: 'secret' },
+    { name: 'auth_scopes', label: 'Scopes', kind: 'text', placeholder: 'calendar.read, profile', description: 'Comma-separated' },
+  ],
+  oauth2_client_credentials: [
+    { name: 'auth_token_url', label: 'Token endpoint', kind: 'text', required: true },
+    { name: 'auth_client_id', label: 'Client id', kind: 'text', required: true },
+    { name: 'auth_secret', label: 'Client secret', kind: 'secret' },
+    { name: 'auth_scopes', label: 'Scopes', kind: 'text', description: 'Comma-separated' },
+  ],
 };
 
-const SECRET_OF: Record<string, string> = { bearer: 'token', basic: 'password', api_key: 'value' };
+const SECRET_OF: Record<string, string> = {
+  bearer: 'token',
+  basic: 'password',
+  api_key: 'value',
+  oauth2_authorization_code: 'client_secret',
+  oauth2_client_credentials: 'client_secret',
+};
+
+const list = (text: unknown) =>
+  String(text ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
 
 /** The config the form describes; empty fields are left out (defaults, or the stored secret). */
 function config(v: Values, stored?: Connection): Config {
@@ -97,8 +122,8 @@ function config(v: Values, stored?: Connection): Config {
       }
       out.env = env;
     } else if (f.name === 'extensions') {
-      const list = String(v.extensions ?? '').split(',').map((e) => e.trim().replace(/^\./, '')).filter(Boolean);
-      if (list.length) out.extensions = list;
+      const extensions = list(v.extensions).map((e) => e.replace(/^\./, ''));
+      if (extensions.length) out.extensions = extensions;
     } else if (f.kind === 'json') {
       const parsed = parseJson(v, f.name);
       if (parsed !== undefined) out[f.name] = parsed;
@@ -121,6 +146,12 @@ function config(v: Values, stored?: Connection): Config {
     if (type === 'api_key') {
       auth.in = v.auth_in ?? 'query';
       auth.name = String(v.auth_name ?? '');
+    }
+    if (type.startsWith('oauth2_')) {
+      if (type === 'oauth2_authorization_code') auth.authorize_url = String(v.auth_authorize_url ?? '');
+      auth.token_url = String(v.auth_token_url ?? '');
+      auth.client_id = String(v.auth_client_id ?? '');
+      auth.scopes = list(v.auth_scopes);
     }
     const secret = optional(v, 'auth_secret');
     if (secret !== undefined && SECRET_OF[type]) auth[SECRET_OF[type]] = secret;
@@ -197,6 +228,10 @@ export const connections: Resource<Connection> = {
     v.auth_in = auth.in ?? 'query';
     v.auth_name = auth.name ?? '';
     v.auth_secret = '';
+    v.auth_authorize_url = auth.authorize_url ?? '';
+    v.auth_token_url = auth.token_url ?? '';
+    v.auth_client_id = auth.client_id ?? '';
+    v.auth_scopes = ((auth.scopes as string[] | undefined) ?? []).join(', ');
     return v;
   },
   fields: (v, c) => {
@@ -214,7 +249,12 @@ export const connections: Resource<Connection> = {
     fields.push({ name: 'skip_test', label: 'Save without testing the connection', kind: 'switch' });
     return fields;
   },
-  Extras: ({ item }) => <TestConnection name={item.name} />,
+  Extras: ({ item }) => (
+    <>
+      {item.authorization && <Authorization connection={item} />}
+      <TestConnection name={item.name} />
+    </>
+  ),
 };
 
 function TestConnection({ name }: { name: string }) {
@@ -244,6 +284,63 @@ function TestConnection({ name }: { name: string }) {
           <Alert color={result.ok ? 'green' : 'red'} role="status" data-testid="connection-test">
             {result.text}
           </Alert>
+        )}
+      </Stack>
+    </Paper>
+  );
+}
+
+const STATUS_TEXT: Record<string, string> = {
+  authorized: 'Authorized',
+  not_authorized: 'Not authorized yet',
+  needs_authorization: 'Needs authorization again',
+};
+
+/** An OAuth2 connection's state, and the button that (re)authorizes it. */
+function Authorization({ connection }: { connection: Connection }) {
+  const auth = connection.authorization!;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const canAuthorize = (connection.config.auth as Config | undefined)?.type === 'oauth2_authorization_code';
+  async function authorize() {
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await unwrap(
+        api.GET('/connections/{name}/authorize', {
+          params: { path: { name: connection.name } },
+          headers: { Accept: 'application/json' },
+        }),
+      );
+      window.location.assign(answer.authorize_url);
+    } catch (e) {
+      setError(asProblem(e).message);
+      setBusy(false);
+    }
+  }
+  return (
+    <Paper withBorder p="md">
+      <Stack>
+        <Title order={3}>OAuth2</Title>
+        <Alert color={auth.status === 'authorized' ? 'green' : 'yellow'} data-testid="oauth2-status">
+          {STATUS_TEXT[auth.status] ?? auth.status}
+          {auth.expires_at ? `; the access token is valid until ${new Date(auth.expires_at).toLocaleString()}` : ''}
+          {auth.error ? ` (${auth.error})` : ''}
+        </Alert>
+        {canAuthorize && (
+          <Group>
+            <Button onClick={() => void authorize()} loading={busy}>
+              {auth.status === 'authorized' ? 'Authorize again' : 'Authorize'}
+            </Button>
+            <Text size="sm" c="dimmed">
+              Opens the provider; it sends you back here when done.
+            </Text>
+          </Group>
+        )}
+        {error && (
+          <Text c="red" role="alert">
+            {error}
+          </Text>
         )}
       </Stack>
     </Paper>

@@ -104,15 +104,26 @@ pub struct CallbackQuery {
 }
 
 fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    page_for(status, title, text, None)
+}
+
+/// The page, with a link back to the connection in the console.
+fn page_for(status: StatusCode, title: &str, text: &str, connection: Option<&str>) -> Response {
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
             .replace('"', "&quot;")
     };
+    let back = connection.map_or_else(String::new, |name| {
+        format!(
+            "<p><a href=\"/console/connections/{}\">Back to the connection</a></p>",
+            escape(name)
+        )
+    });
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
-         <body><h1>{t}</h1><p>{x}</p></body></html>",
+         <body><h1>{t}</h1><p>{x}</p>{back}</body></html>",
         t = escape(title),
         x = escape(text)
     );
@@ -180,16 +191,18 @@ pub async fn connections_callback(
     match state.registry.oauth2().finish(&flow, &auth, code).await {
         Ok(()) => {
             tracing::info!(connection = %name, "OAuth2 connection authorized");
-            page(
+            page_for(
                 StatusCode::OK,
                 "Connection authorized",
                 &format!("Connection {name} is authorized; you can close this page."),
+                Some(&name),
             )
         }
-        Err(why) => page(
+        Err(why) => page_for(
             StatusCode::BAD_REQUEST,
             "Not authorized",
             &format!("Connection {name} could not be authorized: {why}"),
+            Some(&name),
         ),
     }
 }
