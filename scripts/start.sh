@@ -125,7 +125,8 @@ The CLI (user admin, password in $SLUICE_DATA_DIR/admin-password):
   $SLUICE get operations
   export STANDIN_URL=$STANDIN_URL WEATHER_API_URL=$WEATHER_API_URL SMTP_PORT=$SMTP_PORT \\
          WEATHER_API_KEY=$WEATHER_API_KEY UPSTREAM_TOKEN=$UPSTREAM_TOKEN \\
-         EXAMPLES_DIR=$EXAMPLES_DIR PYTHON=$PYTHON   # what the file reads
+         EXAMPLES_DIR=$EXAMPLES_DIR PYTHON=$PYTHON \\
+         CALENDAR_URL=$CALENDAR_URL CALENDAR_CLIENT_SECRET=$CALENDAR_CLIENT_SECRET   # what the file reads
   $SLUICE deploy -f examples/sluice.yaml --dry-run     # after editing the file: the plan
   $SLUICE logs --follow
 Request log: $BASE/admin/logs   API docs: $BASE/system/docs
