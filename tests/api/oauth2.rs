@@ -91,6 +91,21 @@ impl Provider {
     }
 }
 
+/// The connection `calendar`: the provider's API behind its authorization
+/// code grant.
+async fn calendar_connection(app: &TestApp, provider: &Provider) {
+    app.create_connection(
+        "calendar",
+        "http",
+        json!({"base_url": provider.base, "auth": {
+            "type": "oauth2_authorization_code",
+            "authorize_url": format!("{}/authorize", provider.base),
+            "token_url": format!("{}/token", provider.base),
+            "client_id": "sluice", "client_secret": CLIENT_SECRET, "scopes": ["calendar.read"]}}),
+    )
+    .await;
+}
+
 async fn calendar(app: &TestApp, conn: &str) -> Value {
     app.misbehave(
         "http-send",
@@ -161,16 +176,7 @@ async fn authorize(app: &TestApp, provider: &Provider, name: &str) -> (StatusCod
 async fn an_authorized_connection_calls_with_its_token_refreshes_it_and_asks_again_when_revoked() {
     let provider = Provider::start().await;
     let app = spawn_app().await;
-    app.create_connection(
-        "calendar",
-        "http",
-        json!({"base_url": provider.base, "auth": {
-            "type": "oauth2_authorization_code",
-            "authorize_url": format!("{}/authorize", provider.base),
-            "token_url": format!("{}/token", provider.base),
-            "client_id": "sluice", "client_secret": CLIENT_SECRET, "scopes": ["calendar.read"]}}),
-    )
-    .await;
+    calendar_connection(&app, &provider).await;
     app.deploy("misbehave", "mb", "POST", "/mb").await;
     app.grant("misbehave", &["calendar"]).await;
 
@@ -285,16 +291,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn a_token_that_expires_within_a_minute_is_refreshed_before_it_is_used() {
     let provider = Provider::start_with_ttl(30).await;
     let app = spawn_app().await;
-    app.create_connection(
-        "calendar",
-        "http",
-        json!({"base_url": provider.base, "auth": {
-            "type": "oauth2_authorization_code",
-            "authorize_url": format!("{}/authorize", provider.base),
-            "token_url": format!("{}/token", provider.base),
-            "client_id": "sluice", "client_secret": CLIENT_SECRET, "scopes": ["calendar.read"]}}),
-    )
-    .await;
+    calendar_connection(&app, &provider).await;
     app.deploy("misbehave", "mb", "POST", "/mb").await;
     app.grant("misbehave", &["calendar"]).await;
     let (status, _) = authorize(&app, &provider, "calendar").await;
@@ -368,16 +365,7 @@ async fn the_calendar_digest_reads_today_through_oauth2_and_mails_it_at_seven() 
     let provider = Provider::start().await;
     let port: u16 = started_server("SLUICE_TEST_SMTP_PORT").parse().unwrap();
     let app = spawn_app().await;
-    app.create_connection(
-        "calendar",
-        "http",
-        json!({"base_url": provider.base, "auth": {
-            "type": "oauth2_authorization_code",
-            "authorize_url": format!("{}/authorize", provider.base),
-            "token_url": format!("{}/token", provider.base),
-            "client_id": "sluice", "client_secret": CLIENT_SECRET, "scopes": ["calendar.read"]}}),
-    )
-    .await;
+    calendar_connection(&app, &provider).await;
     app.create_connection(
         "mail",
         "smtp",
