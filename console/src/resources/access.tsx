@@ -5,7 +5,7 @@ import { asProblem, type ProblemError } from '../api/problem';
 import type { Resource, Values } from '../components/types';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { SecretOnce } from './events';
-import { optional, optionalNumber, whenText } from './util';
+import { DESCRIPTION_FIELD, NAME_FIELD, optional, optionalNumber, whenText } from './util';
 
 type App = Schemas['App'];
 
@@ -30,8 +30,8 @@ export const apps: Resource<App> = {
   ],
   values: (a) => ({ name: a?.name ?? '', description: a?.description ?? '', scopes: a?.scopes ?? [], active: a?.active ?? true }),
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
-    { name: 'description', label: 'Description', kind: 'textarea' },
+    NAME_FIELD,
+    DESCRIPTION_FIELD,
     { name: 'scopes', label: 'Scopes', kind: 'multiselect', source: 'scopes' },
     { name: 'active', label: 'Active', kind: 'switch' },
   ],
@@ -133,7 +133,7 @@ export const users: Resource<User> = {
   ],
   values: (u) => ({ name: u?.name ?? '', email: u?.email ?? '', password: '', roles: u?.roles ?? [], active: u?.active ?? true }),
   fields: (_v, u) => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
+    NAME_FIELD,
     { name: 'email', label: 'Email', kind: 'text' },
     { name: 'password', label: 'Password', kind: 'secret', required: !u, isSet: Boolean(u), description: 'At least 8 characters; stored as an argon2id hash' },
     { name: 'roles', label: 'Roles', kind: 'multiselect', source: 'roles' },
@@ -161,8 +161,8 @@ export const roles: Resource<Role> = {
   ],
   values: (r) => ({ name: r?.name ?? '', description: r?.description ?? '', scopes: r?.scopes ?? [] }),
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
-    { name: 'description', label: 'Description', kind: 'textarea' },
+    NAME_FIELD,
+    DESCRIPTION_FIELD,
     { name: 'scopes', label: 'Scopes', kind: 'multiselect', source: 'scopes' },
   ],
 };
@@ -187,7 +187,7 @@ export const scopes: Resource<Scope> = {
   values: (s) => ({ name: s?.name ?? '', description: s?.description ?? '' }),
   fields: () => [
     { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true, description: 'Letters, digits, _ - . and :' },
-    { name: 'description', label: 'Description', kind: 'textarea' },
+    DESCRIPTION_FIELD,
   ],
 };
 
@@ -235,7 +235,7 @@ export const rateLimits: Resource<RateLimit> = {
     window_seconds: r?.window_seconds ?? 60,
   }),
   fields: (v) => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
+    NAME_FIELD,
     { name: 'priority', label: 'Priority', kind: 'number', description: 'The matching rule of highest priority applies' },
     { name: 'operation', label: 'Operation', kind: 'select', source: 'operations', placeholder: 'every operation' },
     { name: 'who', label: 'Callers', kind: 'select', required: true, options: ['anyone', 'an app', 'a user', 'anonymous callers'] },

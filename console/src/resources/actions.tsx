@@ -8,7 +8,7 @@ import type { Field, Resource, Values } from '../components/types';
 import { UploadField, uploadComponent } from '../components/Upload';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { useLoad } from '../components/useLoad';
-import { bytes, jsonText, optional, optionalNumber, parseJson, whenText } from './util';
+import { DESCRIPTION_FIELD, bytes, jsonText, optional, optionalNumber, parseJson, whenText } from './util';
 import { prettify } from './TryIt';
 
 type Action = Schemas['Action'];
@@ -109,7 +109,7 @@ export const actions: Resource<Action> = {
       if (v.source === UPLOAD) fields.push({ name: 'wasm', label: 'Component', kind: 'file', description: 'A .wasm component built against the sluice:action world' });
     }
     fields.push(
-      { name: 'description', label: 'Description', kind: 'textarea' },
+      DESCRIPTION_FIELD,
       { name: 'connections', label: 'Granted connections', kind: 'multiselect', source: 'connections' },
       { name: 'config', label: 'Config', kind: 'json', description: 'Given to every invocation as context.config' },
       { name: 'fuel', label: 'Fuel', kind: 'number', description: 'Instructions per request (default 500 000 000)' },

@@ -3,7 +3,7 @@ import { Alert, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { api, unwrap, type Schemas } from '../api/client';
 import { asProblem } from '../api/problem';
 import type { Field, Resource, Values } from '../components/types';
-import { jsonText, objectToPairs, optional, optionalNumber, pairsToObject, parseJson } from './util';
+import { NAME_FIELD, jsonText, objectToPairs, optional, optionalNumber, pairsToObject, parseJson } from './util';
 
 type Connection = Schemas['Connection'];
 type Config = Record<string, unknown>;
@@ -239,7 +239,7 @@ export const connections: Resource<Connection> = {
     const cfg = (c?.config ?? {}) as Config;
     const set = (name: string) => (name === 'auth_secret' ? ((cfg.auth as Config | undefined)?.secret_set as boolean) : (cfg[`${name}_set`] as boolean)) ?? false;
     const fields: Field[] = [
-      { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
+      NAME_FIELD,
       { name: 'class', label: 'Class', kind: 'select', required: true, createOnly: true, options: ['sql', 'http', 'smtp', 'kv', 'files', 'command'] },
     ];
     for (const f of CLASS_FIELDS[cls] ?? []) {

@@ -6,7 +6,7 @@ import type { Resource, Values } from '../components/types';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { useLoad } from '../components/useLoad';
 import { Deliveries } from './Deliveries';
-import { jsonText, parseJson, when } from './util';
+import { DESCRIPTION_FIELD, NAME_FIELD, jsonText, parseJson, when } from './util';
 
 type Event = Schemas['Event'];
 
@@ -40,8 +40,8 @@ export const events: Resource<Event> = {
   ],
   values: (e) => ({ name: e?.name ?? '', description: e?.description ?? '', schema: typeof e?.schema === 'string' ? e.schema : jsonText(e?.schema) }),
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
-    { name: 'description', label: 'Description', kind: 'textarea' },
+    NAME_FIELD,
+    DESCRIPTION_FIELD,
     { name: 'schema', label: 'Data schema', kind: 'text', description: "A stored schema's name, or an inline JSON Schema; empty: any data" },
   ],
 };
@@ -67,7 +67,7 @@ export const triggers: Resource<Trigger> = {
   ],
   values: (t) => ({ name: t?.name ?? '', event: t?.event ?? '', action: t?.action ?? '', active: t?.active ?? true }),
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
+    NAME_FIELD,
     { name: 'event', label: 'Event', kind: 'select', required: true, source: 'events', createOnly: true },
     { name: 'action', label: 'Action', kind: 'select', required: true, source: 'actions', createOnly: true },
     { name: 'active', label: 'Active', kind: 'switch', createOnly: true },
@@ -97,7 +97,7 @@ export const webhooks: Resource<Webhook> = {
   ],
   values: (w) => ({ name: w?.name ?? '', event: w?.event ?? '', url: w?.url ?? 'https://', active: w?.active ?? true }),
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
+    NAME_FIELD,
     { name: 'event', label: 'Event', kind: 'select', required: true, source: 'events', createOnly: true },
     { name: 'url', label: 'URL', kind: 'text', required: true, description: 'Receives each event as a signed POST (Standard Webhooks)' },
     { name: 'active', label: 'Active', kind: 'switch' },
@@ -178,12 +178,12 @@ export const cronjobs: Resource<Cronjob> = {
     description: c?.description ?? '',
   }),
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
+    NAME_FIELD,
     { name: 'schedule', label: 'Schedule', kind: 'text', required: true, description: 'Cron expression in UTC: minute hour day month weekday (a seconds field first is allowed)' },
     { name: 'action', label: 'Action', kind: 'select', required: true, source: 'actions' },
     { name: 'active', label: 'Active', kind: 'switch' },
     { name: 'missed', label: 'Ticks missed while stopped', kind: 'select', required: true, options: ['run_once', 'skip'] },
-    { name: 'description', label: 'Description', kind: 'textarea' },
+    DESCRIPTION_FIELD,
   ],
   Extras: ({ item }) => <CronPanels job={item} />,
 };

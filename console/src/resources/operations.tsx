@@ -2,7 +2,7 @@ import { Badge, Group, Text } from '@mantine/core';
 import { api, unwrap, type Schemas } from '../api/client';
 import type { Resource, Values } from '../components/types';
 import { TryIt } from './TryIt';
-import { jsonText, objectToPairs, optionalNumber, pairsToObject, parseJson } from './util';
+import { DESCRIPTION_FIELD, NAME_FIELD, jsonText, objectToPairs, optionalNumber, pairsToObject, parseJson } from './util';
 
 type Operation = Schemas['Operation'];
 type Input = Schemas['OperationInput'];
@@ -96,7 +96,7 @@ export const operations: Resource<Operation> = {
     cors: jsonText(o?.cors ?? undefined),
   }),
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
+    NAME_FIELD,
     { name: 'method', label: 'Method', kind: 'select', required: true, options: METHODS },
     { name: 'path', label: 'Path', kind: 'text', required: true, description: '/todos/:id — :name matches one segment, a last *name the rest' },
     { name: 'action', label: 'Action', kind: 'select', required: true, source: 'actions' },
@@ -105,7 +105,7 @@ export const operations: Resource<Operation> = {
     { name: 'scopes', label: 'Scopes', kind: 'multiselect', source: 'scopes', description: 'Any one of them lets a token call it; none: any valid token' },
     { name: 'active', label: 'Active', kind: 'switch' },
     { name: 'stability', label: 'Stability', kind: 'select', required: true, options: ['experimental', 'stable', 'deprecated', 'legacy'] },
-    { name: 'description', label: 'Description', kind: 'textarea' },
+    DESCRIPTION_FIELD,
     { name: 'parameters', label: 'Parameters', kind: 'json', description: '[{"name": "id", "in": "path", "type": "integer", "required": true}]' },
     { name: 'incoming', label: 'Request body schema', kind: 'select', source: 'schemas' },
     { name: 'outgoing', label: 'Response schemas', kind: 'pairs', keyLabel: 'status', source: 'schemas' },

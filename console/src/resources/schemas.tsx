@@ -1,7 +1,7 @@
 import { Text } from '@mantine/core';
 import { api, unwrap, type Schemas } from '../api/client';
 import type { Resource, Values } from '../components/types';
-import { jsonText, parseJson } from './util';
+import { DESCRIPTION_FIELD, NAME_FIELD, jsonText, parseJson } from './util';
 
 type Schema = Schemas['Schema'];
 
@@ -40,8 +40,8 @@ export const schemas: Resource<Schema> = {
   ],
   values: (s) => ({ name: s?.name ?? '', description: s?.description ?? '', schema: s ? jsonText(s.schema) : EXAMPLE }),
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true },
-    { name: 'description', label: 'Description', kind: 'textarea' },
+    NAME_FIELD,
+    DESCRIPTION_FIELD,
     { name: 'schema', label: 'Schema', kind: 'json', required: true, jsonSchema: true, description: 'Checked against the JSON Schema 2020-12 meta-schema as you type' },
   ],
 };

@@ -1,6 +1,6 @@
 // Shared conversions between form values and the admin API's bodies.
 import { ProblemError } from '../api/problem';
-import type { Values } from '../components/types';
+import type { Field, Values } from '../components/types';
 
 /** The JSON text of a field, parsed; `undefined` when empty. A field error when it is not JSON. */
 export function parseJson(values: Values, field: string): unknown {
@@ -64,3 +64,9 @@ export function bytes(n: number | null | undefined): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/** The name field most resources share: set when created, fixed after. */
+export const NAME_FIELD: Field = { name: 'name', label: 'Name', kind: 'text', required: true, createOnly: true };
+
+/** The free-text description most resources share. */
+export const DESCRIPTION_FIELD: Field = { name: 'description', label: 'Description', kind: 'textarea' };
