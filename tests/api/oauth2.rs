@@ -334,6 +334,16 @@ async fn client_credentials_fetch_a_token_once_and_reuse_it() {
         )
         .await;
     assert_eq!(forged["error"], "invalid-request", "{forged}");
+
+    // Deleted, the connection takes its tokens along.
+    app.grant("misbehave", &[]).await;
+    let deleted = app.admin_delete("/connections/machine").await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connection_tokens")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }
 
 #[tokio::test]

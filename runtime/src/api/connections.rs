@@ -232,7 +232,6 @@ pub async fn connections_delete(
     let mut conn = state.db.acquire().await?;
     remove(&mut conn, &name).await?;
     drop(conn);
-    state.registry.oauth2().forget(&name).await?;
     state.changed(Change::Connection(name.clone())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -292,5 +291,8 @@ pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
         )));
     }
     connections::delete(&mut *conn, name).await?;
+    // Its OAuth2 tokens go with it: a new connection of the same name
+    // must not inherit them.
+    crate::store::oauth2::forget(&mut *conn, name).await?;
     Ok(())
 }

@@ -192,17 +192,13 @@ impl OAuth2Tokens {
             .insert(connection.to_string(), (token.to_string(), expires_ms));
     }
 
-    /// Forgets what is cached and stored for `connection` (deleted).
-    ///
-    /// # Errors
-    /// On database failure.
-    pub async fn forget(&self, connection: &str) -> anyhow::Result<()> {
+    /// Drops the cached access token of `connection` (changed or deleted):
+    /// the next call reads the stored tokens again.
+    pub fn drop_cached(&self, connection: &str) {
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(connection);
-        store::forget(&self.db, connection).await?;
-        Ok(())
     }
 
     /// The provider URL that starts authorizing `connection`, whose callback

@@ -177,8 +177,10 @@ impl Registry {
         }
     }
 
-    /// Closes and forgets the backend of `name`, if open.
+    /// Closes and forgets the backend of `name`, if open, and its cached
+    /// OAuth2 access token.
     pub async fn close(&self, name: &str) {
+        self.oauth2.drop_cached(name);
         let backend = self.open().remove(name);
         if let Some(backend) = backend {
             backend.close().await;

@@ -60,14 +60,14 @@ pub async fn save_tokens<'e>(db: impl AnyExecutor<'e>, row: &TokenRow) -> sqlx::
 ///
 /// # Errors
 /// On database failure.
-pub async fn forget(db: &sqlx::AnyPool, connection: &str) -> sqlx::Result<()> {
+pub async fn forget(conn: &mut sqlx::AnyConnection, connection: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM connection_tokens WHERE connection = $1")
         .bind(connection)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     sqlx::query("DELETE FROM oauth2_flows WHERE connection = $1")
         .bind(connection)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
