@@ -91,7 +91,17 @@ test('an admin signs in with the keyboard alone', async () => {
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 });
 
-test('the session refreshes its access token before it expires and stays signed in', async () => {
+// Run alone (--test-name-pattern) against a server whose access tokens
+// live 62 s: the console refreshes a minute before expiry, so at once.
+// Not in the main run: a refresh every 2 s races the page loads there (a
+// load that cuts a refresh short keeps the old, already rotated refresh
+// token, and its replay ends the session by design).
+test('the session refreshes its access token before it expires and stays signed in', { skip: !process.env.SHORT_TOKENS && 'needs a server with 62 s tokens' }, async () => {
+  await page.goto(`${BASE}/console`);
+  await page.locator('input[name="username"]').fill(env('ADMIN_USER'));
+  await page.locator('input[name="password"]').fill(env('ADMIN_PASSWORD'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   const token = () => page.evaluate(() => JSON.parse(sessionStorage.getItem('sluice.console.session') ?? '{}').access_token);
   const first = await token();
   await page.waitForFunction(
