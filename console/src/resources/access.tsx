@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Button, Code, Group, Modal, Paper, Stack, Text, Title } from '@mantine/core';
 import { api, unwrap, type Schemas } from '../api/client';
-import { asProblem, type ProblemError } from '../api/problem';
+import { useAction } from '../components/useAction';
 import type { Resource, Values } from '../components/types';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { SecretOnce } from './events';
@@ -55,22 +55,14 @@ function AppSecret({ app }: { app: Schemas['AppWithSecret'] }) {
 
 function Rotate({ app, onDone }: { app: App; onDone: () => void }) {
   const [confirm, setConfirm] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ProblemError | null>(null);
+  const { busy, problem, run } = useAction();
   const [fresh, setFresh] = useState<Schemas['AppWithSecret'] | null>(null);
-  async function rotate() {
-    setBusy(true);
-    setProblem(null);
-    try {
+  const rotate = () =>
+    run(async () => {
       setFresh(await unwrap(api.POST('/apps/{name}/secret', { params: { path: { name: app.name } } })));
       setConfirm(false);
       onDone();
-    } catch (e) {
-      setProblem(asProblem(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
   return (
     <Paper withBorder p="md">
       <Stack>

@@ -2,11 +2,11 @@ import { useState, type FormEvent } from 'react';
 import { Badge, Button, Code, Group, Paper, Stack, Table, Text, TextInput, Textarea, Title, Select } from '@mantine/core';
 import { api, unwrap, type Schemas } from '../api/client';
 import type { paths } from '../api/admin';
-import { asProblem, ProblemError } from '../api/problem';
-type PE = ProblemError;
+import { ProblemError } from '../api/problem';
 import type { Field, Resource, Values } from '../components/types';
 import { UploadField, uploadComponent } from '../components/Upload';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { useAction } from '../components/useAction';
 import { useLoad } from '../components/useLoad';
 import { DESCRIPTION_FIELD, bytes, jsonText, optional, optionalNumber, parseJson, whenText } from './util';
 import { prettify } from './TryIt';
@@ -129,24 +129,16 @@ export const actions: Resource<Action> = {
 
 function NewVersion({ name, onDone }: { name: string; onDone: () => void }) {
   const [file, setFile] = useState<File | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<PE | null>(null);
+  const { busy, problem, run } = useAction();
   const [done, setDone] = useState<string | null>(null);
-  async function upload() {
-    if (!file) return;
-    setBusy(true);
-    setProblem(null);
-    try {
+  const upload = () =>
+    run(async () => {
+      if (!file) return;
       const stored = await uploadComponent(name, file);
       setDone(stored.created ? `Uploaded: version ${stored.version}.` : `The same bytes as version ${stored.version}: nothing changed.`);
       setFile(undefined);
       onDone();
-    } catch (e) {
-      setProblem(asProblem(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
   return (
     <Paper withBorder p="md">
       <Stack>
@@ -222,14 +214,11 @@ function Execute({ name }: { name: string }) {
   const [query, setQuery] = useState('');
   const [body, setBody] = useState('');
   const [answer, setAnswer] = useState<ExecuteAnswer | null>(null);
-  const [problem, setProblem] = useState<PE | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, problem, run: call } = useAction();
 
-  async function run(event: FormEvent) {
+  function run(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
+    void call(async () => {
       const parsedParams = params.trim() ? (parseJson({ params }, 'params') as Record<string, string>) : {};
       const pairs = [...new URLSearchParams(query.trim().replace(/^\?/, '')).entries()];
       setAnswer(
@@ -242,11 +231,7 @@ function Execute({ name }: { name: string }) {
           body: body.trim() ? body : undefined,
         }),
       );
-    } catch (e) {
-      setProblem(asProblem(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

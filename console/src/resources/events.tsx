@@ -1,7 +1,6 @@
-import { useState } from 'react';
 import { Alert, Badge, Button, Code, CopyButton, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { api, unwrap, type Schemas } from '../api/client';
-import { asProblem, type ProblemError } from '../api/problem';
+import { useAction } from '../components/useAction';
 import type { Resource, Values } from '../components/types';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { useLoad } from '../components/useLoad';
@@ -190,20 +189,12 @@ export const cronjobs: Resource<Cronjob> = {
 
 function CronPanels({ job }: { job: Cronjob }) {
   const runs = useLoad(() => unwrap(api.GET('/cronjobs/{name}/runs', { params: { path: { name: job.name } } })), [job.name]);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ProblemError | null>(null);
-  async function runNow() {
-    setBusy(true);
-    setProblem(null);
-    try {
+  const { busy, problem, run } = useAction();
+  const runNow = () =>
+    run(async () => {
       await unwrap(api.POST('/cronjobs/{name}/run', { params: { path: { name: job.name } } }));
       runs.reload();
-    } catch (e) {
-      setProblem(asProblem(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
   return (
     <>
       <Paper withBorder p="md">
