@@ -352,6 +352,14 @@ impl Engine {
         Ok(prepared)
     }
 
+    /// Counts a use of a compiled component kept outside the cache (a
+    /// route's) as a cache hit: it was not compiled either.
+    pub fn count_cache_hit(&self) {
+        if let Some(metrics) = &self.metrics {
+            metrics.cache_hit();
+        }
+    }
+
     /// Runs one invocation in a fresh store with `inv.limits`.
     ///
     /// # Errors
@@ -407,7 +415,7 @@ impl Engine {
             let call = tracing::info_span!(
                 target: TRACE_TARGET,
                 "call",
-                "sluice.action" = %inv.action,
+                "sluice.action" = inv.action.as_str(),
                 "sluice.fuel_used" = tracing::field::Empty,
             );
             let called = action

@@ -645,7 +645,7 @@ pub async fn actions_execute(
     let (response, fuel_used, duration_ms) = match invoke::run(
         &state,
         &name,
-        &version.sha256,
+        version.sha256.as_str().into(),
         row.limits(),
         grants,
         request,

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use crate::bindings::types::{self, ActionError};
-use crate::engine::{Invocation, InvokeError, Limits, Outcome};
+use crate::engine::{Invocation, InvokeError, Limits, Outcome, Prepared};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::actions;
@@ -33,7 +33,24 @@ pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Invokes version `sha256` of `action` on `request`.
+/// The version of an action to run: its component's SHA-256 and, for a
+/// route, where the compiled component is kept once fetched (`None`: look
+/// it up in the engine's cache each time).
+#[derive(Clone, Copy)]
+pub struct Version<'a> {
+    /// SHA-256 of the component, hex.
+    pub sha256: &'a str,
+    /// The route's slot for the compiled component.
+    pub kept: Option<&'a std::sync::OnceLock<Prepared>>,
+}
+
+impl<'a> From<&'a str> for Version<'a> {
+    fn from(sha256: &'a str) -> Self {
+        Self { sha256, kept: None }
+    }
+}
+
+/// Invokes `version` of `action` on `request`.
 ///
 /// Returns the HTTP response a consumer gets and, when the guest ran to
 /// completion, the [`Outcome`]'s fuel and duration. The guest's log
@@ -45,22 +62,34 @@ pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 pub async fn run(
     state: &AppState,
     action: &str,
-    sha256: &str,
+    version: Version<'_>,
     limits: Limits,
     grants: std::sync::Arc<[String]>,
     request: types::Request,
     capture: Option<crate::host::log::LogCapture>,
 ) -> ApiResult<(Response, Outcome)> {
-    let db = state.db.clone();
-    let sha = sha256.to_string();
-    let prepared = state
-        .engine
-        .prepared(sha256, async move {
-            actions::wasm_by_sha(&db, &sha)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("component {sha} is missing from the store"))
-        })
-        .await?;
+    let prepared = match version.kept.and_then(std::sync::OnceLock::get) {
+        Some(prepared) => {
+            state.engine.count_cache_hit();
+            prepared.clone()
+        }
+        None => {
+            let db = state.db.clone();
+            let sha = version.sha256.to_string();
+            let prepared = state
+                .engine
+                .prepared(version.sha256, async move {
+                    actions::wasm_by_sha(&db, &sha)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("component {sha} is missing from the store"))
+                })
+                .await?;
+            if let Some(kept) = version.kept {
+                let _ = kept.set(prepared.clone());
+            }
+            prepared
+        }
+    };
     let request_id = request.context.request_id.clone();
     let mut outcome = state
         .engine
@@ -143,7 +172,7 @@ pub async fn run_internal(
     let run = run(
         state,
         action,
-        &version.sha256,
+        version.sha256.as_str().into(),
         row.limits(),
         grants,
         request,

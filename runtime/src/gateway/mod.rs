@@ -66,12 +66,18 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
             }
         }
     };
+    // Boxed: serving holds the engine's futures (kilobytes), and the layers
+    // above move their futures by value; boxed here, that state is copied
+    // once instead of at every layer.
     match layer {
         // The layer answers a preflight itself: no action, no rate limit.
         Some(layer) => {
-            cors::apply(&layer, request, |request| handle(&state, request, lookup)).await
+            cors::apply(&layer, request, |request| {
+                Box::pin(handle(&state, request, lookup))
+            })
+            .await
         }
-        None => handle(&state, request, lookup).await,
+        None => Box::pin(handle(&state, request, lookup)).await,
     }
 }
 
@@ -268,7 +274,10 @@ async fn serve(
     let (response, outcome) = invoke::run(
         state,
         &route.action,
-        &route.sha256,
+        invoke::Version {
+            sha256: &route.sha256,
+            kept: Some(&route.prepared.0),
+        },
         route.limits,
         route.grants.clone(),
         request,

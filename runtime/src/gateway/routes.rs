@@ -48,6 +48,10 @@ pub struct Route {
     pub version: i64,
     /// SHA-256 of that version's component.
     pub sha256: String,
+    /// That component compiled, kept by the route once its first request
+    /// has fetched it from the engine's cache, so later requests skip the
+    /// cache lookup (a hash of the key and a lock per request).
+    pub prepared: KeptComponent,
     /// The action's limits.
     pub limits: Limits,
     /// The action's config, JSON text.
@@ -62,6 +66,21 @@ pub struct Route {
     pub scopes: Arc<[String]>,
     /// The CORS layer of its policy; `None` when no origin may call it.
     pub cors: Option<Arc<tower_http::cors::CorsLayer>>,
+}
+
+/// A route's slot for its compiled component (empty until its first
+/// request).
+#[derive(Clone, Default)]
+pub struct KeptComponent(pub Arc<std::sync::OnceLock<crate::engine::Prepared>>);
+
+impl std::fmt::Debug for KeptComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "KeptComponent(compiled)"
+        } else {
+            "KeptComponent(empty)"
+        })
+    }
 }
 
 /// An operation's contract ready for the gateway: schemas compiled once
@@ -336,6 +355,7 @@ impl RouteTable {
                     action: action.name.clone(),
                     version: version.version,
                     sha256: version.sha256,
+                    prepared: KeptComponent::default(),
                     limits: action.limits(),
                     config: action.config.clone(),
                     grants: connections::granted_to(pool, &action.name).await?.into(),

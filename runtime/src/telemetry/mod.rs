@@ -1,7 +1,7 @@
 //! Logging through `tracing`: human-readable by default, JSON on request
 //! (`--log-format json` or `SLUICE_LOG_FORMAT=json`); the level comes from
-//! `RUST_LOG` (default `info`). Each request's span carries `request_id`, so
-//! every line logged while serving it shows the id.
+//! `RUST_LOG` (default `info`). Every line logged while a request is served
+//! ends with its `request_id` ([`format`]).
 //!
 //! Traces: when the standard `OTEL_*` variables ask for OTLP export
 //! ([`otel`]), spans under the target [`TRACE_TARGET`] — the server span of
@@ -11,6 +11,7 @@
 //! so a node without a collector pays for none of them. Metrics live in
 //! [`metrics`].
 
+pub mod format;
 pub mod metrics;
 pub mod otel;
 pub mod propagation;
@@ -79,9 +80,19 @@ pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(ansi);
+    let lines = tracing_subscriber::fmt::format();
     let fmt = match format {
-        LogFormat::Text => fmt.with_filter(filter).boxed(),
-        LogFormat::Json => fmt.json().flatten_event(true).with_filter(filter).boxed(),
+        LogFormat::Text => fmt
+            .event_format(format::WithRequestId::text(lines.with_ansi(ansi)))
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => fmt
+            .json()
+            .event_format(format::WithRequestId::json(
+                lines.json().flatten_event(true),
+            ))
+            .with_filter(filter)
+            .boxed(),
     };
     let traces = tracer.as_ref().map(|provider| {
         use opentelemetry::trace::TracerProvider as _;
@@ -127,8 +138,8 @@ use crate::error::{ApiError, REQUEST_ID, TRACE_ID};
 /// sane one (1–128 visible ASCII characters) and generated (UUID v7) otherwise.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Middleware: assigns the request id, runs the request inside a span that
-/// carries it (and, when traces are exported, inside the request's server
+/// Middleware: assigns the request id (which log lines written meanwhile
+/// carry), runs the request (when traces are exported, inside its server
 /// span, continuing an incoming `traceparent`), logs one line per request
 /// at debug level, and echoes the id in the response.
 pub async fn request_context(request: Request, next: Next) -> Response {
@@ -138,37 +149,34 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string);
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %request.method(),
-        path = %request.uri().path(),
-    );
+    // Kept only for the debug line at the end.
+    let target = tracing::enabled!(tracing::Level::DEBUG)
+        .then(|| (request.method().clone(), request.uri().path().to_owned()));
     // The server span (OpenTelemetry HTTP conventions); the gateway names
     // it after the operation's route once it knows it.
     let server = tracing::info_span!(
         target: TRACE_TARGET,
         "request",
-        otel.name = %request.method(),
+        otel.name = request.method().as_str(),
         otel.kind = "server",
-        http.request.method = %request.method(),
-        url.path = %request.uri().path(),
-        sluice.request_id = %id,
+        http.request.method = request.method().as_str(),
+        url.path = request.uri().path(),
+        sluice.request_id = id.as_str(),
     );
     propagation::continue_from(&server, request.headers());
-    let trace_id = propagation::trace_id(&server, request.headers());
+    // Read once: each `context()` is a lookup through the subscriber.
+    let context = otel::enabled().then(|| server.context());
+    let trace_id = propagation::trace_id(context.as_ref(), request.headers());
     let started = Instant::now();
-    let serve = SERVER_SPAN.scope(server.clone(), async move {
+    let serve = SERVER_CONTEXT.scope(context.clone(), async move {
         crate::edge::compression::explain_unsupported_encoding(next.run(request).await)
     });
     let mut response = REQUEST_ID
         .scope(id.clone(), TRACE_ID.scope(trace_id, serve))
         .instrument(server.clone())
-        .instrument(span.clone())
         .await;
     let status = response.status().as_u16();
-    if otel::enabled() {
-        let context = server.context();
+    if let Some(context) = &context {
         let otel_span = context.span();
         otel_span.set_attribute(opentelemetry::KeyValue::new(
             "http.response.status_code",
@@ -182,13 +190,16 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     // request on stderr is for debugging (`RUST_LOG=info,sluice::telemetry=debug`),
     // since formatting and writing it costs a busy server about a tenth of
     // its throughput.
-    span.in_scope(|| {
+    if let Some((method, path)) = target {
         tracing::debug!(
+            %method,
+            path,
             status,
+            request_id = id.as_str(),
             duration_ms = started.elapsed().as_secs_f64() * 1000.0,
             "served"
         );
-    });
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
@@ -196,16 +207,20 @@ pub async fn request_context(request: Request, next: Next) -> Response {
 }
 
 tokio::task_local! {
-    /// The server span of the request being served (disabled when traces
-    /// are not exported).
-    pub static SERVER_SPAN: tracing::Span;
+    /// The OpenTelemetry context of the request being served, holding its
+    /// server span (`None` when traces are not exported).
+    pub static SERVER_CONTEXT: Option<opentelemetry::Context>;
 }
 
 /// Runs `record` on the current request's server span, when traces are
 /// exported and this task serves a request.
-pub fn on_server_span(record: impl FnOnce(&tracing::Span)) {
+pub fn on_server_span(record: impl FnOnce(&opentelemetry::trace::SpanRef<'_>)) {
     if otel::enabled() {
-        let _ = SERVER_SPAN.try_with(record);
+        let _ = SERVER_CONTEXT.try_with(|context| {
+            if let Some(context) = context {
+                record(&context.span());
+            }
+        });
     }
 }
 

@@ -34,20 +34,15 @@ pub fn inject(span: &tracing::Span, headers: &mut HeaderMap) {
     }
 }
 
-/// Sets `attributes` (and, with `name`, renames) on `span`'s started
+/// Sets `attributes` (and, with `name`, renames) on a started
 /// OpenTelemetry span in one step — an `otel.name` recorded after the start
 /// is ignored, and one call is cheaper than a `record` per field through
 /// the subscriber. The server span learns its route only after routing.
 pub fn annotate(
-    span: &tracing::Span,
+    otel_span: &opentelemetry::trace::SpanRef<'_>,
     name: Option<std::borrow::Cow<'static, str>>,
     attributes: impl IntoIterator<Item = opentelemetry::KeyValue>,
 ) {
-    if !otel::enabled() {
-        return;
-    }
-    let context = span.context();
-    let otel_span = context.span();
     if let Some(name) = name {
         otel_span.update_name(name);
     }
@@ -73,11 +68,11 @@ pub fn span_context(traceparent: &str) -> Option<opentelemetry::trace::SpanConte
     span_context.is_valid().then_some(span_context)
 }
 
-/// The trace id (32 lower-case hex digits) of `span` when traces are
-/// exported, else of the request's incoming `traceparent`, else none.
-pub fn trace_id(span: &tracing::Span, headers: &HeaderMap) -> Option<String> {
-    if otel::enabled() {
-        let context = span.context();
+/// The trace id (32 lower-case hex digits) of the server span's `context`
+/// when traces are exported, else of the request's incoming `traceparent`,
+/// else none.
+pub fn trace_id(context: Option<&opentelemetry::Context>, headers: &HeaderMap) -> Option<String> {
+    if let Some(context) = context {
         let span_context = context.span().span_context().clone();
         return span_context
             .is_valid()
