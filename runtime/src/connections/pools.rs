@@ -1,6 +1,7 @@
 //! One bounded sqlx pool per `sql` connection, opened lazily (no database
-//! connection until a statement runs); the registry closes it when the
-//! connection is changed or deleted.
+//! connection until a statement runs); the registry lets go of it when the
+//! connection is changed or deleted, and it closes once the last
+//! invocation using it is done.
 
 use std::path::Path;
 use std::time::Duration;

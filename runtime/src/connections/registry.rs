@@ -71,15 +71,6 @@ impl Backend {
             Self::Command(_) => "command",
         }
     }
-
-    async fn close(self) {
-        match self {
-            Self::Sql(pool) => pool.pool.close().await,
-            // Dropping the last clone closes pooled sockets and, for a
-            // memory store, frees its entries.
-            Self::Http(_) | Self::Smtp(_) | Self::Kv(_) | Self::Files(_) | Self::Command(_) => {}
-        }
-    }
 }
 
 /// The open backends, by connection name.
@@ -169,22 +160,23 @@ impl Registry {
         Ok(connections::get(&self.db, name).await?.map(|row| row.class))
     }
 
-    /// Closes and forgets every open backend (they reopen on next use).
+    /// Forgets every open backend (they reopen on next use); see
+    /// [`Registry::close`].
     pub async fn close_all(&self) {
         let backends: Vec<Backend> = self.open().drain().map(|(_, b)| b).collect();
-        for backend in backends {
-            backend.close().await;
-        }
+        drop(backends);
     }
 
-    /// Closes and forgets the backend of `name`, if open, and its cached
-    /// OAuth2 access token.
+    /// Forgets the backend of `name`, if open, and its cached OAuth2 access
+    /// token: the next call opens it anew. It is not closed here, since an
+    /// invocation may hold it between lending and its first statement
+    /// (closing a sqlx pool fails every later acquire with "closed pool");
+    /// dropping its last clone closes its sockets (a pool's idle
+    /// connections, pooled HTTP connections) and frees a memory store.
     pub async fn close(&self, name: &str) {
         self.oauth2.drop_cached(name);
         let backend = self.open().remove(name);
-        if let Some(backend) = backend {
-            backend.close().await;
-        }
+        drop(backend);
     }
 
     /// The OAuth2 tokens of `http` connections.
