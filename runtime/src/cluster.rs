@@ -137,7 +137,7 @@ impl AppState {
             Change::Events => self.reload_events().await?,
             Change::RateLimits => self.rate_limits.reload(&self.db).await?,
             Change::Cronjobs => self.cron_wake.notify_one(),
-            Change::Connection(name) => self.registry.close(name).await,
+            Change::Connection(name) => self.registry.close(name),
             Change::Revocations => self.tokens.sync_recent_revocations().await?,
             Change::IpRules => self.ip_rules.reload(&self.db).await?,
         }
@@ -159,7 +159,7 @@ impl AppState {
         ] {
             self.apply(&change).await?;
         }
-        self.registry.close_all().await;
+        self.registry.close_all();
         Ok(())
     }
 }

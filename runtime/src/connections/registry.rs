@@ -162,8 +162,9 @@ impl Registry {
 
     /// Forgets every open backend (they reopen on next use); see
     /// [`Registry::close`].
-    pub async fn close_all(&self) {
-        let backends: Vec<Backend> = self.open().drain().map(|(_, b)| b).collect();
+    pub fn close_all(&self) {
+        // Taken out first: the backends drop after the lock is released.
+        let backends = std::mem::take(&mut *self.open());
         drop(backends);
     }
 
@@ -173,7 +174,7 @@ impl Registry {
     /// (closing a sqlx pool fails every later acquire with "closed pool");
     /// dropping its last clone closes its sockets (a pool's idle
     /// connections, pooled HTTP connections) and frees a memory store.
-    pub async fn close(&self, name: &str) {
+    pub fn close(&self, name: &str) {
         self.oauth2.drop_cached(name);
         let backend = self.open().remove(name);
         drop(backend);
