@@ -2,52 +2,84 @@
 # What observability costs: `GET /hello/x` (request log on, as shipped)
 # with metrics off, with metrics on (the default), with every request
 # traced and exported over OTLP/HTTP to a receiver on loopback, and with one
-# trace in ten kept (OTEL_TRACES_SAMPLER=traceidratio, 0.1), in one run.
-# Prints each as a ratio of the first. Settings as in bench-lib.sh.
+# trace in ten kept (OTEL_TRACES_SAMPLER=traceidratio, 0.1).
+#
+# The four nodes run side by side (one loaded at a time) and are measured
+# in ROUNDS interleaved rounds (default 3): each round's ratios compare runs
+# made seconds apart, and the median round is printed, so a machine that
+# slows down halfway moves every figure alike instead of one. Settings as
+# in bench-lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
+ROUNDS="${ROUNDS:-3}"
 source scripts/bench-lib.sh
 prepare otlp_sink
 trap stop_all EXIT
 
-# A receiver on loopback that decodes each export and counts its spans
+# Receivers on loopback that decode each export and count its spans
 # (runtime/examples/otlp_sink.rs): the figure is Sluice's cost of tracing,
-# and the count shows every request was traced.
-RECEIVER_PORT=$(free_port)
-"$BIN/examples/otlp_sink" "127.0.0.1:$RECEIVER_PORT" &
-PIDS+=($!)
-wait_up "http://127.0.0.1:$RECEIVER_PORT/stats"
+# and the count shows every request was traced. One per traced node.
+start_receiver() {
+  local port
+  port=$(free_port)
+  "$BIN/examples/otlp_sink" "127.0.0.1:$port" &
+  PIDS+=($!)
+  wait_up "http://127.0.0.1:$port/stats"
+  RECEIVER="http://127.0.0.1:$port"
+}
 
+# serve_hello LABEL [SERVE ARGS...]: a node serving `hello` at /hello/:name;
+# keeps its base URL, token and pid under LABEL.
+declare -A URL_OF TOKEN_OF PID_OF
 serve_hello() {
+  local label=$1
+  shift
   AS_SHIPPED=1 start_sluice "$@"
   upload_action hello
   admin -X POST "$BASE/admin/operations" \
     -d '{"name":"greet","method":"GET","path":"/hello/:name","action":"hello","public":true}'
+  URL_OF[$label]=$BASE
+  TOKEN_OF[$label]=$TOKEN
+  PID_OF[$label]=$SLUICE_PID
 }
 
-echo "GET /hello/x, request log on (wrk -t$THREADS -c$CONNECTIONS -d$DURATION):" >&2
-serve_hello --metrics false
-off=$(run metrics-off "$BASE/hello/x")
-kill "$SLUICE_PID"
-serve_hello
-on=$(run metrics-on "$BASE/hello/x")
-kill "$SLUICE_PID"
-OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$RECEIVER_PORT" OTEL_SERVICE_NAME=bench serve_hello
-traced=$(run traced "$BASE/hello/x")
-served=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/system/metrics" \
-  | awk '/^sluice_requests_total/ && /operation="greet"/ {n += $NF} END {print n}')
-kill "$SLUICE_PID"
-wait "$SLUICE_PID" 2>/dev/null || true
-echo "  the receiver: $(curl -fsS "http://127.0.0.1:$RECEIVER_PORT/stats") for $served requests served (warm-up included)" >&2
-OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$RECEIVER_PORT" OTEL_SERVICE_NAME=bench \
-  OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 serve_hello
-sampled=$(run sampled "$BASE/hello/x")
+serve_hello metrics-off --metrics false
+serve_hello metrics-on
+start_receiver
+TRACED_RECEIVER=$RECEIVER
+OTEL_EXPORTER_OTLP_ENDPOINT="$TRACED_RECEIVER" OTEL_SERVICE_NAME=bench serve_hello traced
+start_receiver
+OTEL_EXPORTER_OTLP_ENDPOINT="$RECEIVER" OTEL_SERVICE_NAME=bench \
+  OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 serve_hello sampled
 
-python3 - "$off" "$on" "$traced" "$sampled" <<'PY'
-import sys
-off, on, traced, sampled = map(float, sys.argv[1:])
-print(f"metrics on:          {on / off * 100:6.1f} % of metrics off (aim >= 95 %)")
-print(f"every request traced: {traced / off * 100:6.1f} % of metrics off (aim >= 85 %)")
-print(f"one trace in ten:     {sampled / off * 100:6.1f} % of metrics off")
+LABELS=(metrics-off metrics-on traced sampled)
+echo "GET /hello/x, request log on (wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds):" >&2
+results=()
+for round in $(seq 1 "$ROUNDS"); do
+  echo " round $round" >&2
+  line=()
+  for label in "${LABELS[@]}"; do
+    line+=("$(run "$label" "${URL_OF[$label]}/hello/x")")
+  done
+  results+=("${line[*]}")
+done
+
+served=$(curl -fsS -H "Authorization: Bearer ${TOKEN_OF[traced]}" "${URL_OF[traced]}/system/metrics" \
+  | awk '/^sluice_requests_total/ && /operation="greet"/ {n += $NF} END {print n}')
+# Ending the node flushes its last spans.
+kill "${PID_OF[traced]}"
+wait "${PID_OF[traced]}" 2>/dev/null || true
+echo "  the traced node's receiver: $(curl -fsS "$TRACED_RECEIVER/stats") for $served requests served (warm-ups included)" >&2
+
+python3 - "${results[@]}" <<'PY'
+import statistics, sys
+rounds = [list(map(float, r.split())) for r in sys.argv[1:]]
+def median_ratio(i):
+    return statistics.median(r[i] / r[0] for r in rounds) * 100
+for i, (name, aim) in enumerate([("metrics on", ">= 95 %"), ("every request traced", ">= 85 %"),
+                                 ("one trace in ten", "")], start=1):
+    per_round = ", ".join(f"{r[i] / r[0] * 100:.1f}" for r in rounds)
+    print(f"{name + ':':<22}{median_ratio(i):6.1f} % of metrics off (median of {per_round})"
+          + (f"  aim {aim}" if aim else ""))
 PY

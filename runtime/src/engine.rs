@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{FutureExt as _, TraceContextExt as _};
 use serde::{Deserialize, Serialize};
-use tracing::Instrument as _;
 use wasmtime::Enabled;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
@@ -25,7 +26,7 @@ use crate::bindings::{Action, ActionPre, types};
 use crate::connections::Registry;
 use crate::host::HostState;
 use crate::host::lend::Lender;
-use crate::telemetry::TRACE_TARGET;
+use crate::telemetry::spans;
 
 /// Period of the epoch ticker; the granularity of deadlines and of guest
 /// yields to the async runtime.
@@ -403,37 +404,42 @@ impl Engine {
         });
 
         let metrics = self.metrics.as_deref();
+        // Started once instantiation is done; ended after the guest's
+        // output is flushed, so its printed lines are events on it.
+        let mut call = None;
         let run = async {
             let instantiating = Instant::now();
-            let action = pre
-                .instantiate_async(&mut store)
-                .instrument(tracing::info_span!(target: TRACE_TARGET, "instantiate"))
-                .await?;
+            let instantiate = spans::start("instantiate", []);
+            let action = pre.instantiate_async(&mut store).await;
+            spans::end(instantiate.as_ref());
+            let action = action?;
             if let Some(metrics) = metrics {
                 metrics.instantiated(instantiating.elapsed().as_secs_f64());
             }
-            let call = tracing::info_span!(
-                target: TRACE_TARGET,
-                "call",
-                "sluice.action" = inv.action.as_str(),
-                "sluice.fuel_used" = tracing::field::Empty,
-            );
-            let called = action
+            call = spans::start("call", [KeyValue::new("sluice.action", inv.action.clone())]);
+            let handle = action
                 .sluice_action_handler()
-                .call_handle(&mut store, &inv.request)
-                .instrument(call.clone())
-                .await?;
-            Ok::<_, wasmtime::Error>((called, call))
+                .call_handle(&mut store, &inv.request);
+            match call.clone() {
+                // Attached at each poll: host-call spans and guest log
+                // events land on it.
+                Some(context) => handle.with_context(context).await,
+                None => handle.await,
+            }
         };
         let result = tokio::time::timeout(timeout, run).await;
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
-        let result = result.map(|run| {
-            run.map(|(called, span)| {
-                span.record("sluice.fuel_used", fuel_used);
-                called
-            })
-        });
-        store.data().flush_output();
+        if let Some(context) = &call {
+            context.span().set_attribute(KeyValue::new(
+                "sluice.fuel_used",
+                i64::try_from(fuel_used).unwrap_or(i64::MAX),
+            ));
+        }
+        {
+            let _attached = call.clone().map(opentelemetry::Context::attach);
+            store.data().flush_output();
+        }
+        spans::end(call.as_ref());
         let duration = started.elapsed();
         let result = match result {
             Err(_elapsed) => {

@@ -1,8 +1,8 @@
 //! Traces exported over OTLP/HTTP by a real `sluice serve` whose `OTEL_*`
 //! variables point at a receiver on loopback: the spans of one request to
 //! the `weather` example, an incoming `traceparent` continued to the
-//! upstream, and a webhook delivery's own trace linked to the request that
-//! dispatched its event.
+//! upstream, a webhook delivery's own trace linked to the request that
+//! dispatched its event, and a trigger run's trace with its guest call.
 
 use reqwest::Method;
 use reqwest::StatusCode;
@@ -218,6 +218,71 @@ async fn a_webhook_delivery_is_a_trace_of_its_own_linked_to_the_dispatching_requ
         sent.starts_with(&format!("00-{}-{}-", delivery.trace_id, delivery.span_id)),
         "{sent}"
     );
+}
+
+#[tokio::test]
+async fn a_trigger_run_is_a_trace_of_its_own_with_the_guest_call_and_its_sql_under_it() {
+    let receiver = otlp::start().await;
+    let node = traced_node(&receiver).await;
+    node.create(
+        "/connections",
+        &json!({"name": "todo-db", "class": "sql",
+                "config": {"driver": "sqlite", "path": "audit.db"}}),
+    )
+    .await;
+    node.upload("misbehave").await;
+    node.upload("audit").await;
+    node.send(
+        Method::PATCH,
+        "/actions/audit",
+        &json!({"connections": ["todo-db"]}),
+    )
+    .await;
+    node.create(
+        "/operations",
+        &json!({"name": "mb", "method": "POST", "path": "/mb", "action": "misbehave",
+                "public": true}),
+    )
+    .await;
+    node.create("/events", &json!({"name": "thing_happened"}))
+        .await;
+    node.create(
+        "/triggers",
+        &json!({"name": "audit", "event": "thing_happened", "action": "audit"}),
+    )
+    .await;
+    let answer = node
+        .client
+        .post(node.url("/mb?do=dispatch"))
+        .json(&json!({"event": "thing_happened", "payload": {"id": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+
+    let run = receiver
+        .wait_for("trigger run", |s| {
+            s.kind == CONSUMER && s.name.ends_with(" audit")
+        })
+        .await;
+    let call = receiver
+        .wait_for("call", |s| s.trace_id == run.trace_id && s.name == "call")
+        .await;
+    let instantiate = receiver
+        .wait_for("instantiate", |s| {
+            s.trace_id == run.trace_id && s.name == "instantiate"
+        })
+        .await;
+    let sql = receiver
+        .wait_for("sql", |s| {
+            s.trace_id == run.trace_id && s.name.starts_with("sql ")
+        })
+        .await;
+    let spans = receiver.spans();
+    assert!(descends(&spans, &instantiate, &run), "{instantiate:?}");
+    assert!(descends(&spans, &call, &run), "{call:?}");
+    assert!(descends(&spans, &sql, &call), "sql under the guest call");
+    assert_eq!(call.attributes["sluice.action"], "audit");
 }
 
 #[tokio::test]

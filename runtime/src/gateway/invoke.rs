@@ -121,7 +121,7 @@ pub async fn run(
                 std::mem::take(&mut outcome.events),
                 action,
                 &request_id,
-                crate::telemetry::propagation::traceparent(&tracing::Span::current()),
+                crate::telemetry::propagation::traceparent(),
             )
             .await?;
     }

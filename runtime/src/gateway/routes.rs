@@ -343,10 +343,21 @@ impl RouteTable {
                     operation: op.name.clone(),
                     label: crate::telemetry::metrics::Metrics::operation_label(&op.name),
                     trace_name: format!("{} {}", op.method, op.path).into(),
+                    // Shared strings: the attributes are cloned into every
+                    // traced request's server span.
                     trace_attributes: [
-                        opentelemetry::KeyValue::new("http.route", op.path.clone()),
-                        opentelemetry::KeyValue::new("sluice.operation", op.name.clone()),
-                        opentelemetry::KeyValue::new("sluice.action", action.name.clone()),
+                        opentelemetry::KeyValue::new(
+                            "http.route",
+                            Arc::<str>::from(op.path.as_str()),
+                        ),
+                        opentelemetry::KeyValue::new(
+                            "sluice.operation",
+                            Arc::<str>::from(op.name.as_str()),
+                        ),
+                        opentelemetry::KeyValue::new(
+                            "sluice.action",
+                            Arc::<str>::from(action.name.as_str()),
+                        ),
                         opentelemetry::KeyValue::new("sluice.action.version", version.version),
                     ]
                     .into(),

@@ -122,7 +122,7 @@ pub async fn send(
         value.set_sensitive(true);
         headers.insert(reqwest::header::AUTHORIZATION, value);
     }
-    crate::telemetry::propagation::inject(&tracing::Span::current(), &mut headers);
+    crate::telemetry::propagation::inject(&mut headers);
     let mut response = client
         .client
         .request(method, url)

@@ -1,5 +1,6 @@
 //! The WIT `log` interface: guest log records go to the host's `tracing`
-//! log under target `sluice::guest`, tagged with action and request id.
+//! log under target `sluice::guest`, tagged with action and request id,
+//! and, when traces are exported, become events on the guest call's span.
 
 use std::sync::{Arc, Mutex};
 
@@ -84,6 +85,7 @@ impl Host for HostState {
         if let Some(capture) = &self.capture {
             capture.push(level_name(level), message);
         }
+        crate::telemetry::spans::guest_event(level_name(level), None, message);
         let (action, request_id) = (&self.action, &self.request_id);
         match level {
             Level::Trace => {

@@ -79,6 +79,7 @@ impl HostState {
                 if let Some(capture) = &self.capture {
                     capture.push(stream, line);
                 }
+                crate::telemetry::spans::guest_event("info", Some(stream), line);
                 tracing::info!(
                     target: "sluice::guest",
                     action = %self.action,

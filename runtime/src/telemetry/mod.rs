@@ -4,17 +4,19 @@
 //! ends with its `request_id` ([`format`]).
 //!
 //! Traces: when the standard `OTEL_*` variables ask for OTLP export
-//! ([`otel`]), spans under the target [`TRACE_TARGET`] — the server span of
-//! each request, its authentication, rate limit, validation, instantiation,
-//! guest call and every host call — go to an OpenTelemetry exporter, and
-//! guest log records become events on them. Those spans are off otherwise,
-//! so a node without a collector pays for none of them. Metrics live in
-//! [`metrics`].
+//! ([`otel`]), each request's server span, instantiation and guest call
+//! ([`spans`], started with the OpenTelemetry API) and the `tracing` spans
+//! under the target [`TRACE_TARGET`] — authentication, rate limit,
+//! validation and every host call — go to an OpenTelemetry exporter, and
+//! guest log records become events on the guest call's span. Those spans are
+//! off otherwise, so a node without a collector pays for none of them.
+//! Metrics live in [`metrics`].
 
 pub mod format;
 pub mod metrics;
 pub mod otel;
 pub mod propagation;
+pub mod spans;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::filter::Targets;
@@ -96,11 +98,13 @@ pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
     };
     let traces = tracer.as_ref().map(|provider| {
         use opentelemetry::trace::TracerProvider as _;
-        otel::mark_enabled();
+        otel::install(provider.tracer("sluice"));
         // Only what the spans' own fields say: no code locations, thread
-        // names or busy/idle timings per span, and no OpenTelemetry context
-        // attached at each poll (propagation reads a span's context
-        // explicitly) — each of those costs every span of every request.
+        // names or busy/idle timings per span — each of those costs every
+        // span. Context activation is on: a `tracing` span started while a
+        // span of `spans` is attached (a host call inside the guest call)
+        // becomes its child, and one entered attaches its own context for
+        // the spans below it.
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer("sluice"))
             .with_location(false)
@@ -108,12 +112,12 @@ pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
             .with_target(false)
             .with_level(false)
             .with_tracked_inactivity(false)
-            .with_context_activation(false)
-            .with_filter(
-                Targets::new()
-                    .with_target(TRACE_TARGET, tracing::Level::TRACE)
-                    .with_target("sluice::guest", tracing::Level::TRACE),
-            )
+            .with_context_activation(true)
+            // INFO, the level of every span under the target: a TRACE
+            // here would raise the subscriber's maximum level, and every
+            // `log::trace!` in a dependency (wasmtime logs per instance)
+            // would then be converted and filtered instead of skipped.
+            .with_filter(Targets::new().with_target(TRACE_TARGET, tracing::Level::INFO))
     });
     tracing_subscriber::registry().with(fmt).with(traces).init();
     Ok(Telemetry {
@@ -128,9 +132,7 @@ use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use opentelemetry::trace::TraceContextExt as _;
-use tracing::Instrument;
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use opentelemetry::trace::{FutureExt as _, SpanKind, TraceContextExt as _};
 
 use crate::error::{ApiError, REQUEST_ID, TRACE_ID};
 
@@ -152,31 +154,23 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     // Kept only for the debug line at the end.
     let target = tracing::enabled!(tracing::Level::DEBUG)
         .then(|| (request.method().clone(), request.uri().path().to_owned()));
-    // The server span (OpenTelemetry HTTP conventions); the gateway names
-    // it after the operation's route once it knows it.
-    let server = tracing::info_span!(
-        target: TRACE_TARGET,
-        "request",
-        otel.name = request.method().as_str(),
-        otel.kind = "server",
-        http.request.method = request.method().as_str(),
-        url.path = request.uri().path(),
-        sluice.request_id = id.as_str(),
-    );
-    propagation::continue_from(&server, request.headers());
-    // Read once: each `context()` is a lookup through the subscriber.
-    let context = otel::enabled().then(|| server.context());
-    let trace_id = propagation::trace_id(context.as_ref(), request.headers());
+    // The server span (OpenTelemetry HTTP conventions), continuing an
+    // incoming `traceparent`; the gateway names it after the operation's
+    // route once it knows it.
+    let server = server_span(&request, &id);
+    let trace_id = propagation::trace_id(server.as_ref(), request.headers());
     let started = Instant::now();
-    let serve = SERVER_CONTEXT.scope(context.clone(), async move {
+    let serve = SERVER_CONTEXT.scope(server.clone(), async move {
         crate::edge::compression::explain_unsupported_encoding(next.run(request).await)
     });
-    let mut response = REQUEST_ID
-        .scope(id.clone(), TRACE_ID.scope(trace_id, serve))
-        .instrument(server.clone())
-        .await;
+    let serve = REQUEST_ID.scope(id.clone(), TRACE_ID.scope(trace_id, serve));
+    let mut response = match &server {
+        // Attached at each poll: spans started while serving are its children.
+        Some(context) => serve.with_context(context.clone()).await,
+        None => serve.await,
+    };
     let status = response.status().as_u16();
-    if let Some(context) = &context {
+    if let Some(context) = &server {
         let otel_span = context.span();
         otel_span.set_attribute(opentelemetry::KeyValue::new(
             "http.response.status_code",
@@ -185,6 +179,7 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         if status >= 500 {
             otel_span.set_status(opentelemetry::trace::Status::error(""));
         }
+        otel_span.end();
     }
     // The request log (`GET /admin/logs`) is the access log; a line per
     // request on stderr is for debugging (`RUST_LOG=info,sluice::telemetry=debug`),
@@ -204,6 +199,25 @@ pub async fn request_context(request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// Starts the server span of `request` with id `id`, under the caller's
+/// span when it sent a `traceparent`; `None` when traces are not exported.
+fn server_span(request: &Request, id: &str) -> Option<opentelemetry::Context> {
+    if !otel::enabled() {
+        return None;
+    }
+    let method = request.method().as_str().to_owned();
+    spans::start_under(
+        &propagation::extract(request.headers()),
+        method.clone(),
+        SpanKind::Server,
+        [
+            opentelemetry::KeyValue::new("http.request.method", method),
+            opentelemetry::KeyValue::new("url.path", request.uri().path().to_owned()),
+            opentelemetry::KeyValue::new("sluice.request_id", id.to_owned()),
+        ],
+    )
 }
 
 tokio::task_local! {

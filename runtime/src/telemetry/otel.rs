@@ -20,7 +20,7 @@
 //! runtime through [`TokioHttpClient`], with the same rustls client stack as
 //! the rest of Sluice.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -28,19 +28,24 @@ use bytes::Bytes;
 use opentelemetry_http::{HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{Protocol, WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-/// Whether spans are exported by this process.
-static ENABLED: AtomicBool = AtomicBool::new(false);
+/// The tracer of this process, when it exports traces.
+static TRACER: OnceLock<SdkTracer> = OnceLock::new();
 
 /// Whether this process exports traces (set once at start).
 pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
+    TRACER.get().is_some()
 }
 
-/// Records that traces are exported; [`super::init`] calls it.
-pub(super) fn mark_enabled() {
-    ENABLED.store(true, Ordering::Relaxed);
+/// The tracer that starts Sluice's own spans, when traces are exported.
+pub fn tracer() -> Option<&'static SdkTracer> {
+    TRACER.get()
+}
+
+/// Keeps `tracer` for [`tracer`]; [`super::init`] calls it once.
+pub(super) fn install(tracer: SdkTracer) {
+    let _ = TRACER.set(tracer);
 }
 
 /// The two OTLP signals Sluice exports.

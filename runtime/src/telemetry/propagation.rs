@@ -8,27 +8,28 @@ use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::otel;
 
-/// Makes `span` continue the trace named by `headers`' `traceparent`, if
-/// any (traces exported only).
-pub fn continue_from(span: &tracing::Span, headers: &HeaderMap) {
-    if !otel::enabled() || !headers.contains_key("traceparent") {
-        return;
+/// The caller's span context named by `headers`' `traceparent` (and
+/// `tracestate`), as the parent of a server span; an empty context (a new
+/// trace) without one.
+pub fn extract(headers: &HeaderMap) -> opentelemetry::Context {
+    if !headers.contains_key("traceparent") {
+        return opentelemetry::Context::new();
     }
-    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
-    let _ = span.set_parent(parent);
+    TraceContextPropagator::new().extract(&HeaderExtractor(headers))
 }
 
-/// Adds `traceparent` (and `tracestate`) for `span` to `headers` (traces
-/// exported only; a span that is not recorded adds nothing).
-pub fn inject(span: &tracing::Span, headers: &mut HeaderMap) {
+/// Adds `traceparent` (and `tracestate`) for the current span — the
+/// innermost one attached: a host call's, a delivery's, or the request's
+/// server span — to `headers` (traces exported only; a span that is not
+/// recorded adds nothing).
+pub fn inject(headers: &mut HeaderMap) {
     if !otel::enabled() {
         return;
     }
-    let context = span.context();
+    let context = opentelemetry::Context::current();
     if context.span().span_context().is_valid() {
         TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
     }
@@ -49,10 +50,11 @@ pub fn annotate(
     otel_span.set_attributes(attributes);
 }
 
-/// `span`'s context as a `traceparent` value, to store and link to later.
-pub fn traceparent(span: &tracing::Span) -> Option<String> {
+/// The current span's context as a `traceparent` value, to store and link
+/// to later.
+pub fn traceparent() -> Option<String> {
     let mut headers = HeaderMap::new();
-    inject(span, &mut headers);
+    inject(&mut headers);
     headers
         .get("traceparent")
         .and_then(|v| v.to_str().ok())

@@ -86,7 +86,7 @@ pub async fn send(state: &AppState, client: &reqwest::Client, due: &Due) -> Resu
     let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let signature = sign(&secret, &due.outbox_id, timestamp, &body)?;
     let mut trace = reqwest::header::HeaderMap::new();
-    crate::telemetry::propagation::inject(&tracing::Span::current(), &mut trace);
+    crate::telemetry::propagation::inject(&mut trace);
     let mut response = client
         .post(&hook.url)
         .headers(trace)
