@@ -5,14 +5,14 @@
 # trace in ten kept (OTEL_TRACES_SAMPLER=traceidratio, 0.1).
 #
 # The four nodes run side by side (one loaded at a time) and are measured
-# in ROUNDS interleaved rounds (default 3): each round's ratios compare runs
-# made seconds apart, and the median round is printed, so a machine that
-# slows down halfway moves every figure alike instead of one. Settings as
-# in bench-lib.sh.
+# in ROUNDS interleaved rounds (default 4), each starting at the next
+# setting: each round's ratios compare runs made seconds apart, and the
+# median is printed, so a machine that slows down halfway moves every
+# figure alike instead of one. Settings as in bench-lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
-ROUNDS="${ROUNDS:-3}"
+ROUNDS="${ROUNDS:-4}"
 source scripts/bench-lib.sh
 prepare otlp_sink
 trap stop_all EXIT
@@ -58,11 +58,14 @@ echo "GET /hello/x, request log on (wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $
 results=()
 for round in $(seq 1 "$ROUNDS"); do
   echo " round $round" >&2
-  line=()
-  for label in "${LABELS[@]}"; do
-    line+=("$(run "$label" "${URL_OF[$label]}/hello/x")")
+  # Each round starts one further along the list, so that no setting is
+  # always measured first (or right after the heaviest one).
+  declare -A rps=()
+  for i in "${!LABELS[@]}"; do
+    label=${LABELS[$(((i + round - 1) % ${#LABELS[@]}))]}
+    rps[$label]=$(run "$label" "${URL_OF[$label]}/hello/x")
   done
-  results+=("${line[*]}")
+  results+=("${rps[metrics-off]} ${rps[metrics-on]} ${rps[traced]} ${rps[sampled]}")
 done
 
 served=$(curl -fsS -H "Authorization: Bearer ${TOKEN_OF[traced]}" "${URL_OF[traced]}/system/metrics" \

@@ -11,7 +11,8 @@
 # Then the server's RSS under 1,000 concurrent connections and the
 # criterion benchmark of one instantiate-and-call. Fails loudly if any
 # answer is not a 2xx. The three servers are measured in ROUNDS interleaved
-# rounds (default 3) and each ratio is the median of the rounds' ratios:
+# rounds (default 3, each starting with the next server) and each ratio is
+# the median of the rounds' ratios:
 # runs seconds apart share the machine's mood, which on a shared machine
 # moves more than most changes do. Figures go to stdout; copy them into
 # BENCHMARKS.md.
@@ -44,9 +45,14 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /hello/x, $ROUNDS rounds" >
 results=()
 for round in $(seq 1 "$ROUNDS"); do
   echo " round $round" >&2
-  plain=$(run plain "http://127.0.0.1:$PLAIN_PORT/hello/x")
-  sluice=$(run sluice "$BASE/hello/x")
-  peer=$(run peer "$PEER/hello/x")
+  # Each round starts with a different server, so none is always first.
+  for i in 0 1 2; do
+    case $(((i + round - 1) % 3)) in
+      0) plain=$(run plain "http://127.0.0.1:$PLAIN_PORT/hello/x") ;;
+      1) sluice=$(run sluice "$BASE/hello/x") ;;
+      2) peer=$(run peer "$PEER/hello/x") ;;
+    esac
+  done
   results+=("$plain $sluice $peer $(cat "$WORK/p99.plain") $(cat "$WORK/p99.sluice")")
 done
 python3 - "${results[@]}" <<'PY'
