@@ -44,6 +44,33 @@ fn descends(spans: &[Span], span: &Span, ancestor: &Span) -> bool {
     false
 }
 
+/// The public operation `POST /mb` running `misbehave`, and the event
+/// `thing_happened` it can dispatch.
+async fn with_dispatching_operation(node: &Node) {
+    node.upload("misbehave").await;
+    node.create(
+        "/operations",
+        &json!({"name": "mb", "method": "POST", "path": "/mb", "action": "misbehave",
+                "public": true}),
+    )
+    .await;
+    node.create("/events", &json!({"name": "thing_happened"}))
+        .await;
+}
+
+/// Dispatches `thing_happened` through `POST /mb?do=dispatch`, which must
+/// answer 200.
+async fn dispatch_thing_happened(node: &Node) {
+    let answer = node
+        .client
+        .post(node.url("/mb?do=dispatch"))
+        .json(&json!({"event": "thing_happened", "payload": {"id": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn one_weather_request_is_one_trace_with_its_guest_call_and_host_calls() {
     let receiver = otlp::start().await;
@@ -166,28 +193,13 @@ async fn a_webhook_delivery_is_a_trace_of_its_own_linked_to_the_dispatching_requ
     let receiver = otlp::start().await;
     let hooks = crate::receiver::start(&[200], false).await;
     let node = traced_node(&receiver).await;
-    node.upload("misbehave").await;
-    node.create(
-        "/operations",
-        &json!({"name": "mb", "method": "POST", "path": "/mb", "action": "misbehave",
-                "public": true}),
-    )
-    .await;
-    node.create("/events", &json!({"name": "thing_happened"}))
-        .await;
+    with_dispatching_operation(&node).await;
     node.create(
         "/webhooks",
         &json!({"name": "hook", "event": "thing_happened", "url": hooks.url}),
     )
     .await;
-    let answer = node
-        .client
-        .post(node.url("/mb?do=dispatch"))
-        .json(&json!({"event": "thing_happened", "payload": {"id": 1}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
+    dispatch_thing_happened(&node).await;
     let request = receiver
         .wait_for("dispatching request", |s| {
             s.kind == SERVER && s.name == "POST /mb"
@@ -230,7 +242,7 @@ async fn a_trigger_run_is_a_trace_of_its_own_with_the_guest_call_and_its_sql_und
                 "config": {"driver": "sqlite", "path": "audit.db"}}),
     )
     .await;
-    node.upload("misbehave").await;
+    with_dispatching_operation(&node).await;
     node.upload("audit").await;
     node.send(
         Method::PATCH,
@@ -239,26 +251,11 @@ async fn a_trigger_run_is_a_trace_of_its_own_with_the_guest_call_and_its_sql_und
     )
     .await;
     node.create(
-        "/operations",
-        &json!({"name": "mb", "method": "POST", "path": "/mb", "action": "misbehave",
-                "public": true}),
-    )
-    .await;
-    node.create("/events", &json!({"name": "thing_happened"}))
-        .await;
-    node.create(
         "/triggers",
         &json!({"name": "audit", "event": "thing_happened", "action": "audit"}),
     )
     .await;
-    let answer = node
-        .client
-        .post(node.url("/mb?do=dispatch"))
-        .json(&json!({"event": "thing_happened", "payload": {"id": 1}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
+    dispatch_thing_happened(&node).await;
 
     let run = receiver
         .wait_for("trigger run", |s| {
