@@ -44,9 +44,8 @@ fn descends(spans: &[Span], span: &Span, ancestor: &Span) -> bool {
     false
 }
 
-/// The public operation `POST /mb` running `misbehave`, and the event
-/// `thing_happened` it can dispatch.
-async fn with_dispatching_operation(node: &Node) {
+/// The public operation `POST /mb` running `misbehave`.
+async fn with_misbehave_operation(node: &Node) {
     node.upload("misbehave").await;
     node.create(
         "/operations",
@@ -54,6 +53,12 @@ async fn with_dispatching_operation(node: &Node) {
                 "public": true}),
     )
     .await;
+}
+
+/// [`with_misbehave_operation`], and the event `thing_happened` it can
+/// dispatch.
+async fn with_dispatching_operation(node: &Node) {
+    with_misbehave_operation(node).await;
     node.create("/events", &json!({"name": "thing_happened"}))
         .await;
 }
@@ -286,13 +291,7 @@ async fn a_trigger_run_is_a_trace_of_its_own_with_the_guest_call_and_its_sql_und
 async fn guest_logs_become_events_on_the_guest_call_span() {
     let receiver = otlp::start().await;
     let node = traced_node(&receiver).await;
-    node.upload("misbehave").await;
-    node.create(
-        "/operations",
-        &json!({"name": "mb", "method": "POST", "path": "/mb", "action": "misbehave",
-                "public": true}),
-    )
-    .await;
+    with_misbehave_operation(&node).await;
     let answer = node
         .client
         .post(node.url("/mb?do=log&level=warn&message=the%20cache%20is%20cold"))
