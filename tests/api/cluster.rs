@@ -85,7 +85,8 @@ impl Cluster {
              \x20 retry-on conn-failure empty-response response-timeout 503\n\
              frontend api\n  bind 127.0.0.1:{lb_port}\n  default_backend nodes\n\
              backend nodes\n  balance roundrobin\n  option httpchk GET /system/ready\n\
-             \x20 http-check expect status 200\n  default-server inter 100ms fall 1 rise 2\n{servers}"
+             \x20 http-check expect status 200\n  timeout check 2s\n\
+             \x20 default-server inter 100ms fall 1 rise 2\n{servers}"
         );
         let path = cluster._config.path().join("haproxy.cfg");
         std::fs::write(&path, config).unwrap();
@@ -211,7 +212,11 @@ impl Load {
                             Ok(r) if r.status() == StatusCode::OK => {
                                 ok.fetch_add(1, Ordering::Relaxed);
                             }
-                            Ok(r) => failures.lock().unwrap().push(r.status().to_string()),
+                            Ok(r) => {
+                                let status = r.status();
+                                let body = r.text().await.unwrap_or_default();
+                                failures.lock().unwrap().push(format!("{status}: {body}"));
+                            }
                             Err(e) => failures.lock().unwrap().push(e.to_string()),
                         }
                     }
