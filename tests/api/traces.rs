@@ -2,7 +2,8 @@
 //! variables point at a receiver on loopback: the spans of one request to
 //! the `weather` example, an incoming `traceparent` continued to the
 //! upstream, a webhook delivery's own trace linked to the request that
-//! dispatched its event, and a trigger run's trace with its guest call.
+//! dispatched its event, a trigger run's trace with its guest call, and
+//! nothing exported for a caller's unsampled trace.
 
 use reqwest::Method;
 use reqwest::StatusCode;
@@ -311,6 +312,60 @@ async fn guest_logs_become_events_on_the_guest_call_span() {
         })
         .await;
     assert!(call.attributes.contains_key("sluice.fuel_used"));
+}
+
+#[tokio::test]
+async fn a_request_its_caller_did_not_sample_exports_no_span_and_keeps_its_trace_id() {
+    let receiver = otlp::start().await;
+    let node = traced_node(&receiver).await;
+    with_misbehave_operation(&node).await;
+    let request = |trace_id: &str, flags: &str| {
+        node.client
+            .post(node.url("/mb?do=log&level=warn&message=hello"))
+            .header(
+                "traceparent",
+                format!("00-{trace_id}-00f067aa0ba902b7-{flags}"),
+            )
+            .json(&json!({}))
+            .send()
+    };
+    let dropped = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let answer = request(dropped, "00").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    // The caller's decision holds (the default sampler is parent-based),
+    // yet the request log still names the caller's trace.
+    crate::helpers::time_until(|| async {
+        let logged: serde_json::Value = node
+            .admin(Method::GET, "/logs?operation=mb")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        logged["items"][0]["trace_id"] == dropped
+    })
+    .await;
+    // A sampled request after it: once its guest call has arrived, the
+    // dropped one's spans would have too.
+    let kept = "0af7651916cd43dd8448eb211c80319c";
+    let answer = request(kept, "01").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    receiver
+        .wait_for("the sampled call", |s| {
+            s.trace_id == kept && s.name == "call"
+        })
+        .await;
+    let spans = receiver.spans();
+    assert!(
+        spans.iter().all(|s| s.trace_id != dropped),
+        "no span of the unsampled trace: {:?}",
+        spans
+            .iter()
+            .filter(|s| s.trace_id == dropped)
+            .map(|s| &s.name)
+            .collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]

@@ -35,7 +35,11 @@ pub fn start_under(
 
 /// Starts an internal span `name` under the current OpenTelemetry context
 /// (the server span of the request being served, or a delivery's or
-/// cronjob run's span); `None` when traces are not exported.
+/// cronjob run's span); `None` when traces are not exported, or when that
+/// span was not sampled. Every sampler of `OTEL_TRACES_SAMPLER` would drop
+/// the child too — the parent-based ones follow the parent, `traceidratio`
+/// decides by the same trace id, `always_off` drops all and `always_on`
+/// none — so a dropped trace skips building spans nobody records.
 pub fn start(
     name: &'static str,
     attributes: impl IntoIterator<Item = KeyValue>,
@@ -43,7 +47,13 @@ pub fn start(
     if !otel::enabled() {
         return None;
     }
-    start_under(&Context::current(), name, SpanKind::Internal, attributes)
+    let parent = Context::current();
+    let span = parent.span();
+    let dropped = span.span_context().is_valid() && !span.span_context().is_sampled();
+    if dropped {
+        return None;
+    }
+    start_under(&parent, name, SpanKind::Internal, attributes)
 }
 
 /// Ends the span of `context`, if any.
