@@ -242,6 +242,15 @@ impl Load {
     }
 }
 
+/// Each distinct failure with how often it happened.
+fn tally(failures: &[String]) -> std::collections::BTreeMap<&str, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for failure in failures {
+        *counts.entry(failure.as_str()).or_default() += 1;
+    }
+    counts
+}
+
 /// Ids in the webhook deliveries the receiver saw, in arrival order.
 fn delivered_ids(receiver: &crate::receiver::Receiver) -> Vec<i64> {
     receiver
@@ -323,8 +332,9 @@ async fn a_cluster_behind_haproxy_shares_every_change_and_survives_a_killed_node
     assert!(served > 0);
     assert!(
         failures.is_empty(),
-        "{} of {served} requests failed around the kill: {failures:?}",
-        failures.len()
+        "{} of {served} requests failed around the kill: {:?}",
+        failures.len(),
+        tally(&failures)
     );
     // Nothing dispatched is lost: the dead node's claims lapse (1 s lease)
     // and the others deliver (a claim the dead node had sent but not yet
@@ -361,8 +371,9 @@ async fn a_cluster_behind_haproxy_shares_every_change_and_survives_a_killed_node
     assert!(served > 0);
     assert!(
         failures.is_empty(),
-        "{} of {served} requests failed during the rolling restart: {failures:?}",
-        failures.len()
+        "{} of {served} requests failed during the rolling restart: {:?}",
+        failures.len(),
+        tally(&failures)
     );
 }
 
