@@ -72,17 +72,28 @@ impl Node {
 
     /// Sends `body` to admin `path` with `method`; expects a 2xx.
     pub async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> Value {
-        let answer = self.admin(method, path).json(body).send().await.unwrap();
-        let status = answer.status();
-        let text = answer.text().await.unwrap();
-        assert!(status.is_success(), "{path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        expect_success(self.admin(method, path).json(body), path).await
+    }
+
+    /// The JSON answer to admin `GET path`; expects a 2xx.
+    pub async fn admin_json(&self, path: &str) -> Value {
+        expect_success(self.admin(reqwest::Method::GET, path), path).await
     }
 
     /// POSTs `body` to admin `path`; expects a 2xx.
     pub async fn create(&self, path: &str, body: &Value) -> Value {
         self.send(reqwest::Method::POST, path, body).await
     }
+}
+
+/// Sends `request` (to `path`) and answers its JSON body (`null` when it
+/// has none); fails the test unless the status is a 2xx.
+async fn expect_success(request: reqwest::RequestBuilder, path: &str) -> Value {
+    let answer = request.send().await.unwrap();
+    let status = answer.status();
+    let text = answer.text().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
 /// Uploads example `name` as action `name` to the server at `base`.

@@ -335,15 +335,7 @@ async fn a_request_its_caller_did_not_sample_exports_no_span_and_keeps_its_trace
     // The caller's decision holds (the default sampler is parent-based),
     // yet the request log still names the caller's trace.
     crate::helpers::time_until(|| async {
-        let logged: serde_json::Value = node
-            .admin(Method::GET, "/logs?operation=mb")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        logged["items"][0]["trace_id"] == dropped
+        node.admin_json("/logs?operation=mb").await["items"][0]["trace_id"] == dropped
     })
     .await;
     // A sampled request after it: once its guest call has arrived, the
