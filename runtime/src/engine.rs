@@ -409,9 +409,11 @@ impl Engine {
         let mut call = None;
         let run = async {
             let instantiating = Instant::now();
-            let instantiate = spans::start("instantiate", []);
+            let instantiate = spans::start_leaf("instantiate");
             let action = pre.instantiate_async(&mut store).await;
-            spans::end(instantiate.as_ref());
+            if let Some(mut span) = instantiate {
+                opentelemetry::trace::Span::end(&mut span);
+            }
             let action = action?;
             if let Some(metrics) = metrics {
                 metrics.instantiated(instantiating.elapsed().as_secs_f64());

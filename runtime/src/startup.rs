@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::middleware;
 use tokio::net::TcpListener;
 
 use crate::api;
@@ -248,7 +247,7 @@ impl Application {
             router = router.layer(crate::edge::compression::layer(min_bytes));
         }
         let router = router
-            .layer(middleware::from_fn(crate::telemetry::request_context))
+            .layer(crate::telemetry::RequestContextLayer)
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 crate::telemetry::panic_response,
             ))

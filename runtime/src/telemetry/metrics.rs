@@ -73,7 +73,7 @@ impl std::fmt::Debug for Metrics {
 
 /// The method as the HTTP semantic conventions name it: the registered
 /// methods by name, any other as `_OTHER` (which keeps the label bounded).
-fn method_name(method: &axum::http::Method) -> &'static str {
+pub(crate) fn method_name(method: &axum::http::Method) -> &'static str {
     use axum::http::Method;
     match *method {
         Method::GET => "GET",

@@ -16,6 +16,7 @@ pub mod format;
 pub mod metrics;
 pub mod otel;
 pub mod propagation;
+pub mod request;
 pub mod spans;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -126,125 +127,6 @@ pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
     })
 }
 
-use std::time::Instant;
-
-use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use opentelemetry::trace::{FutureExt as _, SpanKind, TraceContextExt as _};
-
-use crate::error::{ApiError, REQUEST_ID, TRACE_ID};
-
-/// Header carrying the request id, taken from the client when it sends a
-/// sane one (1–128 visible ASCII characters) and generated (UUID v7) otherwise.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// Middleware: assigns the request id (which log lines written meanwhile
-/// carry), runs the request (when traces are exported, inside its server
-/// span, continuing an incoming `traceparent`), logs one line per request
-/// at debug level, and echoes the id in the response.
-pub async fn request_context(request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string);
-    // Kept only for the debug line at the end.
-    let target = tracing::enabled!(tracing::Level::DEBUG)
-        .then(|| (request.method().clone(), request.uri().path().to_owned()));
-    // The server span (OpenTelemetry HTTP conventions), continuing an
-    // incoming `traceparent`; the gateway names it after the operation's
-    // route once it knows it.
-    let server = server_span(&request, &id);
-    let trace_id = propagation::trace_id(server.as_ref(), request.headers());
-    let started = Instant::now();
-    let serve = SERVER_CONTEXT.scope(server.clone(), async move {
-        crate::edge::compression::explain_unsupported_encoding(next.run(request).await)
-    });
-    let serve = REQUEST_ID.scope(id.clone(), TRACE_ID.scope(trace_id, serve));
-    let mut response = match &server {
-        // Attached at each poll: spans started while serving are its children.
-        Some(context) => serve.with_context(context.clone()).await,
-        None => serve.await,
-    };
-    let status = response.status().as_u16();
-    if let Some(context) = &server {
-        let otel_span = context.span();
-        otel_span.set_attribute(opentelemetry::KeyValue::new(
-            "http.response.status_code",
-            i64::from(status),
-        ));
-        if status >= 500 {
-            otel_span.set_status(opentelemetry::trace::Status::error(""));
-        }
-        otel_span.end();
-    }
-    // The request log (`GET /admin/logs`) is the access log; a line per
-    // request on stderr is for debugging (`RUST_LOG=info,sluice::telemetry=debug`),
-    // since formatting and writing it costs a busy server about a tenth of
-    // its throughput.
-    if let Some((method, path)) = target {
-        tracing::debug!(
-            %method,
-            path,
-            status,
-            request_id = id.as_str(),
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "served"
-        );
-    }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
-    response
-}
-
-/// Starts the server span of `request` with id `id`, under the caller's
-/// span when it sent a `traceparent`; `None` when traces are not exported.
-fn server_span(request: &Request, id: &str) -> Option<opentelemetry::Context> {
-    if !otel::enabled() {
-        return None;
-    }
-    let method = request.method().as_str().to_owned();
-    spans::start_under(
-        &propagation::extract(request.headers()),
-        method.clone(),
-        SpanKind::Server,
-        [
-            opentelemetry::KeyValue::new("http.request.method", method),
-            opentelemetry::KeyValue::new("url.path", request.uri().path().to_owned()),
-            opentelemetry::KeyValue::new("sluice.request_id", id.to_owned()),
-        ],
-    )
-}
-
-tokio::task_local! {
-    /// The OpenTelemetry context of the request being served, holding its
-    /// server span (`None` when traces are not exported).
-    pub static SERVER_CONTEXT: Option<opentelemetry::Context>;
-}
-
-/// Runs `record` on the current request's server span, when traces are
-/// exported and this task serves a request.
-pub fn on_server_span(record: impl FnOnce(&opentelemetry::trace::SpanRef<'_>)) {
-    if otel::enabled() {
-        let _ = SERVER_CONTEXT.try_with(|context| {
-            if let Some(context) = context {
-                record(&context.span());
-            }
-        });
-    }
-}
-
-/// Turns a handler panic (a host bug) into a 500 problem instead of a
-/// dropped connection; the server goes on serving.
-pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let message = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("unknown panic");
-    ApiError::Internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
-}
+pub use request::{
+    REQUEST_ID_HEADER, RequestContextLayer, SERVER_CONTEXT, on_server_span, panic_response,
+};

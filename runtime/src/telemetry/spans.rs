@@ -56,6 +56,20 @@ pub fn start(
     start_under(&parent, name, SpanKind::Internal, attributes)
 }
 
+/// Starts an internal span `name` under the current OpenTelemetry context,
+/// for work that starts no spans of its own (nothing can be its child):
+/// the span itself, without the context [`start`] wraps it in. `None` as
+/// for [`start`]; it ends with [`opentelemetry::trace::Span::end`] or when
+/// dropped.
+pub fn start_leaf(name: &'static str) -> Option<opentelemetry_sdk::trace::Span> {
+    let tracer = otel::tracer()?;
+    Context::map_current(|parent| {
+        let span = parent.span();
+        let dropped = span.span_context().is_valid() && !span.span_context().is_sampled();
+        (!dropped).then(|| tracer.start_with_context(name, parent))
+    })
+}
+
 /// Ends the span of `context`, if any.
 pub fn end(context: Option<&Context>) {
     if let Some(context) = context {
