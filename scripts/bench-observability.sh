@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # What observability costs: `GET /hello/x` (request log on, as shipped)
 # with metrics off, with metrics on (the default), with every request
-# traced and exported over OTLP/HTTP to a receiver on loopback, and with one
-# trace in ten kept (OTEL_TRACES_SAMPLER=traceidratio, 0.1).
+# traced and exported over OTLP/HTTP to a receiver on loopback, with one
+# trace in ten kept (OTEL_TRACES_SAMPLER=traceidratio, 0.1), and with every
+# request traced and the metrics pushed over OTLP as well (what
+# OTEL_EXPORTER_OTLP_ENDPOINT alone turns on). The two traced-only nodes set
+# OTEL_METRICS_EXPORTER=none, so that their metrics are those of the
+# untraced node and the ratio is tracing's cost alone.
 #
 # The four nodes run side by side (one loaded at a time) and are measured
 # in ROUNDS interleaved rounds (default 4), each starting at the next
@@ -48,12 +52,15 @@ serve_hello metrics-off --metrics false
 serve_hello metrics-on
 start_receiver
 TRACED_RECEIVER=$RECEIVER
-OTEL_EXPORTER_OTLP_ENDPOINT="$TRACED_RECEIVER" OTEL_SERVICE_NAME=bench serve_hello traced
+OTEL_EXPORTER_OTLP_ENDPOINT="$TRACED_RECEIVER" OTEL_SERVICE_NAME=bench OTEL_METRICS_EXPORTER=none \
+  serve_hello traced
 start_receiver
-OTEL_EXPORTER_OTLP_ENDPOINT="$RECEIVER" OTEL_SERVICE_NAME=bench \
+OTEL_EXPORTER_OTLP_ENDPOINT="$RECEIVER" OTEL_SERVICE_NAME=bench OTEL_METRICS_EXPORTER=none \
   OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 serve_hello sampled
+start_receiver
+OTEL_EXPORTER_OTLP_ENDPOINT="$RECEIVER" OTEL_SERVICE_NAME=bench serve_hello both-pushed
 
-LABELS=(metrics-off metrics-on traced sampled)
+LABELS=(metrics-off metrics-on traced sampled both-pushed)
 echo "GET /hello/x, request log on (wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds):" >&2
 results=()
 for round in $(seq 1 "$ROUNDS"); do
@@ -65,7 +72,7 @@ for round in $(seq 1 "$ROUNDS"); do
     label=${LABELS[$(((i + round - 1) % ${#LABELS[@]}))]}
     rps[$label]=$(run "$label" "${URL_OF[$label]}/hello/x")
   done
-  results+=("${rps[metrics-off]} ${rps[metrics-on]} ${rps[traced]} ${rps[sampled]}")
+  results+=("${rps[metrics-off]} ${rps[metrics-on]} ${rps[traced]} ${rps[sampled]} ${rps[both-pushed]}")
 done
 
 served=$(curl -fsS -H "Authorization: Bearer ${TOKEN_OF[traced]}" "${URL_OF[traced]}/system/metrics" \
@@ -79,17 +86,19 @@ python3 - "${results[@]}" <<'PY'
 import statistics, sys
 rounds = [list(map(float, r.split())) for r in sys.argv[1:]]
 # Each aim isolates one feature: metrics on against off (tracing off in
-# both), tracing on against off (metrics on in both, as shipped). The
-# traced node against metrics off, both features' cost together, is
-# printed too.
-OFF, METRICS, TRACED, SAMPLED = range(4)
+# both), tracing on against off (metrics on in both, as shipped, scraped
+# and not pushed). Every request traced with the metrics pushed over OTLP
+# too, and the traced node against metrics off (both features' cost
+# together), are printed as well.
+OFF, METRICS, TRACED, SAMPLED, BOTH = range(5)
 for name, i, base, aim in [("metrics on", METRICS, OFF, ">= 95 % of metrics off"),
                            ("every request traced", TRACED, METRICS, ">= 85 % of tracing off"),
                            ("one trace in ten", SAMPLED, METRICS, ""),
+                           ("traced, metrics pushed", BOTH, METRICS, ""),
                            ("traced, metrics on", TRACED, OFF, "")]:
     ratios = [r[i] / r[base] * 100 for r in rounds]
     against = "metrics off" if base == OFF else "tracing off"
     per_round = ", ".join(f"{x:.1f}" for x in ratios)
-    print(f"{name + ':':<22}{statistics.median(ratios):6.1f} % of {against} (median of {per_round})"
+    print(f"{name + ':':<25}{statistics.median(ratios):6.1f} % of {against} (median of {per_round})"
           + (f"  aim {aim}" if aim else ""))
 PY
