@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Instructions per `GET /hello/x` (as shipped, request log on), counted by
-# valgrind's callgrind over every thread of `sluice serve`: repeatable for a
-# given binary and settings whatever else the machine is doing, unlike
-# requests per second, so a change's effect can be told from noise (about
-# ±1 % between runs: timers and background threads). Extra environment for
+# valgrind's callgrind over every thread of `sluice serve`: far steadier
+# than requests per second, so a change's effect can be told from noise.
+# Run it on an otherwise idle machine: repeat runs there agree within about
+# ±1 %, but the background threads' timers (the epoch ticker, batched
+# writes) run per unit of wall time, so a busy machine, which slows the
+# run, counts a few per cent more per request. Extra environment for
 # the node in EXTRA ("NAME=value ..."); OTLP=1 exports traces (and, unless
 # EXTRA says OTEL_METRICS_EXPORTER=none, metrics) to a receiver on loopback.
 # N requests are counted (default 1000) after 300 to warm up; KEEP=FILE
@@ -59,6 +61,9 @@ for i in range(count):
 PY
 }
 drive 300
+# The warm-up's deferred work (the request log's batched writes, the first
+# timers) is left out of the count.
+sleep 5
 callgrind_control -z "$VALGRIND" >/dev/null
 drive "$N"
 callgrind_control -d "$VALGRIND" >/dev/null
