@@ -48,12 +48,18 @@ pub fn start(
         return None;
     }
     let parent = Context::current();
-    let span = parent.span();
-    let dropped = span.span_context().is_valid() && !span.span_context().is_sampled();
-    if dropped {
+    if sampled_out(&parent) {
         return None;
     }
     start_under(&parent, name, SpanKind::Internal, attributes)
+}
+
+/// Whether `parent` holds a span its sampler dropped (a child would be
+/// dropped too, as [`start`] says).
+fn sampled_out(parent: &Context) -> bool {
+    let span = parent.span();
+    let context = span.span_context();
+    context.is_valid() && !context.is_sampled()
 }
 
 /// Starts an internal span `name` under the current OpenTelemetry context,
@@ -64,9 +70,7 @@ pub fn start(
 pub fn start_leaf(name: &'static str) -> Option<opentelemetry_sdk::trace::Span> {
     let tracer = otel::tracer()?;
     Context::map_current(|parent| {
-        let span = parent.span();
-        let dropped = span.span_context().is_valid() && !span.span_context().is_sampled();
-        (!dropped).then(|| tracer.start_with_context(name, parent))
+        (!sampled_out(parent)).then(|| tracer.start_with_context(name, parent))
     })
 }
 
