@@ -16,7 +16,8 @@
 # the server's CPU time per request (user + system, /proc/PID/stat) against
 # the same reference: wrk shares the two cores, so throughput also moves
 # with how wrk is scheduled, while CPU per request is the feature's own
-# cost. Settings as in bench-lib.sh.
+# cost. Settings as in bench-lib.sh; CONNECTIONS=8 THREADS=1 DURATION=5s
+# gives the steadiest figures on a shared two-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
