@@ -23,8 +23,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::extract::Request;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -66,7 +67,8 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then stops
+/// Serves `service` (the whole application: its layers, the platform's
+/// endpoints and the gateway) on `listener` until `shutdown` completes, then stops
 /// accepting and waits for the open connections to finish their requests.
 /// With `tls`, each connection must begin with a TLS handshake (ALPN picks
 /// HTTP/2 or HTTP/1.1); one that begins in plain HTTP is redirected to
@@ -76,13 +78,20 @@ impl Default for ConnectionLimits {
 /// # Errors
 /// When the TLS configuration cannot be built; a failed accept is logged
 /// and retried.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    router: Router,
+    service: S,
     limits: &ConnectionLimits,
     tls: Option<Arc<crate::edge::tls::Certificates>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -124,7 +133,7 @@ pub async fn serve(
         };
         let connection = Connection {
             builder: builder.clone(),
-            router: router.clone(),
+            service: service.clone(),
             peer,
             watcher: graceful.watcher(),
             idle,
@@ -163,15 +172,22 @@ pub async fn serve(
 }
 
 /// One accepted connection and what serving it needs.
-struct Connection {
+struct Connection<S> {
     builder: Arc<auto::Builder<TokioExecutor>>,
-    router: Router,
+    service: S,
     peer: SocketAddr,
     watcher: hyper_util::server::graceful::Watcher,
     idle: Duration,
 }
 
-impl Connection {
+impl<S> Connection<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
     /// Serves requests on `io` until the client closes it, it sits idle
     /// past the idle timeout, or the server stops.
     async fn run<I>(self, io: I)
@@ -180,7 +196,7 @@ impl Connection {
     {
         let Self {
             builder,
-            router,
+            service: app,
             peer,
             watcher,
             idle,
@@ -189,10 +205,10 @@ impl Connection {
         let tracked = activity.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
-            let router = router.clone();
+            let app = app.clone();
             let in_flight = tracked.begin();
             async move {
-                let response = router
+                let response = app
                     .oneshot(request.map(axum::body::Body::new))
                     .await
                     .unwrap_or_else(|never| match never {});

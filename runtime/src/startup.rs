@@ -232,7 +232,7 @@ impl Application {
         ) {
             authorization = authorization.layer(cors);
         }
-        let mut router = Router::new()
+        let router = Router::new()
             .merge(api::system::router())
             .nest("/authorization", authorization)
             .merge(api::docs::router())
@@ -240,17 +240,6 @@ impl Application {
             .merge(api::oauth2::callback_router())
             .nest("/admin", api::admin_router(&state))
             .fallback(gateway_handle)
-            .layer(crate::edge::GuardLayer(state.clone()))
-            .layer(tower_http::decompression::RequestDecompressionLayer::new());
-        let min_bytes = state.settings.compression_min_bytes;
-        if min_bytes > 0 {
-            router = router.layer(crate::edge::compression::layer(min_bytes));
-        }
-        let router = router
-            .layer(crate::telemetry::RequestContextLayer)
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-                crate::telemetry::panic_response,
-            ))
             .with_state(state.clone());
         let tls = state
             .settings
@@ -325,7 +314,7 @@ impl Application {
         state.lifecycle.set_ready();
         let served = crate::serve::serve(
             self.listener,
-            self.router,
+            crate::gateway::dispatch::app_service(self.router, state.clone()),
             &state.settings.connections,
             self.tls,
             shutdown,

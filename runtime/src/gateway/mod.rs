@@ -4,13 +4,16 @@
 
 pub mod auth;
 pub mod cors;
+pub mod dispatch;
 pub mod invoke;
 pub mod rate_limit;
 pub mod rate_limit_redis;
 pub mod routes;
 pub mod validate;
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,6 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
+use tracing::Instrument as _;
 
 use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
@@ -39,9 +43,25 @@ struct Note {
     rate: Option<rate_limit::Decision>,
 }
 
-/// Axum fallback that serves hosted operations.
-#[tracing::instrument(level = "debug", name = "gateway", skip_all, fields(operation))]
+/// Axum fallback that serves hosted operations: what [`respond`] answers
+/// for paths under the platform's reserved prefixes that no platform
+/// route matched (other paths reach [`respond`] directly, see
+/// [`dispatch`]).
 pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> Response {
+    respond(state, request).await
+}
+
+/// The answer to a request for a hosted operation: a CORS preflight
+/// answered by the route's policy, a problem (404, 405, 401, 403, 429 …),
+/// or the action's response; the request is recorded in the request log.
+///
+/// One boxed future: serving holds the engine's futures (kilobytes), and
+/// the layers above move their futures by value; boxed here, that state
+/// is copied once instead of at every layer.
+pub fn respond(
+    state: AppState,
+    request: Request,
+) -> Pin<Box<dyn Future<Output = Response> + Send>> {
     let preflight = cors::preflight_method(&request);
     let (lookup, layer) = {
         let table = state.routes.load();
@@ -66,19 +86,19 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
             }
         }
     };
-    // Boxed: serving holds the engine's futures (kilobytes), and the layers
-    // above move their futures by value; boxed here, that state is copied
-    // once instead of at every layer.
-    match layer {
-        // The layer answers a preflight itself: no action, no rate limit.
-        Some(layer) => {
-            cors::apply(&layer, request, |request| {
-                Box::pin(handle(&state, request, lookup))
-            })
-            .await
+    let span = tracing::debug_span!("gateway", operation = tracing::field::Empty);
+    Box::pin(
+        async move {
+            match layer {
+                // The layer answers a preflight itself: no action, no rate limit.
+                Some(layer) => {
+                    cors::apply(&layer, request, |request| handle(&state, request, lookup)).await
+                }
+                None => handle(&state, request, lookup).await,
+            }
         }
-        None => Box::pin(handle(&state, request, lookup)).await,
-    }
+        .instrument(span),
+    )
 }
 
 /// Serves `request`, routed to `lookup`, and records it.

@@ -25,6 +25,15 @@ pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD",
 /// Path prefixes the platform keeps for itself.
 pub const RESERVED_PREFIXES: [&str; 4] = ["/admin", "/system", "/authorization", "/console"];
 
+/// The reserved prefix `path` is under (the prefix itself, or below it),
+/// if any: no operation may have such a path.
+pub fn reserved_prefix(path: &str) -> Option<&'static str> {
+    RESERVED_PREFIXES.into_iter().find(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// Everything the gateway needs to invoke one operation.
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -163,12 +172,10 @@ pub fn parse_template(path: &str) -> Result<PathTemplate, String> {
     if path.len() > 512 {
         return Err("path must be at most 512 characters".into());
     }
-    for prefix in RESERVED_PREFIXES {
-        if path == prefix || path.starts_with(&format!("{prefix}/")) {
-            return Err(format!(
-                "paths under {prefix} are reserved for the platform"
-            ));
-        }
+    if let Some(prefix) = reserved_prefix(path) {
+        return Err(format!(
+            "paths under {prefix} are reserved for the platform"
+        ));
     }
     let mut shape = String::new();
     let mut params: Vec<String> = Vec::new();

@@ -1,0 +1,106 @@
+//! The service under the edge layers: a request under one of the
+//! platform's reserved prefixes (`/admin`, `/system`, `/authorization`,
+//! `/console`) goes to the axum router of the platform's own endpoints;
+//! any other path can only be a hosted operation's and goes straight to
+//! the gateway, without passing through axum's routing first — a route
+//! lookup that cannot match, the fallback's own service, a handler and its
+//! extractors, for every hosted request (BENCHMARKS.md, issue 13).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http;
+use axum::response::Response;
+use axum::routing::future::RouteFuture;
+use futures_util::FutureExt as _;
+use futures_util::future::{Either, Map};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::decompression::{DecompressionBody, RequestDecompressionLayer};
+
+use super::routes::reserved_prefix;
+use crate::state::AppState;
+
+/// Sends each request to the platform's router or to the gateway.
+#[derive(Clone)]
+pub struct Dispatch {
+    router: Router,
+    state: AppState,
+}
+
+impl Dispatch {
+    /// Dispatches between `router` (the platform's endpoints, with the
+    /// gateway as its fallback) and the gateway serving `state`'s routes.
+    pub fn new(router: Router, state: AppState) -> Self {
+        Self { router, state }
+    }
+}
+
+type Gateway = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+impl tower::Service<Request> for Dispatch {
+    type Response = Response;
+    type Error = Infallible;
+    type Future =
+        Either<RouteFuture<Infallible>, Map<Gateway, fn(Response) -> Result<Response, Infallible>>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // Both are always ready: the router says so, the gateway has no
+        // back-pressure of its own (the pool and the rate limits answer).
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if reserved_prefix(request.uri().path()).is_some() {
+            Either::Left(tower::Service::call(&mut self.router, request))
+        } else {
+            Either::Right(super::respond(self.state.clone(), request).map(Ok as fn(_) -> _))
+        }
+    }
+}
+
+/// The whole application as one service: the layers every request passes,
+/// outermost first — the panic catcher, the request context (request id,
+/// server span), response compression (when `compression_min_bytes` is not
+/// 0), request decompression, the client-address and IP-rule guard — over
+/// [`Dispatch`] between `router` and the gateway.
+pub fn app_service(
+    router: Router,
+    state: AppState,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
++ Clone
++ Send
++ Sync
++ 'static {
+    let min_bytes = state.settings.compression_min_bytes;
+    let compression = (min_bytes > 0).then(|| {
+        ServiceBuilder::new()
+            .map_response(into_axum)
+            .layer(crate::edge::compression::layer(min_bytes))
+            .into_inner()
+    });
+    ServiceBuilder::new()
+        .map_response(into_axum)
+        .layer(CatchPanicLayer::custom(crate::telemetry::panic_response))
+        .layer(crate::telemetry::RequestContextLayer)
+        .option_layer(compression)
+        .map_response(into_axum)
+        .layer(RequestDecompressionLayer::new())
+        .map_request(|request: http::Request<DecompressionBody<Body>>| request.map(Body::new))
+        .layer(crate::edge::GuardLayer(state.clone()))
+        .service(Dispatch::new(router, state))
+}
+
+/// A layer's response with its body boxed as axum's.
+fn into_axum<B>(response: http::Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    response.map(Body::new)
+}
