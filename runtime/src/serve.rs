@@ -35,6 +35,26 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
+/// What [`serve`] serves: the whole application as one service (see
+/// [`crate::gateway::dispatch::app_service`]), cloned for each request.
+pub trait AppService:
+    tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> AppService for S where
+    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// Connection limits (`sluice serve` flags and `SLUICE_*` variables).
 #[derive(Debug, Clone)]
 pub struct ConnectionLimits {
@@ -86,11 +106,7 @@ pub async fn serve<S>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
-    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    S: AppService,
 {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -180,14 +196,7 @@ struct Connection<S> {
     idle: Duration,
 }
 
-impl<S> Connection<S>
-where
-    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-{
+impl<S: AppService> Connection<S> {
     /// Serves requests on `io` until the client closes it, it sits idle
     /// past the idle timeout, or the server stops.
     async fn run<I>(self, io: I)

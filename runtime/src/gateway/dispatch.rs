@@ -69,14 +69,7 @@ impl tower::Service<Request> for Dispatch {
 /// server span), response compression (when `compression_min_bytes` is not
 /// 0), request decompression, the client-address and IP-rule guard — over
 /// [`Dispatch`] between `router` and the gateway.
-pub fn app_service(
-    router: Router,
-    state: AppState,
-) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
+pub fn app_service(router: Router, state: AppState) -> impl crate::serve::AppService {
     let min_bytes = state.settings.compression_min_bytes;
     let compression = (min_bytes > 0).then(|| {
         ServiceBuilder::new()
