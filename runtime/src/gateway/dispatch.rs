@@ -7,8 +7,6 @@
 //! extractors, for every hosted request (BENCHMARKS.md, issue 13).
 
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::Router;
@@ -41,13 +39,13 @@ impl Dispatch {
     }
 }
 
-type Gateway = Pin<Box<dyn Future<Output = Response> + Send>>;
-
 impl tower::Service<Request> for Dispatch {
     type Response = Response;
     type Error = Infallible;
-    type Future =
-        Either<RouteFuture<Infallible>, Map<Gateway, fn(Response) -> Result<Response, Infallible>>>;
+    type Future = Either<
+        RouteFuture<Infallible>,
+        Map<super::Answer, fn(Response) -> Result<Response, Infallible>>,
+    >;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         // Both are always ready: the router says so, the gateway has no

@@ -43,6 +43,9 @@ struct Note {
     rate: Option<rate_limit::Decision>,
 }
 
+/// The gateway's answer to one request, boxed (see [`respond`]).
+pub type Answer = Pin<Box<dyn Future<Output = Response> + Send>>;
+
 /// Axum fallback that serves hosted operations: what [`respond`] answers
 /// for paths under the platform's reserved prefixes that no platform
 /// route matched (other paths reach [`respond`] directly, see
@@ -58,10 +61,7 @@ pub async fn gateway_handle(State(state): State<AppState>, request: Request) -> 
 /// One boxed future: serving holds the engine's futures (kilobytes), and
 /// the layers above move their futures by value; boxed here, that state
 /// is copied once instead of at every layer.
-pub fn respond(
-    state: AppState,
-    request: Request,
-) -> Pin<Box<dyn Future<Output = Response> + Send>> {
+pub fn respond(state: AppState, request: Request) -> Answer {
     let preflight = cors::preflight_method(&request);
     let (lookup, layer) = {
         let table = state.routes.load();
