@@ -138,7 +138,7 @@ pub async fn send(
     }
     let mut secrets = secrets(client);
     if let Some(token) = token.filter(|t| !t.is_empty()) {
-        secrets.insert(0, token.to_string());
+        secrets.insert(0, token);
     }
     let headers = response
         .headers()
@@ -146,13 +146,23 @@ pub async fn send(
         .map(|(name, value)| {
             let mut text = String::from_utf8_lossy(value.as_bytes()).into_owned();
             for secret in &secrets {
-                text = text.replace(secret.as_str(), "[redacted]");
+                // `replace` copies the text even when the secret is absent.
+                if text.contains(secret) {
+                    text = text.replace(secret, "[redacted]");
+                }
             }
             (name.as_str().to_string(), text)
         })
         .collect();
     let status = response.status().as_u16();
-    let mut body = Vec::new();
+    // Sized once when the upstream says how long the body is (it is
+    // within `max`, checked above).
+    let mut body = Vec::with_capacity(
+        response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0),
+    );
     while let Some(chunk) = response.chunk().await.map_err(map_error)? {
         if (body.len() + chunk.len()) as u64 > max {
             return Err(Error::ResponseTooLarge(max));
@@ -209,15 +219,15 @@ fn headers(client: &HttpClient, guest: Vec<(String, String)>) -> Result<HeaderMa
 
 /// The strings that must never reach the guest: the secret and the header
 /// value built from it.
-fn secrets(client: &HttpClient) -> Vec<String> {
-    let mut out = Vec::new();
+fn secrets(client: &HttpClient) -> Vec<&str> {
+    let mut out = Vec::with_capacity(3);
     if let Some(secret) = client.config.auth.secret().filter(|s| !s.is_empty()) {
-        out.push(secret.to_string());
+        out.push(secret);
     }
     if let Some((_, value)) = &client.auth_header
         && let Ok(text) = value.to_str()
     {
-        out.push(text.to_string());
+        out.push(text);
     }
     // Longest first, so a value containing the secret is replaced whole.
     out.sort_by_key(|s| std::cmp::Reverse(s.len()));
