@@ -135,11 +135,20 @@ impl AppState {
         match change {
             Change::Routes => self.reload_routes().await?,
             Change::Events => self.reload_events().await?,
-            Change::RateLimits => self.rate_limits.reload(&self.db).await?,
+            // Serialised like the route table's reloads: a reload that read
+            // the rules before a change must not store them after a newer
+            // one (a rule dropped and re-added that way loses its counts).
+            Change::RateLimits => {
+                let _guard = self.reload_lock.lock().await;
+                self.rate_limits.reload(&self.db).await?;
+            }
             Change::Cronjobs => self.cron_wake.notify_one(),
             Change::Connection(name) => self.registry.close(name),
             Change::Revocations => self.tokens.sync_recent_revocations().await?,
-            Change::IpRules => self.ip_rules.reload(&self.db).await?,
+            Change::IpRules => {
+                let _guard = self.reload_lock.lock().await;
+                self.ip_rules.reload(&self.db).await?;
+            }
         }
         Ok(())
     }

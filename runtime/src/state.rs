@@ -86,6 +86,8 @@ pub struct Shared {
     pub lifecycle: crate::lifecycle::Lifecycle,
     /// The node's metrics (`GET /system/metrics`, OTLP).
     pub metrics: Arc<crate::telemetry::metrics::Metrics>,
-    /// Serialises reloads of the route table and the event catalog.
+    /// Serialises reloads of the route table, the event catalog, the rate
+    /// limits and the IP rules, so that a slow reload cannot overwrite a
+    /// newer one.
     pub reload_lock: tokio::sync::Mutex<()>,
 }
