@@ -127,28 +127,23 @@ impl AppState {
         Ok(())
     }
 
-    /// Brings this node's caches up to date with `change`.
+    /// Brings this node's caches up to date with `change`. Reloads are
+    /// serialised: one that read the control plane before a change must
+    /// not store what it read after a newer one (a rate-limit rule dropped
+    /// and re-added that way would lose its counts).
     ///
     /// # Errors
     /// On database failure while reloading.
     pub async fn apply(&self, change: &Change) -> ApiResult<()> {
+        let _guard = self.reload_lock.lock().await;
         match change {
             Change::Routes => self.reload_routes().await?,
             Change::Events => self.reload_events().await?,
-            // Serialised like the route table's reloads: a reload that read
-            // the rules before a change must not store them after a newer
-            // one (a rule dropped and re-added that way loses its counts).
-            Change::RateLimits => {
-                let _guard = self.reload_lock.lock().await;
-                self.rate_limits.reload(&self.db).await?;
-            }
+            Change::RateLimits => self.rate_limits.reload(&self.db).await?,
             Change::Cronjobs => self.cron_wake.notify_one(),
             Change::Connection(name) => self.registry.close(name),
             Change::Revocations => self.tokens.sync_recent_revocations().await?,
-            Change::IpRules => {
-                let _guard = self.reload_lock.lock().await;
-                self.ip_rules.reload(&self.db).await?;
-            }
+            Change::IpRules => self.ip_rules.reload(&self.db).await?,
         }
         Ok(())
     }

@@ -28,23 +28,22 @@ use crate::store;
 use crate::telemetry::metrics::{Metrics, PoolUsage};
 
 impl AppState {
-    /// Rebuilds the event catalog after an event or schema change.
+    /// Rebuilds the event catalog after an event or schema change (through
+    /// [`AppState::apply`], which serialises reloads).
     ///
     /// # Errors
     /// On database failure.
-    pub async fn reload_events(&self) -> ApiResult<()> {
-        let _guard = self.reload_lock.lock().await;
+    pub(crate) async fn reload_events(&self) -> ApiResult<()> {
         self.events.store(EventCatalog::load(&self.db).await?);
         Ok(())
     }
 
-    /// Rebuilds the route table from the control plane and swaps it in;
-    /// reloads are serialised so a slow one cannot overwrite a newer one.
+    /// Rebuilds the route table from the control plane and swaps it in
+    /// (through [`AppState::apply`], which serialises reloads).
     ///
     /// # Errors
     /// On database failure.
-    pub async fn reload_routes(&self) -> ApiResult<()> {
-        let _guard = self.reload_lock.lock().await;
+    pub(crate) async fn reload_routes(&self) -> ApiResult<()> {
         let table = RouteTable::load(&self.db, &self.settings.cors_origins).await?;
         self.routes.store(Arc::new(table));
         Ok(())

@@ -86,8 +86,7 @@ pub struct Shared {
     pub lifecycle: crate::lifecycle::Lifecycle,
     /// The node's metrics (`GET /system/metrics`, OTLP).
     pub metrics: Arc<crate::telemetry::metrics::Metrics>,
-    /// Serialises reloads of the route table, the event catalog, the rate
-    /// limits and the IP rules, so that a slow reload cannot overwrite a
-    /// newer one.
+    /// Serialises the reloads of [`AppState::apply`], so that a slow reload
+    /// cannot overwrite a newer one.
     pub reload_lock: tokio::sync::Mutex<()>,
 }
