@@ -14,7 +14,9 @@ wait_up() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0
 # for a request script); prints a summary line on stderr and the requests per
 # second on stdout, and keeps the p99 latency (ms) in $WORK/p99.LABEL. With
 # CPU_PID set, also keeps the CPU time (user + system) that process spent
-# per request answered, µs, in $WORK/cpu.LABEL. Fails loudly when any answer
+# per request answered, µs, in $WORK/cpu.LABEL, and prints its user and
+# system parts (the machine's speed for user code and for the kernel moves
+# apart between hours, which shifts ratios). Fails loudly when any answer
 # was not a 2xx or a socket error occurred: a fast error is not a result.
 run() {
   local label=$1 url=$2
@@ -28,9 +30,13 @@ run() {
   errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
   if [[ -n "${CPU_PID:-}" ]]; then
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
-    cpu=$(python3 -c "import os; print(f'{($(cpu_ticks "$CPU_PID") - $cpu_before) / os.sysconf(\"SC_CLK_TCK\") / $requests * 1e6:.1f}')")
+    read -r cpu user system < <(python3 -c "
+import os
+tick = 1e6 / os.sysconf('SC_CLK_TCK') / $requests
+(u0, s0), (u1, s1) = [map(int, t.split()) for t in ('$cpu_before', '$(cpu_ticks "$CPU_PID")')]
+print(f'{(u1 + s1 - u0 - s0) * tick:.1f} {(u1 - u0) * tick:.1f} {(s1 - s0) * tick:.1f}')")
     echo "$cpu" >"$WORK/cpu.$label"
-    cpu="   CPU ${cpu} µs/request"
+    cpu="   CPU ${cpu} µs/request (user ${user}, system ${system})"
   fi
   printf '  %-9s %12s req/s   p99 %8s%s\n' "$label" "$rps" "$p99" "$cpu" >&2
   if [[ -n "$errors" ]]; then
@@ -41,10 +47,10 @@ run() {
   echo "$rps"
 }
 
-# cpu_ticks PID: the user + system time PID has used, clock ticks
+# cpu_ticks PID: the user and the system time PID has used, clock ticks
 # (proc(5), fields 14 and 15 of /proc/PID/stat; the name field before them
 # has no spaces for the servers measured here).
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 # to_ms 1.23ms|456.00us|1.20s: wrk's latency in milliseconds.
 to_ms() {
