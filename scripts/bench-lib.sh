@@ -70,6 +70,8 @@ prepare() {
   local example
   for example in "$@"; do cargo build --release --quiet -p sluice --example "$example"; done
   BIN="$CARGO_TARGET_DIR/release"
+  # Figures from different days are comparable only on the same kind of CPU.
+  echo "machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, Linux $(uname -r)" >&2
   WORK=$(mktemp -d)
   chmod 755 "$WORK"
   PIDS=()

@@ -15,7 +15,7 @@ mkdir -p "$DIST"
 # Copies FROM to TO only when the bytes differ: the sluice binary embeds the
 # built-ins, and a new mtime alone would make cargo rebuild it.
 install_if_changed() { cmp -s "$1" "$2" || cp "$1" "$2"; }
-CRATES=(hello echo misbehave todo proxy weather contact audit digest csv-report cli-data calendar-digest
+CRATES=(hello echo misbehave spin todo proxy weather contact audit digest csv-report cli-data calendar-digest
   # The built-in actions, which the sluice binary embeds (runtime/src/builtins.rs).
   builtin-sql-table builtin-sql-query builtin-http-processor builtin-static-response builtin-redirect)
 

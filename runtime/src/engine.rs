@@ -7,7 +7,9 @@
 //! [`EPOCH_TICK`]; at each tick a running guest yields to tokio (so a busy
 //! guest cannot starve other requests on the same worker) and traps once its
 //! wall-clock deadline has passed. A `tokio::time::timeout` around the whole
-//! invocation also bounds time spent waiting in host calls.
+//! invocation also bounds time spent waiting in host calls. A component
+//! that imports nothing callable first runs inline, without a fiber, for
+//! two ticks at most ([`inline`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,6 +29,8 @@ use crate::connections::Registry;
 use crate::host::HostState;
 use crate::host::lend::Lender;
 use crate::telemetry::spans;
+
+pub mod inline;
 
 /// Period of the epoch ticker; the granularity of deadlines and of guest
 /// yields to the async runtime.
@@ -172,7 +176,15 @@ pub struct Outcome {
 }
 
 /// A compiled action, ready to instantiate.
-pub type Prepared = Arc<ActionPre<HostState>>;
+pub type Prepared = Arc<Compiled>;
+
+/// A component compiled and linked against the host.
+pub struct Compiled {
+    pre: ActionPre<HostState>,
+    /// It imports nothing callable, so it runs without a fiber (see
+    /// [`inline`]).
+    inline: bool,
+}
 
 /// The process's engine, linker and component cache.
 pub struct Engine {
@@ -287,7 +299,10 @@ impl Engine {
             .instantiate_pre(&component)
             .map_err(|e| CompileError::UnknownImport(format!("{e:#}")))?;
         let pre = ActionPre::new(pre).map_err(|e| CompileError::MissingExport(format!("{e:#}")))?;
-        Ok(Arc::new(pre))
+        Ok(Arc::new(Compiled {
+            pre,
+            inline: inline::is_self_contained(&component, &self.engine),
+        }))
     }
 
     /// [`Engine::prepare`] on a blocking thread.
@@ -361,7 +376,10 @@ impl Engine {
         }
     }
 
-    /// Runs one invocation in a fresh store with `inv.limits`.
+    /// Runs one invocation in a fresh store with `inv.limits`: inline (no
+    /// fiber) when the component imports nothing callable, on the async
+    /// path otherwise or when an inline run outlasts its ticks (see
+    /// [`inline`]).
     ///
     /// # Errors
     /// [`InvokeError`] when the guest breaches a limit, traps, or returns an
@@ -378,22 +396,37 @@ impl Engine {
         let started = Instant::now();
         let timeout = Duration::from_millis(limits.timeout_ms);
         let deadline = started + timeout;
-        let mut store = Store::new(
-            &self.engine,
-            HostState::new(
+        let metrics = self.metrics.as_deref();
+        if pre.inline {
+            let mut store = self.store(&inv, limits);
+            let mut call = None;
+            match inline::run(
+                &pre.pre,
+                &mut store,
+                &inv.request,
                 &inv.action,
-                &inv.request_id,
-                limits.memory_bytes,
-                Lender::new(&inv.action, inv.grants.clone(), inv.registry.clone()),
-            ),
-        );
-        store.data_mut().events.catalog = inv.catalog.clone();
-        store.data_mut().capture = inv.capture.clone();
-        store.data_mut().metrics.clone_from(&self.metrics);
-        store.limiter(|s| &mut s.budget);
-        store
-            .set_fuel(limits.fuel)
-            .expect("fuel metering is enabled");
+                metrics,
+                &mut call,
+            ) {
+                inline::Ran::Finished(result) => {
+                    return self.finish(store, call, Ok(result), limits, started);
+                }
+                inline::Ran::OutOfTicks => {
+                    spans::end(call.as_ref());
+                    if Instant::now() >= deadline {
+                        return Err(InvokeError::Deadline {
+                            timeout_ms: limits.timeout_ms,
+                            fuel_used: limits.fuel - store.get_fuel().unwrap_or(0),
+                        });
+                    }
+                }
+            }
+        }
+
+        // After an inline run that outlasted its ticks, with the whole fuel
+        // again: the run that answers is measured, as if it had been the
+        // only one, while the deadline stays the request's.
+        let mut store = self.store(&inv, limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             Ok(if Instant::now() >= deadline {
@@ -402,15 +435,13 @@ impl Engine {
                 UpdateDeadline::Yield(1)
             })
         });
-
-        let metrics = self.metrics.as_deref();
         // Started once instantiation is done; ended after the guest's
         // output is flushed, so its printed lines are events on it.
         let mut call = None;
         let run = async {
             let instantiating = Instant::now();
             let instantiate = spans::start_leaf("instantiate");
-            let action = pre.instantiate_async(&mut store).await;
+            let action = pre.pre.instantiate_async(&mut store).await;
             if let Some(mut span) = instantiate {
                 opentelemetry::trace::Span::end(&mut span);
             }
@@ -429,7 +460,42 @@ impl Engine {
                 None => handle.await,
             }
         };
-        let result = tokio::time::timeout(timeout, run).await;
+        let result = tokio::time::timeout(timeout, run).await.map_err(|_| ());
+        self.finish(store, call, result, limits, started)
+    }
+
+    /// A fresh store for `inv` with the fuel and memory limit of `limits`.
+    fn store(&self, inv: &Invocation, limits: Limits) -> Store<HostState> {
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(
+                &inv.action,
+                &inv.request_id,
+                limits.memory_bytes,
+                Lender::new(&inv.action, inv.grants.clone(), inv.registry.clone()),
+            ),
+        );
+        store.data_mut().events.catalog = inv.catalog.clone();
+        store.data_mut().capture = inv.capture.clone();
+        store.data_mut().metrics.clone_from(&self.metrics);
+        store.limiter(|s| &mut s.budget);
+        store
+            .set_fuel(limits.fuel)
+            .expect("fuel metering is enabled");
+        store
+    }
+
+    /// Turns how a run ended (`Err(())`: its deadline passed while it
+    /// waited) into an [`Outcome`], after flushing the guest's output and
+    /// ending its `call` span.
+    fn finish(
+        &self,
+        mut store: Store<HostState>,
+        call: Option<opentelemetry::Context>,
+        result: Result<wasmtime::Result<Result<types::Response, types::ActionError>>, ()>,
+        limits: Limits,
+        started: Instant,
+    ) -> Result<Outcome, InvokeError> {
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         if let Some(context) = &call {
             context.span().set_attribute(KeyValue::new(
@@ -444,7 +510,7 @@ impl Engine {
         spans::end(call.as_ref());
         let duration = started.elapsed();
         let result = match result {
-            Err(_elapsed) => {
+            Err(()) => {
                 return Err(InvokeError::Deadline {
                     timeout_ms: limits.timeout_ms,
                     fuel_used,
