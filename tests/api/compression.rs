@@ -49,6 +49,9 @@ async fn large_answers_are_compressed_as_the_client_prefers_and_decode_to_the_sa
     let path = format!("/echo?q={}", "sluice ".repeat(2_800));
     let plain = app.get(&path).await;
     assert!(plain.headers().get("content-encoding").is_none());
+    // Sent as it is to a client that accepts no encoding, but a cache must
+    // still tell it apart from the compressed one (RFC 9110 §12.5.5).
+    assert_eq!(plain.headers()["vary"], "accept-encoding");
     let plain: Value = plain.json().await.unwrap();
     for (accept, chosen) in [
         ("gzip", "gzip"),
@@ -91,6 +94,8 @@ async fn large_answers_are_compressed_as_the_client_prefers_and_decode_to_the_sa
         .await
         .unwrap();
     assert!(small.headers().get("content-encoding").is_none());
+    // Too small to be compressed for anyone: the answer does not vary.
+    assert!(app.get("/hello/ada").await.headers().get("vary").is_none());
 }
 
 #[tokio::test]

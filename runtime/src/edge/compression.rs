@@ -7,7 +7,7 @@
 //! bytes and a small bomb that inflates past them gets 413.
 
 use axum::http::header::{ACCEPT_ENCODING, CONTENT_TYPE};
-use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Version};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
@@ -26,19 +26,42 @@ const ALREADY_COMPRESSED: [&str; 9] = [
     "application/octet-stream",
 ];
 
-/// The response compression layer for answers of more than `min_bytes`.
-pub fn layer(min_bytes: u16) -> CompressionLayer<impl Predicate> {
-    let not_compressed_yet = |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
-        let kind = headers
+/// Which answers are compressed: those tower-http's default predicate
+/// allows (not gRPC, images or event streams), larger than a threshold, of
+/// a type that is not compressed already.
+#[derive(Clone, Copy, Debug)]
+pub struct Compressible {
+    above: SizeAbove,
+}
+
+impl Compressible {
+    /// Answers of more than `min_bytes` (bytes of `Content-Length`, or of
+    /// the body when it is known).
+    pub fn new(min_bytes: u16) -> Self {
+        Self {
+            above: SizeAbove::new(min_bytes),
+        }
+    }
+}
+
+impl Predicate for Compressible {
+    fn should_compress<B>(&self, response: &axum::http::Response<B>) -> bool
+    where
+        B: axum::body::HttpBody,
+    {
+        let kind = response
+            .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        !ALREADY_COMPRESSED.iter().any(|c| kind.starts_with(c))
-    };
-    // DefaultPredicate: not gRPC, images or event streams, and above 32 B.
-    let predicate = DefaultPredicate::new()
-        .and(SizeAbove::new(min_bytes))
-        .and(not_compressed_yet);
+        DefaultPredicate::new().should_compress(response)
+            && self.above.should_compress(response)
+            && !ALREADY_COMPRESSED.iter().any(|c| kind.starts_with(c))
+    }
+}
+
+/// The response compression layer for the answers `predicate` selects.
+pub fn layer(predicate: Compressible) -> CompressionLayer<Compressible> {
     // Compressing on the fly: the fastest level keeps most of the saving
     // (a 15 KB JSON answer: 4.9 KB at gzip's default level, 6.1 KB at its
     // fastest) for a fraction of the CPU (BENCHMARKS.md, "At the edge").

@@ -3,6 +3,7 @@
 //! (with the token endpoint's brute-force bans).
 
 pub mod client;
+pub mod codecs;
 pub mod compression;
 pub mod ip_rules;
 pub mod tls;

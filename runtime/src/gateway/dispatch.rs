@@ -10,18 +10,16 @@ use std::convert::Infallible;
 use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::Request;
-use axum::http;
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
 use futures_util::FutureExt as _;
 use futures_util::future::{Either, Map};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::decompression::{DecompressionBody, RequestDecompressionLayer};
 
 use super::routes::reserved_prefix;
+use crate::edge::codecs::into_axum;
 use crate::state::AppState;
 
 /// Sends each request to the platform's router or to the gateway.
@@ -65,33 +63,17 @@ impl tower::Service<Request> for Dispatch {
 /// The whole application as one service: the layers every request passes,
 /// outermost first — the panic catcher, the request context (request id,
 /// server span), response compression (when `compression_min_bytes` is not
-/// 0), request decompression, the client-address and IP-rule guard — over
-/// [`Dispatch`] between `router` and the gateway.
+/// 0) and request decompression (both passed by when a request needs
+/// neither, see [`crate::edge::codecs`]), the client-address and IP-rule
+/// guard — over [`Dispatch`] between `router` and the gateway.
 pub fn app_service(router: Router, state: AppState) -> impl crate::serve::AppService {
     let min_bytes = state.settings.compression_min_bytes;
-    let compression = (min_bytes > 0).then(|| {
-        ServiceBuilder::new()
-            .map_response(into_axum)
-            .layer(crate::edge::compression::layer(min_bytes))
-            .into_inner()
-    });
+    let guarded = ServiceBuilder::new()
+        .layer(crate::edge::GuardLayer(state.clone()))
+        .service(Dispatch::new(router, state));
     ServiceBuilder::new()
         .map_response(into_axum)
         .layer(CatchPanicLayer::custom(crate::telemetry::panic_response))
         .layer(crate::telemetry::RequestContextLayer)
-        .option_layer(compression)
-        .map_response(into_axum)
-        .layer(RequestDecompressionLayer::new())
-        .map_request(|request: http::Request<DecompressionBody<Body>>| request.map(Body::new))
-        .layer(crate::edge::GuardLayer(state.clone()))
-        .service(Dispatch::new(router, state))
-}
-
-/// A layer's response with its body boxed as axum's.
-fn into_axum<B>(response: http::Response<B>) -> Response
-where
-    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
-    response.map(Body::new)
+        .service(crate::edge::codecs::layers(guarded, min_bytes))
 }
