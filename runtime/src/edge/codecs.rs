@@ -34,7 +34,7 @@ use crate::serve::AppService;
 /// request bodies over `inner`, skipped for requests that need neither.
 pub fn layers<S: AppService>(inner: S, min_bytes: u16) -> Codecs<S> {
     let predicate = (min_bytes > 0).then(|| Compressible::new(min_bytes));
-    let compression = predicate.clone().map(|predicate| {
+    let compression = predicate.map(|predicate| {
         ServiceBuilder::new()
             .map_response(into_axum)
             .layer(super::compression::layer(predicate))
@@ -100,7 +100,7 @@ impl<S: AppService> tower::Service<Request> for Codecs<S> {
         }
         Either::Left(Passed {
             answer: self.inner.call(request),
-            predicate: self.predicate.clone(),
+            predicate: self.predicate,
         })
     }
 }
