@@ -7,13 +7,15 @@
 #
 #   scripts/bench-ab.sh OLD_SLUICE NEW_SLUICE [ROUNDS]
 #   (DURATION=5s CONNECTIONS=8 THREADS=1 by default; build each binary
-#   with `cargo build --release -p sluice` and copy it aside first)
+#   with `cargo build --release -p sluice` and copy it aside first; A_ENV
+#   and B_ENV, "NAME=value ...", set more environment for one node, e.g.
+#   B_ENV=SLUICE_REQUEST_LOG=false with the same binary twice)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sluice/target}"
 export DURATION="${DURATION:-5s}" CONNECTIONS="${CONNECTIONS:-8}" THREADS="${THREADS:-1}"
 . scripts/bench-lib.sh
-[[ $# -ge 2 ]] || { sed -n '2,11p' "$0" >&2; exit 2; }
+[[ $# -ge 2 ]] || { sed -n '2,13p' "$0" >&2; exit 2; }
 A=$1 B=$2 ROUNDS=${3:-3}
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
@@ -25,7 +27,8 @@ for x in A B; do
   BIN="$WORK/bin-$x"
   mkdir -p "$BIN"
   cp "${!x}" "$BIN/sluice"
-  AS_SHIPPED=1 start_sluice
+  env_name="${x}_ENV"
+  BENCH_NODE_ENV="${!env_name:-}" AS_SHIPPED=1 start_sluice
   upload_action hello
   admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":"hello","public":true}' "$BASE/admin/operations"
   base[$x]=$BASE

@@ -98,6 +98,9 @@ start_sluice() {
   else
     env+=(RUST_LOG=warn SLUICE_REQUEST_LOG="${SLUICE_REQUEST_LOG:-false}")
   fi
+  # BENCH_NODE_ENV ("NAME=value ..."): more environment for this node only.
+  # shellcheck disable=SC2206
+  env+=(${BENCH_NODE_ENV:-})
   env "${env[@]}" "$BIN/sluice" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data-$port" "$@" \
     2>"$WORK/sluice-$port.log" &
   SLUICE_PID=$!
