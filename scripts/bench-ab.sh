@@ -21,7 +21,7 @@ WORK=$(mktemp -d)
 chmod 755 "$WORK"
 PIDS=()
 trap stop_all EXIT
-echo "machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, Linux $(uname -r)" >&2
+print_machine
 declare -A base pid
 for x in A B; do
   BIN="$WORK/bin-$x"
@@ -29,8 +29,7 @@ for x in A B; do
   cp "${!x}" "$BIN/sluice"
   env_name="${x}_ENV"
   BENCH_NODE_ENV="${!env_name:-}" AS_SHIPPED=1 start_sluice
-  upload_action hello
-  admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":"hello","public":true}' "$BASE/admin/operations"
+  deploy_hello
   base[$x]=$BASE
   pid[$x]=$SLUICE_PID
 done

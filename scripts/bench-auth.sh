@@ -17,8 +17,7 @@ trap stop_all EXIT
 # Plain: public, no rate-limit rules, no request log.
 start_sluice
 PLAIN="$BASE"
-upload_action hello
-admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":"hello","public":true}' "$BASE/admin/operations"
+deploy_hello
 
 # Guarded: private with a scope, a matching rule (high enough never to
 # refuse: the cost of counting is measured, not of refusing), the log on.

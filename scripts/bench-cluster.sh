@@ -23,9 +23,8 @@ psql "$SLUICE_TEST_POSTGRES_URL" -qc "CREATE DATABASE bench_cp"
 # deploy BASE: hello and todo (todo's data in a SQLite file of that node).
 deploy() {
   BASE=$1
-  upload_action hello
+  deploy_hello
   upload_action todo
-  admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":"hello","public":true}' "$BASE/admin/operations"
   admin -X POST -d '{"name":"db","class":"sql","config":{"driver":"sqlite","path":"todo.db"}}' "$BASE/admin/connections"
   admin -X PATCH -d '{"config":{"connection":"db"},"connections":["db"]}' "$BASE/admin/actions/todo"
   admin -X POST -d '{"name":"todo-list","method":"GET","path":"/todos","action":"todo","public":true}' "$BASE/admin/operations"

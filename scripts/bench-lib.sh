@@ -70,8 +70,7 @@ prepare() {
   local example
   for example in "$@"; do cargo build --release --quiet -p sluice --example "$example"; done
   BIN="$CARGO_TARGET_DIR/release"
-  # Figures from different days are comparable only on the same kind of CPU.
-  echo "machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, Linux $(uname -r)" >&2
+  print_machine
   WORK=$(mktemp -d)
   chmod 755 "$WORK"
   PIDS=()
@@ -147,6 +146,19 @@ admin() {
   local out
   out=$(curl -sS --fail-with-body -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@") \
     || { echo "FAILED: admin $*: $out" >&2; return 1; }
+}
+
+# print_machine: the CPU, cores and kernel this run measures, on stderr;
+# figures from different days are comparable only on the same kind of CPU.
+print_machine() {
+  echo "machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, Linux $(uname -r)" >&2
+}
+
+# deploy_hello: uploads the hello example and maps the public operation
+# `GET /hello/:name` on $BASE to it.
+deploy_hello() {
+  upload_action hello
+  admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":"hello","public":true}' "$BASE/admin/operations"
 }
 
 # upload_action NAME: uploads actions-examples/dist/NAME.wasm as action NAME.

@@ -35,8 +35,7 @@ PLAIN_PID=$!
 PIDS+=($!)
 wait_up "http://127.0.0.1:$PLAIN_PORT/hello/x"
 wait_up "$PEER/hello/x"
-upload_action hello
-admin -X POST -d '{"name":"hello","method":"GET","path":"/hello/:name","action":"hello","public":true}' "$BASE/admin/operations"
+deploy_hello
 for url in "http://127.0.0.1:$PLAIN_PORT" "$BASE" "$PEER"; do
   answer=$(curl -fsS "$url/hello/x")
   [[ "$answer" == '{"message":"Hello, x!","name":"x"}' ]] || { echo "FAILED: $url answered $answer" >&2; exit 1; }

@@ -396,18 +396,10 @@ impl Engine {
         let started = Instant::now();
         let timeout = Duration::from_millis(limits.timeout_ms);
         let deadline = started + timeout;
-        let metrics = self.metrics.as_deref();
         if pre.inline {
             let mut store = self.store(&inv, limits);
             let mut call = None;
-            match inline::run(
-                &pre.pre,
-                &mut store,
-                &inv.request,
-                &inv.action,
-                metrics,
-                &mut call,
-            ) {
+            match inline::run(self, &pre.pre, &mut store, &inv, &mut call) {
                 inline::Ran::Finished(result) => {
                     return self.finish(store, call, Ok(result), limits, started);
                 }
@@ -442,14 +434,10 @@ impl Engine {
             let instantiating = Instant::now();
             let instantiate = spans::start_leaf("instantiate");
             let action = pre.pre.instantiate_async(&mut store).await;
-            if let Some(mut span) = instantiate {
-                opentelemetry::trace::Span::end(&mut span);
-            }
+            drop(instantiate);
             let action = action?;
-            if let Some(metrics) = metrics {
-                metrics.instantiated(instantiating.elapsed().as_secs_f64());
-            }
-            call = spans::start("call", [KeyValue::new("sluice.action", inv.action.clone())]);
+            self.instantiated(instantiating);
+            call = call_span(&inv.action);
             let handle = action
                 .sluice_action_handler()
                 .call_handle(&mut store, &inv.request);
@@ -462,6 +450,13 @@ impl Engine {
         };
         let result = tokio::time::timeout(timeout, run).await.map_err(|_| ());
         self.finish(store, call, result, limits, started)
+    }
+
+    /// Records an instantiation that began at `since`.
+    fn instantiated(&self, since: Instant) {
+        if let Some(metrics) = &self.metrics {
+            metrics.instantiated(since.elapsed().as_secs_f64());
+        }
     }
 
     /// A fresh store for `inv` with the fuel and memory limit of `limits`.
@@ -549,6 +544,11 @@ impl Drop for Engine {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// The span of the guest call of `action`, once it is instantiated.
+fn call_span(action: &str) -> Option<opentelemetry::Context> {
+    spans::start("call", [KeyValue::new("sluice.action", action.to_string())])
 }
 
 /// Decrements the running count however the invocation ends.

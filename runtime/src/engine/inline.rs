@@ -62,40 +62,30 @@ pub fn is_self_contained(component: &Component, engine: &wasmtime::Engine) -> bo
         .any(|(_, item)| callable(&item.ty, engine))
 }
 
-/// Instantiates `pre` in `store` and calls its handler with `request`,
-/// synchronously. `store` must have been made for this run: its epoch
-/// deadline is set here, without a callback, so reaching it traps.
-pub fn run(
+/// Instantiates `pre` in `store` and calls its handler with `inv`'s
+/// request, synchronously; `call` receives the call's span. `store` must
+/// have been made for this run: its epoch deadline is set here, without a
+/// callback, so reaching it traps.
+pub(super) fn run(
+    engine: &super::Engine,
     pre: &ActionPre<HostState>,
     store: &mut Store<HostState>,
-    request: &types::Request,
-    action: &str,
-    metrics: Option<&crate::telemetry::metrics::Metrics>,
+    inv: &super::Invocation,
     call: &mut Option<opentelemetry::Context>,
 ) -> Ran {
     store.set_epoch_deadline(INLINE_TICKS);
     let instantiating = std::time::Instant::now();
     let instantiate = crate::telemetry::spans::start_leaf("instantiate");
     let instance = pre.instantiate(&mut *store);
-    if let Some(mut span) = instantiate {
-        opentelemetry::trace::Span::end(&mut span);
-    }
+    drop(instantiate);
     let result = instance.and_then(|instance| {
-        if let Some(metrics) = metrics {
-            metrics.instantiated(instantiating.elapsed().as_secs_f64());
-        }
-        *call = crate::telemetry::spans::start(
-            "call",
-            [opentelemetry::KeyValue::new(
-                "sluice.action",
-                action.to_string(),
-            )],
-        );
+        engine.instantiated(instantiating);
+        *call = super::call_span(&inv.action);
         let _attached = call.clone().map(opentelemetry::Context::attach);
         instance
             .sluice_action_handler()
             .func_handle()
-            .call(&mut *store, (request,))
+            .call(&mut *store, (&inv.request,))
             .map(|(answer,)| answer)
     });
     match result {
