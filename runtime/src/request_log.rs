@@ -178,6 +178,7 @@ async fn write(db: AnyPool, mut rx: mpsc::Receiver<Message>, max_rows: u64) {
     let mut messages = Vec::with_capacity(BATCH_ROWS);
     let mut rows = Vec::with_capacity(BATCH_ROWS);
     let mut waiting = Vec::new();
+    let mut inserts = request_log::Inserts::default();
     while rx.recv_many(&mut messages, BATCH_ROWS).await > 0 {
         for message in messages.drain(..) {
             match message {
@@ -185,7 +186,7 @@ async fn write(db: AnyPool, mut rx: mpsc::Receiver<Message>, max_rows: u64) {
                 Message::Flush(done) => waiting.push(done),
             }
         }
-        if let Err(e) = request_log::insert_batch(&db, &rows).await {
+        if let Err(e) = request_log::insert_batch(&db, &mut inserts, &rows).await {
             tracing::error!(error = %e, rows = rows.len(), "writing the request log failed");
         }
         let written = rows.len();

@@ -153,6 +153,49 @@ async fn request_counters_move_by_exactly_the_requests_made_and_promtool_accepts
 }
 
 #[tokio::test]
+async fn an_operations_counters_go_on_counting_after_its_routes_are_rebuilt() {
+    let app = spawn_app().await;
+    app.deploy("hello", "greet", "GET", "/hello/:name").await;
+    let token = crate::helpers::ADMIN_TOKEN;
+    let ok = [
+        ("operation", "greet"),
+        ("http_response_status_class", "2xx"),
+    ];
+    let before = scrape(&app, token).await;
+    for _ in 0..2 {
+        assert_eq!(app.get("/hello/ada").await.status(), StatusCode::OK);
+    }
+    // Any change to an operation rebuilds the route table, and with it
+    // every route's bound instruments.
+    let changed = app
+        .admin_patch(
+            "/operations/greet",
+            &serde_json::json!({"description": "changed"}),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    for _ in 0..3 {
+        assert_eq!(app.get("/hello/ada").await.status(), StatusCode::OK);
+    }
+    let after = scrape(&app, token).await;
+    let delta = |name: &str, labels: &[(&str, &str)]| {
+        value(&after, name, labels) - value(&before, name, labels)
+    };
+    assert_eq!(delta("sluice_requests_total", &ok), 5.0);
+    assert_eq!(
+        delta(
+            "http_server_request_duration_seconds_count",
+            &[("operation", "greet")]
+        ),
+        5.0
+    );
+    assert_eq!(
+        delta("sluice_action_fuel_count", &[("operation", "greet")]),
+        5.0
+    );
+}
+
+#[tokio::test]
 async fn a_rate_limited_request_is_counted_as_a_refusal() {
     let app = spawn_app().await;
     app.deploy("hello", "greet", "GET", "/hello/:name").await;

@@ -37,7 +37,7 @@ use routes::Lookup;
 #[derive(Default)]
 struct Note {
     operation: Option<String>,
-    label: Option<opentelemetry::KeyValue>,
+    meters: Option<Arc<crate::telemetry::metrics::OperationMeters>>,
     caller: Option<Arc<Caller>>,
     fuel_used: Option<u64>,
     rate: Option<rate_limit::Decision>,
@@ -128,12 +128,15 @@ async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response 
     }
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    state
-        .metrics
-        .request(note.label.as_ref(), &method, status, elapsed.as_secs_f64());
+    state.metrics.request(
+        note.meters.as_deref(),
+        &method,
+        status,
+        elapsed.as_secs_f64(),
+    );
     if let Some(fuel) = note.fuel_used {
-        if let Some(label) = &note.label {
-            state.metrics.fuel(label, fuel);
+        if let Some(meters) = &note.meters {
+            state.metrics.fuel(meters, fuel);
         }
         crate::telemetry::on_server_span(|span| {
             let fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
@@ -198,7 +201,7 @@ async fn serve(
         );
     });
     note.operation = Some(route.operation.clone());
-    note.label = Some(route.label.clone());
+    note.meters = Some(route.meters.clone());
     state.ip_rules.check(Some(&route.operation), client)?;
     {
         // A span only when a token came: without one there is nothing to

@@ -39,8 +39,8 @@ pub fn reserved_prefix(path: &str) -> Option<&'static str> {
 pub struct Route {
     /// Operation name.
     pub operation: String,
-    /// The operation's label on metrics.
-    pub label: opentelemetry::KeyValue,
+    /// The operation's request metrics.
+    pub meters: Arc<crate::telemetry::metrics::OperationMeters>,
     /// The server span's name (`GET /todos/:id`) and route attributes,
     /// made once per route table.
     pub trace_name: std::borrow::Cow<'static, str>,
@@ -348,7 +348,7 @@ impl RouteTable {
                 template.clone(),
                 Route {
                     operation: op.name.clone(),
-                    label: crate::telemetry::metrics::Metrics::operation_label(&op.name),
+                    meters: Arc::new(crate::telemetry::metrics::OperationMeters::new(&op.name)),
                     trace_name: format!("{} {}", op.method, op.path).into(),
                     // Shared strings: the attributes are cloned into every
                     // traced request's server span.

@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::any::AnyArguments;
 use sqlx::{AnyExecutor, AnyPool, Arguments};
 
-use crate::store::Placeholders;
+use crate::store::{Dialect, Placeholders};
 
 /// One request as logged.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -91,26 +91,46 @@ fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
+/// The request log's multi-row insert statements, by rows per statement
+/// (the sizes [`chunks`] gives), each written once per writer: writing a
+/// 100-row statement's 1,400 placeholders cost as much as binding its
+/// values (BENCHMARKS.md, issue 13).
+#[derive(Debug, Default)]
+pub struct Inserts(std::collections::BTreeMap<usize, String>);
+
+impl Inserts {
+    fn sql(&mut self, dialect: Dialect, rows: usize) -> &str {
+        self.0.entry(rows).or_insert_with(|| {
+            let mut marks = Placeholders::for_dialect(dialect);
+            let values: Vec<String> = (0..rows).map(|_| marks.row(14)).collect();
+            format!(
+                "INSERT INTO request_log (at_ms, request_id, trace_id, weight, operation, app, \"user\",
+                                          ip, method, path, status, duration_us, fuel_used, error)
+                 VALUES {}",
+                values.join(", ")
+            )
+        })
+    }
+}
+
 /// Appends `rows` (ids are assigned, in order) in one transaction, in
-/// multi-row inserts of the sizes [`chunks`] gives.
+/// multi-row inserts of the sizes [`chunks`] gives, whose statements
+/// `inserts` keeps.
 ///
 /// # Errors
 /// On database failure.
-pub async fn insert_batch(pool: &AnyPool, rows: &[LogRow]) -> sqlx::Result<()> {
+pub async fn insert_batch(
+    pool: &AnyPool,
+    inserts: &mut Inserts,
+    rows: &[LogRow],
+) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
+    let dialect = crate::store::dialect(pool);
     let mut tx = pool.begin().await?;
     for chunk in chunks(rows) {
-        let mut marks = Placeholders::for_dialect(crate::store::dialect(pool));
-        let values: Vec<String> = chunk.iter().map(|_| marks.row(14)).collect();
-        let sql = format!(
-            "INSERT INTO request_log (at_ms, request_id, trace_id, weight, operation, app, \"user\",
-                                      ip, method, path, status, duration_us, fuel_used, error)
-             VALUES {}",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(inserts.sql(dialect, chunk.len()));
         for row in chunk {
             query = query
                 .bind(row.at_ms)

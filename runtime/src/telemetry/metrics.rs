@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
+use opentelemetry::metrics::{
+    BoundCounter, BoundHistogram, Counter, Histogram, Meter, MeterProvider as _,
+};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use prometheus::{Encoder as _, TextEncoder};
 
@@ -74,30 +76,74 @@ impl std::fmt::Debug for Metrics {
 /// The method as the HTTP semantic conventions name it: the registered
 /// methods by name, any other as `_OTHER` (which keeps the label bounded).
 pub(crate) fn method_name(method: &axum::http::Method) -> &'static str {
+    METHODS[method_slot(method)]
+}
+
+/// The methods [`method_name`] gives, in the order of [`method_slot`].
+const METHODS: [&str; 10] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "_OTHER",
+];
+
+/// The index of `method`'s name in [`METHODS`].
+fn method_slot(method: &axum::http::Method) -> usize {
     use axum::http::Method;
     match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::TRACE => "TRACE",
-        Method::CONNECT => "CONNECT",
-        _ => "_OTHER",
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        Method::PATCH => 3,
+        Method::DELETE => 4,
+        Method::HEAD => 5,
+        Method::OPTIONS => 6,
+        Method::TRACE => 7,
+        Method::CONNECT => 8,
+        _ => 9,
     }
 }
 
-/// `2xx`, `4xx` … for a status code.
-fn status_class(status: u16) -> &'static str {
+/// The status classes, in the order of [`class_slot`].
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// The index of `status`'s class (`2xx`, `4xx` …) in [`CLASSES`].
+fn class_slot(status: u16) -> usize {
     match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+        100..=199 => 0,
+        200..=299 => 1,
+        300..=399 => 2,
+        400..=499 => 3,
+        _ => 4,
     }
+}
+
+/// One operation's request measurements, bound to its `operation` label
+/// the first time it is served (see [`Metrics::request`]): recording them
+/// then skips the SDK's lookup of the label set — a hash of every label and
+/// a lock every operation shares — on each request (BENCHMARKS.md, issue
+/// 13). A route makes one per route table.
+#[derive(Debug)]
+pub struct OperationMeters {
+    label: KeyValue,
+    bound: OnceLock<Bound>,
+}
+
+impl OperationMeters {
+    /// The meters of operation `name`, not yet bound.
+    pub fn new(name: &str) -> Self {
+        Self {
+            label: KeyValue::new("operation", Arc::<str>::from(name)),
+            bound: OnceLock::new(),
+        }
+    }
+}
+
+/// An operation's instruments bound to its label.
+#[derive(Debug)]
+struct Bound {
+    duration: BoundHistogram<f64>,
+    fuel: BoundHistogram<u64>,
+    /// `sluice.requests`, by method and status class (see [`METHODS`] and
+    /// [`CLASSES`]), each bound when first counted.
+    requests: [[OnceLock<BoundCounter<u64>>; CLASSES.len()]; METHODS.len()],
 }
 
 impl Metrics {
@@ -224,38 +270,51 @@ impl Metrics {
         let _ = self.pools.set(pools);
     }
 
-    /// The `operation` label of operation `name`; routes make it once, so
-    /// a request's measurements copy no string.
-    pub fn operation_label(name: &str) -> KeyValue {
-        KeyValue::new("operation", Arc::<str>::from(name))
-    }
-
-    /// One request to the operation labelled `operation` (see
-    /// [`Metrics::operation_label`]; `None` when none matched).
+    /// One request to `operation` (`None` when no operation matched)
+    /// with `method`, answered `status` after `seconds`.
     pub fn request(
         &self,
-        operation: Option<&KeyValue>,
+        operation: Option<&OperationMeters>,
         method: &axum::http::Method,
         status: u16,
         seconds: f64,
     ) {
-        let operation = operation
-            .cloned()
-            .unwrap_or_else(|| KeyValue::new("operation", ""));
-        self.requests.add(
-            1,
-            &[
-                operation.clone(),
-                KeyValue::new("http.request.method", method_name(method)),
-                KeyValue::new("http.response.status_class", status_class(status)),
-            ],
-        );
-        self.duration.record(seconds, &[operation]);
+        let (method, class) = (method_slot(method), class_slot(status));
+        let labels = |operation: KeyValue| {
+            [
+                operation,
+                KeyValue::new("http.request.method", METHODS[method]),
+                KeyValue::new("http.response.status_class", CLASSES[class]),
+            ]
+        };
+        let Some(operation) = operation else {
+            let none = KeyValue::new("operation", "");
+            self.requests.add(1, &labels(none.clone()));
+            self.duration.record(seconds, &[none]);
+            return;
+        };
+        let bound = self.bound(operation);
+        bound.requests[method][class]
+            .get_or_init(|| self.requests.bind(&labels(operation.label.clone())))
+            .add(1);
+        bound.duration.record(seconds);
     }
 
-    /// Fuel used by one invocation for the operation labelled `operation`.
-    pub fn fuel(&self, operation: &KeyValue, fuel: u64) {
-        self.fuel.record(fuel, std::slice::from_ref(operation));
+    /// Fuel used by one invocation of `operation`.
+    pub fn fuel(&self, operation: &OperationMeters, fuel: u64) {
+        self.bound(operation).fuel.record(fuel);
+    }
+
+    /// `operation`'s instruments, bound on first use.
+    fn bound<'a>(&self, operation: &'a OperationMeters) -> &'a Bound {
+        operation.bound.get_or_init(|| {
+            let label = std::slice::from_ref(&operation.label);
+            Bound {
+                duration: self.duration.bind(label),
+                fuel: self.fuel.bind(label),
+                requests: std::array::from_fn(|_| std::array::from_fn(|_| OnceLock::new())),
+            }
+        })
     }
 
     /// One instantiation that took `seconds`.
