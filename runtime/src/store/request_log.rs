@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sqlx::any::AnyArguments;
-use sqlx::{AnyExecutor, AnyPool, Arguments};
+use sqlx::{AnyConnection, AnyExecutor, Arguments, Connection as _};
 
 use crate::store::{Dialect, Placeholders};
 
@@ -95,12 +95,24 @@ fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
 /// (the sizes [`chunks`] gives), each written once per writer: writing a
 /// 100-row statement's 1,400 placeholders cost as much as binding its
 /// values (BENCHMARKS.md, issue 13).
-#[derive(Debug, Default)]
-pub struct Inserts(std::collections::BTreeMap<usize, String>);
+#[derive(Debug)]
+pub struct Inserts {
+    dialect: Dialect,
+    by_rows: std::collections::BTreeMap<usize, String>,
+}
 
 impl Inserts {
-    fn sql(&mut self, dialect: Dialect, rows: usize) -> &str {
-        self.0.entry(rows).or_insert_with(|| {
+    /// No statement written yet, for a database of `dialect`.
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            by_rows: std::collections::BTreeMap::new(),
+        }
+    }
+
+    fn sql(&mut self, rows: usize) -> &str {
+        let dialect = self.dialect;
+        self.by_rows.entry(rows).or_insert_with(|| {
             let mut marks = Placeholders::for_dialect(dialect);
             let values: Vec<String> = (0..rows).map(|_| marks.row(14)).collect();
             format!(
@@ -113,24 +125,23 @@ impl Inserts {
     }
 }
 
-/// Appends `rows` (ids are assigned, in order) in one transaction, in
-/// multi-row inserts of the sizes [`chunks`] gives, whose statements
-/// `inserts` keeps.
+/// Appends `rows` (ids are assigned, in order) in one transaction on
+/// `conn`, in multi-row inserts of the sizes [`chunks`] gives, whose
+/// statements `inserts` keeps.
 ///
 /// # Errors
 /// On database failure.
 pub async fn insert_batch(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     inserts: &mut Inserts,
     rows: &[LogRow],
 ) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let dialect = crate::store::dialect(pool);
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     for chunk in chunks(rows) {
-        let mut query = sqlx::query(inserts.sql(dialect, chunk.len()));
+        let mut query = sqlx::query(inserts.sql(chunk.len()));
         for row in chunk {
             query = query
                 .bind(row.at_ms)
