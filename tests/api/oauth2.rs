@@ -27,44 +27,48 @@ impl Provider {
         Self::start_with_ttl(3600).await
     }
 
-    /// A provider whose access tokens live `ttl` seconds.
+    /// A provider whose access tokens live `ttl` seconds. Started again on
+    /// another port when it exits at once: the free port it was given can be
+    /// taken by a server another test starts meanwhile, and only an answer
+    /// from the provider's own `/control/stats` counts as started.
     async fn start_with_ttl(ttl: u32) -> Self {
-        let port = free_port();
         let script =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/oauth2_provider.py");
-        let child = tokio::process::Command::new(started_server("SLUICE_TEST_PYTHON"))
-            .arg(script)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--client-secret",
-                CLIENT_SECRET,
-            ])
-            .args(["--token-ttl", &ttl.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the provider starts");
-        let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        for _ in 0..200 {
-            if http
-                .get(format!("{base}/control/stats"))
-                .send()
-                .await
-                .is_ok()
-            {
-                return Self {
-                    base,
-                    _child: child,
-                    http,
-                };
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = tokio::process::Command::new(started_server("SLUICE_TEST_PYTHON"))
+                .arg(&script)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--client-secret",
+                    CLIENT_SECRET,
+                ])
+                .args(["--token-ttl", &ttl.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("the provider starts");
+            let base = format!("http://127.0.0.1:{port}");
+            for _ in 0..200 {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                let stats = http.get(format!("{base}/control/stats")).send().await;
+                if stats.is_ok_and(|answer| answer.status().is_success()) {
+                    return Self {
+                        base,
+                        _child: child,
+                        http,
+                    };
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the OAuth2 provider did not start");
     }
