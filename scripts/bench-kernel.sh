@@ -4,8 +4,12 @@
 # request answered: context switches, futex calls, ioctls (wasmtime's
 # PAGEMAP_SCAN of a reused instance slot), page faults and madvise calls
 # (`perf stat`), then the kernel symbols whose time per request differs
-# most between the two (`perf record`, cpu-clock). Fails loudly if any
-# answer is not a 2xx.
+# most between the two (`perf record`, cpu-clock). Last, who preempts the
+# servers: both are run again, interleaved, with wrk as it is and with wrk
+# under SCHED_BATCH (`chrt -b 0`), whose threads the kernel does not let
+# preempt a running thread when they wake (a remote client's would not
+# either); the table shows what a co-located load generator's wake-ups
+# cost each server. Fails loudly if any answer is not a 2xx.
 #
 #   scripts/bench-kernel.sh     (DURATION=5s CONNECTIONS=64 THREADS=2)
 set -euo pipefail
@@ -30,7 +34,7 @@ measure() {
   local label=$1 pid=$2 url=$3 out requests perf
   wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$url" >/dev/null
   perf stat -x, -o "$WORK/stat.$label" -p "$pid" -e \
-    task-clock,context-switches,page-faults,syscalls:sys_enter_futex,syscalls:sys_enter_ioctl,syscalls:sys_enter_madvise &
+    task-clock,context-switches,page-faults,syscalls:sys_enter_futex,syscalls:sys_enter_ioctl,syscalls:sys_enter_madvise,syscalls:sys_enter_mprotect,irq_vectors:reschedule_entry &
   perf=$!
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$url")
   kill -INT "$perf"
@@ -80,3 +84,27 @@ rows = sorted(kernel.items(), key=lambda kv: kv[1].get("plain", 0) - kv[1].get("
 for symbol, v in rows[:15]:
     print(f"    {symbol:<44}{v.get('plain', 0):>8.0f}{v.get('sluice', 0):>8.0f}")
 PY
+
+# The same two servers under wrk as it is and under SCHED_BATCH, in rounds
+# of normal then batch; requests per second and each server's CPU time per
+# request (/proc/PID/stat, like scripts/bench.sh).
+echo "wrk as it is vs under SCHED_BATCH (chrt -b 0), two rounds:" >&2
+declare -A rates
+WRK=$(type -P wrk)
+for round in 1 2; do
+  for policy in normal batch; do
+    for who in plain sluice; do
+      if [[ $who == plain ]]; then url="http://127.0.0.1:$PLAIN_PORT/hello/x" CPU_PID=$PLAIN_PID
+      else url="$BASE/hello/x" CPU_PID=$SLUICE_PID; fi
+      # `run` calls wrk by name: a function of that name puts chrt before it.
+      [[ $policy == batch ]] && wrk() { chrt -b 0 "$WRK" "$@"; }
+      rates[$policy.$who.$round]=$(CPU_PID=$CPU_PID run "$policy-$who" "$url")
+      unset -f wrk
+    done
+  done
+done
+for policy in normal batch; do
+  for round in 1 2; do
+    ratio "Sluice / plain axum, wrk $policy, round $round" "${rates[$policy.sluice.$round]}" "${rates[$policy.plain.$round]}"
+  done
+done
