@@ -2,8 +2,8 @@
 # Where the kernel time of `GET /hello/x` goes: plain axum and Sluice as
 # shipped, each under the same wrk load, measured with perf. Prints per
 # request answered: context switches, futex calls, ioctls (wasmtime's
-# PAGEMAP_SCAN of a reused instance slot), page faults and madvise calls
-# (`perf stat`), then the kernel symbols whose time per request differs
+# PAGEMAP_SCAN of a reused instance slot), page faults, madvise and
+# mprotect calls, reschedule IPIs (`perf stat`), then the kernel symbols whose time per request differs
 # most between the two (`perf record`, cpu-clock). Last, who preempts the
 # servers: both are run again, interleaved, with wrk as it is and with wrk
 # under SCHED_BATCH (`chrt -b 0`), whose threads the kernel does not let
@@ -98,7 +98,7 @@ for round in 1 2; do
       else url="$BASE/hello/x" CPU_PID=$SLUICE_PID; fi
       # `run` calls wrk by name: a function of that name puts chrt before it.
       [[ $policy == batch ]] && wrk() { chrt -b 0 "$WRK" "$@"; }
-      rates[$policy.$who.$round]=$(CPU_PID=$CPU_PID run "$policy-$who" "$url")
+      rates[$policy.$who.$round]=$(run "$policy-$who" "$url")
       unset -f wrk
     done
   done
