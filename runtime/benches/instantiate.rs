@@ -63,8 +63,8 @@ fn bench(c: &mut Criterion) {
                     .invoke(
                         &prepared,
                         Invocation {
-                            action: "hello".into(),
-                            request_id: "bench".into(),
+                            action: Arc::from("hello"),
+                            request_id: Arc::from("bench"),
                             limits,
                             request: hello_request(),
                             grants: Arc::from([]),

@@ -145,9 +145,9 @@ impl InvokeError {
 #[derive(Debug)]
 pub struct Invocation {
     /// Action name, for logs.
-    pub action: String,
+    pub action: Arc<str>,
     /// Request id, for logs.
-    pub request_id: String,
+    pub request_id: Arc<str>,
     /// The action's limits (memory is capped to the engine's ceiling).
     pub limits: Limits,
     /// The request handed to the guest.
@@ -464,10 +464,10 @@ impl Engine {
         let mut store = Store::new(
             &self.engine,
             HostState::new(
-                &inv.action,
-                &inv.request_id,
+                inv.action.clone(),
+                inv.request_id.clone(),
                 limits.memory_bytes,
-                Lender::new(&inv.action, inv.grants.clone(), inv.registry.clone()),
+                Lender::new(inv.action.clone(), inv.grants.clone(), inv.registry.clone()),
             ),
         );
         store.data_mut().events.catalog = inv.catalog.clone();

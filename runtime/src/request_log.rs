@@ -14,8 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::str::FromStr as _;
+
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
+use sqlx::{Any, AnyPool, ConnectOptions as _, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::request_log::{self, LogRow};
@@ -206,14 +209,43 @@ async fn write(db: AnyPool, mut rx: mpsc::Receiver<Message>, max_rows: u64) {
     }
 }
 
-/// Writes `rows` on the writer's `own` connection, kept from one batch to
-/// the next so that its statement cache holds the insert statements: SQLite
-/// prepares a 100-row insert in about 290 000 instructions, and each of the
-/// pool's connections would prepare its own. A connection a write failed on
-/// is not kept; the next batch acquires another.
+/// The writer's own connection, kept from one batch to the next so that
+/// its statement cache holds the insert statements: SQLite prepares a
+/// 100-row insert in about 290 000 instructions, and each of the pool's
+/// connections would prepare its own.
+enum Own {
+    /// On SQLite, a connection of the SQLite driver itself, opened beside
+    /// the pool: it binds the rows' text without the copies the `Any`
+    /// driver makes of every value.
+    Sqlite(SqliteConnection),
+    /// On PostgreSQL, one of the pool's connections.
+    Pooled(PoolConnection<Any>),
+}
+
+impl Own {
+    /// A connection to the database of `db`.
+    async fn open(db: &AnyPool) -> sqlx::Result<Self> {
+        if crate::store::dialect(db) == crate::store::Dialect::Postgres {
+            return Ok(Self::Pooled(db.acquire().await?));
+        }
+        // The same settings as the pool's connections (`store::open`); the
+        // file is in WAL mode already.
+        let url = db.connect_options().database_url.clone();
+        let conn = SqliteConnectOptions::from_str(url.as_str())?
+            .busy_timeout(Duration::from_secs(5))
+            .synchronous(SqliteSynchronous::Normal)
+            .connect()
+            .await?;
+        Ok(Self::Sqlite(conn))
+    }
+}
+
+/// Writes `rows` on the writer's `own` connection (opened when there is
+/// none). A connection a write failed on is not kept; the next batch opens
+/// another.
 async fn insert(
     db: &AnyPool,
-    own: &mut Option<PoolConnection<Any>>,
+    own: &mut Option<Own>,
     inserts: &mut request_log::Inserts,
     rows: &[LogRow],
 ) -> sqlx::Result<()> {
@@ -222,9 +254,12 @@ async fn insert(
     }
     let mut conn = match own.take() {
         Some(conn) => conn,
-        None => db.acquire().await?,
+        None => Own::open(db).await?,
     };
-    let written = request_log::insert_batch(&mut conn, inserts, rows).await;
+    let written = match &mut conn {
+        Own::Sqlite(conn) => request_log::insert_batch::<Sqlite>(conn, inserts, rows).await,
+        Own::Pooled(conn) => request_log::insert_batch::<Any>(conn, inserts, rows).await,
+    };
     if written.is_ok() {
         *own = Some(conn);
     }

@@ -644,7 +644,7 @@ pub async fn actions_execute(
     let capture = crate::host::log::LogCapture::default();
     let (response, fuel_used, duration_ms) = match invoke::run(
         &state,
-        &name,
+        &std::sync::Arc::from(name.as_str()),
         version.sha256.as_str().into(),
         row.limits(),
         grants,

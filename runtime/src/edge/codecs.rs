@@ -48,7 +48,7 @@ pub fn layers<S: AppService>(inner: S, min_bytes: u16) -> Codecs<S> {
         .service(inner.clone());
     Codecs {
         inner,
-        full: BoxCloneSyncService::new(full),
+        full: std::sync::Arc::new(BoxCloneSyncService::new(full)),
         predicate,
     }
 }
@@ -57,7 +57,10 @@ pub fn layers<S: AppService>(inner: S, min_bytes: u16) -> Codecs<S> {
 #[derive(Clone)]
 pub struct Codecs<S> {
     inner: S,
-    full: BoxCloneSyncService<Request, Response, Infallible>,
+    /// Shared, because the whole stack is cloned for every request and a
+    /// boxed service's clone allocates; it is cloned out only for a
+    /// request that takes this path.
+    full: std::sync::Arc<BoxCloneSyncService<Request, Response, Infallible>>,
     predicate: Option<Compressible>,
 }
 
@@ -96,7 +99,11 @@ impl<S: AppService> tower::Service<Request> for Codecs<S> {
     fn call(&mut self, request: Request) -> Self::Future {
         let headers = request.headers();
         if headers.contains_key(CONTENT_ENCODING) || headers.contains_key(ACCEPT_ENCODING) {
-            return Either::Right(self.full.clone().oneshot(request).boxed());
+            return Either::Right(
+                BoxCloneSyncService::clone(&self.full)
+                    .oneshot(request)
+                    .boxed(),
+            );
         }
         Either::Left(Passed {
             answer: self.inner.call(request),

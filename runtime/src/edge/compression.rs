@@ -49,13 +49,18 @@ impl Predicate for Compressible {
     where
         B: axum::body::HttpBody,
     {
+        // The size first: it reads the body's length alone, and most API
+        // answers are too small, which spares the header lookups of the rest
+        // (every answer is asked, for its `Vary`, see `edge::codecs`).
+        if !self.above.should_compress(response) {
+            return false;
+        }
         let kind = response
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         DefaultPredicate::new().should_compress(response)
-            && self.above.should_compress(response)
             && !ALREADY_COMPRESSED.iter().any(|c| kind.starts_with(c))
     }
 }

@@ -61,7 +61,7 @@ impl<'a> From<&'a str> for Version<'a> {
 /// (500 fuel / memory, 504 deadline), traps (500), and internal failures.
 pub async fn run(
     state: &AppState,
-    action: &str,
+    action: &std::sync::Arc<str>,
     version: Version<'_>,
     limits: Limits,
     grants: std::sync::Arc<[String]>,
@@ -90,13 +90,13 @@ pub async fn run(
             prepared
         }
     };
-    let request_id = request.context.request_id.clone();
+    let request_id: std::sync::Arc<str> = request.context.request_id.as_str().into();
     let mut outcome = state
         .engine
         .invoke(
             &prepared,
             Invocation {
-                action: action.to_string(),
+                action: action.clone(),
                 request_id: request_id.clone(),
                 limits,
                 request,
@@ -169,9 +169,10 @@ pub async fn run_internal(
             scopes: Vec::new(),
         },
     };
+    let name: std::sync::Arc<str> = action.into();
     let run = run(
         state,
-        action,
+        &name,
         version.sha256.as_str().into(),
         row.limits(),
         grants,

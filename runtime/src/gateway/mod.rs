@@ -11,6 +11,7 @@ pub mod rate_limit_redis;
 pub mod routes;
 pub mod validate;
 
+use std::fmt::Write as _;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -106,7 +107,10 @@ async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response 
     let started = Instant::now();
     let at_ms = crate::store::now_ms();
     let client = ClientIp::from_extensions(request.extensions()).0;
-    let ip = client.to_string();
+    // Sized for the longest address up front: `to_string` grows the
+    // string as each part is written.
+    let mut ip = String::with_capacity(45);
+    let _ = write!(ip, "{client}");
     let method = request.method().clone();
     let line = state
         .request_log
@@ -248,8 +252,8 @@ async fn serve(
         }
     }
     let mut params = Vec::with_capacity(raw_params.len());
-    for (name, raw) in route.params.iter().zip(raw_params) {
-        let value = percent_decode_str(&raw).decode_utf8().map_err(|_| {
+    for (name, span) in route.params.iter().zip(raw_params) {
+        let value = percent_decode_str(&path[span]).decode_utf8().map_err(|_| {
             ApiError::BadRequest(format!("path parameter :{name} is not UTF-8 once decoded"))
         })?;
         params.push((name.clone(), value.into_owned()));

@@ -51,8 +51,9 @@ pub struct Route {
     pub path: String,
     /// Parameter names in path order.
     pub params: Vec<String>,
-    /// Action name.
-    pub action: String,
+    /// Action name (shared with each invocation's state: not copied per
+    /// request).
+    pub action: Arc<str>,
     /// Action version in use (pinned or latest).
     pub version: i64,
     /// SHA-256 of that version's component.
@@ -233,10 +234,15 @@ pub fn route_key(method: &str, template: &PathTemplate) -> String {
     format!("{method} {}", template.shape)
 }
 
+/// Byte ranges of a matched path's parameter values.
+pub type ParamSpans = smallvec::SmallVec<[std::ops::Range<usize>; 4]>;
+
 /// What a lookup found.
 pub enum Lookup {
-    /// An operation matched; parameter values in path order (raw, not decoded).
-    Found(Arc<Route>, Vec<String>),
+    /// An operation matched; where its parameter values are in the path
+    /// looked up, in path order (raw, not decoded), held inline for up to
+    /// four parameters (no allocation per request).
+    Found(Arc<Route>, ParamSpans),
     /// The path exists with other methods.
     MethodNotAllowed(Vec<String>),
     /// Nothing is at this path.
@@ -282,7 +288,15 @@ impl RouteTable {
         match route {
             Some(route) => Lookup::Found(
                 Arc::clone(route),
-                matched.params.iter().map(|(_, v)| v.to_string()).collect(),
+                // matchit's values are slices of `path` itself.
+                matched
+                    .params
+                    .iter()
+                    .map(|(_, v)| {
+                        let start = v.as_ptr().addr() - path.as_ptr().addr();
+                        start..start + v.len()
+                    })
+                    .collect(),
             ),
             None => Lookup::MethodNotAllowed(by_method.keys().cloned().collect()),
         }
@@ -370,7 +384,7 @@ impl RouteTable {
                     .into(),
                     path: op.path.clone(),
                     params: template.params,
-                    action: action.name.clone(),
+                    action: action.name.as_str().into(),
                     version: version.version,
                     sha256: version.sha256,
                     prepared: KeptComponent::default(),

@@ -24,7 +24,7 @@ pub enum Refusal {
 /// One invocation's view of the connections: the grants of its action
 /// and where backends are opened.
 pub struct Lender {
-    action: String,
+    action: Arc<str>,
     grants: Arc<[String]>,
     registry: Option<Arc<Registry>>,
 }
@@ -33,9 +33,9 @@ impl Lender {
     /// A lender for `action`, granted `grants`, opening backends in
     /// `registry` (`None` in contexts without a control plane, e.g.
     /// benchmarks: every lookup is then `no-such-connection`).
-    pub fn new(action: &str, grants: Arc<[String]>, registry: Option<Arc<Registry>>) -> Self {
+    pub fn new(action: Arc<str>, grants: Arc<[String]>, registry: Option<Arc<Registry>>) -> Self {
         Self {
-            action: action.to_string(),
+            action,
             grants,
             registry,
         }

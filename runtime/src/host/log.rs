@@ -86,7 +86,7 @@ impl Host for HostState {
             capture.push(level_name(level), message);
         }
         crate::telemetry::spans::guest_event(level_name(level), None, message);
-        let (action, request_id) = (&self.action, &self.request_id);
+        let (action, request_id) = (&*self.action, &*self.request_id);
         match level {
             Level::Trace => {
                 tracing::trace!(target: "sluice::guest", action, request_id, "{message}")

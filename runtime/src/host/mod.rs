@@ -32,10 +32,11 @@ pub struct HostState {
     pub table: ResourceTable,
     /// Memory and table growth budget.
     pub budget: Budget,
-    /// The action's name, for log lines.
-    pub action: String,
+    /// The action's name, for log lines (shared with the invocation: not
+    /// copied per request).
+    pub action: std::sync::Arc<str>,
     /// The request id, for log lines.
-    pub request_id: String,
+    pub request_id: std::sync::Arc<str>,
     /// Hands out the connections the action is granted.
     pub lender: lend::Lender,
     /// SQL connections the guest holds open now.
@@ -52,13 +53,18 @@ pub struct HostState {
 impl HostState {
     /// A fresh state for one invocation of `action` with at most
     /// `memory_bytes` of linear memory, lent connections by `lender`.
-    pub fn new(action: &str, request_id: &str, memory_bytes: u64, lender: lend::Lender) -> Self {
+    pub fn new(
+        action: std::sync::Arc<str>,
+        request_id: std::sync::Arc<str>,
+        memory_bytes: u64,
+        lender: lend::Lender,
+    ) -> Self {
         Self {
             wasi: None,
             table: ResourceTable::new(),
             budget: Budget::new(memory_bytes),
-            action: action.to_string(),
-            request_id: request_id.to_string(),
+            action,
+            request_id,
             lender,
             sql_open: 0,
             events: events::EventSink::default(),

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sqlx::any::AnyArguments;
-use sqlx::{AnyConnection, AnyExecutor, Arguments, Connection as _};
+use sqlx::{AnyExecutor, Arguments, Connection as _};
 
 use crate::store::{Dialect, Placeholders};
 
@@ -126,38 +126,49 @@ impl Inserts {
 }
 
 /// Appends `rows` (ids are assigned, in order) in one transaction on
-/// `conn`, in multi-row inserts of the sizes [`chunks`] gives, whose
-/// statements `inserts` keeps.
+/// `conn` — of any sqlx driver: the writer uses SQLite's own, whose
+/// arguments borrow the rows' text where `Any` copies each value into its
+/// own (BENCHMARKS.md, issue 13) — in multi-row inserts of the sizes
+/// [`chunks`] gives, whose statements `inserts` keeps.
 ///
 /// # Errors
 /// On database failure.
-pub async fn insert_batch(
-    conn: &mut AnyConnection,
+pub async fn insert_batch<DB>(
+    conn: &mut DB::Connection,
     inserts: &mut Inserts,
     rows: &[LogRow],
-) -> sqlx::Result<()> {
+) -> sqlx::Result<()>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     if rows.is_empty() {
         return Ok(());
     }
     let mut tx = conn.begin().await?;
     for chunk in chunks(rows) {
-        let mut query = sqlx::query(inserts.sql(chunk.len()));
+        let mut query = sqlx::query::<DB>(inserts.sql(chunk.len()));
         for row in chunk {
             query = query
                 .bind(row.at_ms)
-                .bind(&row.request_id)
-                .bind(&row.trace_id)
+                .bind(row.request_id.as_str())
+                .bind(row.trace_id.as_deref())
                 .bind(row.weight)
-                .bind(&row.operation)
-                .bind(&row.app)
-                .bind(&row.user)
-                .bind(&row.ip)
-                .bind(&row.method)
-                .bind(&row.path)
+                .bind(row.operation.as_deref())
+                .bind(row.app.as_deref())
+                .bind(row.user.as_deref())
+                .bind(row.ip.as_str())
+                .bind(row.method.as_str())
+                .bind(row.path.as_str())
                 .bind(row.status)
                 .bind(row.duration_us)
                 .bind(row.fuel_used)
-                .bind(&row.error);
+                .bind(row.error.as_deref());
         }
         query.persistent(true).execute(&mut *tx).await?;
     }

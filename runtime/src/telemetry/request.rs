@@ -80,7 +80,7 @@ where
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string);
+        .map_or_else(new_request_id, str::to_string);
     // Kept only for the debug line at the end.
     let target = tracing::enabled!(tracing::Level::DEBUG)
         .then(|| (request.method().clone(), request.uri().path().to_owned()));
@@ -126,10 +126,22 @@ where
             "served"
         );
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    // The id's own bytes become the header value, without a copy.
+    if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(id)) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// A fresh request id, a UUID v7 in its hyphenated form: written into a
+/// buffer on the stack and copied once, where `to_string` grows a string
+/// as the formatter writes each group.
+fn new_request_id() -> String {
+    let mut buffer = uuid::Uuid::encode_buffer();
+    uuid::Uuid::now_v7()
+        .hyphenated()
+        .encode_lower(&mut buffer)
+        .to_owned()
 }
 
 /// Starts the server span of `request` with id `id`, under the caller's
