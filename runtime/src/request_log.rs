@@ -14,11 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use std::str::FromStr as _;
-
 use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
-use sqlx::{Any, AnyPool, ConnectOptions as _, Sqlite, SqliteConnection};
+use sqlx::{Any, AnyPool, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::request_log::{self, LogRow};
@@ -228,15 +225,7 @@ impl Own {
         if crate::store::dialect(db) == crate::store::Dialect::Postgres {
             return Ok(Self::Pooled(db.acquire().await?));
         }
-        // The same settings as the pool's connections (`store::open`); the
-        // file is in WAL mode already.
-        let url = db.connect_options().database_url.clone();
-        let conn = SqliteConnectOptions::from_str(url.as_str())?
-            .busy_timeout(Duration::from_secs(5))
-            .synchronous(SqliteSynchronous::Normal)
-            .connect()
-            .await?;
-        Ok(Self::Sqlite(conn))
+        Ok(Self::Sqlite(crate::store::sqlite_connection(db).await?))
     }
 }
 

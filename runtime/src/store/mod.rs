@@ -100,16 +100,36 @@ pub async fn open(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result
         // Per connection: the `Any` driver opens SQLite from the URL alone.
         .after_connect(|conn, _| {
             Box::pin(async move {
-                conn.execute(
-                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL",
-                )
-                .await?;
+                conn.execute(SQLITE_PRAGMAS).await?;
                 Ok(())
             })
         })
         .connect(&url)
         .await
         .with_context(|| format!("opening {}", path.display()))
+}
+
+/// The settings of every control-plane connection to SQLite: foreign keys
+/// enforced, a writer waits up to 5 s for the lock, and WAL commits are
+/// not synced to disk one by one (`synchronous = NORMAL`, safe in WAL
+/// mode against application crashes).
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL";
+
+/// A connection of sqlx's own SQLite driver to the SQLite control plane
+/// `pool` was opened on, outside the pool and with the pool's settings
+/// ([`SQLITE_PRAGMAS`]): for a writer that keeps one connection and binds
+/// many values, which the `Any` driver would copy one by one.
+///
+/// # Errors
+/// When the database cannot be opened.
+pub async fn sqlite_connection(pool: &Pool) -> sqlx::Result<sqlx::SqliteConnection> {
+    let url = &pool.connect_options().database_url;
+    let mut conn = SqliteConnectOptions::from_str(url.as_str())?
+        .connect()
+        .await?;
+    conn.execute(SQLITE_PRAGMAS).await?;
+    Ok(conn)
 }
 
 /// Applies the migrations of the pool's dialect (`migrations/sqlite/` or
