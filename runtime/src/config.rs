@@ -156,6 +156,7 @@ impl Default for EngineSettings {
                 timeout_ms: 5_000,
             },
             component_cache_dir: None,
+            pre_initialize: true,
         }
     }
 }

@@ -31,6 +31,7 @@ use crate::host::lend::Lender;
 use crate::telemetry::spans;
 
 pub mod inline;
+pub mod preinit;
 
 /// Period of the epoch ticker; the granularity of deadlines and of guest
 /// yields to the async runtime.
@@ -71,6 +72,9 @@ pub struct EngineSettings {
     /// settings; compressed, trimmed by size); `None`: compile on every
     /// start. The server uses `<data dir>/cache/components`.
     pub component_cache_dir: Option<std::path::PathBuf>,
+    /// Run components' start functions once, when they are compiled, and
+    /// instantiate the state they leave ([`preinit`]). Default true.
+    pub pre_initialize: bool,
 }
 
 /// Why an uploaded component was refused.
@@ -197,6 +201,8 @@ pub struct Engine {
     metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
     /// wasmtime's compilation cache on disk, when configured.
     disk_cache: Option<wasmtime::Cache>,
+    /// Runs start functions ahead of time; `None` when turned off.
+    pre_initializer: Option<preinit::PreInitializer>,
 }
 
 impl Engine {
@@ -242,6 +248,14 @@ impl Engine {
         };
         config.cache(disk_cache.clone());
         let engine = wasmtime::Engine::new(&config)?;
+        let pre_initializer = match settings.pre_initialize {
+            true => Some(preinit::PreInitializer::new(
+                settings.default_limits.fuel,
+                settings.max_memory_bytes,
+                disk_cache.clone(),
+            )?),
+            false => None,
+        };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Action::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
@@ -256,6 +270,7 @@ impl Engine {
             running: Arc::default(),
             metrics: None,
             disk_cache,
+            pre_initializer,
         })
     }
 
@@ -280,6 +295,8 @@ impl Engine {
 
     /// Compiles `wasm` and checks it against the world: every import must be
     /// one the host provides and `sluice:action/handler` must be exported.
+    /// Its start functions are run first and their effects built in, where
+    /// that is sound ([`preinit`]); otherwise it is compiled as uploaded.
     /// CPU-heavy (Cranelift): call from a blocking thread.
     ///
     /// # Errors
@@ -292,8 +309,18 @@ impl Engine {
                     .into(),
             ));
         }
-        let component = Component::new(&self.engine, wasm)
-            .map_err(|e| CompileError::NotAComponent(format!("{e:#}")))?;
+        // A pre-initialized component that does not compile (which would be
+        // a fault of the rewrite) falls back to the bytes as uploaded.
+        let pre_initialized = self
+            .pre_initializer
+            .as_ref()
+            .and_then(|p| p.run(wasm))
+            .and_then(|bytes| Component::new(&self.engine, bytes).ok());
+        let component = match pre_initialized {
+            Some(component) => component,
+            None => Component::new(&self.engine, wasm)
+                .map_err(|e| CompileError::NotAComponent(format!("{e:#}")))?,
+        };
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -332,6 +359,8 @@ impl Engine {
 
     /// Components loaded from the disk cache instead of compiled, and
     /// compiled because it lacked them, since start; `None` without it.
+    /// A pre-initialized component counts twice: its instrumented form, run
+    /// once ([`preinit`]), shares the cache.
     pub fn disk_cache_counts(&self) -> Option<(usize, usize)> {
         self.disk_cache
             .as_ref()

@@ -227,6 +227,11 @@ pub struct ServeArgs {
     /// Largest linear memory any action may be given, bytes.
     #[arg(long, env = "SLUICE_MAX_MEMORY_BYTES", default_value_t = 256 << 20)]
     pub max_memory_bytes: u64,
+    /// Run a component's start functions (`_initialize`) once when it is
+    /// compiled and instantiate the state they leave, instead of running
+    /// them per request (see docs/actions.md).
+    #[arg(long, env = "SLUICE_PRE_INITIALIZE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub pre_initialize: bool,
 }
 
 /// Checks `SLUICE_CORS_ORIGINS` when the flags are parsed.
@@ -293,6 +298,7 @@ impl ServeArgs {
         };
         settings.engine.pool_instances = args.pool_instances;
         settings.engine.max_memory_bytes = args.max_memory_bytes;
+        settings.engine.pre_initialize = args.pre_initialize;
         settings.engine.component_cache_dir = args
             .component_cache
             .then(|| settings.data_dir.join("cache").join("components"));
