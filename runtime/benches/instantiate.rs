@@ -3,7 +3,9 @@
 //! its cached `InstancePre` and call its handler — the Rust example, and the
 //! same action in Python (componentize-py) and JavaScript (componentize-js)
 //! — against a reference that builds the same JSON answer in plain Rust in
-//! the same process.
+//! the same process. The Rust `hello` is measured twice: pre-initialized,
+//! as the server runs it, and as uploaded, its `_initialize` run by a shim
+//! instance per request (`SLUICE_PRE_INITIALIZE=false`).
 //!
 //! Needs `actions-examples/dist/hello{,-py,-js}.wasm` (scripts/build-actions.sh).
 //! Run: `cargo bench -p sluice --bench instantiate`.
@@ -39,6 +41,15 @@ fn hello_request() -> Request {
 fn bench(c: &mut Criterion) {
     let settings = Settings::default().engine;
     let limits = settings.default_limits;
+    // The same engine without pre-initialization, so that running
+    // `_initialize` per request (as before it) is measured beside it.
+    let as_uploaded = Arc::new(
+        Engine::new(sluice::engine::EngineSettings {
+            pre_initialize: false,
+            ..settings.clone()
+        })
+        .unwrap(),
+    );
     let engine = Arc::new(Engine::new(settings).unwrap());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -46,10 +57,19 @@ fn bench(c: &mut Criterion) {
         .unwrap();
 
     let mut group = c.benchmark_group("hello");
-    for (wasm, label) in [
-        ("hello", "sandboxed: instantiate + call"),
-        ("hello-py", "sandboxed Python: instantiate + call"),
-        ("hello-js", "sandboxed JavaScript: instantiate + call"),
+    for (engine, wasm, label) in [
+        (&engine, "hello", "sandboxed: instantiate + call"),
+        (
+            &as_uploaded,
+            "hello",
+            "sandboxed, start function run per instance: instantiate + call",
+        ),
+        (&engine, "hello-py", "sandboxed Python: instantiate + call"),
+        (
+            &engine,
+            "hello-js",
+            "sandboxed JavaScript: instantiate + call",
+        ),
     ] {
         let path = format!(
             "{}/../actions-examples/dist/{wasm}.wasm",

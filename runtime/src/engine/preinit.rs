@@ -6,7 +6,7 @@
 //! exports `_initialize`, and `wit-component` adds a core instance whose
 //! start function calls it. Without this pass every request instantiates that
 //! extra core instance and calls into the guest once before its handler:
-//! about 3 900 instructions, 3 % of a `hello` request (BENCHMARKS.md, issue 13).
+//! about 3 % of the instructions of a `hello` request (BENCHMARKS.md, issue 13).
 //!
 //! When a core module of the component has a start function, the component
 //! is instantiated once here with every import trapping, its memories and
