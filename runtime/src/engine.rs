@@ -315,7 +315,14 @@ impl Engine {
             .pre_initializer
             .as_ref()
             .and_then(|p| p.run(wasm))
-            .and_then(|bytes| Component::new(&self.engine, bytes).ok());
+            .and_then(|bytes| {
+                Component::new(&self.engine, bytes)
+                    .inspect_err(|e| {
+                        tracing::warn!(error = %format!("{e:#}"),
+                            "a pre-initialized component did not compile; compiling it as uploaded");
+                    })
+                    .ok()
+            });
         let component = match pre_initialized {
             Some(component) => component,
             None => Component::new(&self.engine, wasm)
