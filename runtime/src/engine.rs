@@ -248,14 +248,16 @@ impl Engine {
         };
         config.cache(disk_cache.clone());
         let engine = wasmtime::Engine::new(&config)?;
-        let pre_initializer = match settings.pre_initialize {
-            true => Some(preinit::PreInitializer::new(
-                settings.default_limits.fuel,
-                settings.max_memory_bytes,
-                disk_cache.clone(),
-            )?),
-            false => None,
-        };
+        let pre_initializer = settings
+            .pre_initialize
+            .then(|| {
+                preinit::PreInitializer::new(
+                    settings.default_limits.fuel,
+                    settings.max_memory_bytes,
+                    disk_cache.clone(),
+                )
+            })
+            .transpose()?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Action::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
