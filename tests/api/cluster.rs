@@ -610,8 +610,12 @@ async fn a_one_second_cronjob_runs_each_tick_once(cluster: &Cluster) {
         .unwrap();
     assert_eq!(removed.status(), StatusCode::NO_CONTENT);
     let ticks: Vec<i64> = runs.iter().filter_map(|r| r["tick_ms"].as_i64()).collect();
+    // A run may still be going when the list is read (a busy machine runs
+    // one slowly while the next tick's finishes); none may have failed.
     assert_eq!(
-        runs.iter().filter(|r| r["outcome"] != "ok").count(),
+        runs.iter()
+            .filter(|r| r["outcome"] != "ok" && r["outcome"] != "running")
+            .count(),
         0,
         "{runs:?}"
     );

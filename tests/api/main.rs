@@ -30,6 +30,7 @@ mod ip_rules;
 mod javascript;
 mod kv;
 mod limits;
+mod memory;
 mod metrics;
 mod node;
 mod oauth2;

@@ -44,6 +44,11 @@ impl Node {
         node
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self._child.id().expect("the node is running")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
