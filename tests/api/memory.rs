@@ -23,9 +23,15 @@ async fn the_server_keeps_its_heap_in_small_pages_after_compiling_an_upload() {
         "0",
         "transparent huge pages are still allowed for the server"
     );
-    assert_eq!(
-        proc_field(pid, "smaps_rollup", "AnonHugePages:"),
-        "0 kB",
-        "part of the server's memory is resident in 2 MiB pages"
+    // The allocator's first pages, touched before `main` turned huge pages
+    // off, stay huge (two of them here); compiling adds none (it left about
+    // 100 MiB in huge pages before).
+    let huge_kib: u64 = proc_field(pid, "smaps_rollup", "AnonHugePages:")
+        .trim_end_matches(" kB")
+        .parse()
+        .unwrap();
+    assert!(
+        huge_kib <= 4096,
+        "{huge_kib} KiB of the server's memory are resident in 2 MiB pages"
     );
 }
