@@ -201,7 +201,7 @@ fn main() -> anyhow::Result<()> {
 /// asks for huge pages on its arena (`MADV_HUGEPAGE`), so every 2 MiB of
 /// heap that a compilation touched once stayed resident whole: a node
 /// idled at 67 MiB before its first upload and at 130–158 MiB after
-/// `hello`'s, against 35 and 59 MiB in small pages, with no measurable
+/// `hello`'s, against 38 and 62 MiB in small pages, with no measurable
 /// cost per request (BENCHMARKS.md, "The heap in small pages"). Linear
 /// memories are unaffected: wasmtime never asks for huge pages.
 fn heap_in_small_pages() {
