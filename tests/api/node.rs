@@ -12,7 +12,7 @@ use crate::helpers::{ADMIN_TOKEN, example_wasm, time_until};
 pub struct Node {
     pub base: String,
     pub client: reqwest::Client,
-    _child: Child,
+    child: Child,
     _dir: TempDir,
 }
 
@@ -30,7 +30,7 @@ impl Node {
         let node = Self {
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
-            _child: child,
+            child,
             _dir: dir,
         };
         time_until(|| async {
@@ -46,7 +46,7 @@ impl Node {
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self._child.id().expect("the node is running")
+        self.child.id().expect("the node is running")
     }
 
     pub fn url(&self, path: &str) -> String {
