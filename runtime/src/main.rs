@@ -206,7 +206,7 @@ fn main() -> anyhow::Result<()> {
 /// memories are unaffected: wasmtime never asks for huge pages.
 fn heap_in_small_pages() {
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
-        // Only a kernel without THP support refuses; nothing to turn off.
+        // Only kernels before 3.15 refuse (no such prctl); serving goes on.
         eprintln!("sluice: transparent huge pages stay on: {e}");
     }
 }
