@@ -32,6 +32,7 @@ use crate::telemetry::spans;
 
 pub mod inline;
 pub mod preinit;
+mod scratch;
 
 /// Period of the epoch ticker; the granularity of deadlines and of guest
 /// yields to the async runtime.
@@ -341,20 +342,26 @@ impl Engine {
         }))
     }
 
-    /// [`Engine::prepare`] on a blocking thread.
+    /// [`Engine::prepare`] on a blocking thread, which then gives the
+    /// compilation's scratch memory back to the OS ([`scratch`]).
     ///
     /// # Errors
     /// As [`Engine::prepare`].
     pub async fn prepare_async(self: &Arc<Self>, wasm: Vec<u8>) -> Result<Prepared, CompileError> {
         let misses = self.disk_cache.as_ref().map(wasmtime::Cache::cache_misses);
         let engine = Arc::clone(self);
-        let prepared = tokio::task::spawn_blocking(move || engine.prepare(&wasm))
-            .await
-            .unwrap_or_else(|e| {
-                Err(CompileError::NotAComponent(format!(
-                    "compiler crashed: {e}"
-                )))
-            });
+        let prepared = tokio::task::spawn_blocking(move || {
+            let prepared = engine.prepare(&wasm);
+            drop(wasm);
+            scratch::release();
+            prepared
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(CompileError::NotAComponent(format!(
+                "compiler crashed: {e}"
+            )))
+        });
         // Counted when Cranelift ran: not when the disk cache had the code.
         let compiled = match (&self.disk_cache, misses) {
             (Some(cache), Some(before)) => cache.cache_misses() > before,
