@@ -373,6 +373,15 @@ impl Engine {
         prepared
     }
 
+    /// Gives the heap freed since the last compilation back to the OS now:
+    /// the bytes of an upload, once compiled and stored, are tens of MiB for
+    /// a Python or JavaScript component, which the allocator would otherwise
+    /// keep until its purge delay ran out on some later allocation
+    /// ([`scratch`]). Runs on a blocking thread.
+    pub async fn release_freed_memory(&self) {
+        let _ = tokio::task::spawn_blocking(sluice_heap::collect).await;
+    }
+
     /// Components loaded from the disk cache instead of compiled, and
     /// compiled because it lacked them, since start; `None` without it.
     /// A pre-initialized component counts twice: its instrumented form, run

@@ -301,6 +301,8 @@ pub async fn actions_upload(
         Upload::Created(v) => (StatusCode::CREATED, true, v),
         Upload::Unchanged(v) => (StatusCode::OK, false, v),
     };
+    drop((conn, wasm));
+    state.engine.release_freed_memory().await;
     if created {
         state.changed(Change::Routes).await?;
         tracing::info!(action = %name, version = version.version, %sha256, "action version uploaded");

@@ -111,6 +111,8 @@ pub async fn components_upload(
     }
     crate::api::actions::compile_into_cache(&state, &sha256, &wasm).await?;
     actions::stage_component(&state.db, &sha256, &wasm).await?;
+    drop(wasm);
+    state.engine.release_freed_memory().await;
     Ok((
         StatusCode::CREATED,
         Json(ComponentView {
