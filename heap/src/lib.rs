@@ -14,16 +14,9 @@
 
 /// Collects the calling thread's mimalloc heap, including blocks other
 /// threads freed into it, and purges every page of mimalloc's arenas that
-/// is free, without waiting for the purge delay (`mi_collect(true)`); then
-/// has glibc's malloc give the free pages of all its arenas back
-/// (`malloc_trim(0)`, glibc 2.8 and later). It costs up to a few
-/// milliseconds and takes each arena's lock; call it after a burst, not
-/// per request.
-///
-/// Harmless where an allocator is not in use: a thread that never
-/// allocated through mimalloc has nothing to collect, and an empty arena
-/// nothing to trim.
-pub fn collect() {
+/// is free, without waiting for the purge delay (`mi_collect(true)`). For
+/// threads other than the one calling [`collect`] after a burst.
+pub fn collect_thread() {
     // SAFETY: `mi_collect` takes no pointer and touches only mimalloc's own
     // state (this thread's heap and the arenas, behind their locks); it is
     // documented as callable at any time from any thread.
@@ -31,6 +24,18 @@ pub fn collect() {
     unsafe {
         libmimalloc_sys::mi_collect(true);
     }
+}
+
+/// [`collect_thread`], then has glibc's malloc give the free pages of all
+/// its arenas back (`malloc_trim(0)`, glibc 2.8 and later). It costs up to
+/// a few milliseconds and takes each arena's lock; call it once after a
+/// burst, not per request.
+///
+/// Harmless where an allocator is not in use: a thread that never
+/// allocated through mimalloc has nothing to collect, and an empty arena
+/// nothing to trim.
+pub fn collect() {
+    collect_thread();
     // SAFETY: `malloc_trim` takes no pointer and works on glibc's arenas
     // under their own locks; MT-Safe per its manual page (malloc_trim(3)).
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

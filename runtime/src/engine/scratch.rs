@@ -10,11 +10,12 @@
 //! JavaScript upload — a few hundred MiB — stayed resident
 //! (BENCHMARKS.md, issue 13, tenth pass).
 
-/// Collects the heap of the calling thread and of every thread of rayon's
-/// global pool (the one wasmtime compiles on), and purges what they freed
-/// ([`sluice_heap::collect`]). Blocks until rayon's threads have run it:
-/// call it from a blocking thread, after a compilation.
+/// Collects the heap of every thread of rayon's global pool (the one
+/// wasmtime compiles on), then the calling thread's, and purges what they
+/// freed ([`sluice_heap::collect`], last, so that its purge covers the
+/// others'). Blocks until rayon's threads have run it: call it from a
+/// blocking thread, after a compilation.
 pub fn release() {
+    rayon::broadcast(|_| sluice_heap::collect_thread());
     sluice_heap::collect();
-    rayon::broadcast(|_| sluice_heap::collect());
 }
