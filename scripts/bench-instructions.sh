@@ -87,6 +87,7 @@ count() {
 sluice=$(count "$VALGRIND" "$port" "$WORK/sluice.profile")
 invoke=$(callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$WORK/sluice.profile" 2>/dev/null |
   awk '/sluice::engine::Engine::invoke::\{\{closure\}\}::\{\{closure\}\} \[/ && !found {gsub(",", "", $1); print $1; found = 1}')
+[[ -n "$invoke" ]] || { echo "FAILED: the profile has no Engine::invoke (was the operation served?)" >&2; exit 1; }
 kill "$VALGRIND" 2>/dev/null || true
 wait "$VALGRIND" 2>/dev/null || true
 rm -f "$WORK"/callgrind.out*
@@ -105,7 +106,7 @@ wait "$PLAIN" 2>/dev/null || true
 
 echo "GET /hello/x: $((sluice / N)) instructions per request (${EXTRA:-as shipped}${OTLP:+, OTLP=$OTLP}; $N requests)"
 python3 -c "
-n, plain, sluice, invoke = $N, $plain, $sluice, ${invoke:-0}
+n, plain, sluice, invoke = $N, $plain, $sluice, $invoke
 print(f'  plain axum: {plain // n} per request; Sluice {sluice / plain:.2f}x plain')
 print(f'  of Sluice, Engine::invoke (the sandbox): {invoke // n} per request, {invoke / plain:.2f}x plain axum\'s whole request')"
 if [[ -n "${KEEP:-}" ]]; then cp "$WORK/sluice.profile" "$KEEP"; fi
