@@ -10,12 +10,16 @@
 //! JavaScript upload — a few hundred MiB — stayed resident
 //! (BENCHMARKS.md, issue 13, tenth pass).
 
-/// Collects the heap of every thread of rayon's global pool (the one
-/// wasmtime compiles on), then the calling thread's, and purges what they
-/// freed ([`sluice_heap::collect`], last, so that its purge covers the
-/// others'). Blocks until rayon's threads have run it: call it from a
+/// Has every thread of rayon's global pool (the one wasmtime compiles on)
+/// collect its heap and purge what it freed, once it is idle, and collects
+/// the calling thread's now ([`sluice_heap::collect`]). Call it from a
 /// blocking thread, after a compilation.
+///
+/// It does not wait for rayon's threads: they take the request only when
+/// they have no other work, and another, longer compilation (a Python
+/// upload's, seconds) would keep an upload refused in milliseconds, or a
+/// small component's compilation, waiting until it ended.
 pub fn release() {
-    rayon::broadcast(|_| sluice_heap::collect_thread());
+    rayon::spawn_broadcast(|_| sluice_heap::collect_thread());
     sluice_heap::collect();
 }
