@@ -259,6 +259,11 @@ async fn the_admin_document_passes_the_validator_and_schemathesis() {
     let checks = "not_a_server_error,status_code_conformance,content_type_conformance,\
                   response_schema_conformance";
     let auth = format!("Authorization: Bearer {}", crate::helpers::ADMIN_TOKEN);
+    // The fuzzer makes actions from built-ins and executes them; the first
+    // execution compiles the built-in, on the rayon pool this process's
+    // other tests share while they compile Python and JavaScript components
+    // (seconds each). On two busy cores that wait passed schemathesis's
+    // default 10 s read timeout.
     schemathesis(
         &app,
         file.to_str().unwrap(),
@@ -274,6 +279,8 @@ async fn the_admin_document_passes_the_validator_and_schemathesis() {
             "connections-update",
             "--max-examples",
             "25",
+            "--request-timeout",
+            "60",
         ],
     )
     .await;
