@@ -23,6 +23,7 @@ mod examples;
 mod files;
 mod gateway;
 mod generators;
+mod hardening;
 mod helpers;
 mod http;
 mod hygiene;
