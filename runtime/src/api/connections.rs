@@ -228,7 +228,7 @@ pub async fn connections_update(
         && old.auth.is_oauth2()
         && new.moved_from(old).is_some()
     {
-        crate::store::oauth2::forget(&mut *conn, &name).await?;
+        crate::store::oauth2::forget(&mut conn, &name).await?;
     }
     drop(conn);
     state.changed(Change::Connection(name.clone())).await?;
