@@ -234,10 +234,50 @@ impl SqlConfig {
         Ok(options)
     }
 
-    /// Keeps the stored password when this config omits it.
-    pub fn keep_secrets_from(&mut self, old: &SqlConfig) {
-        if self.password.is_none() && self.url.is_none() {
-            self.password.clone_from(&old.password);
+    /// Keeps the stored password when this config omits it and still
+    /// sends it where `old` did (see
+    /// [`super::ConnectionConfig::keep_secrets_from`]).
+    ///
+    /// # Errors
+    /// When the driver, host, port or a weaker TLS mode moved the password.
+    pub fn keep_secrets_from(&mut self, old: &SqlConfig) -> Result<(), String> {
+        if self.password.is_some() || self.url.is_some() || old.password.is_none() {
+            return Ok(());
+        }
+        if let Some(moved) = self.moved_from(old) {
+            return Err(super::restate(moved, "config.password"));
+        }
+        self.password.clone_from(&old.password);
+        Ok(())
+    }
+
+    /// The first field that sends the password somewhere other than `old`
+    /// did, or over a weaker channel.
+    fn moved_from(&self, old: &SqlConfig) -> Option<&'static str> {
+        let tls_rank = |config: &SqlConfig| match config.tls_mode {
+            Some(TlsMode::Disable) => 0,
+            // Both drivers prefer TLS when no mode is given.
+            None | Some(TlsMode::Prefer) => 1,
+            Some(TlsMode::Require) => 2,
+        };
+        if self.driver != old.driver {
+            Some("config.driver")
+        } else if self.host != old.host {
+            Some("config.host")
+        } else if self.port_or_default() != old.port_or_default() {
+            Some("config.port")
+        } else if tls_rank(self) < tls_rank(old) {
+            Some("config.tls_mode")
+        } else {
+            None
+        }
+    }
+
+    fn port_or_default(&self) -> Option<u16> {
+        match self.driver {
+            SqlDriver::Sqlite => self.port,
+            SqlDriver::Postgres => Some(self.port.unwrap_or(5432)),
+            SqlDriver::Mysql => Some(self.port.unwrap_or(3306)),
         }
     }
 
