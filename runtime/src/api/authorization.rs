@@ -13,7 +13,7 @@ use axum::body::Body;
 use std::net::IpAddr;
 
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -190,16 +190,11 @@ async fn form(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Vec<(String, String)>, OAuthError> {
-    let media = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if media != "application/x-www-form-urlencoded" {
+    let is_form = crate::media::content_type(headers)
+        .ok()
+        .flatten()
+        .is_some_and(|m| crate::media::is(&m, "application/x-www-form-urlencoded"));
+    if !is_form {
         return Err(OAuthError::invalid_request(
             "send the parameters as application/x-www-form-urlencoded (RFC 6749 §4)",
         ));
