@@ -47,10 +47,19 @@ pub struct Settings {
     /// comma-separated serialized origins or `*`, which reaches public
     /// operations only; default none).
     pub cors_origins: Vec<String>,
-    /// Peers whose `Forwarded` / `X-Forwarded-For` headers are believed
+    /// Peers whose forwarding header (`client_ip_header`) is believed
     /// (`SLUICE_TRUSTED_PROXIES`, networks or addresses; default none: the
     /// client is the TCP peer).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The one header trusted proxies record the client's address in
+    /// (`SLUICE_CLIENT_IP_HEADER`, default `x-forwarded-for`; `forwarded`
+    /// reads RFC 7239); every other forwarding header is ignored, since a
+    /// client can send any of them itself.
+    pub client_ip_header: crate::edge::client::ForwardingHeader,
+    /// The prefix length an IPv6 client is counted by for bans, failed
+    /// token requests and per-address rate limits (`SLUICE_IPV6_PREFIX`,
+    /// 1–128, default 64: the block one subscriber is usually given).
+    pub ipv6_prefix: u8,
     /// The URL people and providers reach this server at
     /// (`SLUICE_PUBLIC_URL`, e.g. `https://api.example.com`), for the
     /// OAuth2 callback of connections; `None` (default): the scheme and
@@ -106,6 +115,8 @@ impl Default for Settings {
             metrics: true,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            client_ip_header: crate::edge::client::ForwardingHeader::default(),
+            ipv6_prefix: 64,
             public_url: None,
             compression_min_bytes: 1024,
             tls: None,

@@ -14,6 +14,7 @@ use crate::api;
 use crate::api::auth::token_hash;
 use crate::config::Settings;
 use crate::connections::Registry;
+use crate::edge::ip_rules::SharedCounts;
 use crate::engine::Engine;
 use crate::error::ApiResult;
 use crate::events::EventCatalog;
@@ -121,19 +122,21 @@ impl AppState {
         )
         .await?;
         tokens.spawn_sync();
-        let rate_store = match settings.rate_limit_store.as_str() {
-            "memory" => RateStore::Memory(MemoryRateStore::default()),
-            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
-                RateStore::Redis(Box::new(
-                    RedisRateStore::new(url, settings.rate_limit_failure)
-                        .context("SLUICE_RATE_LIMIT_STORE")?,
-                ))
-            }
+        let redis = match settings.rate_limit_store.as_str() {
+            "memory" => None,
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => Some(Arc::new(
+                RedisRateStore::new(url, settings.rate_limit_failure)
+                    .context("SLUICE_RATE_LIMIT_STORE")?,
+            )),
             other => anyhow::bail!(
                 "SLUICE_RATE_LIMIT_STORE must be `memory` or a redis:// URL, not {other:?}"
             ),
         };
-        let rate_limits = Arc::new(RateLimits::new(rate_store));
+        let rate_store = match &redis {
+            Some(redis) => RateStore::Redis(redis.clone()),
+            None => RateStore::Memory(MemoryRateStore::default()),
+        };
+        let rate_limits = Arc::new(RateLimits::new(rate_store, settings.ipv6_prefix));
         rate_limits.reload(&db).await?;
         rate_limits.spawn_upkeep();
         let request_log = RequestLog::start(db.clone(), &settings.request_log);
@@ -160,8 +163,16 @@ impl AppState {
         let pools: Arc<dyn PoolUsage> = registry.clone();
         metrics.read_pools_from(Arc::downgrade(&pools));
         let routes = RouteTable::load(&db, &settings.cors_origins).await?;
+        // Failed token requests are counted where the cluster's nodes all
+        // look: Redis when rate limits live there, else a PostgreSQL
+        // control plane; a lone SQLite node counts in memory.
+        let failure_counts = match (redis, store::dialect(&db)) {
+            (Some(redis), _) => Some(SharedCounts::Redis(redis)),
+            (None, store::Dialect::Postgres) => Some(SharedCounts::ControlPlane(db.clone())),
+            (None, store::Dialect::Sqlite) => None,
+        };
         let ip_rules = Arc::new(
-            crate::edge::ip_rules::IpRules::load(&db, settings.token_ban)
+            crate::edge::ip_rules::IpRules::load(&db, settings.token_ban, failure_counts)
                 .await
                 .context("loading the IP rules")?,
         );

@@ -158,10 +158,23 @@ pub struct ServeArgs {
     /// public operations only. An operation's `cors` field overrides it.
     #[arg(long, env = "SLUICE_CORS_ORIGINS", default_value = "", value_parser = check_cors_origins)]
     pub cors_origins: String,
-    /// Proxies whose Forwarded / X-Forwarded-For headers are believed:
+    /// Proxies whose forwarding header (--client-ip-header) is believed:
     /// comma-separated networks or addresses (`10.0.0.0/8,127.0.0.1`).
     #[arg(long, env = "SLUICE_TRUSTED_PROXIES", default_value = "", value_parser = check_trusted_proxies)]
     pub trusted_proxies: String,
+    /// The header trusted proxies append the client's address to:
+    /// `x-forwarded-for`, `forwarded` (RFC 7239) or another name; no other
+    /// header is read.
+    #[arg(
+        long,
+        env = "SLUICE_CLIENT_IP_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub client_ip_header: crate::edge::client::ForwardingHeader,
+    /// IPv6 clients are banned, counted and rate-limited by this prefix
+    /// (their /64 by default), not by single address.
+    #[arg(long, env = "SLUICE_IPV6_PREFIX", default_value_t = 64, value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub ipv6_prefix: u8,
     /// The URL this server is reached at (`https://api.example.com`), for
     /// the OAuth2 callback of connections; default: the scheme and Host of
     /// the admin's request.
@@ -274,6 +287,8 @@ impl ServeArgs {
                 .unwrap_or_default(),
             trusted_proxies: crate::edge::client::parse_trusted(&args.trusted_proxies)
                 .unwrap_or_default(),
+            client_ip_header: args.client_ip_header,
+            ipv6_prefix: args.ipv6_prefix,
             public_url: args.public_url.map(|u| u.trim_end_matches('/').to_string()),
             compression_min_bytes: args.compression_min_bytes,
             tls: args

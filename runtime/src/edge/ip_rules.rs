@@ -6,12 +6,18 @@
 //! holds it, the address passes unless the scope has an allow list: `allow`
 //! rules that are not exceptions inside a `deny` rule's network. Global rules apply to every request but
 //! `/system`; an operation's rules to requests routed to it.
+//!
+//! Failed token requests are counted per client network
+//! ([`crate::edge::client::network_of`]): in the store a cluster's nodes
+//! share when there is one ([`SharedCounts`]), so N nodes ban after the
+//! same number of failures as one; else in this node's memory.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use axum::http::StatusCode;
@@ -19,6 +25,7 @@ use ipnet::IpNet;
 use sqlx::AnyPool;
 
 use crate::error::ApiError;
+use crate::gateway::rate_limit::RedisRateStore;
 use crate::store::ip_rules::{self, IpRuleRow};
 
 /// Brute-force protection of `/authorization/token`
@@ -60,25 +67,77 @@ struct RuleSet {
     by_operation: HashMap<String, Vec<Rule>>,
 }
 
+/// A store of failed-request counts that every node of a cluster reads.
+pub enum SharedCounts {
+    /// The Redis of the rate limits (`SLUICE_RATE_LIMIT_STORE=redis://…`).
+    Redis(Arc<RedisRateStore>),
+    /// The PostgreSQL control plane (table `ip_failures`).
+    ControlPlane(AnyPool),
+}
+
+impl SharedCounts {
+    /// Counts one failure of `network`; `true` when it reaches `ban`'s
+    /// attempts within its window (the count then starts again).
+    async fn count(&self, network: IpNet, ban: BanSettings) -> anyhow::Result<bool> {
+        let window_ms = ban.window_secs.max(1).saturating_mul(1000);
+        match self {
+            Self::Redis(redis) => {
+                redis
+                    .count_failure(
+                        &format!("sluice:failures:{network}"),
+                        window_ms,
+                        ban.attempts,
+                    )
+                    .await
+            }
+            Self::ControlPlane(db) => {
+                let network = network.to_string();
+                let now = crate::store::now_ms();
+                let window_ms = i64::try_from(window_ms).unwrap_or(i64::MAX / 2);
+                let count = ip_rules::count_failure(db, &network, now, window_ms).await?;
+                if count < i64::from(ban.attempts) {
+                    return Ok(false);
+                }
+                ip_rules::forget_failures(db, &network).await?;
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// How often a shared store that cannot be reached is warned about.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
 /// The rules and the failure counts of the token endpoint.
 pub struct IpRules {
     rules: ArcSwap<RuleSet>,
-    failures: moka::sync::Cache<IpAddr, Arc<AtomicU32>>,
+    /// This node's counts: all of them without a shared store, those made
+    /// while it is unreachable with one.
+    failures: moka::sync::Cache<IpNet, Arc<AtomicU32>>,
+    shared: Option<SharedCounts>,
+    last_warning: Mutex<Option<Instant>>,
     ban: BanSettings,
 }
 
 impl IpRules {
-    /// Loads the rules from the control plane.
+    /// Loads the rules from the control plane; failures are counted in
+    /// `shared` when given, else in this node's memory.
     ///
     /// # Errors
     /// On database failure.
-    pub async fn load(db: &AnyPool, ban: BanSettings) -> sqlx::Result<Self> {
+    pub async fn load(
+        db: &AnyPool,
+        ban: BanSettings,
+        shared: Option<SharedCounts>,
+    ) -> sqlx::Result<Self> {
         let rules = Self {
             rules: ArcSwap::default(),
             failures: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(ban.window_secs.max(1)))
                 .build(),
+            shared,
+            last_warning: Mutex::default(),
             ban,
         };
         rules.reload(db).await?;
@@ -145,8 +204,13 @@ impl IpRules {
         match decisive {
             Some(rule) if rule.allow => Ok(()),
             Some(rule) => Err(denied(if rule.ban {
+                let within = if rule.net.prefix_len() < rule.net.max_prefix_len() {
+                    format!(" (network {})", rule.net)
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{ip} is banned until {} after too many failed token requests (rule {:?}); an admin can lift it with DELETE /admin/ip-rules/{}",
+                    "{ip}{within} is banned until {} after too many failed token requests (rule {:?}); an admin can lift it with DELETE /admin/ip-rules/{}",
                     rule.expires_ms
                         .map(crate::store::ms_to_rfc3339)
                         .unwrap_or_default(),
@@ -170,18 +234,44 @@ impl IpRules {
         }
     }
 
-    /// Counts a failed token request from `ip`; `true` when it reaches the
-    /// ban threshold (the count then starts again).
-    pub fn failed_token_request(&self, ip: IpAddr) -> bool {
+    /// Counts a failed token request from `network` (the client's
+    /// [`crate::edge::client::network_of`]); `true` when it reaches the ban
+    /// threshold (the count then starts again). With a shared store the
+    /// count is the cluster's; while that store cannot be reached, this
+    /// node's.
+    pub async fn failed_token_request(&self, network: IpNet) -> bool {
         if self.ban.attempts == 0 {
             return false;
         }
-        let count = self.failures.get_with(ip, || Arc::new(AtomicU32::new(0)));
+        if let Some(shared) = &self.shared {
+            match shared.count(network, self.ban).await {
+                Ok(reached) => return reached,
+                Err(e) => self.warn(&e),
+            }
+        }
+        let count = self
+            .failures
+            .get_with(network, || Arc::new(AtomicU32::new(0)));
         if count.fetch_add(1, Ordering::Relaxed) + 1 >= self.ban.attempts {
-            self.failures.invalidate(&ip);
+            self.failures.invalidate(&network);
             return true;
         }
         false
+    }
+
+    fn warn(&self, error: &anyhow::Error) {
+        let mut last = self
+            .last_warning
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+            *last = Some(Instant::now());
+            tracing::warn!(
+                error = ?error,
+                "failed token requests cannot be counted in the shared store; \
+                 this node counts them alone until it is back"
+            );
+        }
     }
 
     /// The ban settings.
@@ -200,13 +290,20 @@ fn denied(detail: String) -> ApiError {
     }
 }
 
-/// The ban row for `ip`: a deny rule for its /32 (or /128) that expires.
-pub fn ban_row(ip: IpAddr, ban: BanSettings) -> IpRuleRow {
+/// The ban row for `network` (a client's
+/// [`crate::edge::client::network_of`]): a deny rule that expires, named
+/// after the network (`ban-192-0-2-66`, `ban-2001-db8-1-2---64`).
+pub fn ban_row(network: IpNet, ban: BanSettings) -> IpRuleRow {
     let now = crate::store::now();
-    let name = format!("ban-{}", ip.to_string().replace([':', '.'], "-"));
+    let label = if network.prefix_len() == network.max_prefix_len() {
+        network.addr().to_string()
+    } else {
+        network.to_string()
+    };
+    let name = format!("ban-{}", label.replace([':', '.', '/'], "-"));
     IpRuleRow {
         name,
-        cidr: IpNet::from(ip).to_string(),
+        cidr: network.to_string(),
         effect: "deny".into(),
         operation: None,
         expires_ms: Some(

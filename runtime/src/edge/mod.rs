@@ -65,6 +65,7 @@ where
             Some(peer) => client::resolve(
                 peer.0.ip(),
                 request.headers(),
+                &self.state.settings.client_ip_header,
                 &self.state.settings.trusted_proxies,
             ),
             None => IpAddr::from([0, 0, 0, 0]),
@@ -81,14 +82,18 @@ where
     }
 }
 
-/// Counts a failed token request from `ip` and bans the address once it
-/// reaches `SLUICE_TOKEN_BAN_ATTEMPTS` within the window: a deny rule that
-/// expires, listed in `/admin/ip-rules` and removable there.
+/// Counts a failed token request from `ip` — against its network
+/// ([`client::network_of`]: the address, or an IPv6 client's
+/// `SLUICE_IPV6_PREFIX` subnet), in the store the cluster shares when there
+/// is one — and bans the network once it reaches
+/// `SLUICE_TOKEN_BAN_ATTEMPTS` within the window: a deny rule that expires,
+/// listed in `/admin/ip-rules` and removable there.
 pub async fn note_failed_token_request(state: &AppState, ip: IpAddr) {
-    if !state.ip_rules.failed_token_request(ip) {
+    let network = client::network_of(ip, state.settings.ipv6_prefix);
+    if !state.ip_rules.failed_token_request(network).await {
         return;
     }
-    let row = ip_rules::ban_row(ip, state.ip_rules.ban_settings());
+    let row = ip_rules::ban_row(network, state.ip_rules.ban_settings());
     let stored = async {
         crate::store::ip_rules::delete_expired_bans(&state.db, crate::store::now_ms()).await?;
         crate::store::ip_rules::upsert(&state.db, &row).await?;
@@ -97,9 +102,9 @@ pub async fn note_failed_token_request(state: &AppState, ip: IpAddr) {
     };
     match stored.await {
         Ok(()) => {
-            tracing::warn!(%ip, rule = %row.name, "address banned after failed token requests")
+            tracing::warn!(%ip, %network, rule = %row.name, "network banned after failed token requests")
         }
-        Err(e) => tracing::error!(%ip, error = ?e, "could not store a ban"),
+        Err(e) => tracing::error!(%ip, %network, error = ?e, "could not store a ban"),
     }
 }
 

@@ -228,7 +228,7 @@ async fn serve(
     }
     if let Some(decision) = state
         .rate_limits
-        .check(&route.operation, note.caller.as_deref(), ip)
+        .check(&route.operation, note.caller.as_deref(), client)
         .await
     {
         note.rate = Some(decision);

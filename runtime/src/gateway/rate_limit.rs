@@ -12,6 +12,7 @@
 //! `Retry-After` (RFC 9110 §10.2.3).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use governor::{Quota, RateLimiter};
 use sqlx::AnyPool;
 
 pub use super::rate_limit_redis::{FailurePolicy, RedisRateStore};
+use crate::edge::client::network_key;
 use crate::identity::Caller;
 use crate::store::rate_limits::{self, RateLimitRow};
 
@@ -64,8 +66,9 @@ impl Decision {
 pub enum RateStore {
     /// In this node's memory.
     Memory(MemoryRateStore),
-    /// In Redis, shared by every node using it.
-    Redis(Box<RedisRateStore>),
+    /// In Redis, shared by every node using it (and by the token
+    /// endpoint's failure counts, [`crate::edge::ip_rules::SharedCounts`]).
+    Redis(Arc<RedisRateStore>),
 }
 
 impl RateStore {
@@ -197,14 +200,18 @@ fn ceil_secs(d: Duration) -> u64 {
 pub struct RateLimits {
     rules: ArcSwap<Vec<RateLimitRow>>,
     store: RateStore,
+    ipv6_prefix: u8,
 }
 
 impl RateLimits {
-    /// Rate limits counted in `store`, with no rules until [`Self::reload`].
-    pub fn new(store: RateStore) -> Self {
+    /// Rate limits counted in `store`, with no rules until [`Self::reload`];
+    /// anonymous IPv6 callers are counted by their `/ipv6_prefix`
+    /// (`SLUICE_IPV6_PREFIX`).
+    pub fn new(store: RateStore, ipv6_prefix: u8) -> Self {
         Self {
             rules: ArcSwap::default(),
             store,
+            ipv6_prefix,
         }
     }
 
@@ -225,19 +232,20 @@ impl RateLimits {
     }
 
     /// Counts a request to `operation` by `caller` from `ip`; `None` when
-    /// no rule matches.
+    /// no rule matches. Without a user or app, the caller is `ip`'s network
+    /// ([`crate::edge::client::network_of`]: an IPv6 client's subnet).
     pub async fn check(
         &self,
         operation: &str,
         caller: Option<&Caller>,
-        ip: &str,
+        ip: IpAddr,
     ) -> Option<Decision> {
         let rules = self.rules.load_full();
         let rule = rules.iter().find(|r| matches(r, operation, caller))?;
         let key = match caller {
             Some(Caller { user: Some(u), .. }) => format!("user:{u}"),
             Some(Caller { app: Some(a), .. }) => format!("app:{a}"),
-            _ => format!("ip:{ip}"),
+            _ => format!("ip:{}", network_key(ip, self.ipv6_prefix)),
         };
         // A span only when a rule applies: no rule, nothing was checked.
         let span = tracing::info_span!(
@@ -248,16 +256,24 @@ impl RateLimits {
         Some(tracing::Instrument::instrument(self.store.check(rule, &key), span).await)
     }
 
-    /// Counts an anonymous request from `ip` to the platform's own
-    /// `endpoint` (e.g. the token endpoint) under the rules that match an
-    /// anonymous request to no operation; it has an allowance of its own,
-    /// apart from the IP's calls to operations.
+    /// Counts an anonymous request from `ip` (an address's text) to the
+    /// platform's own `endpoint` (e.g. the token endpoint) under the rules
+    /// that match an anonymous request to no operation; it has an allowance
+    /// of its own, apart from the IP's calls to operations, and counts an
+    /// IPv6 client by its subnet as [`Self::check`] does.
     pub async fn check_endpoint(&self, endpoint: &str, ip: &str) -> Option<Decision> {
         let rules = self.rules.load_full();
         let rule = rules
             .iter()
             .find(|r| r.operation.is_none() && matches(r, endpoint, None))?;
-        Some(self.store.check(rule, &format!("{endpoint}:ip:{ip}")).await)
+        let caller = ip
+            .parse::<IpAddr>()
+            .map_or_else(|_| ip.to_string(), |ip| network_key(ip, self.ipv6_prefix));
+        Some(
+            self.store
+                .check(rule, &format!("{endpoint}:ip:{caller}"))
+                .await,
+        )
     }
 
     /// Drops idle callers' state every minute until the process ends.

@@ -45,6 +45,20 @@ redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
 return {1, math.floor((horizon - (new_tat - now)) / interval), new_tat - now, 0}
 ";
 
+/// Counts a failure in a window that starts at the first one. KEYS: the
+/// count. ARGV: window (ms), threshold. Returns 1 when the count reaches
+/// the threshold (and starts it again), else 0: of nodes counting at once,
+/// exactly one sees the threshold.
+const FAILURES: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if n >= tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+";
+
 /// How long a node waits before trying an unreachable Redis again.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
@@ -55,6 +69,7 @@ const WARN_EVERY: Duration = Duration::from_secs(60);
 pub struct RedisRateStore {
     client: redis::Client,
     script: Script,
+    failures: Script,
     policy: FailurePolicy,
     connection: tokio::sync::Mutex<Option<ConnectionManager>>,
     last_attempt: Mutex<Option<Instant>>,
@@ -71,6 +86,7 @@ impl RedisRateStore {
         Ok(Self {
             client: redis::Client::open(url)?,
             script: Script::new(GCRA),
+            failures: Script::new(FAILURES),
             policy,
             connection: tokio::sync::Mutex::default(),
             last_attempt: Mutex::default(),
@@ -121,12 +137,7 @@ impl RedisRateStore {
         interval_ms: i64,
         burst: u32,
     ) -> anyhow::Result<(i64, i64, i64, i64)> {
-        let mut slot = self.connection.lock().await;
-        if slot.is_none() {
-            *slot = Some(self.connect().await?);
-        }
-        let mut connection = slot.clone().expect("connected above");
-        drop(slot);
+        let mut connection = self.connection().await?;
         let answer: (i64, i64, i64, i64) = self
             .script
             .key(key)
@@ -135,6 +146,39 @@ impl RedisRateStore {
             .invoke_async(&mut connection)
             .await?;
         Ok(answer)
+    }
+
+    /// Counts one failure under `key` (the token endpoint's brute-force
+    /// protection), in a window of `window_ms` from the key's first
+    /// failure; `true` when the count reaches `threshold`, which starts it
+    /// again. Not subject to the failure policy: the caller decides.
+    ///
+    /// # Errors
+    /// When Redis cannot be asked.
+    pub async fn count_failure(
+        &self,
+        key: &str,
+        window_ms: u64,
+        threshold: u32,
+    ) -> anyhow::Result<bool> {
+        let mut connection = self.connection().await?;
+        let reached: i64 = self
+            .failures
+            .key(key)
+            .arg(window_ms.max(1))
+            .arg(threshold.max(1))
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(reached == 1)
+    }
+
+    /// The shared connection, made on first use.
+    async fn connection(&self) -> anyhow::Result<ConnectionManager> {
+        let mut slot = self.connection.lock().await;
+        if slot.is_none() {
+            *slot = Some(self.connect().await?);
+        }
+        Ok(slot.clone().expect("connected above"))
     }
 
     /// Connects, at most once per [`RECONNECT_EVERY`], so requests do not

@@ -108,3 +108,56 @@ pub async fn delete_expired_bans<'e>(db: impl AnyExecutor<'e>, now_ms: i64) -> s
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Counts one failed token request of `network` (`ip_failures`, shared by
+/// a cluster's nodes) and answers the count in its window: a window starts
+/// at a network's first failure and lasts `window_ms`; a failure after it
+/// starts a new one at 1. Opening a window also drops the rows of windows
+/// that ended, so the table holds only live counts.
+///
+/// # Errors
+/// On database failure.
+pub async fn count_failure(
+    db: &sqlx::AnyPool,
+    network: &str,
+    now_ms: i64,
+    window_ms: i64,
+) -> sqlx::Result<i64> {
+    // One statement, so concurrent failures on several nodes each count:
+    // the row is locked for the update (PostgreSQL) or the database is
+    // (SQLite).
+    let (count,): (i64,) = sqlx::query_as(
+        "INSERT INTO ip_failures (network, failures, window_ends_ms) VALUES ($1, 1, $2)
+         ON CONFLICT (network) DO UPDATE SET
+             failures = CASE WHEN ip_failures.window_ends_ms <= $3 THEN 1
+                             ELSE ip_failures.failures + 1 END,
+             window_ends_ms = CASE WHEN ip_failures.window_ends_ms <= $3
+                                   THEN excluded.window_ends_ms
+                                   ELSE ip_failures.window_ends_ms END
+         RETURNING failures",
+    )
+    .bind(network)
+    .bind(now_ms.saturating_add(window_ms))
+    .bind(now_ms)
+    .fetch_one(db)
+    .await?;
+    if count == 1 {
+        sqlx::query("DELETE FROM ip_failures WHERE window_ends_ms <= $1")
+            .bind(now_ms)
+            .execute(db)
+            .await?;
+    }
+    Ok(count)
+}
+
+/// Drops `network`'s failure count (it was banned).
+///
+/// # Errors
+/// On database failure.
+pub async fn forget_failures(db: &sqlx::AnyPool, network: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM ip_failures WHERE network = $1")
+        .bind(network)
+        .execute(db)
+        .await?;
+    Ok(())
+}
