@@ -378,12 +378,9 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
         methods: vec!["GET".into(), "POST".into()],
         ..Default::default()
     };
-    if let Some(cors) = crate::gateway::cors::layer_for(
-        Some(&policy),
-        &state.settings.cors_origins,
-        "POST",
-        true,
-    ) {
+    if let Some(cors) =
+        crate::gateway::cors::layer_for(Some(&policy), &state.settings.cors_origins, "POST", true)
+    {
         authorization = authorization.layer(cors);
     }
     // `/authorization` and `/system` are on both listeners: consumers sign

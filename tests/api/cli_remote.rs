@@ -314,7 +314,13 @@ async fn the_cli_logs_in_and_works_against_the_admin_listener() {
     let dir = config.path();
 
     let (ok, out, err) = sluice_plain(
-        &["login", &app.admin_address, "--user", "boss", "--password-stdin"],
+        &[
+            "login",
+            &app.admin_address,
+            "--user",
+            "boss",
+            "--password-stdin",
+        ],
         dir,
         "correct horse battery\n",
     )

@@ -76,7 +76,12 @@ async fn with_an_admin_listener_the_admin_api_and_console_answer_there_and_404_o
     assert_eq!(console.status(), StatusCode::OK);
     assert!(console.text().await.unwrap().contains("<html"));
 
-    for path in ["/admin/operations", "/admin", "/console", "/console/operations"] {
+    for path in [
+        "/admin/operations",
+        "/admin",
+        "/console",
+        "/console/operations",
+    ] {
         let refused = client
             .get(on(&app.address, path))
             .bearer_auth(ADMIN_TOKEN)
@@ -116,7 +121,10 @@ async fn with_an_admin_listener_the_admin_api_and_console_answer_there_and_404_o
         .unwrap();
     let problem = assert_problem(not_here, 404).await;
     assert!(
-        problem["detail"].as_str().unwrap().contains("SLUICE_LISTEN"),
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SLUICE_LISTEN"),
         "{problem}"
     );
 
@@ -127,11 +135,7 @@ async fn with_an_admin_listener_the_admin_api_and_console_answer_there_and_404_o
     )
     .await;
     for base in [&app.address, &app.admin_address] {
-        let health = client
-            .get(on(base, "/system/health"))
-            .send()
-            .await
-            .unwrap();
+        let health = client.get(on(base, "/system/health")).send().await.unwrap();
         assert_eq!(health.status(), StatusCode::OK, "{base}");
         let token = client
             .post(on(base, "/authorization/token"))
@@ -153,10 +157,7 @@ async fn without_an_admin_listener_one_address_serves_everything() {
     assert_eq!(app.address, app.admin_address);
     app.deploy("hello", "hello", "GET", "/hello/:name").await;
     assert_eq!(app.get("/hello/ada").await.status(), StatusCode::OK);
-    assert_eq!(
-        app.admin_get("/operations").await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.admin_get("/operations").await.status(), StatusCode::OK);
     assert_eq!(app.get("/console").await.status(), StatusCode::OK);
 }
 
