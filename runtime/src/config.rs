@@ -15,6 +15,14 @@ pub struct Settings {
     /// Address to listen on (`SLUICE_LISTEN`, default `127.0.0.1:8080`);
     /// port 0 picks a free port.
     pub listen: SocketAddr,
+    /// A second address serving the admin surface — `/admin`, `/console`,
+    /// with `/authorization` and `/system` beside them — on an origin of
+    /// its own (`SLUICE_ADMIN_LISTEN`, e.g. `127.0.0.1:8081`; port 0 picks
+    /// a free port). When set, `listen` no longer serves `/admin` and
+    /// `/console` (404) and this one serves no hosted operation, so a page
+    /// an action answers can never run script on the console's origin.
+    /// `None` (default): one listener serves everything.
+    pub admin_listen: Option<SocketAddr>,
     /// Data directory (`SLUICE_DATA_DIR`, default `./data`), created if missing;
     /// holds the SQLite control plane `sluice.db`.
     pub data_dir: PathBuf,
@@ -105,6 +113,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
             admin_token: None,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use arc_swap::ArcSwap;
 use axum::Router;
+use axum::routing::any;
 use tokio::net::TcpListener;
 
 use crate::api;
@@ -16,7 +17,7 @@ use crate::config::Settings;
 use crate::connections::Registry;
 use crate::edge::ip_rules::SharedCounts;
 use crate::engine::Engine;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::events::EventCatalog;
 use crate::gateway::rate_limit::{MemoryRateStore, RateLimits, RateStore, RedisRateStore};
 use crate::gateway::{gateway_handle, routes::RouteTable};
@@ -71,9 +72,25 @@ impl AppState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The admin listener and its router, when `SLUICE_ADMIN_LISTEN` is set.
+    admin: Option<(TcpListener, Router)>,
     state: AppState,
-    /// The certificate when serving HTTPS.
+    /// The certificate when serving HTTPS (on both listeners).
     tls: Option<Arc<crate::edge::tls::Certificates>>,
+}
+
+/// What a listener serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Surface {
+    /// Everything: the platform's endpoints and hosted operations (no
+    /// `SLUICE_ADMIN_LISTEN`).
+    All,
+    /// Hosted operations, `/system` and `/authorization`; `/admin` and
+    /// `/console` answer 404.
+    Public,
+    /// `/admin`, `/console`, `/system` and `/authorization`; no hosted
+    /// operation.
+    Admin,
 }
 
 impl AppState {
@@ -221,40 +238,30 @@ impl AppState {
 }
 
 impl Application {
-    /// Builds the [`AppState`] and binds `settings.listen`.
+    /// Builds the [`AppState`] and binds `settings.listen` (and
+    /// `settings.admin_listen`, when set).
     ///
     /// # Errors
-    /// When the state cannot be built or the listener cannot bind.
+    /// When the state cannot be built or a listener cannot bind.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let listen = settings.listen;
+        let admin_listen = settings.admin_listen;
         let state = AppState::build(settings).await?;
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
-        let mut authorization = api::authorization::router();
-        // A browser app on another origin may sign in (password grant)
-        // and revoke its tokens; the admin API stays same-origin.
-        let policy = crate::gateway::cors::CorsPolicy {
-            methods: vec!["GET".into(), "POST".into()],
-            ..Default::default()
+        let (router, admin) = match admin_listen {
+            None => (platform_router(&state, Surface::All), None),
+            Some(address) => {
+                let admin_listener = TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding {address} (SLUICE_ADMIN_LISTEN)"))?;
+                (
+                    platform_router(&state, Surface::Public),
+                    Some((admin_listener, platform_router(&state, Surface::Admin))),
+                )
+            }
         };
-        if let Some(cors) = crate::gateway::cors::layer_for(
-            Some(&policy),
-            &state.settings.cors_origins,
-            "POST",
-            true,
-        ) {
-            authorization = authorization.layer(cors);
-        }
-        let router = Router::new()
-            .merge(api::system::router())
-            .nest("/authorization", authorization)
-            .merge(api::docs::router())
-            .merge(api::console::router())
-            .merge(api::oauth2::callback_router())
-            .nest("/admin", api::admin_router(&state))
-            .fallback(gateway_handle)
-            .with_state(state.clone());
         let tls = state
             .settings
             .tls
@@ -269,6 +276,7 @@ impl Application {
         Ok(Self {
             listener,
             router,
+            admin,
             state,
             tls,
         })
@@ -284,6 +292,24 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The address the admin API and the console are served at: the admin
+    /// listener's when `SLUICE_ADMIN_LISTEN` is set, else the bound one.
+    pub fn admin_local_addr(&self) -> SocketAddr {
+        self.admin.as_ref().map_or_else(
+            || self.local_addr(),
+            |(listener, _)| {
+                listener
+                    .local_addr()
+                    .expect("a bound listener has an address")
+            },
+        )
+    }
+
+    /// Whether the admin surface has a listener of its own.
+    pub fn has_admin_listener(&self) -> bool {
+        self.admin.is_some()
     }
 
     /// The shared state (for tests that inspect the database).
@@ -325,18 +351,97 @@ impl Application {
                 tokio::time::sleep(drain).await;
             }
         };
+        // Both listeners stop together.
+        let shutdown = futures_util::FutureExt::shared(Box::pin(shutdown));
         state.lifecycle.set_ready();
-        let served = crate::serve::serve(
+        let main = crate::serve::serve(
             self.listener,
-            crate::gateway::dispatch::app_service(self.router, state.clone()),
+            crate::gateway::dispatch::app_service(self.router, state.clone(), true),
             &state.settings.connections,
-            self.tls,
-            shutdown,
-        )
-        .await;
+            self.tls.clone(),
+            shutdown.clone(),
+        );
+        let served = match self.admin {
+            None => main.await,
+            Some((listener, router)) => {
+                // The same edge as the main listener: TLS, connection
+                // limits and timeouts, the client-address and IP-rule
+                // guard; but no gateway behind it.
+                let admin = crate::serve::serve(
+                    listener,
+                    crate::gateway::dispatch::app_service(router, state.clone(), false),
+                    &state.settings.connections,
+                    self.tls,
+                    shutdown,
+                );
+                let (main, admin) = tokio::join!(main, admin);
+                main.and(admin)
+            }
+        };
         state.stop_background().await;
         served
     }
+}
+
+/// The router of the platform's own endpoints on a listener serving
+/// `surface`.
+fn platform_router(state: &AppState, surface: Surface) -> Router {
+    let mut authorization = api::authorization::router();
+    // A browser app on another origin may sign in (password grant)
+    // and revoke its tokens; the admin API stays same-origin.
+    let policy = crate::gateway::cors::CorsPolicy {
+        methods: vec!["GET".into(), "POST".into()],
+        ..Default::default()
+    };
+    if let Some(cors) =
+        crate::gateway::cors::layer_for(Some(&policy), &state.settings.cors_origins, "POST", true)
+    {
+        authorization = authorization.layer(cors);
+    }
+    // `/authorization` and `/system` are on both listeners: consumers sign
+    // in on the public one, the console and `sluice login` on the admin
+    // one; probes, the reference and the OAuth2 callback (whose address is
+    // built from the admin's request) work on either.
+    let router = Router::new()
+        .merge(api::system::router())
+        .nest("/authorization", authorization)
+        .merge(api::docs::router())
+        .merge(api::oauth2::callback_router());
+    let router = match surface {
+        Surface::All | Surface::Admin => router
+            .merge(api::console::router())
+            .nest("/admin", api::admin_router(state)),
+        Surface::Public => router
+            .route("/admin", any(on_admin_listener))
+            .route("/admin/{*rest}", any(on_admin_listener))
+            .route("/console", any(on_admin_listener))
+            .route("/console/{*rest}", any(on_admin_listener)),
+    };
+    let router = match surface {
+        Surface::All | Surface::Public => router.fallback(gateway_handle),
+        Surface::Admin => router.fallback(not_on_admin_listener),
+    };
+    router.with_state(state.clone())
+}
+
+/// `/admin` and `/console` on the public listener when the admin surface
+/// has its own (`SLUICE_ADMIN_LISTEN`): 404.
+async fn on_admin_listener(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "{} is not served on this address: the admin API and the console are on the admin \
+         listener (SLUICE_ADMIN_LISTEN)",
+        uri.path()
+    ))
+}
+
+/// Any other path on the admin listener: 404, since hosted operations are
+/// served on the public listener only.
+async fn not_on_admin_listener(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "nothing is served at {} on the admin listener: operations are served on the main \
+         address (SLUICE_LISTEN)",
+        uri.path()
+    ))
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -298,3 +298,49 @@ async fn sluice_up_serves_the_project_and_redeploys_when_the_file_changes() {
     }
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_cli_logs_in_and_works_against_the_admin_listener() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.admin_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    app.admin_create(
+        "/users",
+        json!({"name": "boss", "password": "correct horse battery", "roles": ["admin"]}),
+    )
+    .await;
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path();
+
+    let (ok, out, err) = sluice_plain(
+        &[
+            "login",
+            &app.admin_address,
+            "--user",
+            "boss",
+            "--password-stdin",
+        ],
+        dir,
+        "correct horse battery\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("logged in"), "{out}");
+    let (ok, out, err) = sluice_plain(&["get", "scopes"], dir, "").await;
+    assert!(ok, "{err}");
+    assert!(out.contains("admin"), "{out}");
+
+    // The main address signs consumers in, but serves no admin API: the
+    // refusal says where it is.
+    let (ok, _, err) = sluice_plain(
+        &["login", &app.address, "--user", "boss", "--password-stdin"],
+        dir,
+        "correct horse battery\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = sluice_plain(&["get", "scopes"], dir, "").await;
+    assert!(!ok);
+    assert!(err.contains("SLUICE_ADMIN_LISTEN"), "{err}");
+}

@@ -11,6 +11,9 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
 pub struct TestApp {
     pub address: String,
+    /// Where `/admin` and `/console` are served: `address`, or the admin
+    /// listener's when `SLUICE_ADMIN_LISTEN` is set.
+    pub admin_address: String,
     pub client: Client,
     pub db: AnyPool,
     pub state: sluice::state::AppState,
@@ -131,6 +134,7 @@ pub async fn start(mut settings: Settings, data_dir: TempDir) -> TestApp {
     }
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let admin_address = format!("http://127.0.0.1:{}", app.admin_local_addr().port());
     let db = app.state().db.clone();
     let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -139,6 +143,7 @@ pub async fn start(mut settings: Settings, data_dir: TempDir) -> TestApp {
     }));
     TestApp {
         address,
+        admin_address,
         client: Client::new(),
         db,
         state,
@@ -194,7 +199,7 @@ impl TestApp {
 
     pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client
-            .request(method, self.url(&format!("/admin{path}")))
+            .request(method, format!("{}/admin{path}", self.admin_address))
             .bearer_auth(ADMIN_TOKEN)
     }
 

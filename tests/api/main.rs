@@ -37,6 +37,7 @@ mod node;
 mod oauth2;
 mod openapi;
 mod operations;
+mod origin;
 mod otlp;
 mod project;
 mod python;

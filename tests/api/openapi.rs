@@ -195,14 +195,23 @@ print("ok")
 async fn the_docs_page_renders_the_operations_in_headless_chromium() {
     let app = spawn_app().await;
     documented_api(&app).await;
+    // Markup in a description is sanitized (Redoc's untrusted-spec), not
+    // rendered as it came.
+    let patched = app
+        .admin_patch(
+            "/operations/todo-delete",
+            &json!({"description": "Deletes a todo\n\n<img src=\"x\" id=\"planted\" onerror=\"alert(1)\">"}),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
     let page = app.get("/system/docs").await;
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(
-        page.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'")
-    );
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(policy.contains("script-src 'self';"), "{policy}");
     let chromium = started_server("SLUICE_TEST_CHROMIUM");
     let profile = app.data_dir.path().join("chromium");
     let output = tokio::process::Command::new(chromium)
@@ -225,6 +234,8 @@ async fn the_docs_page_renders_the_operations_in_headless_chromium() {
         "Lists todos, a page at a time",
         "/todos/{id}",
         "/hello/{name}",
+        "Deletes a todo",
+        "id=\"planted\"",
     ] {
         assert!(
             dom.contains(expected),
@@ -232,6 +243,14 @@ async fn the_docs_page_renders_the_operations_in_headless_chromium() {
             &dom[..dom.len().min(3000)]
         );
     }
+    let kept: Vec<&str> = dom
+        .match_indices("onerror")
+        .map(|(at, _)| &dom[at.saturating_sub(200)..(at + 60).min(dom.len())])
+        .collect();
+    assert!(
+        kept.is_empty(),
+        "the description's handler was kept: {kept:#?}"
+    );
 }
 
 #[tokio::test]

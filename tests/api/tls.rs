@@ -249,3 +249,34 @@ async fn a_plain_port_serves_http2_to_clients_with_prior_knowledge() {
     let answer = app.get("/system/health").await;
     assert_eq!(answer.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_admin_listener_speaks_https_with_the_same_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("admin CA");
+    let (cert, key) = ca.install_leaf(dir.path());
+    let app = spawn_app_with(|s| {
+        s.admin_listen = Some("127.0.0.1:0".parse().unwrap());
+        s.tls = Some(sluice::edge::tls::TlsSettings {
+            cert,
+            key,
+            plain_http: sluice::edge::tls::PlainHttp::Refuse,
+        });
+    })
+    .await;
+    let admin = app.admin_address.replace("http://", "https://");
+    let listed = client_trusting(&[&ca])
+        .get(format!("{admin}/admin/scopes"))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    let plain = app
+        .client
+        .get(format!("{}/admin/scopes", app.admin_address))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(plain, 400).await;
+}

@@ -43,6 +43,7 @@ function input(v: Values): Input {
     throws: refMap(v.throws),
     outgoing_validation: v.outgoing_validation as Input['outgoing_validation'],
     cors: (parseJson(v, 'cors') as Input['cors']) ?? null,
+    sandbox: Boolean(v.sandbox),
   };
 }
 
@@ -94,6 +95,7 @@ export const operations: Resource<Operation> = {
     throws: objectToPairs(o?.throws),
     outgoing_validation: o?.outgoing_validation ?? 'off',
     cors: jsonText(o?.cors ?? undefined),
+    sandbox: o?.sandbox ?? true,
   }),
   fields: () => [
     NAME_FIELD,
@@ -111,6 +113,12 @@ export const operations: Resource<Operation> = {
     { name: 'outgoing', label: 'Response schemas', kind: 'pairs', keyLabel: 'status', source: 'schemas' },
     { name: 'throws', label: 'Error schemas', kind: 'pairs', keyLabel: 'status', source: 'schemas' },
     { name: 'outgoing_validation', label: 'Check responses', kind: 'select', required: true, options: ['off', 'log', 'enforce'] },
+    {
+      name: 'sandbox',
+      label: 'Sandbox answers',
+      kind: 'switch',
+      description: 'Content-Security-Policy: sandbox — a page the action answers runs without scripts, in an opaque origin; off only for an operation serving a real web page',
+    },
     { name: 'cors', label: 'CORS policy', kind: 'json', description: '{"origins": ["https://app.example"]}; empty: the server default' },
   ],
   Extras: ({ item }) => <TryIt operation={item} />,

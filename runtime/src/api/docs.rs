@@ -2,7 +2,10 @@
 //! 2.5.4, MIT; `runtime/assets/redoc`) rendering the live
 //! `/system/openapi.json`. The script is compiled into the binary and
 //! served from here, so the page works offline; its content security
-//! policy keeps it from loading anything from elsewhere.
+//! policy keeps it from loading anything from elsewhere and runs no inline
+//! script. The spec is written by admins, but descriptions reach it from
+//! anyone who deploys, so Redoc treats it as untrusted (`untrusted-spec`:
+//! the HTML in its Markdown passes DOMPurify before it is rendered).
 
 use axum::Router;
 use axum::http::header;
@@ -21,16 +24,22 @@ const PAGE: &str = r#"<!doctype html>
   <title>Sluice API reference</title>
 </head>
 <body>
-  <redoc spec-url="/system/openapi.json"></redoc>
+  <redoc spec-url="/system/openapi.json" untrusted-spec="true"></redoc>
   <script src="/system/docs/redoc.standalone.js"></script>
 </body>
 </html>
 "#;
 
-/// Only this server's own scripts, styles, images and the search worker.
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; \
+/// Only this server's own script files (no inline script, event handler
+/// or `javascript:` URL, so a description that slipped past the sanitizer
+/// still runs nothing), styles (Redoc's styled-components write `<style>`
+/// elements, hence `'unsafe-inline'` for styles only), images and the
+/// search worker (a `blob:` URL).
+const CSP: &str = "default-src 'self'; script-src 'self'; \
                    style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-                   worker-src 'self' blob:; font-src 'self' data:; connect-src 'self'";
+                   worker-src 'self' blob:; font-src 'self' data:; connect-src 'self'; \
+                   object-src 'none'; base-uri 'none'; form-action 'none'; \
+                   frame-ancestors 'none'";
 
 /// `/system/docs` routes.
 pub fn router() -> Router<AppState> {

@@ -87,6 +87,13 @@ pub struct OperationInput {
     /// `off` (default), `log` or `enforce`.
     #[serde(default)]
     pub outgoing_validation: OutgoingValidation,
+    /// Whether the action's answers carry `Content-Security-Policy:
+    /// sandbox` (default true): a page built from a consumer's input then
+    /// runs in an opaque origin and can reach neither the console's session
+    /// nor anything else of this origin. `false` for an operation that
+    /// serves a real web page (scripts, forms, same-origin requests).
+    #[serde(default = "crate::api::default_true")]
+    pub sandbox: bool,
     /// The operation's CORS policy (`{"origins", "methods", "headers",
     /// "expose", "credentials", "max_age"}`); absent: `SLUICE_CORS_ORIGINS`.
     #[serde(default)]
@@ -284,6 +291,7 @@ pub async fn write(
         stability: input.stability,
         active: input.active,
         public: input.public,
+        sandbox: input.sandbox,
         scopes: SqlJson(scopes),
         contract: SqlJson(contract),
         cors: input.cors.map(SqlJson),

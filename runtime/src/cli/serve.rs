@@ -100,6 +100,12 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "SLUICE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Serve the admin API and the console on this address instead
+    /// (`127.0.0.1:8081`), on an origin of their own: the main address then
+    /// answers /admin and /console with 404, and this one serves no
+    /// operation. Unset: one address serves everything.
+    #[arg(long, env = "SLUICE_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
     /// The data directory.
     #[command(flatten)]
     pub data: DataDirArg,
@@ -277,6 +283,7 @@ impl ServeArgs {
         let args = self;
         let mut settings = Settings {
             listen: args.listen,
+            admin_listen: args.admin_listen,
             data_dir: args.data.data_dir,
             database_url: args.data.database_url,
             admin_token: args.admin_token,
@@ -372,6 +379,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir = %data_dir.display(),
         "sluice is listening"
     );
+    if app.has_admin_listener() {
+        tracing::info!(
+            address = %app.admin_local_addr(),
+            url = %format!("{scheme}://{}", app.admin_local_addr()),
+            "the admin API and the console are served here (SLUICE_ADMIN_LISTEN)"
+        );
+    }
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())

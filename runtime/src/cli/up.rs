@@ -53,16 +53,28 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let data_dir = settings.data_dir.clone();
     let app = Application::build(settings).await?;
     let state = app.state().clone();
-    let base = format!("http://{}", app.local_addr());
+    // The admin API the deploy goes through: the admin listener's when
+    // there is one.
+    let base = format!("http://{}", app.admin_local_addr());
+    let public = format!("http://{}", app.local_addr());
     ensure_admin(&state, &data_dir).await?;
     let server = tokio::spawn(app.run_until_stopped());
     let secrets_dir = data_dir.join("secrets");
     let files = deploy(&state, &base, &args.file, &secrets_dir).await?;
-    eprintln!(
-        "sluice is up at {base} (data in {}); admin API: user admin, password in {}",
-        data_dir.display(),
-        data_dir.join("admin-password").display()
-    );
+    if base == public {
+        eprintln!(
+            "sluice is up at {base} (data in {}); admin API: user admin, password in {}",
+            data_dir.display(),
+            data_dir.join("admin-password").display()
+        );
+    } else {
+        eprintln!(
+            "sluice is up at {public} (data in {}); admin API and console at {base}: user \
+             admin, password in {}",
+            data_dir.display(),
+            data_dir.join("admin-password").display()
+        );
+    }
     if args.watch {
         let watching = watch(&state, &base, &args.file, &secrets_dir, files);
         tokio::select! {

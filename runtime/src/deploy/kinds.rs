@@ -135,6 +135,7 @@ impl Kind {
                 "throws",
                 "outgoing_validation",
                 "cors",
+                "sandbox",
             ],
             Kind::Triggers => &["event", "action", "active"],
             Kind::Webhooks => &["event", "url", "active"],

@@ -27,13 +27,21 @@ use crate::state::AppState;
 pub struct Dispatch {
     router: Router,
     state: AppState,
+    /// Whether paths outside the reserved prefixes go to the gateway;
+    /// `false` on the admin listener, whose router answers them (404).
+    gateway: bool,
 }
 
 impl Dispatch {
     /// Dispatches between `router` (the platform's endpoints, with the
-    /// gateway as its fallback) and the gateway serving `state`'s routes.
-    pub fn new(router: Router, state: AppState) -> Self {
-        Self { router, state }
+    /// gateway as its fallback) and the gateway serving `state`'s routes;
+    /// without `gateway`, every request goes to `router`.
+    pub fn new(router: Router, state: AppState, gateway: bool) -> Self {
+        Self {
+            router,
+            state,
+            gateway,
+        }
     }
 }
 
@@ -52,7 +60,7 @@ impl tower::Service<Request> for Dispatch {
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        if reserved_prefix(request.uri().path()).is_some() {
+        if !self.gateway || reserved_prefix(request.uri().path()).is_some() {
             Either::Left(tower::Service::call(&mut self.router, request))
         } else {
             Either::Right(super::respond(self.state.clone(), request).map(Ok as fn(_) -> _))
@@ -65,12 +73,17 @@ impl tower::Service<Request> for Dispatch {
 /// server span), response compression (when `compression_min_bytes` is not
 /// 0) and request decompression (both passed by when a request needs
 /// neither, see [`crate::edge::codecs`]), the client-address and IP-rule
-/// guard — over [`Dispatch`] between `router` and the gateway.
-pub fn app_service(router: Router, state: AppState) -> impl crate::serve::AppService {
+/// guard — over [`Dispatch`] between `router` and, with `gateway`, the
+/// gateway (the admin listener has none).
+pub fn app_service(
+    router: Router,
+    state: AppState,
+    gateway: bool,
+) -> impl crate::serve::AppService {
     let min_bytes = state.settings.compression_min_bytes;
     let guarded = ServiceBuilder::new()
         .layer(crate::edge::GuardLayer(state.clone()))
-        .service(Dispatch::new(router, state));
+        .service(Dispatch::new(router, state, gateway));
     ServiceBuilder::new()
         .map_response(into_axum)
         .layer(CatchPanicLayer::custom(crate::telemetry::panic_response))

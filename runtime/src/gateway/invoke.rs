@@ -2,7 +2,7 @@
 //! by the gateway and `POST /admin/actions/{name}/execute`.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use crate::bindings::types::{self, ActionError};
@@ -212,6 +212,36 @@ fn to_http(response: &types::Response) -> ApiResult<Response> {
         headers.append(name, value);
     }
     Ok(http)
+}
+
+/// Adds to an action's answer what keeps a page built from a consumer's
+/// input from acting as this server: `X-Content-Type-Options: nosniff`
+/// (a JSON or text answer is never read as HTML or script), and, with
+/// `sandbox`, `Content-Security-Policy: sandbox`, under which a browser
+/// renders the answer in an opaque origin — no script, no form, and no
+/// access to the storage, cookies or service workers of this origin,
+/// where the console keeps its session when it shares the listener.
+///
+/// The threat model: the action's developer is trusted, a consumer's input
+/// the action reflects is not. So a `Content-Security-Policy` the action
+/// sets itself is kept, and the sandbox is added beside it as a second
+/// header: a browser enforces every policy it gets (CSP 3, section 4.1),
+/// so the action's own policy can only narrow what the page may do, never
+/// lift the sandbox. Lifting it is the operation's choice (`sandbox:
+/// false`), made by an admin for an operation that serves a real page.
+pub fn harden(headers: &mut HeaderMap, sandbox: bool) {
+    if !headers.contains_key(header::X_CONTENT_TYPE_OPTIONS) {
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+    }
+    if sandbox {
+        headers.append(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox"),
+        );
+    }
 }
 
 /// The problem a guest's typed error becomes.

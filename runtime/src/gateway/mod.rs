@@ -298,7 +298,7 @@ async fn serve(
                 .unwrap_or_default(),
         },
     };
-    let (response, outcome) = invoke::run(
+    let (mut response, outcome) = invoke::run(
         state,
         &route.action,
         invoke::Version {
@@ -312,6 +312,7 @@ async fn serve(
     )
     .await?;
     note.fuel_used = Some(outcome.fuel_used);
+    invoke::harden(response.headers_mut(), route.sandbox);
     if let (Some(contract), Ok(answer)) = (&route.contract, &outcome.result) {
         let _validating = tracing::info_span!(target: TRACE_TARGET, "validate response").entered();
         validate::check_response(contract, &route.operation, answer.status, &answer.body)?;

@@ -76,6 +76,9 @@ pub struct Route {
     pub scopes: Arc<[String]>,
     /// The CORS layer of its policy; `None` when no origin may call it.
     pub cors: Option<Arc<tower_http::cors::CorsLayer>>,
+    /// Whether the action's answers carry `Content-Security-Policy:
+    /// sandbox` (the operation's `sandbox`, default true).
+    pub sandbox: bool,
 }
 
 /// A route's slot for its compiled component (empty until its first
@@ -395,6 +398,7 @@ impl RouteTable {
                         .map_err(|e| anyhow::anyhow!("operation {}: {e}", op.name))?
                         .map(Arc::new),
                     public: op.public,
+                    sandbox: op.sandbox,
                     scopes: op.scopes.0.clone().into(),
                     cors: crate::gateway::cors::layer_for(
                         op.cors.as_deref(),

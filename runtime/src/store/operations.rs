@@ -34,6 +34,11 @@ pub struct OperationRow {
     pub public: bool,
     /// Scopes any one of which lets a token call it; empty: any valid token.
     pub scopes: Json<Vec<String>>,
+    /// Whether the action's answers carry `Content-Security-Policy:
+    /// sandbox`, so a page they make runs in an opaque origin (default
+    /// true; see [`crate::gateway::invoke::harden`]).
+    #[sqlx(try_from = "crate::store::Flag")]
+    pub sandbox: bool,
     /// The operation's own CORS policy; `None` inherits `SLUICE_CORS_ORIGINS`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cors: Option<Json<crate::gateway::cors::CorsPolicy>>,
@@ -98,8 +103,9 @@ pub async fn save(
     }
     sqlx::query(
         "INSERT INTO operations (name, method, path, route_key, action, action_version,
-         description, stability, active, public, scopes, contract, cors, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         description, stability, active, public, scopes, contract, cors, created_at, updated_at,
+         sandbox)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&row.name)
     .bind(&row.method)
@@ -116,6 +122,7 @@ pub async fn save(
     .bind(&row.cors)
     .bind(&row.created_at)
     .bind(&row.updated_at)
+    .bind(row.sandbox)
     .execute(&mut *tx)
     .await?;
     tx.commit().await
