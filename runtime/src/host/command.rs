@@ -38,6 +38,7 @@ impl Host for HostState {
         args: Vec<(String, String)>,
         stdin: Vec<u8>,
     ) -> Result<Output, Error> {
+        self.calls.count();
         let config = match self.lender.lend(&connection, "command").await {
             Ok(Backend::Command(config)) => config,
             Ok(_) => return Err(Error::NoSuchConnection(connection)),
