@@ -92,6 +92,7 @@ fn bench(c: &mut Criterion) {
                             catalog: None,
                             capture: None,
                         },
+                        &mut Default::default(),
                     )
                     .await
                     .unwrap();

@@ -186,6 +186,7 @@ impl Default for EngineSettings {
             },
             component_cache_dir: None,
             pre_initialize: true,
+            host_caps: crate::host::HostCaps::default(),
         }
     }
 }

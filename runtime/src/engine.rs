@@ -21,13 +21,15 @@ use serde::{Deserialize, Serialize};
 use wasmtime::Enabled;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
-    Config, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
+    CallHook, Config, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
 };
 
 use crate::bindings::{Action, ActionPre, types};
 use crate::connections::Registry;
 use crate::host::HostState;
 use crate::host::lend::Lender;
+use crate::host::log::LogDropped;
 use crate::telemetry::spans;
 
 pub mod inline;
@@ -76,6 +78,8 @@ pub struct EngineSettings {
     /// Run components' start functions once, when they are compiled, and
     /// instantiate the state they leave ([`preinit`]). Default true.
     pub pre_initialize: bool,
+    /// Caps on host calls and guest log per invocation.
+    pub host_caps: crate::host::HostCaps,
 }
 
 /// Why an uploaded component was refused.
@@ -109,6 +113,18 @@ pub enum InvokeError {
         /// Fuel consumed until then.
         fuel_used: u64,
     },
+    /// The guest called Sluice's interfaces more often than allowed
+    /// ([`crate::host::HostCaps::max_host_calls`]).
+    #[error(
+        "the action made more than {max_host_calls} calls to the host in one invocation \
+         (SLUICE_MAX_HOST_CALLS)"
+    )]
+    HostCallLimit {
+        /// The cap.
+        max_host_calls: u32,
+        /// Fuel consumed until then.
+        fuel_used: u64,
+    },
     /// The guest tried to grow its memory beyond its limit and then trapped.
     #[error("the action exceeded its memory limit of {memory_bytes} bytes")]
     MemoryLimit {
@@ -139,6 +155,7 @@ impl InvokeError {
         match self {
             Self::FuelExhausted { fuel } => Some(*fuel),
             Self::Deadline { fuel_used, .. }
+            | Self::HostCallLimit { fuel_used, .. }
             | Self::MemoryLimit { fuel_used, .. }
             | Self::Trap { fuel_used, .. } => Some(*fuel_used),
             Self::InvalidResponse(_) | Self::Busy => None,
@@ -433,14 +450,20 @@ impl Engine {
     /// Runs one invocation in a fresh store with `inv.limits`: inline (no
     /// fiber) when the component imports nothing callable, on the async
     /// path otherwise or when an inline run outlasts its ticks (see
-    /// [`inline`]).
+    /// [`inline`]). What the guest's log dropped past its caps is written
+    /// to `log_dropped` however the run ends.
     ///
     /// # Errors
     /// [`InvokeError`] when the guest breaches a limit, traps, or returns an
     /// invalid response. A typed error from the guest is not an `Err` here:
     /// it is [`Outcome::result`].
     #[tracing::instrument(level = "debug", skip_all, fields(action = %inv.action, request_id = %inv.request_id))]
-    pub async fn invoke(&self, pre: &Prepared, inv: Invocation) -> Result<Outcome, InvokeError> {
+    pub async fn invoke(
+        &self,
+        pre: &Prepared,
+        inv: Invocation,
+        log_dropped: &mut LogDropped,
+    ) -> Result<Outcome, InvokeError> {
         let limits = Limits {
             memory_bytes: inv.limits.memory_bytes.min(self.settings.max_memory_bytes),
             ..inv.limits
@@ -455,7 +478,7 @@ impl Engine {
             let mut call = None;
             match inline::run(self, &pre.pre, &mut store, &inv, &mut call) {
                 inline::Ran::Finished(result) => {
-                    return self.finish(store, call, Ok(result), limits, started);
+                    return self.finish(store, call, Ok(result), limits, started, log_dropped);
                 }
                 inline::Ran::OutOfTicks => {
                     spans::end(call.as_ref());
@@ -503,7 +526,7 @@ impl Engine {
             }
         };
         let result = tokio::time::timeout(timeout, run).await.map_err(|_| ());
-        self.finish(store, call, result, limits, started)
+        self.finish(store, call, result, limits, started, log_dropped)
     }
 
     /// Records an instantiation that began at `since`.
@@ -521,6 +544,7 @@ impl Engine {
                 inv.action.clone(),
                 inv.request_id.clone(),
                 limits.memory_bytes,
+                self.settings.host_caps,
                 Lender::new(inv.action.clone(), inv.grants.clone(), inv.registry.clone()),
             ),
         );
@@ -528,6 +552,12 @@ impl Engine {
         store.data_mut().capture = inv.capture.clone();
         store.data_mut().metrics.clone_from(&self.metrics);
         store.limiter(|s| &mut s.budget);
+        // Checked as each host call returns (a plain comparison; the
+        // closure captures nothing, so boxing it allocates nothing).
+        store.call_hook(|store, hook| match hook {
+            CallHook::ReturningFromHost => store.data().calls.check(),
+            _ => Ok(()),
+        });
         store
             .set_fuel(limits.fuel)
             .expect("fuel metering is enabled");
@@ -536,7 +566,8 @@ impl Engine {
 
     /// Turns how a run ended (`Err(())`: its deadline passed while it
     /// waited) into an [`Outcome`], after flushing the guest's output and
-    /// ending its `call` span.
+    /// ending its `call` span; writes what the guest's log dropped to
+    /// `log_dropped`.
     fn finish(
         &self,
         mut store: Store<HostState>,
@@ -544,6 +575,7 @@ impl Engine {
         result: Result<wasmtime::Result<Result<types::Response, types::ActionError>>, ()>,
         limits: Limits,
         started: Instant,
+        log_dropped: &mut LogDropped,
     ) -> Result<Outcome, InvokeError> {
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         if let Some(context) = &call {
@@ -554,8 +586,9 @@ impl Engine {
         }
         {
             let _attached = call.clone().map(opentelemetry::Context::attach);
-            store.data().flush_output();
+            store.data_mut().flush_output();
         }
+        *log_dropped = store.data().guest_log.dropped;
         spans::end(call.as_ref());
         let duration = started.elapsed();
         let result = match result {
@@ -583,7 +616,12 @@ impl Engine {
                 )));
             }
         }
-        tracing::debug!(fuel_used, ?duration, "action finished");
+        tracing::debug!(
+            fuel_used,
+            ?duration,
+            host_calls = store.data().calls.made(),
+            "action finished"
+        );
         let events = std::mem::take(&mut store.data_mut().events.dispatched);
         Ok(Outcome {
             result,
@@ -626,6 +664,10 @@ fn classify(
         Some(Trap::OutOfFuel) => InvokeError::FuelExhausted { fuel: limits.fuel },
         Some(Trap::Interrupt) => InvokeError::Deadline {
             timeout_ms: limits.timeout_ms,
+            fuel_used,
+        },
+        _ if store.data().calls.exceeded() => InvokeError::HostCallLimit {
+            max_host_calls: store.data().calls.max(),
             fuel_used,
         },
         _ if store.data().budget.memory_exceeded => InvokeError::MemoryLimit {

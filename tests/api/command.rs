@@ -205,6 +205,9 @@ async fn a_command_connection_needs_an_absolute_program_and_patterns_for_its_slo
         json!({"program": python(), "args": ["{city}"], "slots": {"city": "("}}),
         json!({"program": python(), "cwd": "relative"}),
         json!({"program": python(), "timeout_ms": 0}),
+        json!({"program": python(), "max_cpu_seconds": 0}),
+        json!({"program": python(), "max_memory_bytes": 1024}),
+        json!({"program": python(), "max_processes": 0}),
     ] {
         let response = app
             .admin(reqwest::Method::POST, "/connections")
@@ -237,4 +240,203 @@ async fn the_cli_data_example_returns_the_tools_json() {
     assert_eq!(body["source"], "report-cli");
     let refused = app.get("/cli-data?city=Berlin%3B%20id").await;
     crate::helpers::assert_problem(refused, 400).await;
+}
+
+/// Whether process `pid` is running (neither gone nor a zombie waiting for
+/// its reaper), after giving a SIGKILL sent just now a second to land.
+fn still_running(pid: &str) -> bool {
+    let running = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        !stat.is_empty() && !stat.contains(") Z ")
+    };
+    (0..50).all(|_| {
+        let alive = running();
+        if alive {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        alive
+    }) && running()
+}
+
+/// The live processes (not zombies) of process group `group`.
+fn live_members(group: &str) -> Vec<String> {
+    let mut members = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid pgrp …; comm may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.get(2) == Some(&group) && fields.first() != Some(&"Z") {
+            members.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    members
+}
+
+/// A server whose connection `tool` runs `/bin/sh -c script` (the script
+/// is the connection's own, fixed by the admin; the guest fills `{file}`).
+async fn shell_app(script: &str, extra: Value) -> TestApp {
+    let app = spawn_app().await;
+    let mut config = json!({"program": "/bin/sh", "args": ["-c", script, "sh", "{file}"],
+                            "slots": {"file": ".*"}});
+    for (k, v) in extra.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    app.create_connection("tool", "command", config).await;
+    app.deploy("misbehave", "mb", "POST", "/mb").await;
+    app.grant("misbehave", &["tool"]).await;
+    app
+}
+
+#[tokio::test]
+async fn a_background_process_the_program_leaves_behind_is_killed_when_the_program_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pids");
+    // The helper closes its output, so the run ends with the program's
+    // exit while the helper would sleep on.
+    let app = shell_app(
+        "sleep 300 >/dev/null 2>&1 </dev/null & echo $$ $! > \"$1\"",
+        json!({}),
+    )
+    .await;
+    let answer = run(&app, json!([["file", file.to_str().unwrap()]])).await;
+    assert_eq!(answer["status"], 0, "{answer}");
+    let pids = std::fs::read_to_string(&file).unwrap();
+    let (group, helper) = pids.trim().split_once(' ').unwrap();
+    assert!(
+        !still_running(helper),
+        "the background helper {helper} outlived its program"
+    );
+    assert_eq!(live_members(group), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn what_a_program_started_is_killed_when_the_actions_deadline_ends_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pids");
+    // The command may run for a minute, the action for one second: the
+    // action's deadline drops the guest's instance while it waits.
+    let app = shell_app(
+        "sleep 300 & echo $$ $! > \"$1\"; wait",
+        json!({"timeout_ms": 60000}),
+    )
+    .await;
+    app.set_limits("misbehave", json!({"timeout_ms": 1000}))
+        .await;
+    let response = app
+        .client
+        .post(app.url("/mb?do=command"))
+        .json(&json!({"conn": "tool", "args": [["file", file.to_str().unwrap()]]}))
+        .send()
+        .await
+        .unwrap();
+    let problem = crate::helpers::assert_problem(response, 504).await;
+    assert_eq!(problem["type"], "urn:sluice:problem:deadline-exceeded");
+    let pids = std::fs::read_to_string(&file).unwrap();
+    let (group, helper) = pids.trim().split_once(' ').unwrap();
+    assert!(
+        !still_running(group),
+        "the program {group} outlived the action"
+    );
+    assert!(
+        !still_running(helper),
+        "its child {helper} outlived the action"
+    );
+    assert_eq!(live_members(group), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn nothing_of_a_program_that_hits_its_deadline_remains_in_its_process_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pids");
+    // The background sleep keeps stdout open, so the run waits for it
+    // until the command's deadline.
+    let app = shell_app(
+        "sleep 300 & echo $$ $! > \"$1\"; echo started",
+        json!({"timeout_ms": 1000}),
+    )
+    .await;
+    let answer = run(&app, json!([["file", file.to_str().unwrap()]])).await;
+    assert_eq!(answer["error"], "timeout", "{answer}");
+    let pids = std::fs::read_to_string(&file).unwrap();
+    let (group, helper) = pids.trim().split_once(' ').unwrap();
+    assert!(
+        !still_running(helper),
+        "the background sleep {helper} outlived the deadline"
+    );
+    assert_eq!(live_members(group), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_program_past_its_cpu_seconds_is_killed_and_the_guest_is_told_why() {
+    let app = command_app(
+        "while True: pass",
+        &[],
+        json!({}),
+        json!({"max_cpu_seconds": 1, "timeout_ms": 30000}),
+    )
+    .await;
+    let started = Instant::now();
+    let answer = run(&app, json!([])).await;
+    assert_eq!(answer["error"], "io", "{answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.contains("1 s of CPU time") && message.contains("max_cpu_seconds"),
+        "{answer}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_program_cannot_map_more_memory_than_its_address_space_limit() {
+    // 1 GiB of zeroes costs no resident memory, so without a limit on the
+    // address space the allocation succeeds.
+    let code = "b = bytearray(1 << 30); print(len(b))";
+    let app = command_app(code, &[], json!({}), json!({"max_memory_bytes": 256 << 20})).await;
+    let answer = run(&app, json!([])).await;
+    assert_eq!(answer["status"], 1, "{answer}");
+    assert!(
+        answer["stderr"].as_str().unwrap().contains("MemoryError"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn the_program_runs_with_the_connections_resource_limits_or_the_defaults() {
+    let code = "print(open('/proc/self/limits').read())";
+    let limit = |limits: &str, name: &str| -> String {
+        let line = limits.lines().find(|l| l.starts_with(name)).unwrap();
+        line[name.len()..]
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let app = command_app(
+        code,
+        &[],
+        json!({}),
+        json!({"max_cpu_seconds": 3, "max_memory_bytes": 512 << 20, "max_processes": 77}),
+    )
+    .await;
+    let answer = run(&app, json!([])).await;
+    let limits = answer["stdout"].as_str().unwrap();
+    assert_eq!(limit(limits, "Max cpu time"), "3 4", "{limits}");
+    assert_eq!(limit(limits, "Max address space"), "536870912 536870912");
+    assert_eq!(limit(limits, "Max processes"), "77 77");
+    assert_eq!(limit(limits, "Max core file size"), "0 0");
+
+    // By default: one core for the whole deadline, 4 GiB, 1 024 processes.
+    let app = command_app(code, &[], json!({}), json!({"timeout_ms": 2500})).await;
+    let answer = run(&app, json!([])).await;
+    let limits = answer["stdout"].as_str().unwrap();
+    assert_eq!(limit(limits, "Max cpu time"), "3 4", "{limits}");
+    assert_eq!(limit(limits, "Max address space"), "4294967296 4294967296");
+    assert_eq!(limit(limits, "Max processes"), "1024 1024");
 }

@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_loop_runs_out_of_fuel_while_a_parallel_hello_succeeds() {
@@ -205,4 +205,103 @@ async fn shutting_down_lets_a_request_in_flight_finish() {
         .expect("the in-flight request gets an answer");
     assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
     server.await.unwrap().unwrap();
+}
+
+/// The newest request log row of operation `operation`.
+async fn last_row(app: &crate::helpers::TestApp, operation: &str) -> Value {
+    app.state.request_log.flush().await;
+    let page: Value = app
+        .admin_get(&format!("/logs?operation={operation}&limit=1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["items"][0].clone()
+}
+
+#[tokio::test]
+async fn a_guest_that_logs_past_its_message_cap_is_answered_and_its_row_counts_what_was_dropped() {
+    let app = spawn_app().await;
+    app.deploy("misbehave", "mb", "GET", "/mb").await;
+    let response = app.get("/mb?do=log-flood&count=1000&bytes=100").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let row = last_row(&app, "mb").await;
+    // 256 records kept by default; the other 744 counted, 100 bytes each.
+    assert_eq!(row["log_dropped_messages"], 744, "{row}");
+    assert_eq!(row["log_dropped_bytes"], 74_400, "{row}");
+
+    // A request that logs within the caps drops nothing.
+    let response = app.get("/mb?do=log-flood&count=10&bytes=100").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let row = last_row(&app, "mb").await;
+    assert_eq!(row["log_dropped_messages"], 0, "{row}");
+    assert_eq!(row["log_dropped_bytes"], 0, "{row}");
+}
+
+#[tokio::test]
+async fn past_its_byte_cap_a_guests_log_keeps_only_what_came_first() {
+    let app = spawn_app_with(|s| {
+        s.engine.host_caps.max_log_bytes = 1_000;
+        s.engine.host_caps.max_log_messages = 1_000;
+    })
+    .await;
+    app.deploy("misbehave", "mb", "GET", "/mb").await;
+    let response = app.get("/mb?do=log-flood&count=25&bytes=100").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let row = last_row(&app, "mb").await;
+    assert_eq!(row["log_dropped_messages"], 15, "{row}");
+    assert_eq!(row["log_dropped_bytes"], 1_500, "{row}");
+
+    // What the admin's execute shows is what was kept: the first ten.
+    let result: Value = app
+        .admin(reqwest::Method::POST, "/actions/misbehave/execute")
+        .json(&json!({"query": [["do", "log-flood"], ["count", "25"], ["bytes", "100"]]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["status"], 200, "{result}");
+    assert_eq!(result["logs"].as_array().unwrap().len(), 10, "{result}");
+}
+
+#[tokio::test]
+async fn a_guest_that_calls_the_host_without_end_is_stopped_with_a_host_call_limit_problem() {
+    let app = spawn_app().await;
+    app.deploy("misbehave", "mb", "GET", "/mb").await;
+    // Ample fuel and time: only the host-call cap (10 000) can stop it.
+    app.set_limits(
+        "misbehave",
+        json!({"fuel": u64::MAX >> 2, "timeout_ms": 60_000}),
+    )
+    .await;
+    let started = Instant::now();
+    let problem = assert_problem(app.get("/mb?do=host-calls").await, 500).await;
+    assert_eq!(
+        problem["type"], "urn:sluice:problem:host-call-limit-exceeded",
+        "{problem}"
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("10000 calls"),
+        "{problem}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let row = last_row(&app, "mb").await;
+    assert_eq!(row["status"], 500, "{row}");
+}
+
+#[tokio::test]
+async fn a_guest_may_make_exactly_as_many_host_calls_as_its_cap_allows() {
+    let app = spawn_app_with(|s| s.engine.host_caps.max_host_calls = 50).await;
+    app.deploy("misbehave", "mb", "GET", "/mb").await;
+    let response = app.get("/mb?do=host-calls&n=50").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["calls"], 50);
+    let problem = assert_problem(app.get("/mb?do=host-calls&n=51").await, 500).await;
+    assert_eq!(
+        problem["type"], "urn:sluice:problem:host-call-limit-exceeded",
+        "{problem}"
+    );
 }

@@ -15,6 +15,11 @@
 //!   `{"columns": [...], "rows": [[...]]}` with each value tagged by kind;
 //! - `log`: writes the query's `message` to the log at level `level`
 //!   (`info` when absent) and answers `{"ok": true}`;
+//! - `log-flood`: writes `count` messages (default 1 000) of `bytes` bytes
+//!   each (default 100) at level `info`, and answers `{"ok": true}`;
+//! - `host-calls`: calls the host `n` times (default: without end) —
+//!   `events.dispatch` of an event that does not exist, which answers at
+//!   once — and answers `{"calls": n}`;
 //! - `http-send`, `kv`, `smtp-send`: see [`capabilities`];
 //! - `files`, `command`: see [`host_tools`];
 //! - anything else: answers `{"ok": true}`.
@@ -114,6 +119,27 @@ fn misbehave(req: Request) -> Result<Response, Error> {
                 _ => sluice_sdk::log::info(message),
             }
             Ok(Response::json(&serde_json::json!({ "ok": true })))
+        }
+        "log-flood" => {
+            let count: u64 = req.query("count").and_then(|c| c.parse().ok()).unwrap_or(1000);
+            let bytes: usize = req.query("bytes").and_then(|b| b.parse().ok()).unwrap_or(100);
+            let message = "m".repeat(bytes);
+            for _ in 0..count {
+                sluice_sdk::log::info(&message);
+            }
+            Ok(Response::json(&serde_json::json!({ "ok": true })))
+        }
+        "host-calls" => {
+            let n: u64 = req
+                .query("n")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(u64::MAX);
+            let mut made = 0;
+            while made < n {
+                let _ = sluice_sdk::events::dispatch_raw("misbehave.none", b"{}");
+                made += 1;
+            }
+            Ok(Response::json(&serde_json::json!({ "calls": made })))
         }
         "error" => Err(Error::not_found(
             "misbehave was asked for a not-found error",

@@ -656,7 +656,10 @@ pub async fn actions_execute(
         row.limits(),
         grants,
         request,
-        Some(capture.clone()),
+        invoke::GuestLog {
+            capture: Some(capture.clone()),
+            dropped: &mut crate::host::log::LogDropped::default(),
+        },
     )
     .await
     {

@@ -265,6 +265,18 @@ pub struct ServeArgs {
     /// them per request (see docs/actions.md).
     #[arg(long, env = "SLUICE_PRE_INITIALIZE", default_value_t = true, action = clap::ArgAction::Set)]
     pub pre_initialize: bool,
+    /// Calls to Sluice's interfaces (log, sql, http, kv …) one invocation
+    /// may make; the call past it ends the invocation (500).
+    #[arg(long, env = "SLUICE_MAX_HOST_CALLS", default_value_t = 10_000)]
+    pub max_host_calls: u32,
+    /// Guest log records (log messages and printed lines) kept per
+    /// invocation; later ones are dropped and counted in the request log.
+    #[arg(long, env = "SLUICE_MAX_LOG_MESSAGES", default_value_t = 256)]
+    pub max_log_messages: u32,
+    /// Bytes of guest log records kept per invocation; later records are
+    /// dropped and counted in the request log.
+    #[arg(long, env = "SLUICE_MAX_LOG_BYTES", default_value_t = 1 << 20)]
+    pub max_log_bytes: u64,
 }
 
 /// Checks `SLUICE_CORS_ORIGINS` when the flags are parsed.
@@ -347,6 +359,11 @@ impl ServeArgs {
         settings.engine.pool_instances = args.pool_instances;
         settings.engine.max_memory_bytes = args.max_memory_bytes;
         settings.engine.pre_initialize = args.pre_initialize;
+        settings.engine.host_caps = crate::host::HostCaps {
+            max_host_calls: args.max_host_calls,
+            max_log_messages: args.max_log_messages,
+            max_log_bytes: args.max_log_bytes,
+        };
         settings.engine.component_cache_dir = args
             .component_cache
             .then(|| settings.data_dir.join("cache").join("components"));

@@ -6,16 +6,21 @@
 //! only fills named slots, each value checked against the slot's pattern
 //! and passed as (part of) one argv entry, whatever characters it holds.
 //! The environment is exactly the connection's `env`; the child runs in a
-//! process group of its own, which is killed whole at the deadline or when
-//! its output passes the limit, so nothing it started lives on.
+//! process group of its own, which is killed whole however the run ends —
+//! the program exiting, the deadline, output past its limit, a pipe error,
+//! or the guest's instance dropped mid-run — so nothing it started lives
+//! on; and it runs with resource limits on CPU time, address space and
+//! processes ([`sluice_guard::child`]).
 
 use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
+use sluice_guard::child::{ChildLimits, ExitWatch};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 /// Config of a `command` connection.
@@ -47,6 +52,42 @@ pub struct CommandConfig {
     /// kills the program.
     #[serde(default = "default_max_output_bytes")]
     pub max_output_bytes: u64,
+    /// CPU seconds the program, and each process it starts, may use
+    /// (`RLIMIT_CPU`); past them it is killed and the call fails. Default:
+    /// the deadline rounded up to whole seconds, i.e. one core for the
+    /// whole run; at most 3 600.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cpu_seconds: Option<u64>,
+    /// Bytes of virtual address space the program, and each process it
+    /// starts, may map (`RLIMIT_AS`); an allocation past it fails (default
+    /// [`DEFAULT_MAX_MEMORY_BYTES`], 16 MiB to 1 TiB).
+    #[serde(default = "default_max_memory_bytes")]
+    pub max_memory_bytes: u64,
+    /// Processes and threads the server's user may have when the program
+    /// starts another (`RLIMIT_NPROC`, which counts per user, the server's
+    /// own threads included; not applied to root). Default
+    /// [`DEFAULT_MAX_PROCESSES`], 1 to 65 536.
+    #[serde(default = "default_max_processes")]
+    pub max_processes: u64,
+}
+
+/// Default `max_memory_bytes`: 4 GiB of address space, which ordinary
+/// tools (Python, jq, curl, ImageMagick) stay far below while the largest
+/// reservations — a JVM sizing its heap to the machine, V8's cages — may
+/// need more, set per connection.
+pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 4 << 30;
+
+/// Default `max_processes`: room for a few hundred server threads (tokio's
+/// blocking pool alone may grow to 512) and for the tools a program runs,
+/// while a fork bomb stops at a bounded count.
+pub const DEFAULT_MAX_PROCESSES: u64 = 1024;
+
+fn default_max_memory_bytes() -> u64 {
+    DEFAULT_MAX_MEMORY_BYTES
+}
+
+fn default_max_processes() -> u64 {
+    DEFAULT_MAX_PROCESSES
 }
 
 fn default_timeout_ms() -> u64 {
@@ -73,6 +114,9 @@ pub enum CommandError {
     SpawnFailed(String),
     /// Reading or writing its pipes failed.
     Io(String),
+    /// The program used up its CPU seconds (given) and was killed
+    /// (`SIGXCPU`).
+    CpuLimit(u64),
 }
 
 /// What a finished program left.
@@ -175,6 +219,20 @@ impl CommandConfig {
         if !(1..=(64 << 20)).contains(&self.max_output_bytes) {
             return Err("max_output_bytes must be between 1 and 67108864".into());
         }
+        if self
+            .max_cpu_seconds
+            .is_some_and(|s| !(1..=3_600).contains(&s))
+        {
+            return Err("max_cpu_seconds must be between 1 and 3600".into());
+        }
+        if !((16 << 20)..=(1 << 40)).contains(&self.max_memory_bytes) {
+            return Err("max_memory_bytes must be between 16777216 (16 MiB) and \
+                        1099511627776 (1 TiB)"
+                .into());
+        }
+        if !(1..=65_536).contains(&self.max_processes) {
+            return Err("max_processes must be between 1 and 65536".into());
+        }
         Ok(())
     }
 
@@ -249,7 +307,21 @@ impl CommandConfig {
         Ok(argv)
     }
 
-    /// Runs the program with the slot values `given` and `stdin`.
+    /// The resource limits the program runs with.
+    pub fn limits(&self) -> ChildLimits {
+        ChildLimits {
+            cpu_seconds: self
+                .max_cpu_seconds
+                .unwrap_or_else(|| self.timeout_ms.div_ceil(1000)),
+            address_space_bytes: self.max_memory_bytes,
+            processes: self.max_processes,
+        }
+    }
+
+    /// Runs the program with the slot values `given` and `stdin`, within
+    /// its [`limits`](Self::limits). However this ends — the program
+    /// exiting, an error, or the future dropped — its process group is
+    /// killed before this returns.
     ///
     /// # Errors
     /// As [`CommandError`] describes.
@@ -264,7 +336,9 @@ impl CommandConfig {
                 "stdin is larger than {MAX_STDIN_BYTES} bytes"
             )));
         }
-        let mut child = tokio::process::Command::new(&self.program)
+        let limits = self.limits();
+        let mut command = tokio::process::Command::new(&self.program);
+        command
             .args(&argv)
             .env_clear()
             .envs(&self.env)
@@ -273,10 +347,15 @@ impl CommandConfig {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        sluice_guard::child::limit(command.as_std_mut(), limits);
+        let mut child = command
             .spawn()
             .map_err(|e| CommandError::SpawnFailed(format!("{}: {e}", self.program)))?;
-        let group = child.id().and_then(|id| i32::try_from(id).ok());
+        // Declared after `child`, so dropped before it: when this future is
+        // dropped or returns early, the group is killed while its leader is
+        // not yet reaped, so its id cannot name another group.
+        let mut group = Group::of(&child);
         let mut input = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -293,32 +372,73 @@ impl CommandConfig {
             // The first stream over its limit ends the wait at once.
             let ((), out, err) =
                 tokio::try_join!(feed, capped(stdout, limit), capped(stderr, limit))?;
+            // What the program left running (a daemonised helper that
+            // closed its output) goes with it.
+            if group.leader_exited().await {
+                group.kill();
+            }
             let status = child
                 .wait()
                 .await
                 .map_err(|e| CommandError::Io(e.to_string()))?;
+            group.kill();
+            if status.signal() == Some(rustix::process::Signal::XCPU.as_raw()) {
+                return Err(CommandError::CpuLimit(limits.cpu_seconds));
+            }
             Ok::<_, CommandError>(Finished {
                 status: status.code(),
                 stdout: out,
                 stderr: err,
             })
         };
-        let result = tokio::time::timeout(Duration::from_millis(self.timeout_ms), work).await;
-        let result = result.unwrap_or(Err(CommandError::Timeout));
-        if result.is_err()
-            && let Some(group) = group
-        {
-            kill_group(group);
-        }
-        result
+        tokio::time::timeout(Duration::from_millis(self.timeout_ms), work)
+            .await
+            .unwrap_or(Err(CommandError::Timeout))
     }
 }
 
-/// Kills every process of group `group` (the child and what it started).
-fn kill_group(group: i32) {
-    // A group that is gone already makes this fail with ESRCH: fine.
-    if let Some(pid) = rustix::process::Pid::from_raw(group) {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+/// The process group of a running program (its id is the leader's pid):
+/// killed whole when dropped, unless [`Group::kill`] did it already.
+struct Group {
+    id: Option<rustix::process::Pid>,
+    /// Tells when the leader has exited, while its pid, not yet reaped,
+    /// still holds the group's id.
+    leader: Option<ExitWatch>,
+}
+
+impl Group {
+    fn of(child: &tokio::process::Child) -> Self {
+        let id = child
+            .id()
+            .and_then(|id| rustix::process::Pid::from_raw(i32::try_from(id).ok()?));
+        // Linux 5.3 and later; without it the group is killed only after
+        // the leader is reaped (see `run`).
+        let leader = id.and_then(|pid| ExitWatch::new(pid).ok());
+        Self { id, leader }
+    }
+
+    /// Waits until the leader has exited; `false` at once when that cannot
+    /// be watched (no pidfd).
+    async fn leader_exited(&self) -> bool {
+        match &self.leader {
+            Some(watch) => watch.exited().await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Kills every process of the group (the program and what it started),
+    /// once.
+    fn kill(&mut self) {
+        // A group that is gone already makes this fail with ESRCH: fine.
+        if let Some(id) = self.id.take() {
+            let _ = rustix::process::kill_process_group(id, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -351,6 +471,9 @@ mod tests {
             cwd: None,
             timeout_ms: 1000,
             max_output_bytes: 1024,
+            max_cpu_seconds: None,
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            max_processes: DEFAULT_MAX_PROCESSES,
         }
     }
 

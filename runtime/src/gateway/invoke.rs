@@ -50,11 +50,21 @@ impl<'a> From<&'a str> for Version<'a> {
     }
 }
 
+/// Where an invocation's guest log is reported besides the host log.
+#[derive(Debug)]
+pub struct GuestLog<'a> {
+    /// Keeps the records for the caller (the admin execute endpoint).
+    pub capture: Option<crate::host::log::LogCapture>,
+    /// Receives what the log dropped past its caps, however the run ends
+    /// (the gateway counts it in the request log row).
+    pub dropped: &'a mut crate::host::log::LogDropped,
+}
+
 /// Invokes `version` of `action` on `request`.
 ///
 /// Returns the HTTP response a consumer gets and, when the guest ran to
-/// completion, the [`Outcome`]'s fuel and duration. The guest's log
-/// records are also kept in `capture`, when given.
+/// completion, the [`Outcome`]'s fuel and duration. The guest's log is
+/// reported to `log`.
 ///
 /// # Errors
 /// [`ApiError`] for the guest's typed errors (their status), limit breaches
@@ -66,7 +76,7 @@ pub async fn run(
     limits: Limits,
     grants: std::sync::Arc<[String]>,
     request: types::Request,
-    capture: Option<crate::host::log::LogCapture>,
+    log: GuestLog<'_>,
 ) -> ApiResult<(Response, Outcome)> {
     let prepared = match version.kept.and_then(std::sync::OnceLock::get) {
         Some(prepared) => {
@@ -103,8 +113,9 @@ pub async fn run(
                 grants,
                 registry: Some(state.registry.clone()),
                 catalog: Some(state.events.load_full()),
-                capture,
+                capture: log.capture,
             },
+            log.dropped,
         )
         .await
         .map_err(invoke_error)?;
@@ -170,6 +181,9 @@ pub async fn run_internal(
         },
     };
     let name: std::sync::Arc<str> = action.into();
+    // Triggers and cronjobs have no request log row to count drops in;
+    // the host log says when a cap was reached.
+    let mut log_dropped = crate::host::log::LogDropped::default();
     let run = run(
         state,
         &name,
@@ -177,7 +191,10 @@ pub async fn run_internal(
         row.limits(),
         grants,
         request,
-        None,
+        GuestLog {
+            capture: None,
+            dropped: &mut log_dropped,
+        },
     );
     let (response, _) = crate::error::REQUEST_ID.scope(request_id, run).await?;
     let status = response.status().as_u16();
@@ -292,6 +309,11 @@ pub fn invoke_error(error: InvokeError) -> ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "memory-limit-exceeded",
             "Memory limit exceeded",
+        ),
+        InvokeError::HostCallLimit { .. } => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "host-call-limit-exceeded",
+            "Host-call limit exceeded",
         ),
         InvokeError::Trap { .. } => (
             StatusCode::INTERNAL_SERVER_ERROR,

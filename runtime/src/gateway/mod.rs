@@ -42,6 +42,7 @@ struct Note {
     caller: Option<Arc<Caller>>,
     fuel_used: Option<u64>,
     rate: Option<rate_limit::Decision>,
+    log_dropped: crate::host::log::LogDropped,
 }
 
 /// The gateway's answer to one request, boxed (see [`respond`]).
@@ -169,6 +170,8 @@ async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response 
             duration_us: i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX),
             fuel_used: note.fuel_used.and_then(|f| i64::try_from(f).ok()),
             error,
+            log_dropped_messages: i64::try_from(note.log_dropped.messages).unwrap_or(i64::MAX),
+            log_dropped_bytes: i64::try_from(note.log_dropped.bytes).unwrap_or(i64::MAX),
         });
     }
     response
@@ -308,7 +311,10 @@ async fn serve(
         route.limits,
         route.grants.clone(),
         request,
-        None,
+        invoke::GuestLog {
+            capture: None,
+            dropped: &mut note.log_dropped,
+        },
     )
     .await?;
     note.fuel_used = Some(outcome.fuel_used);

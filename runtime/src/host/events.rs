@@ -24,6 +24,7 @@ impl Host for HostState {
     #[tracing::instrument(target = "sluice::trace", name = "events.dispatch", skip_all,
         fields(sluice.event = %name, sluice.payload_bytes = payload.len()))]
     async fn dispatch(&mut self, name: String, payload: Vec<u8>) -> Result<(), DispatchError> {
+        self.calls.count();
         let Some(catalog) = &self.events.catalog else {
             return Err(DispatchError::NoSuchEvent(
                 "events are not available in this invocation".into(),

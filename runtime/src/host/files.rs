@@ -44,6 +44,7 @@ impl HostState {
         name: &str,
         op: impl FnOnce(&FilesConfig) -> Result<T, FilesError> + Send + 'static,
     ) -> Result<T, Error> {
+        self.calls.count();
         let config: Arc<FilesConfig> = match self.lender.lend(name, "files").await {
             Ok(Backend::Files(config)) => config,
             Ok(_) => return Err(Error::NoSuchConnection(name.to_string())),

@@ -39,6 +39,7 @@ impl Host for HostState {
                server.address = tracing::field::Empty,
                http.response.status_code = tracing::field::Empty))]
     async fn send(&mut self, connection: String, request: Request) -> Result<Response, Error> {
+        self.calls.count();
         let client = match self.lender.lend(&connection, "http").await {
             Ok(Backend::Http(client)) => client,
             Ok(_) => return Err(Error::NoSuchConnection(connection)),

@@ -29,6 +29,7 @@ impl From<KvError> for Error {
 impl HostState {
     /// The granted `kv` connection `name` and the stored form of `key`.
     async fn kv(&mut self, name: &str, key: &str) -> Result<(Arc<KvClient>, String), Error> {
+        self.calls.count();
         let client = match self.lender.lend(name, "kv").await {
             Ok(Backend::Kv(client)) => client,
             Ok(_) => return Err(Error::NoSuchConnection(name.to_string())),

@@ -17,6 +17,7 @@ impl Host for HostState {
     #[tracing::instrument(target = "sluice::trace", name = "smtp send", skip_all,
         fields(otel.kind = "client", sluice.connection = %connection))]
     async fn send(&mut self, connection: String, message: Message) -> Result<String, Error> {
+        self.calls.count();
         let client = match self.lender.lend(&connection, "smtp").await {
             Ok(Backend::Smtp(client)) => client,
             Ok(_) => return Err(Error::NoSuchConnection(connection)),

@@ -385,7 +385,10 @@ impl Host for HostState {}
 
 impl HostState {
     /// The guest's connection behind handle `r`.
+    /// Every call on an open connection comes through here, so it counts
+    /// the call against the invocation's cap.
     fn connection(&mut self, r: &Resource<SqlConnection>) -> Result<&mut SqlConnection, Error> {
+        self.calls.count();
         self.table
             .get_mut(r)
             .map_err(|e| Error::InvalidState(e.to_string()))
@@ -395,6 +398,7 @@ impl HostState {
 impl HostConnection for HostState {
     #[tracing::instrument(level = "debug", skip(self), fields(request_id = %self.request_id))]
     async fn open(&mut self, name: String) -> Result<Resource<SqlConnection>, Error> {
+        self.calls.count();
         let found = match self.lender.lend(&name, "sql").await {
             Ok(Backend::Sql(pool)) => pool,
             Ok(_) => return Err(Error::NoSuchConnection(name)),

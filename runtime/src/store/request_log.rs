@@ -40,6 +40,11 @@ pub struct LogRow {
     pub fuel_used: Option<i64>,
     /// The problem detail, for error responses.
     pub error: Option<String>,
+    /// Guest log records the action's run dropped past its caps
+    /// (`SLUICE_MAX_LOG_MESSAGES`, `SLUICE_MAX_LOG_BYTES`); 0 when none.
+    pub log_dropped_messages: i64,
+    /// Their bytes (each message cut at 8 KiB first).
+    pub log_dropped_bytes: i64,
 }
 
 /// Filters of `GET /admin/logs`; every set field must match.
@@ -93,7 +98,7 @@ fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
 
 /// The request log's multi-row insert statements, by rows per statement
 /// (the sizes [`chunks`] gives), each written once per writer: writing a
-/// 100-row statement's 1,400 placeholders cost as much as binding its
+/// 100-row statement's 1,600 placeholders cost as much as binding its
 /// values (BENCHMARKS.md, issue 13).
 #[derive(Debug)]
 pub struct Inserts {
@@ -114,10 +119,11 @@ impl Inserts {
         let dialect = self.dialect;
         self.by_rows.entry(rows).or_insert_with(|| {
             let mut marks = Placeholders::for_dialect(dialect);
-            let values: Vec<String> = (0..rows).map(|_| marks.row(14)).collect();
+            let values: Vec<String> = (0..rows).map(|_| marks.row(16)).collect();
             format!(
                 "INSERT INTO request_log (at_ms, request_id, trace_id, weight, operation, app, \"user\",
-                                          ip, method, path, status, duration_us, fuel_used, error)
+                                          ip, method, path, status, duration_us, fuel_used, error,
+                                          log_dropped_messages, log_dropped_bytes)
                  VALUES {}",
                 values.join(", ")
             )
@@ -168,7 +174,9 @@ where
                 .bind(row.status)
                 .bind(row.duration_us)
                 .bind(row.fuel_used)
-                .bind(row.error.as_deref());
+                .bind(row.error.as_deref())
+                .bind(row.log_dropped_messages)
+                .bind(row.log_dropped_bytes);
         }
         query.persistent(true).execute(&mut *tx).await?;
     }
