@@ -148,7 +148,11 @@ impl AppState {
         Ok(())
     }
 
-    /// Reloads every cache, for when notifications may have been missed.
+    /// Reloads every cache, for when notifications may have been missed;
+    /// open connection backends are compared with the stored configs and
+    /// only the changed or deleted ones closed ([`Registry::reload`]).
+    ///
+    /// [`Registry::reload`]: crate::connections::registry::Registry::reload
     ///
     /// # Errors
     /// On database failure.
@@ -163,7 +167,12 @@ impl AppState {
         ] {
             self.apply(&change).await?;
         }
-        self.registry.close_all();
+        // Only backends whose connection changed go: closing them all would
+        // drop every `memory` key-value store with its values on each
+        // reload, and a reload can come at any time (a late listener start,
+        // a version check that ran ahead of a notification).
+        let _guard = self.reload_lock.lock().await;
+        self.registry.reload().await?;
         Ok(())
     }
 }
@@ -198,7 +207,11 @@ async fn listen(state: &AppState, url: &str) -> anyhow::Result<std::convert::Inf
     // now were announced to nobody listening here.
     let mut heard = stored_version(&state.db).await?;
     state.apply_all().await?;
-    let mut check = tokio::time::interval(VERSION_CHECK);
+    // The first check a period from now: everything was just reloaded, and
+    // checking at once would reload it again for changes made meanwhile
+    // whose notifications are on their way.
+    let mut check =
+        tokio::time::interval_at(tokio::time::Instant::now() + VERSION_CHECK, VERSION_CHECK);
     // A stream keeps its place when the version check wins a round (the
     // listener's own receive is not cancel-safe); it reconnects by itself
     // after a lost connection, and the version check catches what was
@@ -206,6 +219,10 @@ async fn listen(state: &AppState, url: &str) -> anyhow::Result<std::convert::Inf
     let mut notifications = listener.into_stream();
     loop {
         let notification = tokio::select! {
+            // Notifications first: a check that won the round while one was
+            // already received would find its version unheard and reload
+            // everything for nothing.
+            biased;
             next = notifications.next() => match next {
                 Some(notification) => notification?,
                 None => anyhow::bail!("the cluster change listener ended"),

@@ -246,3 +246,40 @@ async fn a_redis_connection_that_cannot_be_reached_is_refused_at_creation() {
         .unwrap();
     crate::helpers::assert_problem(response, 422).await;
 }
+
+/// A reload of every cache, as a node does after missing a cluster change,
+/// keeps a memory store whose connection did not change, values and all,
+/// and reopens one whose stored config changed behind the node's back.
+#[tokio::test]
+async fn a_cluster_reload_keeps_the_memory_stores_of_unchanged_connections() {
+    let app = with_kv(json!({"backend": "memory"})).await;
+    app.create_connection("other", "kv", json!({"backend": "memory"}))
+        .await;
+    app.grant("misbehave", &["cache", "other"]).await;
+    for conn in ["cache", "other"] {
+        op(&app, conn, json!({"op": "set", "key": "k", "value": "v"})).await;
+    }
+    // `other` changes in the control plane without this node hearing of
+    // it, as when another node's announcement was lost.
+    let changed = json!({"class": "kv", "config": {"backend": "memory", "ttl_seconds": 60}});
+    let sealed = app
+        .state
+        .secrets
+        .seal("other", &serde_json::to_vec(&changed).unwrap())
+        .unwrap();
+    sluice::store::connections::update(&app.db, "other", "kv", &sealed)
+        .await
+        .unwrap();
+
+    app.state.apply_all().await.unwrap();
+    assert_eq!(
+        op(&app, "cache", json!({"op": "get", "key": "k"})).await,
+        json!({"value": "v"}),
+        "the unchanged connection's store kept its value"
+    );
+    assert_eq!(
+        op(&app, "other", json!({"op": "get", "key": "k"})).await,
+        json!({"value": null}),
+        "the changed connection's store was reopened"
+    );
+}

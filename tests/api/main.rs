@@ -43,6 +43,7 @@ mod project;
 mod python;
 mod rate_limits;
 mod receiver;
+mod registry;
 mod request_log;
 mod schemas;
 mod smtp;

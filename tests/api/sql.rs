@@ -390,3 +390,63 @@ async fn mariadb_datetimes_decimals_and_json_reach_the_guest_as_text() {
     assert_eq!(row["u"], json!({"integer": 7}));
     assert_eq!(row["r"], json!({"real": 2.5}));
 }
+
+/// A statement the host rewrites for PostgreSQL (`?` → `$n`) with a
+/// dollar-quoted literal and an escape string holding `?`, a comment, and
+/// the JSONB operators written with the question mark doubled: the
+/// placeholders are numbered, the rest reaches the server as written.
+#[tokio::test]
+async fn a_postgresql_statement_keeps_dollar_quotes_and_writes_jsonb_operators_as_doubled_question_marks()
+ {
+    let url = crate::helpers::fresh_postgres_database().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query("CREATE TABLE docs (id INTEGER, name TEXT, doc JSONB)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        r#"INSERT INTO docs VALUES (1, 'a', '{"k": 1, "x": 1}'), (2, 'b', '{"k": 2}'),
+           (3, 'c', '{"k": 3, "y": 1}'), (4, 'd', '{"z": 1}'), (5, 'e', '{"k": 5, "x": 1}')"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let app = spawn_app().await;
+    app.create_connection("docs", "sql", json!({"driver": "postgres", "url": url}))
+        .await;
+    let statement = r"SELECT name, $$it's ?$$ AS note, E'\'?' AS quoted FROM docs -- ? here
+        WHERE doc ?? ? AND doc ??| ARRAY['x', 'y'] AND NOT doc ??& ARRAY['k', 'z'] /* ?? */
+        AND id < ? ORDER BY name";
+    let made = app
+        .admin(reqwest::Method::POST, "/actions")
+        .json(
+            &json!({"name": "docs", "builtin": "sql-query", "connections": ["docs"], "config": {
+                "connection": "docs", "statement": statement,
+                "params": ["path.key", {"from": "query.below", "type": "integer"}]
+            }}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let created = app
+        .create_operation(
+            &json!({"name": "docs", "method": "GET", "path": "/docs/:key",
+                                  "action": "docs", "public": true}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let response = app.get("/docs/k?below=5").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let rows: Value = response.json().await.unwrap();
+    assert_eq!(
+        rows,
+        json!([
+            {"name": "a", "note": "it's ?", "quoted": "'?"},
+            {"name": "c", "note": "it's ?", "quoted": "'?"}
+        ])
+    );
+}

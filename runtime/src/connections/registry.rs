@@ -1,7 +1,9 @@
 //! The open backends of every connection, by name: SQL pools, HTTP clients,
 //! SMTP transports and key-value stores. Each opens on first use from the
-//! sealed config in the control plane and stays open until the connection
-//! is changed or deleted ([`Registry::close`]); the next use reopens it.
+//! sealed config in the control plane — once, however many callers ask at
+//! the same moment — and stays open until the connection is changed or
+//! deleted ([`Registry::close`], or [`Registry::reload`] after missed
+//! changes); the next use reopens it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
+use tokio::sync::OnceCell;
 
 use super::ConnectionConfig;
 use super::http_client::HttpClient;
@@ -73,12 +77,27 @@ impl Backend {
     }
 }
 
+/// A backend with the digest of the config it was opened from, so that a
+/// reload can tell an unchanged connection from a changed one.
+#[derive(Clone)]
+struct Opened {
+    backend: Backend,
+    fingerprint: [u8; 32],
+}
+
+/// The slot of one connection: every concurrent first caller waits on the
+/// same cell, so one backend (one pool) opens. [`Registry::close`] removes
+/// the slot rather than emptying it: an opening already under way then
+/// fills a slot nobody looks up any more, and the next caller opens from
+/// the new config.
+type Slot = Arc<OnceCell<Opened>>;
+
 /// The open backends, by connection name.
 pub struct Registry {
     data_dir: PathBuf,
     db: AnyPool,
     secrets: SecretBox,
-    open: Mutex<HashMap<String, Backend>>,
+    open: Mutex<HashMap<String, Slot>>,
     oauth2: super::oauth2::OAuth2Tokens,
 }
 
@@ -94,14 +113,28 @@ impl crate::telemetry::metrics::PoolUsage for Registry {
     fn sql_pools(&self) -> Vec<(String, u64, u64)> {
         self.open()
             .iter()
-            .filter_map(|(name, backend)| match backend {
-                Backend::Sql(pool) => {
+            .filter_map(|(name, slot)| match slot.get().map(|o| &o.backend) {
+                Some(Backend::Sql(pool)) => {
                     let (in_use, idle) = pool.pool.usage();
                     Some((name.clone(), in_use, idle))
                 }
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// Why [`Registry::get`] opened nothing.
+enum NotOpened {
+    /// No connection has the name.
+    Missing,
+    /// Reading the config or opening the backend failed.
+    Failed(anyhow::Error),
+}
+
+impl NotOpened {
+    fn failed(e: impl Into<anyhow::Error>) -> Self {
+        Self::Failed(e.into())
     }
 }
 
@@ -119,33 +152,64 @@ impl Registry {
         }
     }
 
-    /// The open backends; held only to look up or insert, never across an
+    /// The slots; held only to look up, insert or remove, never across an
     /// await, so a plain mutex serves every host call without queueing.
-    fn open(&self) -> MutexGuard<'_, HashMap<String, Backend>> {
+    fn open(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The backend of connection `name`, opened if need be, or `None` when
-    /// no connection has that name.
+    /// no connection has that name. Concurrent callers of a connection not
+    /// yet open wait for one opening.
     ///
     /// # Errors
     /// When the stored config cannot be read or the backend cannot be
     /// opened (e.g. Redis unreachable); the next call tries again.
     pub async fn get(&self, name: &str) -> anyhow::Result<Option<Backend>> {
-        if let Some(backend) = self.open().get(name) {
-            return Ok(Some(backend.clone()));
+        let slot = Arc::clone(self.open().entry(name.to_string()).or_default());
+        let opened = slot
+            .get_or_try_init(|| async {
+                let row = connections::get(&self.db, name)
+                    .await
+                    .map_err(NotOpened::failed)?
+                    .ok_or(NotOpened::Missing)?;
+                let plain = self
+                    .secrets
+                    .open(&row.name, &row.config_sealed)
+                    .map_err(NotOpened::failed)?;
+                let config: ConnectionConfig =
+                    serde_json::from_slice(&plain).map_err(NotOpened::failed)?;
+                Ok(Opened {
+                    backend: open_backend(name, config, &self.data_dir)
+                        .await
+                        .map_err(NotOpened::failed)?,
+                    fingerprint: Sha256::digest(&plain).into(),
+                })
+            })
+            .await;
+        match opened {
+            Ok(opened) => Ok(Some(opened.backend.clone())),
+            Err(not_opened) => {
+                // An empty slot is not kept: names asked for in vain must
+                // not pile up.
+                self.forget_empty(name, &slot);
+                match not_opened {
+                    NotOpened::Missing => Ok(None),
+                    NotOpened::Failed(e) => Err(e),
+                }
+            }
         }
-        let Some(row) = connections::get(&self.db, name).await? else {
-            return Ok(None);
-        };
-        let plain = self.secrets.open(&row.name, &row.config_sealed)?;
-        let config: ConnectionConfig = serde_json::from_slice(&plain)?;
-        // Opened outside the lock: a Redis connect may take a while.
-        let backend = open_backend(name, config, &self.data_dir).await?;
+    }
+
+    /// Removes `slot` from the open ones if it is still `name`'s and empty.
+    fn forget_empty(&self, name: &str, slot: &Slot) {
         let mut open = self.open();
-        Ok(Some(
-            open.entry(name.to_string()).or_insert(backend).clone(),
-        ))
+        if open
+            .get(name)
+            .is_some_and(|s| Arc::ptr_eq(s, slot) && !s.initialized())
+        {
+            open.remove(name);
+        }
     }
 
     /// The class of connection `name` (`sql`, `http` …), or `None` when no
@@ -154,18 +218,44 @@ impl Registry {
     /// # Errors
     /// When the control plane cannot be read.
     pub async fn class_of(&self, name: &str) -> anyhow::Result<Option<String>> {
-        if let Some(backend) = self.open().get(name) {
-            return Ok(Some(backend.class().to_string()));
+        let open = self.open().get(name).and_then(|slot| slot.get().cloned());
+        if let Some(opened) = open {
+            return Ok(Some(opened.backend.class().to_string()));
         }
         Ok(connections::get(&self.db, name).await?.map(|row| row.class))
     }
 
-    /// Forgets every open backend (they reopen on next use); see
-    /// [`Registry::close`].
-    pub fn close_all(&self) {
-        // Taken out first: the backends drop after the lock is released.
-        let backends = std::mem::take(&mut *self.open());
-        drop(backends);
+    /// Compares every open backend with the stored configs, for when
+    /// changes may have been missed: a backend whose connection is gone or
+    /// whose config differs from the one it was opened with is let go of
+    /// (see [`Registry::close`]), and so is one still opening, which may
+    /// have read the config before the change; the others, with their
+    /// pools and `memory` key-value stores, stay as they are.
+    ///
+    /// # Errors
+    /// When the stored configs cannot be read; nothing is closed then.
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        let mut current = HashMap::new();
+        for row in connections::list(&self.db).await? {
+            // A config that no longer opens (a changed key) counts as
+            // changed: the next use reports the error.
+            if let Ok(plain) = self.secrets.open(&row.name, &row.config_sealed) {
+                let fingerprint: [u8; 32] = Sha256::digest(&plain).into();
+                current.insert(row.name, fingerprint);
+            }
+        }
+        let stale: Vec<String> = self
+            .open()
+            .iter()
+            .filter(|(name, slot)| {
+                slot.get().map(|o| o.fingerprint) != current.get(name.as_str()).copied()
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in stale {
+            self.close(&name);
+        }
+        Ok(())
     }
 
     /// Forgets the backend of `name`, if open, and its cached OAuth2 access
@@ -176,8 +266,8 @@ impl Registry {
     /// connections, pooled HTTP connections) and frees a memory store.
     pub fn close(&self, name: &str) {
         self.oauth2.drop_cached(name);
-        let backend = self.open().remove(name);
-        drop(backend);
+        let slot = self.open().remove(name);
+        drop(slot);
     }
 
     /// The OAuth2 tokens of `http` connections.

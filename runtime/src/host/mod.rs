@@ -8,6 +8,7 @@ pub mod http;
 pub mod kv;
 pub mod lend;
 pub mod log;
+pub mod placeholders;
 pub mod smtp;
 pub mod sql;
 pub mod sql_values;

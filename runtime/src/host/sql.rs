@@ -23,6 +23,7 @@ use crate::connections::pools::DbPool;
 use crate::connections::registry::Backend;
 use crate::host::HostState;
 use crate::host::lend::Refusal;
+use crate::host::placeholders::numbered_placeholders;
 use crate::host::sql_values;
 use crate::telemetry::metrics::Metrics;
 
@@ -134,54 +135,6 @@ fn map_error(error: sqlx::Error) -> Error {
             })
         }
     }
-}
-
-/// Rewrites `?` placeholders as `$1, $2 …` for PostgreSQL, leaving quoted
-/// strings, quoted identifiers and comments alone, so one statement text
-/// works on every driver.
-pub fn numbered_placeholders(statement: &str) -> String {
-    let mut out = String::with_capacity(statement.len() + 8);
-    let mut chars = statement.chars().peekable();
-    let mut n = 0;
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' => {
-                out.push(c);
-                for d in chars.by_ref() {
-                    out.push(d);
-                    if d == c {
-                        break;
-                    }
-                }
-            }
-            '-' if chars.peek() == Some(&'-') => {
-                out.push(c);
-                for d in chars.by_ref() {
-                    out.push(d);
-                    if d == '\n' {
-                        break;
-                    }
-                }
-            }
-            '/' if chars.peek() == Some(&'*') => {
-                out.push(c);
-                let mut prev = '\0';
-                for d in chars.by_ref() {
-                    out.push(d);
-                    if prev == '*' && d == '/' {
-                        break;
-                    }
-                    prev = d;
-                }
-            }
-            '?' => {
-                n += 1;
-                out.push_str(&format!("${n}"));
-            }
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 fn bind_all<'q, DB>(
@@ -494,20 +447,5 @@ impl HostConnection for HostState {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::numbered_placeholders;
-
-    #[test]
-    fn question_marks_outside_quotes_and_comments_become_numbered() {
-        assert_eq!(
-            numbered_placeholders(
-                "SELECT * FROM t WHERE a = ? AND b = '?' AND \"c?\" = ? -- ?\n LIMIT ? /* ? */"
-            ),
-            "SELECT * FROM t WHERE a = $1 AND b = '?' AND \"c?\" = $2 -- ?\n LIMIT $3 /* ? */"
-        );
     }
 }
