@@ -144,7 +144,7 @@ impl Loader<'_, '_> {
         if let Some(first) = self.loaded.get(&lexical(path)) {
             bail!(
                 "{} is included more than once ({}); include each file once",
-                path.display(),
+                lexical(path).display(),
                 match first {
                     Some(at) => format!("first at {at}"),
                     None => "it is the deploy file itself".to_string(),
