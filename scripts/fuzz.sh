@@ -10,10 +10,14 @@
 # only) and writes what it finds to fuzz/work/<target>/ (git-ignored);
 # crashes, hangs and out-of-memory inputs go to fuzz/artifacts/<target>/.
 # The log of each run is fuzz/logs/<target>.log; the last lines printed
-# here are libFuzzer's figures (executions, coverage, corpus). To keep the
-# new inputs worth keeping, minimize them into the committed corpus:
-#   RUSTC_BOOTSTRAP=1 cargo fuzz cmin --fuzz-dir fuzz <target> fuzz/work/<target>
-#   cp fuzz/work/<target>/* fuzz/corpus/<target>/
+# here are libFuzzer's figures (executions, coverage, corpus).
+#
+#   scripts/fuzz.sh min routes         adds to fuzz/corpus/routes/ the fewest
+#                                      inputs of fuzz/work/routes/ that reach
+#                                      an edge the committed corpus does not
+#
+# (a libFuzzer merge by edges alone, -use_counters=0: `cargo fuzz cmin`
+# keeps every hit-count bucket too, thousands of files).
 # cargo-fuzz needs nightly features: with a stable toolchain RUSTC_BOOTSTRAP=1
 # lets it use them (set below).
 set -euo pipefail
@@ -28,6 +32,15 @@ export CARGO_TARGET_DIR="$PWD/fuzz/target"
 
 if ! command -v cargo-fuzz >/dev/null; then
   nice -n 10 cargo install cargo-fuzz --locked
+fi
+
+if [[ "$target" == min ]]; then
+  t="$seconds"
+  nice -n 10 cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer" "$t"
+  "fuzz/target/x86_64-unknown-linux-gnu/release/$t" -merge=1 -use_counters=0 \
+    "fuzz/corpus/$t" "fuzz/work/$t"
+  echo "fuzz/corpus/$t: $(ls "fuzz/corpus/$t" | wc -l) files"
+  exit 0
 fi
 
 if [[ "$target" == all ]]; then
@@ -50,7 +63,7 @@ for t in "${run[@]}"; do
     -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t/" \
     $( [[ -f "fuzz/dicts/$t.dict" ]] && echo "-dict=fuzz/dicts/$t.dict" ) \
     >"fuzz/logs/$t.log" 2>&1 || status=$?
-  grep -E '^#[0-9]+ +(DONE|NEW|REDUCE|pulse)' "fuzz/logs/$t.log" | tail -1 || true
+  grep -E '^#[0-9]+[[:space:]]+(DONE|NEW|REDUCE|pulse)' "fuzz/logs/$t.log" | tail -1 || true
   grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "fuzz/logs/$t.log" || true
   if [[ $status != 0 ]]; then
     echo "!! $t stopped with status $status: see fuzz/logs/$t.log and fuzz/artifacts/$t/"
