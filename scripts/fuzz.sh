@@ -16,7 +16,7 @@
 #                                      inputs of fuzz/work/routes/ that reach
 #                                      an edge the committed corpus does not
 #
-# (a libFuzzer merge by edges alone, -use_counters=0: `cargo fuzz cmin`
+# (a libFuzzer set-cover merge by edges alone, -use_counters=0: `cargo fuzz cmin`
 # keeps every hit-count bucket too, thousands of files).
 # cargo-fuzz needs nightly features: with a stable toolchain RUSTC_BOOTSTRAP=1
 # lets it use them (set below).
@@ -37,7 +37,7 @@ fi
 if [[ "$target" == min ]]; then
   t="$seconds"
   nice -n 10 cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer" "$t"
-  "fuzz/target/x86_64-unknown-linux-gnu/release/$t" -merge=1 -use_counters=0 \
+  "fuzz/target/x86_64-unknown-linux-gnu/release/$t" -set_cover_merge=1 -use_counters=0 \
     "fuzz/corpus/$t" "fuzz/work/$t"
   echo "fuzz/corpus/$t: $(ls "fuzz/corpus/$t" | wc -l) files"
   exit 0
