@@ -10,6 +10,9 @@
 //!   needs) and the authorizer denies `ATTACH` and `DETACH`;
 //! - extensions run native code: `load_extension` is switched off
 //!   (`SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION`) and denied;
+//! - one huge value (`zeroblob(900000000)`) would be allocated whole in
+//!   the host before any byte cap could count it: the longest string, blob
+//!   or row is the caller's cap (`SQLITE_LIMIT_LENGTH`);
 //! - schema surgery corrupts the file: defensive mode
 //!   (`SQLITE_DBCONFIG_DEFENSIVE`) refuses `writable_schema` writes and
 //!   raw page access, and the authorizer denies the pragmas that change
@@ -43,7 +46,10 @@ const DENIED_PRAGMAS: &[&str] = &[
     "mmap_size",
 ];
 
-/// Applies the limit, the defensive flags and the authorizer to `db`.
+/// Applies the limits, the defensive flags and the authorizer to `db`;
+/// `max_value_bytes` bounds every string, blob and row the connection
+/// reads or writes (SQLite answers `SQLITE_TOOBIG`, "string or blob too
+/// big", beyond it).
 ///
 /// `db` must be the handle of an open connection that the caller holds
 /// exclusively for the duration of the call (sqlx's `LockedSqliteHandle::
@@ -52,14 +58,15 @@ const DENIED_PRAGMAS: &[&str] = &[
 /// # Errors
 /// The SQLite result code of a `sqlite3_db_config` call that failed (the
 /// linked SQLite is older than 3.26, which added defensive mode).
-pub fn confine(db: NonNull<ffi::sqlite3>) -> Result<(), c_int> {
+pub fn confine(db: NonNull<ffi::sqlite3>, max_value_bytes: c_int) -> Result<(), c_int> {
     let db = db.as_ptr();
     // SAFETY: `db` is an open connection handle held exclusively by the
     // caller (see above); `sqlite3_limit` only reads and writes the
-    // handle's limit array.
+    // handle's limit array, and clamps values above the compiled maximum.
     #[allow(unsafe_code)]
     unsafe {
         ffi::sqlite3_limit(db, ffi::SQLITE_LIMIT_ATTACHED, 0);
+        ffi::sqlite3_limit(db, ffi::SQLITE_LIMIT_LENGTH, max_value_bytes.max(1));
     }
     for (op, value) in [
         (ffi::SQLITE_DBCONFIG_DEFENSIVE, 1),

@@ -75,6 +75,13 @@ pub struct Settings {
     /// Largest `.wasm` upload the admin API accepts, in bytes (default 32 MiB);
     /// larger uploads get 413.
     pub max_upload_bytes: usize,
+    /// What the token and revoke endpoints read of a form: bytes and
+    /// fields (`SLUICE_AUTHORIZATION_MAX_BODY_BYTES`, default 16 KiB;
+    /// `SLUICE_AUTHORIZATION_MAX_FIELDS`, default 32).
+    pub authorization_form: crate::api::oauth_form::FormLimits,
+    /// Password checks at once and waiting (`SLUICE_HASH_CONCURRENCY`,
+    /// `SLUICE_HASH_QUEUE`).
+    pub hashing: crate::identity::passwords::HashSettings,
     /// Wasmtime settings: pool size, memory ceiling, default limits.
     pub engine: EngineSettings,
     /// Issuer, lifetimes and signing key of access tokens.
@@ -106,6 +113,8 @@ impl Default for Settings {
             connections: crate::serve::ConnectionLimits::default(),
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,
+            authorization_form: crate::api::oauth_form::FormLimits::default(),
+            hashing: crate::identity::passwords::HashSettings::default(),
             engine: EngineSettings::default(),
             tokens: TokenSettings::default(),
             request_log: LogSettings::default(),

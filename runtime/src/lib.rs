@@ -24,6 +24,7 @@ pub mod generators;
 pub mod host;
 pub mod identity;
 pub mod lifecycle;
+pub mod media;
 pub mod openapi;
 pub mod outbox_writer;
 pub mod producers;

@@ -165,6 +165,7 @@ impl AppState {
                 .await
                 .context("loading the IP rules")?,
         );
+        let settings_hashing = settings.hashing;
         let state = AppState::new(Shared {
             db,
             engine,
@@ -184,6 +185,9 @@ impl AppState {
             lifecycle: crate::lifecycle::Lifecycle::default(),
             node_id,
             metrics,
+            hashing: Arc::new(crate::identity::passwords::HashLimiter::new(
+                settings_hashing,
+            )),
             reload_lock: tokio::sync::Mutex::default(),
         });
         if state.settings.worker.enabled {

@@ -86,6 +86,8 @@ pub struct Shared {
     pub lifecycle: crate::lifecycle::Lifecycle,
     /// The node's metrics (`GET /system/metrics`, OTLP).
     pub metrics: Arc<crate::telemetry::metrics::Metrics>,
+    /// Bounds the password and client-secret checks anyone may ask for.
+    pub hashing: Arc<crate::identity::passwords::HashLimiter>,
     /// Serialises the reloads of [`AppState::apply`], so that a slow reload
     /// cannot overwrite a newer one.
     pub reload_lock: tokio::sync::Mutex<()>,

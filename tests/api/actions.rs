@@ -171,6 +171,43 @@ async fn an_upload_with_another_media_type_gets_415() {
 }
 
 #[tokio::test]
+async fn an_upload_declared_as_a_lookalike_of_wasm_gets_415() {
+    let app = spawn_app().await;
+    for media_type in [
+        "application/wasmx",
+        "application/wasm+json",
+        "application/octet-streams",
+    ] {
+        let response = app
+            .admin(reqwest::Method::PUT, "/actions/hello")
+            .header("content-type", media_type)
+            .body(example_wasm("hello"))
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(response, 415).await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("application/wasm"),
+            "{media_type} → {problem}"
+        );
+    }
+    assert_eq!(app.admin_get("/actions/hello").await.status(), 404);
+
+    // Case and parameters do not matter.
+    let response = app
+        .admin(reqwest::Method::PUT, "/actions/hello")
+        .header("content-type", "Application/WASM; charset=binary")
+        .body(example_wasm("hello"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+#[tokio::test]
 async fn actions_can_be_listed_inspected_configured_and_deleted() {
     let app = spawn_app().await;
     app.upload_example("hello").await;

@@ -1,7 +1,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app, started_server};
 
 const PASSWORD: &str = "hunter2-very-secret";
 
@@ -71,7 +74,7 @@ async fn no_admin_response_ever_contains_the_password() {
     bodies.push(with_url.text().await.unwrap());
     let patched = app
         .admin(reqwest::Method::PATCH, "/connections/pg?skip_test=true")
-        .json(&json!({"config": {"port": 2}}))
+        .json(&json!({"config": {"pool_size": 2}}))
         .send()
         .await
         .unwrap();
@@ -88,7 +91,7 @@ async fn no_admin_response_ever_contains_the_password() {
         pg["config"]["password_set"], true,
         "the patch kept the password"
     );
-    assert_eq!(pg["config"]["port"], 2);
+    assert_eq!(pg["config"]["pool_size"], 2);
     let url: Value = serde_json::from_str(&bodies[5]).unwrap();
     assert_eq!(url["config"]["password_set"], true);
     assert_eq!(url["config"]["url"], "postgres://app@127.0.0.1:1/app");
@@ -205,4 +208,160 @@ async fn grants_are_set_through_the_actions_api_and_guard_deletion() {
         app.admin_delete("/connections/db").await.status(),
         StatusCode::NO_CONTENT
     );
+}
+
+/// A TCP port on loopback that counts the connections made to it and
+/// answers nothing: where a moved secret would have been sent.
+async fn listening_trap() -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (port, count)
+}
+
+async fn patch(app: &TestApp, name: &str, query: &str, body: Value) -> reqwest::Response {
+    app.admin(
+        reqwest::Method::PATCH,
+        &format!("/connections/{name}{query}"),
+    )
+    .json(&body)
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn refused_for(response: reqwest::Response, moved: &str, secret: &str) {
+    let problem = assert_problem(response, 422).await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(moved) && detail.contains(secret),
+        "the problem names {moved} and {secret}: {problem}"
+    );
+}
+
+#[tokio::test]
+async fn moving_a_sql_connection_requires_restating_its_password() {
+    let app = spawn_app().await;
+    let my = url::Url::parse(&started_server("SLUICE_TEST_MYSQL_URL")).unwrap();
+    let config = json!({
+        "driver": "mysql", "host": my.host_str().unwrap(), "port": my.port().unwrap(),
+        "user": my.username(), "password": my.password().unwrap(),
+        "database": my.path().trim_start_matches('/')
+    });
+    app.create_connection("db", "sql", config.clone()).await;
+    let (trap, connections) = listening_trap().await;
+
+    // Tried for real, this would send the password to the trap at once.
+    let moved = patch(&app, "db", "", json!({"config": {"port": trap}})).await;
+    refused_for(moved, "config.port", "config.password").await;
+    let moved = patch(&app, "db", "", json!({"config": {"host": "127.0.0.2"}})).await;
+    refused_for(moved, "config.host", "config.password").await;
+    let weaker = patch(&app, "db", "", json!({"config": {"tls_mode": "disable"}})).await;
+    refused_for(weaker, "config.tls_mode", "config.password").await;
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "the trap was tried");
+    let shown: Value = app.admin_get("/connections/db").await.json().await.unwrap();
+    assert_eq!(shown["config"]["port"], config["port"]);
+    assert_eq!(shown["config"]["host"], config["host"]);
+
+    // Something harmless keeps the password: the test (against the real
+    // server) passes with it.
+    let harmless = patch(
+        &app,
+        "db",
+        "",
+        json!({"config": {"pool_size": 3, "statement_timeout_ms": 2000}}),
+    )
+    .await;
+    assert_eq!(
+        harmless.status(),
+        StatusCode::OK,
+        "{}",
+        harmless.text().await.unwrap()
+    );
+
+    let restated = patch(
+        &app,
+        "db",
+        "?skip_test=true",
+        json!({"config": {"port": trap, "password": "another-one"}}),
+    )
+    .await;
+    assert_eq!(restated.status(), StatusCode::OK);
+    let shown: Value = restated.json().await.unwrap();
+    assert_eq!(shown["config"]["port"], trap);
+    assert_eq!(shown["config"]["password_set"], true);
+}
+
+#[tokio::test]
+async fn moving_an_smtp_connection_requires_restating_its_password() {
+    let app = spawn_app().await;
+    let created = create(
+        &app,
+        json!({"name": "mail", "class": "smtp", "config": {
+            "host": "127.0.0.1", "port": 1, "tls": "starttls", "username": "app",
+            "password": PASSWORD, "from": "Sluice <noreply@example.com>"
+        }}),
+        true,
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    for (change, field) in [
+        (json!({"host": "mail.attacker.invalid"}), "config.host"),
+        (json!({"port": 2525}), "config.port"),
+        (json!({"tls": "none"}), "config.tls"),
+    ] {
+        let moved = patch(&app, "mail", "", json!({"config": change})).await;
+        refused_for(moved, field, "config.password").await;
+    }
+    let harmless = patch(
+        &app,
+        "mail",
+        "?skip_test=true",
+        json!({"config": {"timeout_ms": 3000}}),
+    )
+    .await;
+    assert_eq!(harmless.status(), StatusCode::OK);
+    let shown: Value = harmless.json().await.unwrap();
+    assert_eq!(shown["config"]["host"], "127.0.0.1");
+    assert_eq!(shown["config"]["password_set"], true);
+}
+
+#[tokio::test]
+async fn moving_a_redis_connection_requires_restating_the_password_in_its_url() {
+    let app = spawn_app().await;
+    let created = create(
+        &app,
+        json!({"name": "cache", "class": "kv", "config": {
+            "backend": "redis", "url": format!("redis://app:{PASSWORD}@127.0.0.1:1/0")
+        }}),
+        true,
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let moved = patch(
+        &app,
+        "cache",
+        "",
+        json!({"config": {"url": "redis://app@attacker.invalid:1/0"}}),
+    )
+    .await;
+    refused_for(moved, "config.url", "password").await;
+    let same_server = patch(
+        &app,
+        "cache",
+        "?skip_test=true",
+        json!({"config": {"url": "redis://app@127.0.0.1:1/1"}}),
+    )
+    .await;
+    assert_eq!(same_server.status(), StatusCode::OK);
+    let shown: Value = same_server.json().await.unwrap();
+    assert_eq!(shown["config"]["password_set"], true, "{shown}");
 }

@@ -346,3 +346,221 @@ async fn a_patch_that_leaves_out_the_secret_keeps_it() {
         format!("Bearer {TOKEN}")
     );
 }
+
+#[tokio::test]
+async fn path_parameters_that_java_servers_read_as_dot_dot_never_leave_the_base_path() {
+    let (app, upstream) = setup(json!({"type": "bearer", "token": TOKEN}), json!({})).await;
+    // Tomcat and Spring drop `;…` from a segment before resolving `..`;
+    // each of these is `/admin` to them, or would be after a proxy decodes it.
+    let attempts = [
+        "..;/admin",
+        "/..;/admin",
+        "/x/..;/..;/admin",
+        "/.;/admin",
+        "/..;jsessionid=0/admin",
+        "/..%3b/admin",
+        "/..%3B/admin",
+        "/%2e%2e;/admin",
+        "/%2E%2e%3b/admin",
+        "/..%5c..%5cadmin",
+        "/..\\..\\admin",
+        "/%c0%ae%c0%ae/admin",
+    ];
+    for path in attempts {
+        let answer = send(&app, path).await;
+        assert_eq!(answer["error"], "invalid-request", "{path:?} → {answer}");
+    }
+    let plain = send(&app, "/..;/admin").await;
+    assert!(
+        plain["message"].as_str().unwrap().contains("';'"),
+        "the message says why: {plain}"
+    );
+    assert!(
+        upstream.seen().is_empty(),
+        "refused requests reached the upstream: {:?}",
+        upstream.seen()
+    );
+
+    // An upstream (or an open redirect on it) cannot lead the host there either.
+    let redirected = send(&app, "/to-path-parameter").await;
+    assert_eq!(redirected["error"], "invalid-request", "{redirected}");
+    let paths: Vec<String> = upstream.seen().into_iter().map(|s| s.path).collect();
+    assert_eq!(paths, ["/v1/to-path-parameter"]);
+}
+
+#[tokio::test]
+async fn credentials_an_upstream_echoes_in_its_body_reach_the_guest_redacted() {
+    let basic = "YWRhOnMzY3JldC1wYXNz"; // ada:s3cret-pass
+    for (auth, secrets) in [
+        (json!({"type": "bearer", "token": TOKEN}), vec![TOKEN]),
+        (
+            json!({"type": "basic", "username": "ada", "password": "s3cret-pass"}),
+            vec!["s3cret-pass", basic],
+        ),
+        (
+            json!({"type": "api_key", "in": "header", "name": "X-Api-Key", "value": KEY}),
+            vec![KEY],
+        ),
+        (
+            json!({"type": "api_key", "in": "query", "name": "appid", "value": KEY}),
+            vec![KEY],
+        ),
+    ] {
+        let (app, upstream) = setup(auth.clone(), json!({})).await;
+        let answer = send(&app, "/echo-headers").await;
+        assert_eq!(answer["status"], 200, "{auth} → {answer}");
+        let seen = &upstream.seen_at("/v1/echo-headers")[0];
+        let sent = format!("{:?} {:?}", seen.headers, seen.query);
+        assert!(
+            secrets.iter().any(|s| sent.contains(s)),
+            "the upstream got the credentials: {sent}"
+        );
+        let body = answer["body"].as_str().unwrap();
+        assert!(body.contains("[redacted]"), "{auth} → {body}");
+        for secret in &secrets {
+            assert!(
+                !answer.to_string().contains(secret),
+                "{auth}: the guest saw {secret}: {answer}"
+            );
+        }
+        // The rest of the body is untouched.
+        let echoed: Value = serde_json::from_str(body).unwrap();
+        assert!(echoed["headers"]["user-agent"].is_string(), "{echoed}");
+    }
+}
+
+#[tokio::test]
+async fn the_size_limit_applies_to_the_body_as_redacted_for_the_guest() {
+    // `Bearer k` (8 bytes) becomes `[redacted]` (10): 100 echoes are 800
+    // bytes from the upstream and 1000 for the guest.
+    let (app, _upstream) = setup(
+        json!({"type": "bearer", "token": "k"}),
+        json!({"max_response_bytes": 900}),
+    )
+    .await;
+    let over = app
+        .misbehave(
+            "http-send",
+            json!({"conn": "api", "path": "/echo-auth-body", "query": [["n", "100"]]}),
+        )
+        .await;
+    assert_eq!(over["error"], "response-too-large", "{over}");
+
+    app.admin_patch(
+        "/connections/api",
+        &json!({"config": {"max_response_bytes": 1000}}),
+    )
+    .await;
+    let fits = app
+        .misbehave(
+            "http-send",
+            json!({"conn": "api", "path": "/echo-auth-body", "query": [["n", "100"]]}),
+        )
+        .await;
+    assert_eq!(fits["status"], 200, "{fits}");
+    assert_eq!(fits["body"], "[redacted]".repeat(100));
+}
+
+#[tokio::test]
+async fn moving_an_http_connection_requires_restating_its_secret() {
+    let (app, upstream) = setup(json!({"type": "bearer", "token": TOKEN}), json!({})).await;
+    let elsewhere = upstream::start().await;
+
+    let moved = app
+        .admin_patch(
+            "/connections/api",
+            &json!({"config": {"base_url": elsewhere.base}}),
+        )
+        .await;
+    let problem = crate::helpers::assert_problem(moved, 422).await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("config.base_url") && detail.contains("config.auth.token"),
+        "{problem}"
+    );
+    assert!(
+        elsewhere.seen().is_empty(),
+        "the new host was tried: {:?}",
+        elsewhere.seen()
+    );
+    // Unchanged: the guest still reaches the old upstream with the token.
+    let shown: Value = app
+        .admin_get("/connections/api")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["config"]["base_url"], upstream.base);
+    assert_eq!(send(&app, "/still-here").await["status"], 200);
+    assert_eq!(
+        upstream.seen_at("/v1/still-here")[0].headers["authorization"],
+        format!("Bearer {TOKEN}")
+    );
+
+    let restated = app
+        .admin_patch(
+            "/connections/api",
+            &json!({"config": {"base_url": elsewhere.base,
+                               "auth": {"token": "t0ken-for-elsewhere"}}}),
+        )
+        .await;
+    assert_eq!(restated.status(), StatusCode::OK);
+    assert_eq!(send(&app, "/moved").await["status"], 200);
+    assert_eq!(
+        elsewhere.seen_at("/v1/moved")[0].headers["authorization"],
+        "Bearer t0ken-for-elsewhere"
+    );
+}
+
+#[tokio::test]
+async fn moving_an_oauth2_token_endpoint_requires_restating_the_client_secret() {
+    let app = spawn_app().await;
+    let created = app
+        .admin(reqwest::Method::POST, "/connections?skip_test=true")
+        .json(&json!({"name": "api", "class": "http", "config": {
+            "base_url": "http://api.invalid/v1",
+            "auth": {"type": "oauth2_client_credentials", "client_id": "sluice",
+                     "client_secret": "cl1ent-secret", "token_url": "http://auth.invalid/token"}
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let patch = |auth: Value| json!({"config": {"auth": auth}});
+    let moved = app
+        .admin(reqwest::Method::PATCH, "/connections/api?skip_test=true")
+        .json(&patch(
+            json!({"token_url": "http://attacker.invalid/token"}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let problem = crate::helpers::assert_problem(moved, 422).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("config.auth.client_secret"),
+        "{problem}"
+    );
+    let shown: Value = app
+        .admin_get("/connections/api")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        shown["config"]["auth"]["token_url"],
+        "http://auth.invalid/token"
+    );
+
+    let harmless = app
+        .admin(reqwest::Method::PATCH, "/connections/api?skip_test=true")
+        .json(&patch(json!({"scopes": ["read"]})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(harmless.status(), StatusCode::OK);
+    let shown: Value = harmless.json().await.unwrap();
+    assert_eq!(shown["config"]["auth"]["secret_set"], true, "{shown}");
+}

@@ -24,6 +24,7 @@ mod files;
 mod fuzz_corpus;
 mod gateway;
 mod generators;
+mod hardening;
 mod helpers;
 mod http;
 mod hygiene;

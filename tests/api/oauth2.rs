@@ -308,6 +308,46 @@ async fn a_token_that_expires_within_a_minute_is_refreshed_before_it_is_used() {
 }
 
 #[tokio::test]
+async fn moving_an_oauth2_connection_forgets_its_tokens() {
+    let provider = Provider::start().await;
+    let app = spawn_app().await;
+    calendar_connection(&app, &provider).await;
+    app.deploy("misbehave", "mb", "POST", "/mb").await;
+    app.grant("misbehave", &["calendar"]).await;
+    let (status, _) = authorize(&app, &provider, "calendar").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(calendar(&app, "calendar").await["status"], 200);
+
+    // The same server under another name stands in for another API: the
+    // tokens granted for the old one must not follow.
+    let port = provider.base.rsplit(':').next().unwrap();
+    let moved = app
+        .admin_patch(
+            "/connections/calendar",
+            &json!({"config": {"base_url": format!("http://localhost:{port}"),
+                               "auth": {"client_secret": CLIENT_SECRET}}}),
+        )
+        .await;
+    assert_eq!(
+        moved.status(),
+        StatusCode::OK,
+        "{}",
+        moved.text().await.unwrap()
+    );
+    let shown = connection(&app, "calendar").await;
+    assert_eq!(
+        shown["authorization"]["status"], "not_authorized",
+        "{shown}"
+    );
+    assert_eq!(calendar(&app, "calendar").await["error"], "connect-failed");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connection_tokens")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
 async fn client_credentials_fetch_a_token_once_and_reuse_it() {
     let provider = Provider::start().await;
     let app = spawn_app().await;

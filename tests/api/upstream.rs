@@ -49,8 +49,14 @@ impl Upstream {
 /// - `/v1/big?n=`: `n` bytes with a content-length; `/v1/big-chunked?n=` without;
 /// - `/v1/to-elsewhere`: 302 to another host; `/v1/to-outside`: 302 to
 ///   `/admin` on this host; `/v1/to-inside`: 302 to `/v1/landed`;
+/// - `/v1/to-path-parameter`: 302 to `/v1/..;/admin` (outside the base
+///   path for Tomcat and Spring);
 /// - `/v1/echo-auth`: 200 with headers repeating the received
 ///   `authorization` and query (an upstream that leaks what it got);
+/// - `/v1/echo-headers`: 200 with a JSON body of every received header and
+///   the query, as httpbin's `/anything` answers;
+/// - `/v1/echo-auth-body?n=`: 200 with the received `authorization` value
+///   `n` times as the whole body;
 /// - anything else: 200 `{"ok": true}`.
 pub async fn start() -> Upstream {
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
@@ -94,6 +100,24 @@ async fn answer(State(seen): State<Arc<Mutex<Vec<Seen>>>>, request: Request) -> 
         "/v1/to-elsewhere" => redirect("http://elsewhere.invalid/v1/x"),
         "/v1/to-outside" => redirect("/admin/secrets"),
         "/v1/to-inside" => redirect("/v1/landed"),
+        "/v1/to-path-parameter" => redirect("/v1/..;/admin"),
+        "/v1/echo-headers" => {
+            let headers: serde_json::Map<String, serde_json::Value> = entry
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
+                .collect();
+            axum::Json(serde_json::json!({"headers": headers, "query": entry.query}))
+                .into_response()
+        }
+        "/v1/echo-auth-body" => {
+            let auth = entry
+                .headers
+                .get(header::AUTHORIZATION)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            auth.repeat(n).into_response()
+        }
         "/v1/echo-auth" => {
             let auth = entry
                 .headers

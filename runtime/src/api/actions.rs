@@ -23,6 +23,7 @@ use crate::builtins;
 use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::invoke;
+use crate::media;
 use crate::state::AppState;
 use crate::store::{
     actions, actions::ActionRow, actions::Upload, actions::VersionRow, connections, operations,
@@ -341,22 +342,26 @@ pub async fn compile_into_cache(state: &AppState, sha256: &str, wasm: &[u8]) -> 
 
 async fn upload_bytes(state: &AppState, request: Request) -> ApiResult<Bytes> {
     let limit = state.settings.max_upload_bytes;
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if content_type.starts_with("application/wasm") || content_type == "application/octet-stream" {
+    let refused = |why: String| {
+        ApiError::UnsupportedMediaType(format!(
+            "{why}: upload the component with Content-Type: application/wasm, or as \
+             multipart/form-data with a file field named `wasm`"
+        ))
+    };
+    let content_type = media::content_type(request.headers())
+        .map_err(refused)?
+        .ok_or_else(|| refused("the request has no Content-Type".into()))?;
+    if media::is(&content_type, "application/wasm")
+        || media::is(&content_type, "application/octet-stream")
+    {
         let (parts, body) = request.into_parts();
         return read_limited(&parts.headers, body, limit).await;
     }
-    if !content_type.starts_with("multipart/form-data") {
-        return Err(ApiError::UnsupportedMediaType(
-            "upload the component with Content-Type: application/wasm, or as multipart/form-data \
-             with a file field named `wasm`"
-                .into(),
-        ));
+    if !media::is(&content_type, "multipart/form-data") {
+        return Err(refused(format!(
+            "{} is not a component upload",
+            content_type.essence_str()
+        )));
     }
     let mut multipart = Multipart::from_request(request, state)
         .await

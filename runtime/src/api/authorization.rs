@@ -9,7 +9,7 @@
 //! `title`, `status`, `detail`), so the body is a problem document as well.
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use std::net::IpAddr;
 
 use axum::extract::State;
@@ -21,6 +21,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::api::oauth_form;
 use crate::edge::client::ClientIp;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::auth::bearer_token;
@@ -46,6 +47,8 @@ pub struct OAuthError {
     code: &'static str,
     description: String,
     retry_after_secs: Option<u64>,
+    /// Whether the request counts toward the client address's ban.
+    abusive: bool,
 }
 
 impl OAuthError {
@@ -55,7 +58,14 @@ impl OAuthError {
             code,
             description: description.into(),
             retry_after_secs: None,
+            abusive: false,
         }
+    }
+
+    /// Marks an error that counts toward the ban of the client's address.
+    fn abusive(mut self) -> Self {
+        self.abusive = true;
+        self
     }
 
     fn invalid_request(description: impl Into<String>) -> Self {
@@ -63,11 +73,11 @@ impl OAuthError {
     }
 
     fn invalid_client(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description).abusive()
     }
 
     fn invalid_grant(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description).abusive()
     }
 }
 
@@ -132,6 +142,7 @@ async fn throttle(state: &AppState, ip: IpAddr) -> Result<(), OAuthError> {
             code: "temporarily_unavailable",
             description: "rate limits cannot be checked right now; retry shortly".into(),
             retry_after_secs: Some(1),
+            abusive: false,
         }),
         Some(decision) if !decision.allowed => Err(OAuthError {
             status: StatusCode::TOO_MANY_REQUESTS,
@@ -141,8 +152,21 @@ async fn throttle(state: &AppState, ip: IpAddr) -> Result<(), OAuthError> {
                 decision.retry_after_secs
             ),
             retry_after_secs: Some(decision.retry_after_secs),
+            abusive: false,
         }),
         _ => Ok(()),
+    }
+}
+
+/// 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1) with `Retry-After`
+/// when every password check is taken.
+fn busy(e: passwords::Busy) -> OAuthError {
+    OAuthError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "temporarily_unavailable",
+        description: format!("{e} (SLUICE_HASH_CONCURRENCY, SLUICE_HASH_QUEUE)"),
+        retry_after_secs: Some(1),
+        abusive: false,
     }
 }
 
@@ -157,8 +181,15 @@ fn no_store(headers: &mut HeaderMap) {
 }
 
 /// The request's form fields (`application/x-www-form-urlencoded`, RFC
-/// 6749 §4 / Appendix B); a repeated field is an error (§3.2).
-fn form(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
+/// 6749 §4 / Appendix B), read up to `SLUICE_AUTHORIZATION_MAX_BODY_BYTES`
+/// and `SLUICE_AUTHORIZATION_MAX_FIELDS`; a repeated field is an error
+/// (§3.2). Every refusal here counts toward the client's ban: no OAuth2
+/// client sends such a form.
+async fn form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<(String, String)>, OAuthError> {
     let media = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -173,15 +204,28 @@ fn form(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAut
             "send the parameters as application/x-www-form-urlencoded (RFC 6749 §4)",
         ));
     }
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(other, _)| other == name) {
-            return Err(OAuthError::invalid_request(format!(
-                "parameter {name:?} is repeated"
-            )));
-        }
-    }
-    Ok(pairs)
+    let limits = state.settings.authorization_form;
+    let body = axum::body::to_bytes(body, limits.max_bytes)
+        .await
+        .map_err(|e| {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                OAuthError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "invalid_request",
+                    format!(
+                        "the form is larger than {} bytes (SLUICE_AUTHORIZATION_MAX_BODY_BYTES)",
+                        limits.max_bytes
+                    ),
+                )
+                .abusive()
+            } else {
+                OAuthError::invalid_request(format!("the body could not be read: {e}"))
+            }
+        })?;
+    oauth_form::parse(&body, limits.max_fields)
+        .map_err(|e| OAuthError::invalid_request(e.to_string()).abusive())
 }
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -256,7 +300,11 @@ async fn authenticate_client(
         return Ok(None);
     };
     let app = apps::by_client_id(&state.db, &id).await?;
-    let ok = passwords::verify(secret, app.as_ref().map(|a| a.secret_hash.clone())).await;
+    let ok = state
+        .hashing
+        .verify(secret, app.as_ref().map(|a| a.secret_hash.clone()))
+        .await
+        .map_err(busy)?;
     match app {
         Some(app) if ok && app.active => Ok(Some(app)),
         Some(_) if ok => Err(OAuthError::invalid_client("the app is deactivated")),
@@ -293,11 +341,11 @@ pub async fn token_create(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, OAuthError> {
-    let issued = issue(&state, ip, &headers, &body).await;
+    let issued = issue(&state, ip, &headers, body).await;
     if let Err(e) = &issued
-        && matches!(e.code, "invalid_client" | "invalid_grant")
+        && e.abusive
     {
         crate::edge::note_failed_token_request(&state, ip).await;
     }
@@ -309,10 +357,10 @@ async fn issue(
     state: &AppState,
     ip: IpAddr,
     headers: &HeaderMap,
-    body: &Bytes,
+    body: Body,
 ) -> Result<Response, OAuthError> {
     throttle(state, ip).await?;
-    let form = form(headers, body)?;
+    let form = form(state, headers, body).await?;
     let app = authenticate_client(state, headers, &form).await?;
     match required(&form, "grant_type")? {
         "client_credentials" => {
@@ -335,8 +383,11 @@ async fn issue(
             let name = required(&form, "username")?;
             let password = required(&form, "password")?.to_string();
             let user = users::by_name(&state.db, name).await?;
-            let ok =
-                passwords::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+            let ok = state
+                .hashing
+                .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+                .await
+                .map_err(busy)?;
             let user = match user {
                 Some(user) if ok && user.active => user,
                 Some(_) if ok => return Err(OAuthError::invalid_grant("the user is deactivated")),
@@ -402,7 +453,19 @@ async fn refresh(
         },
         None => None,
     };
-    let scopes = chosen_scopes(field(form, "scope"), &session.scopes.0)?;
+    // The session's scopes as far as the app and the user's roles still
+    // allow them: a role or app narrowed since the grant narrows the
+    // refreshed token too (such changes also revoke sessions; this holds
+    // whatever path changed them).
+    let allowed_now = scope_rules::allowed(&state.db, app.as_ref(), user.as_ref()).await?;
+    let still: Vec<String> = session
+        .scopes
+        .0
+        .iter()
+        .filter(|s| allowed_now.contains(s))
+        .cloned()
+        .collect();
+    let scopes = chosen_scopes(field(form, "scope"), &still)?;
     let subject = Subject {
         app: app.as_ref(),
         user: user.as_ref(),
@@ -425,11 +488,27 @@ pub async fn token_revoke(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, OAuthError> {
-    throttle(&state, ip).await?;
-    let form = form(&headers, &body)?;
-    let app = authenticate_client(&state, &headers, &form).await?;
+    let revoked = revoke(&state, ip, &headers, body).await;
+    if let Err(e) = &revoked
+        && e.abusive
+    {
+        crate::edge::note_failed_token_request(&state, ip).await;
+    }
+    revoked
+}
+
+/// The work of [`token_revoke`].
+async fn revoke(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, OAuthError> {
+    throttle(state, ip).await?;
+    let form = form(state, headers, body).await?;
+    let app = authenticate_client(state, headers, &form).await?;
     let token = required(&form, "token")?;
     let same_client = |owner: Option<&str>| match owner {
         None => Ok(()),

@@ -199,7 +199,11 @@ pub async fn connections_create(
 
 /// `PATCH /admin/connections/{name}[?skip_test=true]` with a JSON merge
 /// patch (RFC 7396) of `{"class", "config"}` → 200. Secrets left out are
-/// kept. The pool is reopened with the new config on next use.
+/// kept, unless the patch changes where they are sent (host, port, URL,
+/// token endpoint, a weaker TLS mode, the trusted CA): then 422 naming the
+/// secret to restate, and nothing changes. Moving an OAuth2 connection
+/// forgets its tokens. The pool is reopened with the new config on next
+/// use.
 pub async fn connections_update(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -212,10 +216,20 @@ pub async fn connections_update(
     json_patch::merge(&mut merged, &patch);
     let mut config: ConnectionConfig = serde_json::from_value(merged)
         .map_err(|e| ApiError::BadRequest(format!("invalid patch: {e}")))?;
-    config.keep_secrets_from(&old);
+    config
+        .keep_secrets_from(&old)
+        .map_err(ApiError::Unprocessable)?;
     check(&state, &config, query.skip_test).await?;
     let mut conn = state.db.acquire().await?;
     write(&mut conn, &state.secrets, &name, &config, Some(row)).await?;
+    // OAuth2 tokens were granted for the old API and token endpoint, and
+    // cannot be restated: the connection is authorized anew.
+    if let (ConnectionConfig::Http(new), ConnectionConfig::Http(old)) = (&config, &old)
+        && old.auth.is_oauth2()
+        && new.moved_from(old).is_some()
+    {
+        crate::store::oauth2::forget(&mut conn, &name).await?;
+    }
     drop(conn);
     state.changed(Change::Connection(name.clone())).await?;
     let row = find(&state, &name).await?;

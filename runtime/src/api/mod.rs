@@ -17,6 +17,7 @@ pub mod generators;
 pub mod ip_rules;
 pub mod logs;
 pub mod oauth2;
+pub mod oauth_form;
 pub mod operations;
 pub mod rate_limits;
 pub mod roles;

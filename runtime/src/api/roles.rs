@@ -83,7 +83,7 @@ pub async fn roles_create(
         )));
     }
     let mut conn = state.db.acquire().await?;
-    let row = write(&mut conn, input, None).await?;
+    let (row, _) = write(&mut conn, input, None).await?;
     let location = format!("/admin/roles/{}", row.name);
     Ok((
         StatusCode::CREATED,
@@ -109,7 +109,26 @@ pub async fn roles_update(
         scopes: patch.scopes.unwrap_or_else(|| existing.scopes.0.clone()),
     };
     let mut conn = state.db.acquire().await?;
-    Ok(Json(write(&mut conn, input, Some(existing)).await?))
+    let (row, lost_access) = write(&mut conn, input, Some(existing)).await?;
+    drop(conn);
+    revoke_sessions_of(&state, &lost_access).await?;
+    Ok(Json(row))
+}
+
+/// Revokes every session of the users named `holders` (who lost a scope
+/// with a role change), on every node at once as any revocation: their
+/// access tokens stop working and their refresh tokens with them, so no
+/// token outlives the scopes it was issued for.
+///
+/// # Errors
+/// On database failure.
+pub async fn revoke_sessions_of(state: &AppState, holders: &[String]) -> ApiResult<()> {
+    for name in holders {
+        if let Some(user) = crate::store::users::by_name(&state.db, name).await? {
+            state.tokens.revoke_all_of(Some(&user.id), None).await?;
+        }
+    }
+    Ok(())
 }
 
 /// `DELETE /admin/roles/{name}` → 204; 404 when unknown; 409 for `admin`
@@ -125,7 +144,10 @@ pub async fn roles_delete(
 }
 
 /// Stores `input` through `conn`, replacing `existing` (keeping its
-/// creation time) when given.
+/// creation time) when given; returns the row and, when the change takes
+/// a scope away, the names of the users holding the role, whose sessions
+/// the caller revokes once the change is committed
+/// ([`revoke_sessions_of`]).
 ///
 /// # Errors
 /// 400 for a bad name, 422 for an unknown scope, 409 when it would take
@@ -134,7 +156,7 @@ pub async fn write(
     conn: &mut AnyConnection,
     input: RoleInput,
     existing: Option<RoleRow>,
-) -> ApiResult<RoleRow> {
+) -> ApiResult<(RoleRow, Vec<String>)> {
     check_name("role", &input.name)?;
     let scopes = check_known(&mut *conn, input.scopes).await?;
     if input.name == ADMIN_ROLE && !scopes.iter().any(|s| s == ADMIN_ROLE) {
@@ -142,6 +164,9 @@ pub async fn write(
             "the admin role must keep the admin scope".into(),
         ));
     }
+    let narrowed = existing
+        .as_ref()
+        .is_some_and(|e| e.scopes.0.iter().any(|s| !scopes.contains(s)));
     let now = crate::store::now();
     let row = RoleRow {
         name: input.name,
@@ -151,7 +176,12 @@ pub async fn write(
         updated_at: now,
     };
     roles::upsert(&mut *conn, &row).await?;
-    Ok(row)
+    let lost_access = if narrowed {
+        roles::holders(&mut *conn, &row.name).await?
+    } else {
+        Vec::new()
+    };
+    Ok((row, lost_access))
 }
 
 /// Deletes role `name` through `conn`.

@@ -217,6 +217,20 @@ pub struct ServeArgs {
     /// Largest component upload, bytes.
     #[arg(long, env = "SLUICE_MAX_UPLOAD_BYTES", default_value_t = 32 << 20)]
     pub max_upload_bytes: usize,
+    /// Largest form the token and revoke endpoints read, bytes (413 beyond it).
+    #[arg(long, env = "SLUICE_AUTHORIZATION_MAX_BODY_BYTES", default_value_t = crate::api::oauth_form::DEFAULT_MAX_BYTES)]
+    pub authorization_max_body_bytes: usize,
+    /// Most fields in a form to the token and revoke endpoints (400 beyond them).
+    #[arg(long, env = "SLUICE_AUTHORIZATION_MAX_FIELDS", default_value_t = crate::api::oauth_form::DEFAULT_MAX_FIELDS)]
+    pub authorization_max_fields: usize,
+    /// Password and client-secret checks that run at once (default: the
+    /// number of cores); each takes 19 MiB and tens of ms.
+    #[arg(long, env = "SLUICE_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
+    /// Password checks that may wait for a turn (default: 4 per concurrent
+    /// check); beyond them the token endpoint answers 503 with Retry-After.
+    #[arg(long, env = "SLUICE_HASH_QUEUE")]
+    pub hash_queue: Option<usize>,
     /// Invocations that may run at once (pooling allocator slots).
     #[arg(long, env = "SLUICE_POOL_INSTANCES", default_value_t = 1000)]
     pub pool_instances: u32,
@@ -286,6 +300,18 @@ impl ServeArgs {
             rate_limit_failure: args.rate_limit_failure,
             max_request_bytes: args.max_request_bytes,
             max_upload_bytes: args.max_upload_bytes,
+            authorization_form: crate::api::oauth_form::FormLimits {
+                max_bytes: args.authorization_max_body_bytes,
+                max_fields: args.authorization_max_fields,
+            },
+            hashing: {
+                let default = crate::identity::passwords::HashSettings::default();
+                let concurrency = args.hash_concurrency.unwrap_or(default.concurrency);
+                crate::identity::passwords::HashSettings {
+                    concurrency,
+                    queue: args.hash_queue.unwrap_or(4 * concurrency),
+                }
+            },
             tokens: args.tokens.settings(),
             request_log: LogSettings {
                 enabled: args.request_log,

@@ -99,6 +99,28 @@ impl HttpAuth {
         }
     }
 
+    /// The name of the member holding [`Self::secret`], if any.
+    pub fn secret_field(&self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Bearer { .. } => Some("token"),
+            Self::Basic { .. } => Some("password"),
+            Self::ApiKey { .. } => Some("value"),
+            Self::Oauth2AuthorizationCode { .. } | Self::Oauth2ClientCredentials { .. } => {
+                Some("client_secret")
+            }
+        }
+    }
+
+    /// The OAuth2 token endpoint, for the OAuth2 types.
+    pub fn token_url(&self) -> Option<&str> {
+        match self {
+            Self::Oauth2AuthorizationCode { token_url, .. }
+            | Self::Oauth2ClientCredentials { token_url, .. } => Some(token_url),
+            _ => None,
+        }
+    }
+
     /// Whether the token comes from an OAuth2 grant (fetched by the host).
     pub fn is_oauth2(&self) -> bool {
         matches!(
@@ -272,16 +294,44 @@ impl HttpConfig {
         Ok(())
     }
 
-    /// Keeps the stored secret when an update of the same auth type omits it.
+    /// Keeps the stored secret when an update of the same auth type omits
+    /// it and still sends it where `old` did (see
+    /// [`super::ConnectionConfig::keep_secrets_from`]).
     ///
     /// For the OAuth2 types the secret is the client secret.
-    pub fn keep_secrets_from(&mut self, old: &HttpConfig) {
+    ///
+    /// # Errors
+    /// When `base_url` or an OAuth2 `token_url` changed.
+    pub fn keep_secrets_from(&mut self, old: &HttpConfig) -> Result<(), String> {
         let same_type = std::mem::discriminant(&self.auth) == std::mem::discriminant(&old.auth);
+        let field = self.auth.secret_field();
+        let moved = self.moved_from(old);
         if let (true, Some(slot), Some(secret)) =
             (same_type, self.auth.secret_mut(), old.auth.secret())
             && slot.is_none()
         {
+            if let (Some(moved), Some(field)) = (moved, field) {
+                return Err(super::restate(moved, &format!("config.auth.{field}")));
+            }
             *slot = Some(secret.to_string());
+        }
+        Ok(())
+    }
+
+    /// The first field that sends the credentials (or the OAuth2 tokens)
+    /// somewhere other than `old` did.
+    pub fn moved_from(&self, old: &HttpConfig) -> Option<&'static str> {
+        // Parsed, so `HTTP://Api.example.com:80/v1` is no move.
+        let same = |a: &str, b: &str| match (Url::parse(a), Url::parse(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        if !same(&self.base_url, &old.base_url) {
+            return Some("config.base_url");
+        }
+        match (self.auth.token_url(), old.auth.token_url()) {
+            (Some(new), Some(old)) if !same(new, old) => Some("config.auth.token_url"),
+            _ => None,
         }
     }
 

@@ -2,10 +2,19 @@
 //! request inside the connection's base URL.
 //!
 //! A guest path goes through [`check_path`] (no absolute URLs, no `.`/`..`
-//! segments, no percent-encoded `.` `/` `\` `%` or control bytes), is
-//! joined under the base path with `Url::set_path` (so it can never be read
-//! as an authority), and the result must still pass [`within`]; redirects
-//! are followed only when their target passes [`within`] too.
+//! segments, no `;`, no percent-encoded `.` `/` `\` `%` `;` or control
+//! bytes, nothing that decodes to invalid UTF-8), is joined under the base
+//! path with `Url::set_path` (so it can never be read as an authority), and
+//! the result must still pass [`within`]; redirects are followed only when
+//! their target passes [`within`] too, which applies the same path rules
+//! to the part below the base.
+//!
+//! `;` is refused rather than percent-encoded: Tomcat, Jetty and Spring
+//! strip a `;parameter` from each segment before resolving dot segments,
+//! so `..;/admin` is `../admin` to them, and `%3B` is only safe while no
+//! proxy between this host and the application decodes it back (nginx's
+//! `proxy_pass` with a URI does). Paths with matrix parameters are rare in
+//! APIs; a leak out of the base path is not.
 
 use std::fmt;
 
@@ -14,6 +23,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use super::http::{HttpAuth, HttpConfig, KeyLocation};
+use super::redact::Redactor;
 
 /// A connection's ready client with its parsed settings.
 #[derive(Debug, Clone)]
@@ -26,6 +36,8 @@ pub struct HttpClient {
     pub base: Url,
     /// The header carrying the credentials, if they travel in one.
     pub auth_header: Option<(HeaderName, HeaderValue)>,
+    /// Finds the connection's secrets in what the upstream answers.
+    pub redactor: Redactor,
 }
 
 /// A redirect the policy refused; reqwest hands it back as the error's source.
@@ -75,12 +87,30 @@ impl HttpClient {
             .build()
             .map_err(|e| e.to_string())?;
         let auth_header = auth_header(&config.auth)?;
+        let redactor = Redactor::new(secrets(&config.auth, auth_header.as_ref(), None))?;
         Ok(Self {
             client,
             config,
             base,
             auth_header,
+            redactor,
         })
+    }
+
+    /// The redactor for one request: the connection's, or with an OAuth2
+    /// access `token` added.
+    ///
+    /// # Errors
+    /// As [`Redactor::new`].
+    pub fn redactor_with(&self, token: Option<&str>) -> Result<Redactor, String> {
+        match token {
+            None => Ok(self.redactor.clone()),
+            Some(token) => Redactor::new(secrets(
+                &self.config.auth,
+                self.auth_header.as_ref(),
+                Some(token),
+            )),
+        }
     }
 
     /// The URL for a guest's `path` and `query` with the API key added
@@ -145,6 +175,40 @@ fn auth_header(auth: &HttpAuth) -> Result<Option<(HeaderName, HeaderValue)>, Str
     Ok(Some((name, value)))
 }
 
+/// Every form in which the host sends a secret, so that an upstream
+/// echoing any of them is caught: the secret itself, the header value
+/// built from it (`Bearer …`, `Basic …`), Basic's base64 credentials
+/// alone, an API key as encoded in the query, and an OAuth2 access `token`
+/// with its `Bearer` header value.
+fn secrets(
+    auth: &HttpAuth,
+    header: Option<&(HeaderName, HeaderValue)>,
+    token: Option<&str>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(secret) = auth.secret() {
+        out.push(secret.to_string());
+        if let HttpAuth::ApiKey {
+            location: KeyLocation::Query,
+            ..
+        } = auth
+        {
+            out.push(form_urlencoded::byte_serialize(secret.as_bytes()).collect());
+        }
+    }
+    if let Some(value) = header.and_then(|(_, value)| value.to_str().ok()) {
+        out.push(value.to_string());
+        if let Some(credentials) = value.strip_prefix("Basic ") {
+            out.push(credentials.to_string());
+        }
+    }
+    if let Some(token) = token {
+        out.push(token.to_string());
+        out.push(format!("Bearer {token}"));
+    }
+    out
+}
+
 /// Refuses guest paths that could leave the base URL or be read
 /// differently by the upstream than by this check.
 ///
@@ -167,6 +231,12 @@ pub fn check_path(path: &str) -> Result<(), String> {
             "the path may not contain {c:?}; pass query pairs separately and encode the rest"
         ));
     }
+    if path.contains(';') {
+        return Err(format!(
+            "{path:?} has a ';', which Java servers read as a path parameter \
+             (`..;` is `..` to them); it is refused so that no path can leave the base URL"
+        ));
+    }
     let bytes = path.as_bytes();
     for (i, _) in path.match_indices('%') {
         let decoded = bytes
@@ -174,12 +244,21 @@ pub fn check_path(path: &str) -> Result<(), String> {
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok())
             .ok_or_else(|| format!("{path:?} has a '%' that does not start a percent-escape"))?;
-        if matches!(decoded, b'.' | b'/' | b'\\' | b'%') || decoded < 0x20 || decoded == 0x7f {
+        if matches!(decoded, b'.' | b'/' | b'\\' | b'%' | b';') || decoded < 0x20 || decoded == 0x7f
+        {
             return Err(format!(
                 "{path:?} percent-encodes {:?}, which could escape the base URL",
                 decoded as char
             ));
         }
+    }
+    // Overlong forms such as `%c0%ae` (a `.` to some old decoders) are not
+    // UTF-8; no API path needs them.
+    if percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .is_err()
+    {
+        return Err(format!("{path:?} percent-encodes bytes that are not UTF-8"));
     }
     if path.split('/').any(|s| s == "." || s == "..") {
         return Err(format!("{path:?} has a '.' or '..' segment"));
@@ -209,20 +288,23 @@ pub fn join(base: &Url, path: &str) -> Result<Url, String> {
 }
 
 /// True when `url` has `base`'s scheme, host and port, no credentials, and
-/// a path equal to or under `base`'s path.
+/// a path equal to or under `base`'s path whose part below the base passes
+/// [`check_path`] (so a redirect to `/v1/..;/admin` is outside).
 pub fn within(base: &Url, url: &Url) -> bool {
     let base_path = base.path().trim_end_matches('/');
+    let below = if url.path() == base_path {
+        Some("")
+    } else {
+        url.path()
+            .strip_prefix(base_path)
+            .filter(|rest| rest.starts_with('/'))
+    };
     url.scheme() == base.scheme()
         && url.host() == base.host()
         && url.port_or_known_default() == base.port_or_known_default()
         && url.username().is_empty()
         && url.password().is_none()
-        && (base_path.is_empty()
-            || url.path() == base_path
-            || url
-                .path()
-                .strip_prefix(base_path)
-                .is_some_and(|rest| rest.starts_with('/')))
+        && below.is_some_and(|rest| check_path(rest).is_ok())
 }
 
 /// `url` without its query, for messages (the query may carry a key).
@@ -254,6 +336,45 @@ mod tests {
             join(&base(), "@evil.example/x").unwrap().as_str(),
             "https://api.example.com/v1/@evil.example/x"
         );
+    }
+
+    #[test]
+    fn path_parameters_and_their_encodings_are_refused() {
+        for path in [
+            "/..;/admin",
+            "..;/admin",
+            "/a/..;x=1/..;/admin",
+            "/.;/admin",
+            "/users;jsessionid=1",
+            "/..%3b/admin",
+            "/..%3B/admin",
+            "/%2e%2e;/admin",
+            "/%2E%2e%3B/admin",
+            "/%c0%ae%c0%ae/admin",
+            "/..%5c..%5cadmin",
+        ] {
+            assert!(join(&base(), path).is_err(), "{path:?} was joined");
+        }
+        // A `.` inside a name, and encoded UTF-8, are fine.
+        assert_eq!(
+            join(&base(), "/files/a..b/%C3%A9t%C3%A9").unwrap().path(),
+            "/v1/files/a..b/%C3%A9t%C3%A9"
+        );
+    }
+
+    #[test]
+    fn a_redirect_below_the_base_with_a_path_parameter_is_not_within() {
+        for target in [
+            "https://api.example.com/v1/..;/admin",
+            "https://api.example.com/v1/x/..%3B/..%3B/admin",
+        ] {
+            let url = Url::parse(target).unwrap();
+            assert!(!within(&base(), &url), "{target}");
+        }
+        let fine = Url::parse("https://api.example.com/v1/landed").unwrap();
+        assert!(within(&base(), &fine));
+        let root = Url::parse("https://api.example.com/v1").unwrap();
+        assert!(within(&base(), &root));
     }
 
     #[test]

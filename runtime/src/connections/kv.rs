@@ -104,21 +104,38 @@ impl KvConfig {
         Ok(())
     }
 
-    /// Keeps the stored Redis password when an update's URL has none.
-    pub fn keep_secrets_from(&mut self, old: &KvConfig) {
+    /// Keeps the stored Redis password when an update's URL has none and
+    /// names the same server (see
+    /// [`super::ConnectionConfig::keep_secrets_from`]).
+    ///
+    /// # Errors
+    /// When the URL's host or port changed, or `rediss` became `redis`.
+    pub fn keep_secrets_from(&mut self, old: &KvConfig) -> Result<(), String> {
         let (Some(new), Some(old)) = (&self.url, &old.url) else {
-            return;
+            return Ok(());
         };
         let (Ok(mut new_url), Ok(old_url)) = (Url::parse(new), Url::parse(old)) else {
-            return;
+            return Ok(());
         };
-        if new_url.password().is_none()
-            && new_url.host() == old_url.host()
-            && let Some(password) = old_url.password()
-            && new_url.set_password(Some(password)).is_ok()
+        let Some(password) = old_url.password() else {
+            return Ok(());
+        };
+        if new_url.password().is_some() {
+            return Ok(());
+        }
+        if new_url.host() != old_url.host()
+            || new_url.port_or_known_default() != old_url.port_or_known_default()
+            || (old_url.scheme() == "rediss" && new_url.scheme() != "rediss")
         {
+            return Err(super::restate(
+                "config.url's server",
+                "the password in config.url",
+            ));
+        }
+        if new_url.set_password(Some(password)).is_ok() {
             self.url = Some(new_url.to_string());
         }
+        Ok(())
     }
 
     /// The config without the Redis password, with `password_set`.

@@ -14,6 +14,7 @@ pub mod kv;
 pub mod kv_store;
 pub mod oauth2;
 pub mod pools;
+pub mod redact;
 pub mod registry;
 pub mod smtp;
 pub mod sql;
@@ -90,13 +91,23 @@ impl ConnectionConfig {
 
     /// Keeps secrets from `old` that this config leaves out (write-only
     /// fields); nothing is kept across a change of class.
-    pub fn keep_secrets_from(&mut self, old: &ConnectionConfig) {
+    ///
+    /// A secret is kept only where it went before: when a field that says
+    /// where it is sent changed (a host, port, URL, token endpoint, a
+    /// weaker TLS mode, another trusted CA), the update must restate it,
+    /// or a stolen admin token could send the stored password to a server
+    /// of its choosing (the connection test would deliver it at once).
+    ///
+    /// # Errors
+    /// A message naming the field that moved and the secret to restate,
+    /// for a 422; `self` is then unchanged.
+    pub fn keep_secrets_from(&mut self, old: &ConnectionConfig) -> Result<(), String> {
         match (self, old) {
             (Self::Sql(new), Self::Sql(old)) => new.keep_secrets_from(old),
             (Self::Http(new), Self::Http(old)) => new.keep_secrets_from(old),
             (Self::Smtp(new), Self::Smtp(old)) => new.keep_secrets_from(old),
             (Self::Kv(new), Self::Kv(old)) => new.keep_secrets_from(old),
-            _ => {}
+            _ => Ok(()),
         }
     }
 
@@ -142,6 +153,16 @@ impl ConnectionConfig {
             Self::Command(c) => c.test(),
         }
     }
+}
+
+/// Why an update that moved a secret's destination (`moved`, e.g.
+/// `config.host`) without restating the secret (`secret`, e.g.
+/// `config.password`) is refused.
+fn restate(moved: &str, secret: &str) -> String {
+    format!(
+        "{moved} changes where the stored secret is sent: restate {secret} in the same update \
+         (or leave {moved} as it is to keep the stored secret)"
+    )
 }
 
 /// The config as the admin API shows it: secrets removed, `password_set`

@@ -57,6 +57,25 @@ pub struct SqlPool {
     pub config: SqlConfig,
 }
 
+fn server_url(config: &SqlConfig, data_dir: &Path) -> anyhow::Result<String> {
+    config.connect_url(data_dir).map_err(anyhow::Error::msg)
+}
+
+/// Confines each new SQLite connection of a guest's pool before any
+/// statement runs on it (`sluice_guard::sqlite`): no `ATTACH`, `VACUUM
+/// INTO`, extensions or host paths, no value over `max_value_bytes`.
+async fn confine(
+    conn: &mut sqlx::SqliteConnection,
+    max_value_bytes: i32,
+) -> Result<(), sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    sluice_guard::sqlite::confine(handle.as_raw_handle(), max_value_bytes).map_err(|code| {
+        sqlx::Error::Configuration(
+            format!("SQLite refused the guest settings (result code {code})").into(),
+        )
+    })
+}
+
 /// Pool settings from a connection's config, the same for every driver.
 fn pool_options<DB: sqlx::Database>(config: &SqlConfig) -> PoolOptions<DB> {
     PoolOptions::new()
@@ -71,11 +90,24 @@ impl SqlPool {
     /// # Errors
     /// When the config does not form a valid URL for its driver.
     pub fn open(config: SqlConfig, data_dir: &Path) -> anyhow::Result<Self> {
-        let url = config.connect_url(data_dir).map_err(anyhow::Error::msg)?;
         let pool = match config.driver {
-            SqlDriver::Sqlite => DbPool::Sqlite(pool_options(&config).connect_lazy(&url)?),
-            SqlDriver::Postgres => DbPool::Postgres(pool_options(&config).connect_lazy(&url)?),
-            SqlDriver::Mysql => DbPool::MySql(pool_options(&config).connect_lazy(&url)?),
+            SqlDriver::Sqlite => {
+                let options = config
+                    .sqlite_options(data_dir)
+                    .map_err(anyhow::Error::msg)?;
+                let max_value_bytes = i32::try_from(config.max_result_bytes).unwrap_or(i32::MAX);
+                DbPool::Sqlite(
+                    pool_options(&config)
+                        .after_connect(move |conn, _| Box::pin(confine(conn, max_value_bytes)))
+                        .connect_lazy_with(options),
+                )
+            }
+            SqlDriver::Postgres => DbPool::Postgres(
+                pool_options(&config).connect_lazy(&server_url(&config, data_dir)?)?,
+            ),
+            SqlDriver::Mysql => {
+                DbPool::MySql(pool_options(&config).connect_lazy(&server_url(&config, data_dir)?)?)
+            }
         };
         Ok(Self { pool, config })
     }

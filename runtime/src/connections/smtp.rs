@@ -93,11 +93,42 @@ impl SmtpConfig {
         Ok(())
     }
 
-    /// Keeps the stored password when an update omits it.
-    pub fn keep_secrets_from(&mut self, old: &SmtpConfig) {
-        if self.password.is_none() && self.username.is_some() {
-            self.password.clone_from(&old.password);
+    /// Keeps the stored password when an update omits it and still sends
+    /// it where `old` did (see
+    /// [`super::ConnectionConfig::keep_secrets_from`]).
+    ///
+    /// # Errors
+    /// When the host, port, TLS (to none) or the trusted CA moved the
+    /// password.
+    pub fn keep_secrets_from(&mut self, old: &SmtpConfig) -> Result<(), String> {
+        if self.password.is_some() || self.username.is_none() || old.password.is_none() {
+            return Ok(());
         }
+        let moved = if self.host != old.host {
+            Some("config.host")
+        } else if self.port_or_default() != old.port_or_default() {
+            Some("config.port")
+        } else if self.tls == SmtpTls::None && old.tls != SmtpTls::None {
+            Some("config.tls")
+        } else if self.ca_cert.is_some() && self.ca_cert != old.ca_cert {
+            // A new trusted CA lets its holder answer for the same host.
+            Some("config.ca_cert")
+        } else {
+            None
+        };
+        if let Some(moved) = moved {
+            return Err(super::restate(moved, "config.password"));
+        }
+        self.password.clone_from(&old.password);
+        Ok(())
+    }
+
+    fn port_or_default(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        })
     }
 
     /// The config without its password, with `password_set`.

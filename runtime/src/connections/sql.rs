@@ -2,11 +2,13 @@
 //! each through its own sqlx driver (the connection test uses sqlx `Any`).
 
 use std::path::Path;
+use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 use url::Url;
 
 /// The database behind a `sql` connection.
@@ -69,6 +71,21 @@ pub struct SqlConfig {
     /// Longest a statement may run, ms (default 5000); the guest gets `timeout`.
     #[serde(default = "default_statement_timeout_ms")]
     pub statement_timeout_ms: u64,
+    /// Most bytes one query may return to the guest, counted while rows
+    /// are decoded (text and blob lengths, 8 per number; default 16 MiB,
+    /// 1 KiB to 1 GiB); beyond it the guest gets `query-failed` with
+    /// SQLSTATE 54000. On SQLite it also bounds every single value and
+    /// row, read or written (`SQLITE_LIMIT_LENGTH`), so that no value is
+    /// allocated whole before it is counted.
+    #[serde(default = "default_max_result_bytes")]
+    pub max_result_bytes: u64,
+}
+
+/// The default of [`SqlConfig::max_result_bytes`]: 16 MiB.
+pub const DEFAULT_MAX_RESULT_BYTES: u64 = 16 << 20;
+
+fn default_max_result_bytes() -> u64 {
+    DEFAULT_MAX_RESULT_BYTES
 }
 
 fn default_pool_size() -> u32 {
@@ -90,6 +107,12 @@ impl SqlConfig {
         }
         if !(1..=600_000).contains(&self.statement_timeout_ms) {
             return Err("config.statement_timeout_ms must be between 1 and 600000".into());
+        }
+        if !(1 << 10..=1 << 30).contains(&self.max_result_bytes) {
+            return Err(
+                "config.max_result_bytes must be between 1024 (1 KiB) and 1073741824 (1 GiB)"
+                    .into(),
+            );
         }
         if let Some(url) = &self.url {
             let parsed = Url::parse(url).map_err(|e| format!("config.url is not a URL: {e}"))?;
@@ -140,17 +163,18 @@ impl SqlConfig {
     }
 
     fn base_url(&self, data_dir: &Path) -> Result<String, String> {
+        if self.driver == SqlDriver::Sqlite {
+            let options = self.sqlite_options(data_dir)?;
+            if let Some(url) = &self.url {
+                return Ok(url.clone());
+            }
+            return Ok(crate::store::sqlite_url(
+                options.get_filename(),
+                "?mode=rwc",
+            ));
+        }
         if let Some(url) = &self.url {
             return Ok(url.clone());
-        }
-        if self.driver == SqlDriver::Sqlite {
-            let path = Path::new(self.path.as_deref().unwrap_or_default());
-            let full = if path.is_absolute() {
-                path.to_path_buf()
-            } else {
-                data_dir.join(path)
-            };
-            return Ok(format!("sqlite://{}?mode=rwc", full.display()));
         }
         let (scheme, port, tls_key) = match self.driver {
             SqlDriver::Postgres => ("postgres", 5432, "sslmode"),
@@ -186,10 +210,74 @@ impl SqlConfig {
         Ok(url.to_string())
     }
 
-    /// Keeps the stored password when this config omits it.
-    pub fn keep_secrets_from(&mut self, old: &SqlConfig) {
-        if self.password.is_none() && self.url.is_none() {
-            self.password.clone_from(&old.password);
+    /// The options a SQLite connection opens its file with: `url` as
+    /// given, or `path` (relative to `data_dir`) created if missing, taken
+    /// as a file name whatever characters it holds (`?`, `%` …).
+    ///
+    /// # Errors
+    /// When `url` is not a SQLite URL, or the file is one of the
+    /// platform's own ([`crate::store::PLATFORM_FILES`]): the control
+    /// plane's `sluice.db` holds every password hash and role, so no
+    /// connection may open it, by any path or link.
+    pub fn sqlite_options(&self, data_dir: &Path) -> Result<SqliteConnectOptions, String> {
+        let options = match &self.url {
+            Some(url) => SqliteConnectOptions::from_str(url)
+                .map_err(|e| format!("config.url is not a SQLite URL: {e}"))?,
+            None => {
+                let path = Path::new(self.path.as_deref().unwrap_or_default());
+                SqliteConnectOptions::new()
+                    .filename(data_dir.join(path))
+                    .create_if_missing(true)
+            }
+        };
+        refuse_platform_file(options.get_filename(), data_dir)?;
+        Ok(options)
+    }
+
+    /// Keeps the stored password when this config omits it and still
+    /// sends it where `old` did (see
+    /// [`super::ConnectionConfig::keep_secrets_from`]).
+    ///
+    /// # Errors
+    /// When the driver, host, port or a weaker TLS mode moved the password.
+    pub fn keep_secrets_from(&mut self, old: &SqlConfig) -> Result<(), String> {
+        if self.password.is_some() || self.url.is_some() || old.password.is_none() {
+            return Ok(());
+        }
+        if let Some(moved) = self.moved_from(old) {
+            return Err(super::restate(moved, "config.password"));
+        }
+        self.password.clone_from(&old.password);
+        Ok(())
+    }
+
+    /// The first field that sends the password somewhere other than `old`
+    /// did, or over a weaker channel.
+    fn moved_from(&self, old: &SqlConfig) -> Option<&'static str> {
+        let tls_rank = |config: &SqlConfig| match config.tls_mode {
+            Some(TlsMode::Disable) => 0,
+            // Both drivers prefer TLS when no mode is given.
+            None | Some(TlsMode::Prefer) => 1,
+            Some(TlsMode::Require) => 2,
+        };
+        if self.driver != old.driver {
+            Some("config.driver")
+        } else if self.host != old.host {
+            Some("config.host")
+        } else if self.port_or_default() != old.port_or_default() {
+            Some("config.port")
+        } else if tls_rank(self) < tls_rank(old) {
+            Some("config.tls_mode")
+        } else {
+            None
+        }
+    }
+
+    fn port_or_default(&self) -> Option<u16> {
+        match self.driver {
+            SqlDriver::Sqlite => self.port,
+            SqlDriver::Postgres => Some(self.port.unwrap_or(5432)),
+            SqlDriver::Mysql => Some(self.port.unwrap_or(3306)),
         }
     }
 
@@ -229,6 +317,45 @@ impl SqlConfig {
             .map(|_| ())
             .map_err(|e| format!("the test query failed: {e}"))
     }
+}
+
+/// Refuses `file` when it is, or links to, one of the data directory's
+/// platform files.
+fn refuse_platform_file(file: &Path, data_dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let refused = || {
+        Err(format!(
+            "{} is one of the platform's own files; a connection cannot open it",
+            file.display()
+        ))
+    };
+    // The file may not exist yet: then its directory is resolved, links
+    // and `..` included, and the name compared.
+    let resolved = file.canonicalize().ok().or_else(|| {
+        let parent = file.parent()?.canonicalize().ok()?;
+        Some(parent.join(file.file_name()?))
+    });
+    let data_dir = data_dir.canonicalize().ok();
+    if let (Some(resolved), Some(data_dir)) = (&resolved, &data_dir)
+        && resolved.parent() == Some(data_dir.as_path())
+        && resolved
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| crate::store::PLATFORM_FILES.contains(&n))
+    {
+        return refused();
+    }
+    // A hard link has another name but the same inode.
+    let identity = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    if let Some(target) = identity(file)
+        && crate::store::PLATFORM_FILES
+            .iter()
+            .filter_map(|name| identity(&data_dir.as_deref().unwrap_or(Path::new(".")).join(name)))
+            .any(|platform| platform == target)
+    {
+        return refused();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

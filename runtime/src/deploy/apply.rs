@@ -131,7 +131,8 @@ async fn put(
         }
         Kind::Roles => {
             let existing = store::roles::get(&mut *conn, name).await?;
-            api::roles::write(conn, input(name, spec)?, existing).await?;
+            let (_, lost_access) = api::roles::write(conn, input(name, spec)?, existing).await?;
+            effects.revoked_users.extend(lost_access);
         }
         Kind::Schemas => {
             let existing = store::schemas::get(&mut *conn, name).await?;

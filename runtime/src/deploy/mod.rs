@@ -118,6 +118,8 @@ struct Effects {
     cron: bool,
     closed_connections: Vec<String>,
     revoked_apps: Vec<String>,
+    /// Users who lost a scope with a role change, by name.
+    revoked_users: Vec<String>,
 }
 
 /// Plans `project` against the control plane and, unless
@@ -193,6 +195,7 @@ async fn after_commit(state: &AppState, effects: Effects) -> ApiResult<()> {
     for id in &effects.revoked_apps {
         state.tokens.revoke_all_of(None, Some(id)).await?;
     }
+    crate::api::roles::revoke_sessions_of(state, &effects.revoked_users).await?;
     Ok(())
 }
 

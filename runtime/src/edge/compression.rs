@@ -12,19 +12,32 @@ use axum::response::{IntoResponse, Response};
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
 
-/// Types whose bytes are compressed already; compressing them again costs
-/// time and gains nothing.
-const ALREADY_COMPRESSED: [&str; 9] = [
+use crate::media;
+
+/// Essences of types whose bytes are compressed already; compressing them
+/// again costs time and gains nothing. Besides these, every `video/*` and
+/// `audio/*` type.
+const ALREADY_COMPRESSED: [&str; 8] = [
     "application/gzip",
     "application/zip",
     "application/zstd",
     "application/x-brotli",
     "application/wasm",
-    "video/",
-    "audio/",
     "font/woff",
+    "font/woff2",
     "application/octet-stream",
 ];
+
+/// Whether an answer of `content_type` is compressed already (see
+/// [`ALREADY_COMPRESSED`]); an absent or malformed type is not.
+fn compressed_already(content_type: &str) -> bool {
+    let Ok(mime) = media::parse(content_type) else {
+        return false;
+    };
+    mime.type_() == mime::VIDEO
+        || mime.type_() == mime::AUDIO
+        || ALREADY_COMPRESSED.contains(&mime.essence_str())
+}
 
 /// Which answers are compressed: those tower-http's default predicate
 /// allows (not gRPC, images or event streams), larger than a threshold, of
@@ -60,8 +73,7 @@ impl Predicate for Compressible {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        DefaultPredicate::new().should_compress(response)
-            && !ALREADY_COMPRESSED.iter().any(|c| kind.starts_with(c))
+        DefaultPredicate::new().should_compress(response) && !compressed_already(kind)
     }
 }
 
@@ -97,4 +109,32 @@ pub fn explain_unsupported_encoding(response: Response) -> Response {
     .into_response();
     problem.headers_mut().insert(ACCEPT_ENCODING, accepted);
     problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compressed_already;
+
+    #[test]
+    fn compressed_types_are_matched_by_essence_not_prefix() {
+        for kind in [
+            "application/wasm",
+            "Application/Zip; name=\"a.zip\"",
+            "video/mp4",
+            "audio/ogg; codecs=opus",
+            "font/woff2",
+        ] {
+            assert!(compressed_already(kind), "{kind}");
+        }
+        for kind in [
+            "application/wasmx",
+            "application/zip-index+json",
+            "videos/list",
+            "application/json",
+            "",
+            "garbage",
+        ] {
+            assert!(!compressed_already(kind), "{kind}");
+        }
+    }
 }

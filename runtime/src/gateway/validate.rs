@@ -4,27 +4,24 @@
 //! finding is reported at once, each with a JSON pointer (`/path/<name>`,
 //! `/query/<name>`, `/body/...`).
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use serde_json::Value;
 
 use super::routes::CompiledContract;
 use crate::contract::{OutgoingValidation, ParamLocation};
 use crate::error::{ApiError, FieldError};
+use crate::media;
 use crate::schemas;
 
-/// True for `application/json` and `application/<anything>+json` (RFC 6839).
+/// Whether the body is declared JSON (`application/json` or
+/// `application/<name>+json`, see [`media::is_json`]); `None` without a
+/// `Content-Type`, and a malformed one counts as not JSON.
 fn is_json(headers: &HeaderMap) -> Option<bool> {
-    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    Some(
-        essence == "application/json"
-            || (essence.starts_with("application/") && essence.ends_with("+json")),
-    )
+    match media::content_type(headers) {
+        Ok(None) => None,
+        Ok(Some(mime)) => Some(media::is_json(&mime)),
+        Err(_) => Some(false),
+    }
 }
 
 /// Checks `params`, `query` and `body` against `contract`.

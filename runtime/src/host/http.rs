@@ -2,7 +2,10 @@
 //! `http` connection. The URL rules live in
 //! [`crate::connections::http_client`]; here the guest's headers are
 //! checked, the credentials injected, and the answer read within the
-//! connection's size limit with echoed credentials redacted.
+//! connection's size limit with echoed credentials redacted from its
+//! headers and body ([`crate::connections::redact`]).
+
+use std::borrow::Cow;
 
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -136,21 +139,14 @@ pub async fn send(
     if response.content_length().is_some_and(|n| n > max) {
         return Err(Error::ResponseTooLarge(max));
     }
-    let mut secrets = secrets(client);
-    if let Some(token) = token.filter(|t| !t.is_empty()) {
-        secrets.insert(0, token);
-    }
+    let redactor = client
+        .redactor_with(token.filter(|t| !t.is_empty()))
+        .map_err(Error::ConnectFailed)?;
     let headers = response
         .headers()
         .iter()
         .map(|(name, value)| {
-            let mut text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            for secret in &secrets {
-                // `replace` copies the text even when the secret is absent.
-                if text.contains(secret) {
-                    text = text.replace(secret, "[redacted]");
-                }
-            }
+            let text = String::from_utf8_lossy(&redactor.redact(value.as_bytes())).into_owned();
             (name.as_str().to_string(), text)
         })
         .collect();
@@ -168,6 +164,19 @@ pub async fn send(
             return Err(Error::ResponseTooLarge(max));
         }
         body.extend_from_slice(&chunk);
+    }
+    // Whole, so a secret split between chunks is found too. The limit is
+    // on what the guest gets, so it is checked again when markers longer
+    // than the secrets they replace made the body grow.
+    let redacted = match redactor.redact(&body) {
+        Cow::Owned(redacted) => Some(redacted),
+        Cow::Borrowed(_) => None,
+    };
+    if let Some(redacted) = redacted {
+        if redacted.len() as u64 > max {
+            return Err(Error::ResponseTooLarge(max));
+        }
+        body = redacted;
     }
     Ok(Response {
         status,
@@ -219,23 +228,6 @@ pub fn headers(client: &HttpClient, guest: Vec<(String, String)>) -> Result<Head
         map.insert(name.clone(), value.clone());
     }
     Ok(map)
-}
-
-/// The strings that must never reach the guest: the secret and the header
-/// value built from it.
-fn secrets(client: &HttpClient) -> Vec<&str> {
-    let mut out = Vec::with_capacity(3);
-    if let Some(secret) = client.config.auth.secret().filter(|s| !s.is_empty()) {
-        out.push(secret);
-    }
-    if let Some((_, value)) = &client.auth_header
-        && let Ok(text) = value.to_str()
-    {
-        out.push(text);
-    }
-    // Longest first, so a value containing the secret is replaced whole.
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    out
 }
 
 /// The WIT error for a reqwest error. Messages never include the URL,

@@ -60,6 +60,8 @@ impl DbTx {
 pub struct SqlConnection {
     pool: DbPool,
     timeout: Duration,
+    /// The connection's `max_result_bytes`.
+    max_result_bytes: usize,
     tx: Option<DbTx>,
     /// The connection's name, for metrics.
     name: String,
@@ -89,11 +91,35 @@ fn system_name(pool: &DbPool) -> &'static str {
     }
 }
 
+/// A database's message, with what Sluice's own refusals on a guest's
+/// SQLite connection mean (`sluice_guard::sqlite`).
+fn explain(message: &str) -> String {
+    // SQLite's words for an authorizer's refusal, by where it struck.
+    let denied = message.starts_with(sluice_guard::sqlite::DENIED_MESSAGE)
+        || message == "authorization denied"
+        || (message.starts_with("access to ") && message.ends_with(" is prohibited"));
+    if denied {
+        format!(
+            "{message}: a guest's SQLite connection may not attach or detach databases, \
+             load extensions, or use the pragmas that reveal host paths or loosen the \
+             schema's safety (docs/security.md)"
+        )
+    } else if message.starts_with("too many attached databases") {
+        format!(
+            "{message}: a guest's SQLite connection may not ATTACH or VACUUM (docs/security.md)"
+        )
+    } else if message == "string or blob too big" {
+        format!("{message}: a value or row is larger than this connection's max_result_bytes")
+    } else {
+        message.to_string()
+    }
+}
+
 /// Picks the WIT error for a sqlx error, logging internals.
 fn map_error(error: sqlx::Error) -> Error {
     match error {
         sqlx::Error::Database(db) => Error::QueryFailed(DatabaseError {
-            message: db.message().to_string(),
+            message: explain(db.message()),
             sqlstate: db.code().map(|c| c.into_owned()),
         }),
         sqlx::Error::PoolTimedOut => Error::Timeout,
@@ -184,22 +210,53 @@ where
     query
 }
 
-/// Runs `$statement` with `$params` on `$executor`, decoding rows with `$decode`.
+/// The bytes a value takes in a result: its text or blob, 8 for a number.
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::Text(t) => t.len(),
+        Value::Blob(b) => b.len(),
+        Value::Null | Value::Boolean(_) => 1,
+        Value::Integer(_) | Value::Real(_) => 8,
+    }
+}
+
+/// The guest's error for a result past the connection's `max_result_bytes`
+/// (SQLSTATE 54000, "program limit exceeded", as PostgreSQL names it).
+fn result_too_large(max: usize) -> Error {
+    Error::QueryFailed(DatabaseError {
+        message: format!(
+            "the result is larger than {max} bytes, this connection's max_result_bytes; \
+             select fewer rows or columns (LIMIT/OFFSET) or raise config.max_result_bytes"
+        ),
+        sqlstate: Some("54000".into()),
+    })
+}
+
+/// Runs `$statement` with `$params` on `$executor`, decoding rows with
+/// `$decode` one at a time and counting their bytes against `$max_bytes`,
+/// so a result past the cap stops at the row that crosses it.
 macro_rules! fetch_rows {
-    ($executor:expr, $statement:expr, $params:expr, $decode:path) => {{
+    ($executor:expr, $statement:expr, $params:expr, $decode:path, $max_bytes:expr) => {{
         let mut stream = bind_all(sqlx::query($statement), $params).fetch($executor);
         let mut set = RowSet {
             columns: Vec::new(),
             rows: Vec::new(),
         };
+        let mut bytes: usize = 0;
         while let Some(row) = stream.try_next().await.map_err(map_error)? {
             if set.columns.is_empty() {
                 set.columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+                bytes = set.columns.iter().map(String::len).sum();
             }
             if set.rows.len() as u32 >= MAX_ROWS {
                 return Err(Error::TooManyRows(MAX_ROWS));
             }
-            set.rows.push($decode(&row)?);
+            let values = $decode(&row)?;
+            bytes = bytes.saturating_add(values.iter().map(value_bytes).sum::<usize>());
+            if bytes > $max_bytes {
+                return Err(result_too_large($max_bytes));
+            }
+            set.rows.push(values);
         }
         Ok(set)
     }};
@@ -231,30 +288,31 @@ impl SqlConnection {
     async fn query(&mut self, statement: String, params: Vec<Value>) -> Result<RowSet, Error> {
         let statement = self.statement(&statement);
         let timeout = self.timeout;
+        let max_bytes = self.max_result_bytes;
         let (name, metrics) = (self.name.as_str(), self.metrics.as_deref());
         let run = async {
             let sql = statement.as_str();
             match (&self.pool, self.tx.as_mut()) {
                 (_, Some(DbTx::Sqlite(tx))) => {
-                    fetch_rows!(&mut **tx, sql, params, sql_values::sqlite_row)
+                    fetch_rows!(&mut **tx, sql, params, sql_values::sqlite_row, max_bytes)
                 }
                 (_, Some(DbTx::Postgres(tx))) => {
-                    fetch_rows!(&mut **tx, sql, params, sql_values::pg_row)
+                    fetch_rows!(&mut **tx, sql, params, sql_values::pg_row, max_bytes)
                 }
                 (_, Some(DbTx::MySql(tx))) => {
-                    fetch_rows!(&mut **tx, sql, params, sql_values::mysql_row)
+                    fetch_rows!(&mut **tx, sql, params, sql_values::mysql_row, max_bytes)
                 }
                 (DbPool::Sqlite(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
-                    fetch_rows!(&mut *c, sql, params, sql_values::sqlite_row)
+                    fetch_rows!(&mut *c, sql, params, sql_values::sqlite_row, max_bytes)
                 }
                 (DbPool::Postgres(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
-                    fetch_rows!(&mut *c, sql, params, sql_values::pg_row)
+                    fetch_rows!(&mut *c, sql, params, sql_values::pg_row, max_bytes)
                 }
                 (DbPool::MySql(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
-                    fetch_rows!(&mut *c, sql, params, sql_values::mysql_row)
+                    fetch_rows!(&mut *c, sql, params, sql_values::mysql_row, max_bytes)
                 }
             }
         };
@@ -351,6 +409,7 @@ impl HostConnection for HostState {
         let connection = SqlConnection {
             pool: found.pool,
             timeout: Duration::from_millis(found.config.statement_timeout_ms),
+            max_result_bytes: usize::try_from(found.config.max_result_bytes).unwrap_or(usize::MAX),
             tx: None,
             name,
             metrics: self.metrics.clone(),

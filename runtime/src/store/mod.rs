@@ -73,8 +73,16 @@ pub fn dialect(pool: &Pool) -> Dialect {
 pub async fn open(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Pool> {
     sqlx::any::install_default_drivers();
     // Also on PostgreSQL: SQLite connections with a relative path live here.
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    // Only the server's user may enter it: it holds password hashes, keys
+    // and the request log.
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    }
     if let Some(url) = database_url {
         anyhow::ensure!(
             url.starts_with("postgres://") || url.starts_with("postgresql://"),
@@ -86,9 +94,23 @@ pub async fn open(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result
             .await
             .context("connecting to the control plane at SLUICE_DATABASE_URL");
     }
-    let path = data_dir.join("sluice.db");
+    let path = data_dir.join(CONTROL_PLANE_FILE);
     // WAL is a property of the file: set once here, with the native driver.
-    let url = format!("sqlite://{}", path.display());
+    let url = sqlite_url(&path, "");
+    // Created here, owner-only, rather than by SQLite with the umask's
+    // 0644 (and a file an older version made is narrowed); SQLite gives the
+    // -wal and -shm files the mode of this one.
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|file| file.set_permissions(std::fs::Permissions::from_mode(0o600)))
+            .with_context(|| format!("creating {}", path.display()))?;
+    }
     SqliteConnectOptions::from_str(&url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -107,6 +129,43 @@ pub async fn open(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result
         .connect(&url)
         .await
         .with_context(|| format!("opening {}", path.display()))
+}
+
+/// The control plane's SQLite file in the data directory.
+pub const CONTROL_PLANE_FILE: &str = "sluice.db";
+
+/// The files of the data directory that hold the platform's own state and
+/// secrets; no connection may open them.
+pub const PLATFORM_FILES: &[&str] = &[
+    "sluice.db",
+    "sluice.db-wal",
+    "sluice.db-shm",
+    "sluice.db-journal",
+    "secret.key",
+    "jwt.key",
+    "admin-password",
+];
+
+/// The sqlx URL of the SQLite file at `path`, then `query` (empty, or
+/// `?mode=rwc` …). The path is percent-encoded, `%` and `?` included, so a
+/// file named `a?b%41.db` opens as itself (sqlx decodes the path of a
+/// `sqlite://` URL and ends it at the first `?`); the `Any` driver opens
+/// SQLite from a URL alone, so the control plane needs one.
+pub fn sqlite_url(path: &Path, query: &str) -> String {
+    use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
+    const PATH: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}');
+    let encoded = percent_encode(path.as_os_str().as_encoded_bytes(), PATH);
+    format!("sqlite://{encoded}{query}")
 }
 
 /// The settings of every control-plane connection to SQLite: foreign keys
