@@ -38,10 +38,32 @@ use crate::gateway::routes::{self, CompiledContract, Lookup, Route, RouteTable};
 use crate::schemas::SchemaSet;
 
 /// The form parser of the authorization endpoints
-/// (`POST /authorization/token` and `/authorization/revoke`), on a body of
-/// arbitrary bytes with the endpoints' field limit.
+/// (`POST /authorization/token` and `/authorization/revoke`,
+/// [`crate::api::oauth_form::parse`]) on a body of arbitrary bytes with the
+/// endpoints' default field limit.
+///
+/// Properties: an accepted form has at most that many fields, no name twice,
+/// and is exactly what a plain `application/x-www-form-urlencoded` reading
+/// gives; a refusal names a field that is repeated or the limit.
 pub fn oauth_form(data: &[u8]) {
-    let _ = data;
+    use crate::api::oauth_form::{DEFAULT_MAX_FIELDS, FormError, parse};
+    let plain: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();
+    match parse(data, DEFAULT_MAX_FIELDS) {
+        Ok(fields) => {
+            assert!(fields.len() <= DEFAULT_MAX_FIELDS);
+            let names: std::collections::HashSet<&str> =
+                fields.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names.len(), fields.len(), "a name twice in {fields:?}");
+            assert_eq!(fields, plain);
+        }
+        Err(FormError::TooManyFields(max)) => {
+            assert_eq!(max, DEFAULT_MAX_FIELDS);
+            assert!(plain.len() > DEFAULT_MAX_FIELDS);
+        }
+        Err(FormError::Repeated(name)) => {
+            assert!(plain.iter().filter(|(n, _)| *n == name).count() >= 2);
+        }
+    }
 }
 
 /// Route table building and matching: the input's first line holds
@@ -530,7 +552,8 @@ fn files_config() -> &'static FilesConfig {
 /// directory, a SQL statement's `?` placeholders numbered for PostgreSQL.
 ///
 /// Properties: a URL the host accepts is under the connection's base,
-/// reads back as itself, has no `.` or `..` segment and carries the
+/// reads back as itself, has no `.` or `..` segment (nor `..;`, which Java
+/// servers read as `..`) and carries the
 /// connection's key once, last; the guest cannot set the host's headers; a
 /// `files` path the host accepts is relative and plain, and nothing
 /// outside the root is ever read.
@@ -549,7 +572,9 @@ pub fn host_call(data: &[u8]) {
         assert_eq!(reparsed, url, "the URL reads back otherwise");
         for segment in url.path_segments().into_iter().flatten() {
             let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-            assert!(decoded != "." && decoded != "..", "{url} has a dot segment");
+            // As a Java upstream reads it: `..;x` is `..` (issue 42, item 7).
+            let bare = decoded.split(';').next().unwrap_or_default();
+            assert!(bare != "." && bare != "..", "{url} has a dot segment");
         }
         let keys: Vec<(String, String)> = url
             .query_pairs()
