@@ -602,19 +602,7 @@ impl Engine {
             Ok(Ok(result)) => result,
         };
         if let Ok(response) = &result {
-            if !(100..=599).contains(&response.status) {
-                return Err(InvokeError::InvalidResponse(format!(
-                    "status {} is not an HTTP status code (100-599)",
-                    response.status
-                )));
-            }
-            if response.body.len() > self.settings.max_response_bytes {
-                return Err(InvokeError::InvalidResponse(format!(
-                    "the body of {} bytes is larger than the limit of {} bytes",
-                    response.body.len(),
-                    self.settings.max_response_bytes
-                )));
-            }
+            check_response(response, self.settings.max_response_bytes)?;
         }
         tracing::debug!(
             fuel_used,
@@ -630,6 +618,35 @@ impl Engine {
             events,
         })
     }
+}
+
+/// The first checks of a guest's answer, made as soon as it is lifted
+/// from the guest's memory: the status must be an HTTP status code
+/// (100-599) and the body at most `max_response_bytes`
+/// ([`EngineSettings::max_response_bytes`]). The headers are checked when
+/// the answer becomes an HTTP response
+/// ([`crate::gateway::invoke::to_http`]).
+///
+/// # Errors
+/// [`InvokeError::InvalidResponse`] saying which rule the answer breaks.
+pub fn check_response(
+    response: &types::Response,
+    max_response_bytes: usize,
+) -> Result<(), InvokeError> {
+    if !(100..=599).contains(&response.status) {
+        return Err(InvokeError::InvalidResponse(format!(
+            "status {} is not an HTTP status code (100-599)",
+            response.status
+        )));
+    }
+    if response.body.len() > max_response_bytes {
+        return Err(InvokeError::InvalidResponse(format!(
+            "the body of {} bytes is larger than the limit of {} bytes",
+            response.body.len(),
+            max_response_bytes
+        )));
+    }
+    Ok(())
 }
 
 impl Drop for Engine {

@@ -18,6 +18,7 @@ pub mod edge;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod fuzzing;
 pub mod gateway;
 pub mod generators;
 pub mod host;

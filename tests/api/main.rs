@@ -21,6 +21,7 @@ mod cors;
 mod events;
 mod examples;
 mod files;
+mod fuzz_corpus;
 mod gateway;
 mod generators;
 mod hardening;

@@ -517,3 +517,51 @@ async fn the_deploy_endpoint_names_the_resource_it_refuses_and_the_schema_is_shi
         "docs/sluice.schema.json is stale: copy /system/deploy-schema.json"
     );
 }
+
+#[tokio::test]
+async fn a_file_included_twice_is_refused_at_once_instead_of_read_for_every_path_to_it() {
+    // Eight files each including the next four times (spelt differently)
+    // made 4^8 = 65 536 reads of the last one, minutes of work for a
+    // project that defines nothing, before a file could be included once.
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    for level in 0..8 {
+        let next = format!("l{}.yaml", level + 1);
+        std::fs::write(
+            dir.path().join(format!("l{level}.yaml")),
+            format!("include: [{next}, ./{next}, {next}, x/../{next}]\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("l8.yaml"), "scopes: {}\n").unwrap();
+    std::fs::write(dir.path().join("sluice.yaml"), "include: [l0.yaml]\n").unwrap();
+    let started = std::time::Instant::now();
+    let run = sluice_at(&app, dir.path(), &["deploy"], &[]).await;
+    assert!(!run.ok, "the project was read:\n{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("l8.yaml is included more than once (first at ./l7.yaml:1:11)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_includes_itself_is_refused_naming_the_cycle() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sluice.yaml"), "include: [./sluice.yaml]\n").unwrap();
+    let run = sluice_at(&app, dir.path(), &["deploy"], &[]).await;
+    assert!(!run.ok, "the project was read:\n{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("sluice.yaml is included more than once (it is the deploy file itself)"),
+        "{}",
+        run.stderr
+    );
+}

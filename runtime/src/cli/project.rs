@@ -62,79 +62,152 @@ pub enum Sources {
 /// secrets, a resource named twice, a `$file` or `source` that cannot be
 /// read, a source that is not a WebAssembly component.
 pub fn load(path: &Path, sources: Sources) -> anyhow::Result<Project> {
+    load_with(path, sources, &|path| std::fs::read(path))
+}
+
+/// Reads a file's bytes for [`load_with`].
+pub type ReadFile<'a> = dyn Fn(&Path) -> std::io::Result<Vec<u8>> + 'a;
+
+/// [`load`] with every file (deploy files, `$file`s, sources) read through
+/// `read` instead of from the disk: the fuzz target
+/// ([`crate::fuzzing::deploy_file`]) gives it files held in memory.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(path: &Path, sources: Sources, read: &ReadFile<'_>) -> anyhow::Result<Project> {
+    let mut loader = Loader {
+        sources,
+        read,
+        origin: HashMap::new(),
+        loaded: HashMap::new(),
+    };
     let mut project = Project::default();
-    let mut origin: HashMap<(String, String), PathBuf> = HashMap::new();
-    load_into(path, sources, &mut project, &mut origin, 0)?;
+    loader.load_into(path, &mut project, None, 0)?;
     Ok(project)
 }
 
-fn load_into(
-    path: &Path,
+/// What one [`load_with`] keeps while it follows includes.
+struct Loader<'r, 'a> {
     sources: Sources,
-    project: &mut Project,
-    origin: &mut HashMap<(String, String), PathBuf>,
-    depth: usize,
-) -> anyhow::Result<()> {
-    if depth > 16 {
-        bail!(
-            "{}: includes nest more than 16 deep (a cycle?)",
-            path.display()
-        );
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the deploy file {}", path.display()))?;
-    project.files.push(path.to_path_buf());
-    let file = SourceFile::parse(path, &text)?;
-    file.check_schema()?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut document = file.value.clone();
-    file.check_secrets(&document, "")?;
-    file.interpolate(&mut document, "")?;
-    file.insert_files(&mut document, "", &dir, project)?;
-    let Value::Object(top) = document else {
-        bail!("{}: the file must be a mapping", path.display());
-    };
-    for (key, value) in top {
-        if key == "include" {
-            for (i, item) in value.as_array().into_iter().flatten().enumerate() {
-                let included = dir.join(item.as_str().unwrap_or_default());
-                load_into(&included, sources, project, origin, depth + 1).with_context(|| {
-                    format!("included at {}", file.locate(&format!("/include/{i}")))
-                })?;
-            }
-            continue;
-        }
-        let kind = Kind::parse(&key).with_context(|| format!("unknown kind {key}"))?;
-        for (name, mut entry) in value.as_object().cloned().unwrap_or_default() {
-            let pointer = format!("/{key}/{}", escape(&name));
-            if let Some(first) = origin.get(&(key.clone(), name.clone())) {
-                bail!(
-                    "{}: {key} {name:?} is also defined in {}",
-                    file.locate(&pointer),
-                    first.display()
-                );
-            }
-            origin.insert((key.clone(), name.clone()), path.to_path_buf());
-            project.locations.insert(
-                (kind.as_str().to_string(), name.clone()),
-                file.locate(&pointer),
-            );
-            if kind == Kind::Actions {
-                file.resolve_action(&name, &mut entry, &pointer, &dir, sources, project)?;
-            }
-            if let Value::Object(entries) = project
-                .body
-                .entry(kind.as_str())
-                .or_insert_with(|| Value::Object(Map::new()))
+    read: &'r ReadFile<'a>,
+    /// The file that defines each `(kind, name)`.
+    origin: HashMap<(String, String), PathBuf>,
+    /// Each deploy file read (its path with `.` and `..` resolved) and
+    /// where it was included from, if it was.
+    loaded: HashMap<PathBuf, Option<String>>,
+}
+
+/// `path` with `.` components dropped and `..` taken against what precedes
+/// it, without asking the file system: the key that finds a deploy file
+/// included twice under two spellings (`a.yaml`, `./x/../a.yaml`).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(
+                    out.components().next_back(),
+                    Some(std::path::Component::Normal(_))
+                ) =>
             {
-                entries.insert(name, entry);
+                out.pop();
             }
+            other => out.push(other),
         }
     }
-    Ok(())
+    out
+}
+
+fn read_text(read: &ReadFile<'_>, path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+impl Loader<'_, '_> {
+    fn load_into(
+        &mut self,
+        path: &Path,
+        project: &mut Project,
+        included_at: Option<String>,
+        depth: usize,
+    ) -> anyhow::Result<()> {
+        if depth > 16 {
+            bail!(
+                "{}: includes nest more than 16 deep (a cycle?)",
+                path.display()
+            );
+        }
+        // Each file once: a file included twice (or by itself) would be read
+        // again for every path that leads to it, 2^16 times for a file that
+        // includes itself twice, and its resources would clash anyway.
+        if let Some(first) = self.loaded.get(&lexical(path)) {
+            bail!(
+                "{} is included more than once ({}); include each file once",
+                lexical(path).display(),
+                match first {
+                    Some(at) => format!("first at {at}"),
+                    None => "it is the deploy file itself".to_string(),
+                }
+            );
+        }
+        self.loaded.insert(lexical(path), included_at);
+        let text = read_text(self.read, path)
+            .with_context(|| format!("cannot read the deploy file {}", path.display()))?;
+        project.files.push(path.to_path_buf());
+        let file = SourceFile::parse(path, &text)?;
+        file.check_schema()?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut document = file.value.clone();
+        file.check_secrets(&document, "")?;
+        file.interpolate(&mut document, "")?;
+        file.insert_files(&mut document, "", &dir, self.read, project)?;
+        let Value::Object(top) = document else {
+            bail!("{}: the file must be a mapping", path.display());
+        };
+        for (key, value) in top {
+            if key == "include" {
+                for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+                    let included = dir.join(item.as_str().unwrap_or_default());
+                    let at = file.locate(&format!("/include/{i}"));
+                    self.load_into(&included, project, Some(at.clone()), depth + 1)
+                        .with_context(|| format!("included at {at}"))?;
+                }
+                continue;
+            }
+            let kind = Kind::parse(&key).with_context(|| format!("unknown kind {key}"))?;
+            for (name, mut entry) in value.as_object().cloned().unwrap_or_default() {
+                let pointer = format!("/{key}/{}", escape(&name));
+                if let Some(first) = self.origin.get(&(key.clone(), name.clone())) {
+                    bail!(
+                        "{}: {key} {name:?} is also defined in {}",
+                        file.locate(&pointer),
+                        first.display()
+                    );
+                }
+                self.origin
+                    .insert((key.clone(), name.clone()), path.to_path_buf());
+                project.locations.insert(
+                    (kind.as_str().to_string(), name.clone()),
+                    file.locate(&pointer),
+                );
+                if kind == Kind::Actions {
+                    file.resolve_action(&name, &mut entry, &pointer, &dir, self, project)?;
+                }
+                if let Value::Object(entries) = project
+                    .body
+                    .entry(kind.as_str())
+                    .or_insert_with(|| Value::Object(Map::new()))
+                {
+                    entries.insert(name, entry);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One parsed file with the position of every node.
@@ -181,10 +254,15 @@ impl SourceFile {
     }
 
     fn check_schema(&self) -> anyhow::Result<()> {
-        let schema = crate::deploy::schema::deploy_schema()?;
-        let validator = jsonschema::draft202012::options()
-            .build(schema)
-            .map_err(|e| anyhow::anyhow!("the deploy schema does not compile: {e}"))?;
+        // Compiled once: a project of many included files checks each.
+        static VALIDATOR: std::sync::LazyLock<Result<jsonschema::Validator, String>> =
+            std::sync::LazyLock::new(|| {
+                let schema = crate::deploy::schema::deploy_schema().map_err(|e| e.to_string())?;
+                jsonschema::draft202012::options()
+                    .build(schema)
+                    .map_err(|e| format!("the deploy schema does not compile: {e}"))
+            });
+        let validator = VALIDATOR.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut problems = Vec::new();
         for error in validator.iter_errors(&self.value) {
             let at = error.instance_path().as_str().to_string();
@@ -280,6 +358,7 @@ impl SourceFile {
         value: &mut Value,
         pointer: &str,
         dir: &Path,
+        read: &ReadFile<'_>,
         project: &mut Project,
     ) -> anyhow::Result<()> {
         if let Value::Object(map) = value
@@ -287,7 +366,7 @@ impl SourceFile {
             && let Some(Value::String(file)) = map.get("$file")
         {
             let path = dir.join(file);
-            let text = std::fs::read_to_string(&path).with_context(|| {
+            let text = read_text(read, &path).with_context(|| {
                 format!("{}: cannot read {}", self.locate(pointer), path.display())
             })?;
             let parsed: Value = serde_norway::from_str(&text)
@@ -299,12 +378,12 @@ impl SourceFile {
         match value {
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
-                    self.insert_files(v, &format!("{pointer}/{}", escape(k)), dir, project)?;
+                    self.insert_files(v, &format!("{pointer}/{}", escape(k)), dir, read, project)?;
                 }
             }
             Value::Array(items) => {
                 for (i, v) in items.iter_mut().enumerate() {
-                    self.insert_files(v, &format!("{pointer}/{i}"), dir, project)?;
+                    self.insert_files(v, &format!("{pointer}/{i}"), dir, read, project)?;
                 }
             }
             _ => {}
@@ -320,7 +399,7 @@ impl SourceFile {
         entry: &mut Value,
         pointer: &str,
         dir: &Path,
-        sources: Sources,
+        loader: &Loader<'_, '_>,
         project: &mut Project,
     ) -> anyhow::Result<()> {
         let Value::Object(map) = entry else {
@@ -377,11 +456,11 @@ impl SourceFile {
                 source: source.clone(),
             });
         }
-        if sources == Sources::Skip {
+        if loader.sources == Sources::Skip {
             return Ok(());
         }
         let at = self.locate(&format!("{pointer}/source"));
-        let bytes = std::fs::read(&source).map_err(|e| {
+        let bytes = (loader.read)(&source).map_err(|e| {
             anyhow::anyhow!(
                 "{at}: the source of action {name:?}, {}, cannot be read ({e}); build it first \
                  (sluice build)",

@@ -13,7 +13,7 @@ use crate::store::actions;
 
 /// Headers an action may not set: hop-by-hop headers (RFC 9110 §7.6.1) and
 /// framing, which the host computes.
-const DROPPED_HEADERS: [&str; 9] = [
+pub const DROPPED_HEADERS: [&str; 9] = [
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -204,7 +204,15 @@ pub async fn run_internal(
     Ok((status, bytes))
 }
 
-fn to_http(response: &types::Response) -> ApiResult<Response> {
+/// The HTTP response a guest's answer becomes: its status, its headers
+/// less the hop-by-hop and framing ones the host computes
+/// ([`DROPPED_HEADERS`]), its body. Called after
+/// [`crate::engine::check_response`].
+///
+/// # Errors
+/// `invalid-action-response` (500) for a status `http` refuses or a header
+/// name or value that is not valid HTTP.
+pub fn to_http(response: &types::Response) -> ApiResult<Response> {
     let status = StatusCode::from_u16(response.status).map_err(|_| {
         invoke_error(InvokeError::InvalidResponse(format!(
             "status {} is not valid",

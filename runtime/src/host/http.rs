@@ -188,7 +188,11 @@ pub async fn send(
 
 /// The connection's default headers, the guest's (replacing defaults of
 /// the same name), then the credentials.
-fn headers(client: &HttpClient, guest: Vec<(String, String)>) -> Result<HeaderMap, Error> {
+///
+/// # Errors
+/// `invalid-request` for a guest header whose name or value is not valid
+/// HTTP, or that the host sets itself (framing, the credentials' header).
+pub fn headers(client: &HttpClient, guest: Vec<(String, String)>) -> Result<HeaderMap, Error> {
     let mut map = HeaderMap::new();
     for (name, value) in &client.config.headers {
         // Checked when the connection was saved.
