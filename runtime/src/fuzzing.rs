@@ -225,6 +225,7 @@ fn fuzz_route(name: &str, path: &str, params: &[String]) -> Route {
         public: true,
         scopes: Arc::new([]),
         cors: None,
+        sandbox: true,
     }
 }
 
@@ -605,6 +606,6 @@ pub fn host_call(data: &[u8]) {
     }
     let _ = files::stat(config, &call.files_path);
     let _ = files::list(config, &call.files_path);
-    let numbered = crate::host::sql::numbered_placeholders(&call.statement);
+    let numbered = crate::host::placeholders::numbered_placeholders(&call.statement);
     assert!(numbered.len() >= call.statement.len());
 }
