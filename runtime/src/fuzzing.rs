@@ -606,6 +606,10 @@ pub fn host_call(data: &[u8]) {
     }
     let _ = files::stat(config, &call.files_path);
     let _ = files::list(config, &call.files_path);
+    // `??` writes a literal `?` (JSONB operators), so the text may shrink;
+    // a statement without `?` must come back unchanged.
     let numbered = crate::host::placeholders::numbered_placeholders(&call.statement);
-    assert!(numbered.len() >= call.statement.len());
+    if !call.statement.contains('?') {
+        assert_eq!(numbered, call.statement);
+    }
 }
