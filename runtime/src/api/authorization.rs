@@ -338,13 +338,23 @@ pub async fn token_create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, OAuthError> {
-    let issued = issue(&state, ip, &headers, body).await;
-    if let Err(e) = &issued
+    counting_abuse(&state, ip, issue(&state, ip, &headers, body).await).await
+}
+
+/// `answer` as it is, after counting it toward `ip`'s ban when it is an
+/// error that counts (a wrong secret, password or refresh token, a
+/// malformed form).
+async fn counting_abuse(
+    state: &AppState,
+    ip: IpAddr,
+    answer: Result<Response, OAuthError>,
+) -> Result<Response, OAuthError> {
+    if let Err(e) = &answer
         && e.abusive
     {
-        crate::edge::note_failed_token_request(&state, ip).await;
+        crate::edge::note_failed_token_request(state, ip).await;
     }
-    issued
+    answer
 }
 
 /// The grants of [`token_create`].
@@ -485,13 +495,7 @@ pub async fn token_revoke(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, OAuthError> {
-    let revoked = revoke(&state, ip, &headers, body).await;
-    if let Err(e) = &revoked
-        && e.abusive
-    {
-        crate::edge::note_failed_token_request(&state, ip).await;
-    }
-    revoked
+    counting_abuse(&state, ip, revoke(&state, ip, &headers, body).await).await
 }
 
 /// The work of [`token_revoke`].

@@ -25,7 +25,6 @@ use ipnet::IpNet;
 use sqlx::AnyPool;
 
 use crate::error::ApiError;
-use crate::gateway::rate_limit::RedisRateStore;
 use crate::store::ip_rules::{self, IpRuleRow};
 
 /// Brute-force protection of `/authorization/token`
@@ -67,10 +66,27 @@ struct RuleSet {
     by_operation: HashMap<String, Vec<Rule>>,
 }
 
+/// A shared counter of failures in a window, handed in from above (the
+/// rate limits' Redis store implements it), so this module needs no
+/// knowledge of the store.
+pub trait FailureCounter: Send + Sync {
+    /// Counts one failure under `key`; `true` when `threshold` failures
+    /// fell within the last `window_ms` (the count then starts again).
+    ///
+    /// # Errors
+    /// When the store cannot be reached.
+    fn count_failure<'a>(
+        &'a self,
+        key: &'a str,
+        window_ms: u64,
+        threshold: u32,
+    ) -> futures_util::future::BoxFuture<'a, anyhow::Result<bool>>;
+}
+
 /// A store of failed-request counts that every node of a cluster reads.
 pub enum SharedCounts {
     /// The Redis of the rate limits (`SLUICE_RATE_LIMIT_STORE=redis://…`).
-    Redis(Arc<RedisRateStore>),
+    Redis(Arc<dyn FailureCounter>),
     /// The PostgreSQL control plane (table `ip_failures`).
     ControlPlane(AnyPool),
 }

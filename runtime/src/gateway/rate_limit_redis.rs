@@ -222,3 +222,16 @@ impl RedisRateStore {
 fn ceil_secs(ms: i64) -> u64 {
     u64::try_from(ms.max(0)).unwrap_or(0).div_ceil(1000)
 }
+
+impl crate::edge::ip_rules::FailureCounter for RedisRateStore {
+    fn count_failure<'a>(
+        &'a self,
+        key: &'a str,
+        window_ms: u64,
+        threshold: u32,
+    ) -> futures_util::future::BoxFuture<'a, anyhow::Result<bool>> {
+        Box::pin(RedisRateStore::count_failure(
+            self, key, window_ms, threshold,
+        ))
+    }
+}
