@@ -121,8 +121,14 @@ fn misbehave(req: Request) -> Result<Response, Error> {
             Ok(Response::json(&serde_json::json!({ "ok": true })))
         }
         "log-flood" => {
-            let count: u64 = req.query("count").and_then(|c| c.parse().ok()).unwrap_or(1000);
-            let bytes: usize = req.query("bytes").and_then(|b| b.parse().ok()).unwrap_or(100);
+            let count: u64 = req
+                .query("count")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1000);
+            let bytes: usize = req
+                .query("bytes")
+                .and_then(|b| b.parse().ok())
+                .unwrap_or(100);
             let message = "m".repeat(bytes);
             for _ in 0..count {
                 sluice_sdk::log::info(&message);
