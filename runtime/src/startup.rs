@@ -194,6 +194,10 @@ impl AppState {
                 .context("loading the IP rules")?,
         );
         let settings_hashing = settings.hashing;
+        let portal_guards = Arc::new(crate::portal::Guards::new(
+            settings.portal_limits,
+            settings.ipv6_prefix,
+        ));
         let state = AppState::new(Shared {
             db,
             engine,
@@ -216,6 +220,7 @@ impl AppState {
             hashing: Arc::new(crate::identity::passwords::HashLimiter::new(
                 settings_hashing,
             )),
+            portal_guards,
             reload_lock: tokio::sync::Mutex::default(),
         });
         if state.settings.worker.enabled {
@@ -416,6 +421,11 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
             .route("/admin/{*rest}", any(on_admin_listener))
             .route("/console", any(on_admin_listener))
             .route("/console/{*rest}", any(on_admin_listener)),
+    };
+    // Consumers use the public listener, where they call operations.
+    let router = match surface {
+        Surface::All | Surface::Public => router.nest("/consumer", crate::consumer::router()),
+        Surface::Admin => router,
     };
     let router = match surface {
         Surface::All | Surface::Public => router.fallback(gateway_handle),

@@ -8,6 +8,7 @@ pub mod authorization;
 pub mod components;
 pub mod connections;
 pub mod console;
+pub mod consumers;
 pub mod cronjobs;
 pub mod deploy;
 pub mod docs;
@@ -19,6 +20,7 @@ pub mod logs;
 pub mod oauth2;
 pub mod oauth_form;
 pub mod operations;
+pub mod portal;
 pub mod rate_limits;
 pub mod roles;
 pub mod schemas;
@@ -48,6 +50,8 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(roles::router())
         .merge(users::router())
         .merge(apps::router())
+        .merge(consumers::router())
+        .merge(portal::router())
         .merge(ip_rules::router())
         .merge(rate_limits::router())
         .merge(logs::router())

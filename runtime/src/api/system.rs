@@ -24,6 +24,10 @@ pub fn router() -> Router<AppState> {
         .route("/system/admin-openapi.json", get(system_admin_openapi_json))
         .route("/system/admin-openapi.yaml", get(system_admin_openapi_yaml))
         .route("/system/deploy-schema.json", get(system_deploy_schema))
+        .route(
+            "/system/consumer-openapi.json",
+            get(system_consumer_openapi_json),
+        )
         .route("/system/metrics", get(system_metrics))
 }
 
@@ -85,6 +89,20 @@ pub fn admin_document() -> anyhow::Result<&'static Value> {
 /// `GET /system/admin-openapi.json` → the admin API's OpenAPI 3.1 document.
 pub async fn system_admin_openapi_json() -> ApiResult<Json<Value>> {
     Ok(Json(admin_document()?.clone()))
+}
+
+const CONSUMER_OPENAPI: &str = include_str!("../../openapi/consumer.yaml");
+
+/// `GET /system/consumer-openapi.json` → the consumer API's OpenAPI 3.1
+/// document (`runtime/openapi/consumer.yaml`).
+pub async fn system_consumer_openapi_json() -> ApiResult<Json<Value>> {
+    static DOCUMENT: std::sync::LazyLock<Result<Value, String>> = std::sync::LazyLock::new(|| {
+        serde_norway::from_str(CONSUMER_OPENAPI).map_err(|e| e.to_string())
+    });
+    let document = DOCUMENT
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("consumer.yaml: {e}"))?;
+    Ok(Json(document.clone()))
 }
 
 /// `GET /system/deploy-schema.json` → the JSON Schema (2020-12) of a deploy
