@@ -198,6 +198,7 @@ impl AppState {
             settings.portal_limits,
             settings.ipv6_prefix,
         ));
+        portal_guards.spawn_upkeep();
         let state = AppState::new(Shared {
             db,
             engine,

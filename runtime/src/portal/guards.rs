@@ -83,4 +83,19 @@ impl Guards {
         self.mails.retain_recent();
         self.recipients.retain_recent();
     }
+
+    /// Calls [`Self::forget_idle`] every minute until the guards are
+    /// dropped, so one-off clients do not accumulate.
+    pub fn spawn_upkeep(self: &std::sync::Arc<Self>) {
+        let guards = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                let Some(guards) = guards.upgrade() else {
+                    return;
+                };
+                guards.forget_idle();
+            }
+        });
+    }
 }
