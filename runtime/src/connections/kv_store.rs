@@ -149,8 +149,8 @@ impl KvStore {
             }
             Self::Redis(conn) => {
                 let last = i64::try_from(max_bytes.max(1) - 1).unwrap_or(i64::MAX);
-                let (length, head, exists): (u64, Vec<u8>, bool) = redis::pipe()
-                    .atomic()
+                let mut pipe = redis::pipe();
+                pipe.atomic()
                     .cmd("STRLEN")
                     .arg(key)
                     .cmd("GETRANGE")
@@ -158,9 +158,9 @@ impl KvStore {
                     .arg(0)
                     .arg(last)
                     .cmd("EXISTS")
-                    .arg(key)
-                    .query_async(&mut conn.clone())
-                    .await?;
+                    .arg(key);
+                let (length, head, exists): (u64, Vec<u8>, bool) =
+                    pipe.query_async(&mut conn.clone()).await?;
                 if length > max_bytes {
                     return Err(KvError::TooLarge(max_bytes));
                 }
