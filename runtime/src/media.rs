@@ -156,9 +156,18 @@ mod tests {
             (&["*/*"][..], Some("text/html")),
             (&["application/*"][..], Some("application/json")),
             (&["application/json;q=0, */*"][..], Some("text/html")),
-            (&["text/html, application/json;q=0.9"][..], Some("text/html")),
-            (&["text/html;q=0.5, application/json"][..], Some("application/json")),
-            (&["text/*;q=0.1", "application/json;q=0.2"][..], Some("application/json")),
+            (
+                &["text/html, application/json;q=0.9"][..],
+                Some("text/html"),
+            ),
+            (
+                &["text/html;q=0.5, application/json"][..],
+                Some("application/json"),
+            ),
+            (
+                &["text/*;q=0.1", "application/json;q=0.2"][..],
+                Some("application/json"),
+            ),
             (&["application/json;q=0"][..], None),
             (&["image/png"][..], None),
             (&["not a media type"][..], None),

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
-use axum::{Extension, Router};
 use axum::routing::any;
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
 
 use crate::api;

@@ -464,12 +464,18 @@ async fn changing_the_program_without_restating_the_environment_is_refused_and_k
         detail.contains("config.program") && detail.contains("restate config.env"),
         "{problem}"
     );
-    assert!(detail.contains("API_KEY") && !detail.contains("s3cret"), "{problem}");
+    assert!(
+        detail.contains("API_KEY") && !detail.contains("s3cret"),
+        "{problem}"
+    );
     assert_eq!(run(&app, json!([])).await["stdout"], "s3cret\n");
 
     // The same program with another limit keeps the stored environment.
     let response = app
-        .admin_patch("/connections/tool", &json!({"config": {"timeout_ms": 4000}}))
+        .admin_patch(
+            "/connections/tool",
+            &json!({"config": {"timeout_ms": 4000}}),
+        )
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(run(&app, json!([])).await["stdout"], "s3cret\n");
@@ -485,7 +491,10 @@ async fn changing_the_program_without_restating_the_environment_is_refused_and_k
     assert_eq!(response.status(), 200);
     let answer = run(&app, json!([])).await;
     assert_eq!(answer["status"], 0, "{answer}");
-    assert!(!answer["stdout"].as_str().unwrap().contains("s3cret"), "{answer}");
+    assert!(
+        !answer["stdout"].as_str().unwrap().contains("s3cret"),
+        "{answer}"
+    );
     let shown: Value = app
         .admin_get("/connections/tool")
         .await

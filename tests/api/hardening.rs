@@ -375,7 +375,11 @@ async fn a_capped_result_on_postgresql_and_mariadb_stops_the_transfer_and_frees_
 
         let started = Instant::now();
         let (status, answer) = guest_query(&node.base, &node.client, query).await;
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{driver}: {answer}");
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{driver}: {answer}"
+        );
         assert!(
             answer["detail"]
                 .as_str()

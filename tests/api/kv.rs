@@ -324,7 +324,11 @@ async fn a_redis_value_past_max_value_bytes_is_refused_without_being_fetched() {
     assert!(refused.to_string().contains("1024"), "{refused}");
     // Fetching 64 MB and handing it to the guest takes far longer than
     // asking its length.
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 
     let at_cap = op(&app, "cache", json!({"op": "get", "key": exact})).await;
     assert_eq!(at_cap["value"], "y".repeat(1024));
@@ -333,7 +337,12 @@ async fn a_redis_value_past_max_value_bytes_is_refused_without_being_fetched() {
         json!({"value": ""})
     );
     assert_eq!(
-        op(&app, "cache", json!({"op": "get", "key": format!("{key}:none")})).await,
+        op(
+            &app,
+            "cache",
+            json!({"op": "get", "key": format!("{key}:none")})
+        )
+        .await,
         json!({"value": null})
     );
     let _: u64 = redis::cmd("DEL")

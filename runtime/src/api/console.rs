@@ -13,9 +13,9 @@
 
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::{Extension, Router};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use base64::Engine as _;
 
 use crate::error::ApiError;

@@ -66,7 +66,11 @@ impl Surfaces {
             return origin.is_tuple().then(|| origin.ascii_serialization());
         }
         let host = host_of(headers)?;
-        Some(format!("{}://{host}:{}", scheme(self.tls), self.public_port))
+        Some(format!(
+            "{}://{host}:{}",
+            scheme(self.tls),
+            self.public_port
+        ))
     }
 
     /// Whether `origin`, sent to the public listener with request
@@ -91,7 +95,12 @@ fn scheme(tls: bool) -> &'static str {
 }
 
 /// See [`Surfaces::is_console_origin`].
-fn is_console_origin(origin: &HeaderValue, headers: &HeaderMap, admin_port: u16, tls: bool) -> bool {
+fn is_console_origin(
+    origin: &HeaderValue,
+    headers: &HeaderMap,
+    admin_port: u16,
+    tls: bool,
+) -> bool {
     let (Some(origin), Some(host)) = (
         origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()),
         host_of(headers),
@@ -100,7 +109,9 @@ fn is_console_origin(origin: &HeaderValue, headers: &HeaderMap, admin_port: u16,
     };
     // `Url` writes an IPv6 host in brackets, as `Host` does.
     origin.scheme() == scheme(tls)
-        && origin.host_str().is_some_and(|h| h.eq_ignore_ascii_case(&host))
+        && origin
+            .host_str()
+            .is_some_and(|h| h.eq_ignore_ascii_case(&host))
         && origin.port_or_known_default() == Some(admin_port)
 }
 

@@ -309,17 +309,38 @@ impl SqlConnection {
                 (DbPool::Sqlite(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
                     let decode = sql_values::sqlite_row;
-                    fetch_rows!(&mut *c.connection, sql, params, decode, max_bytes, c.finished)
+                    fetch_rows!(
+                        &mut *c.connection,
+                        sql,
+                        params,
+                        decode,
+                        max_bytes,
+                        c.finished
+                    )
                 }
                 (DbPool::Postgres(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
                     let decode = sql_values::pg_row;
-                    fetch_rows!(&mut *c.connection, sql, params, decode, max_bytes, c.finished)
+                    fetch_rows!(
+                        &mut *c.connection,
+                        sql,
+                        params,
+                        decode,
+                        max_bytes,
+                        c.finished
+                    )
                 }
                 (DbPool::MySql(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
                     let decode = sql_values::mysql_row;
-                    fetch_rows!(&mut *c.connection, sql, params, decode, max_bytes, c.finished)
+                    fetch_rows!(
+                        &mut *c.connection,
+                        sql,
+                        params,
+                        decode,
+                        max_bytes,
+                        c.finished
+                    )
                 }
             }
         };
