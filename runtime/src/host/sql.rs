@@ -307,40 +307,31 @@ impl SqlConnection {
                     fetch_rows!(&mut **tx, sql, params, decode, max_bytes, _in_transaction)
                 }
                 (DbPool::Sqlite(p), None) => {
-                    let mut c = acquire(p, name, metrics).await?;
+                    let mut lease = acquire(p, name, metrics).await?;
+                    let Lease {
+                        connection,
+                        finished,
+                    } = &mut lease;
                     let decode = sql_values::sqlite_row;
-                    fetch_rows!(
-                        &mut *c.connection,
-                        sql,
-                        params,
-                        decode,
-                        max_bytes,
-                        c.finished
-                    )
+                    fetch_rows!(&mut **connection, sql, params, decode, max_bytes, *finished)
                 }
                 (DbPool::Postgres(p), None) => {
-                    let mut c = acquire(p, name, metrics).await?;
+                    let mut lease = acquire(p, name, metrics).await?;
+                    let Lease {
+                        connection,
+                        finished,
+                    } = &mut lease;
                     let decode = sql_values::pg_row;
-                    fetch_rows!(
-                        &mut *c.connection,
-                        sql,
-                        params,
-                        decode,
-                        max_bytes,
-                        c.finished
-                    )
+                    fetch_rows!(&mut **connection, sql, params, decode, max_bytes, *finished)
                 }
                 (DbPool::MySql(p), None) => {
-                    let mut c = acquire(p, name, metrics).await?;
+                    let mut lease = acquire(p, name, metrics).await?;
+                    let Lease {
+                        connection,
+                        finished,
+                    } = &mut lease;
                     let decode = sql_values::mysql_row;
-                    fetch_rows!(
-                        &mut *c.connection,
-                        sql,
-                        params,
-                        decode,
-                        max_bytes,
-                        c.finished
-                    )
+                    fetch_rows!(&mut **connection, sql, params, decode, max_bytes, *finished)
                 }
             }
         };
