@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
-use axum::Router;
 use axum::routing::any;
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
 
 use crate::api;
@@ -20,6 +20,7 @@ use crate::engine::Engine;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventCatalog;
 use crate::gateway::rate_limit::{MemoryRateStore, RateLimits, RateStore, RedisRateStore};
+use crate::gateway::surfaces::{ConsoleSide, PublicSide, Surfaces};
 use crate::gateway::{gateway_handle, routes::RouteTable};
 use crate::identity::Tokens;
 use crate::outbox_writer::OutboxWriter;
@@ -262,9 +263,22 @@ impl Application {
                 let admin_listener = TcpListener::bind(address)
                     .await
                     .with_context(|| format!("binding {address} (SLUICE_ADMIN_LISTEN)"))?;
+                // The console on the admin listener calls operations on the
+                // public one: each side learns the other's origin.
+                let surfaces = Arc::new(Surfaces::new(
+                    listener.local_addr()?.port(),
+                    admin_listener.local_addr()?.port(),
+                    state.settings.public_url.clone(),
+                    state.settings.tls.is_some(),
+                ));
                 (
-                    platform_router(&state, Surface::Public),
-                    Some((admin_listener, platform_router(&state, Surface::Admin))),
+                    platform_router(&state, Surface::Public)
+                        .layer(Extension(PublicSide(surfaces.clone()))),
+                    Some((
+                        admin_listener,
+                        platform_router(&state, Surface::Admin)
+                            .layer(Extension(ConsoleSide(surfaces))),
+                    )),
                 )
             }
         };

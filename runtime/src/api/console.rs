@@ -11,14 +11,15 @@
 //! that carry the nonce (the component library writes its theme into
 //! one).
 
-use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use base64::Engine as _;
 
 use crate::error::ApiError;
+use crate::gateway::surfaces::ConsoleSide;
 use crate::state::AppState;
 
 #[derive(rust_embed::Embed)]
@@ -41,7 +42,7 @@ pub fn router() -> Router<AppState> {
 /// `GET /console` → the app's HTML with a fresh nonce in the page and in
 /// its `Content-Security-Policy`; 503 when the binary was built without
 /// the console.
-async fn page() -> Response {
+async fn page(console: Option<Extension<ConsoleSide>>, headers: HeaderMap) -> Response {
     let Some(file) = Assets::get("index.html") else {
         return ApiError::Custom {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -58,10 +59,15 @@ async fn page() -> Response {
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
     let nonce = base64::engine::general_purpose::STANDARD.encode(nonce);
     let html = String::from_utf8_lossy(&file.data).replace(NONCE_PLACEHOLDER, &nonce);
+    // On a separate admin listener, "Try it" calls operations on the
+    // public origin: the one origin the page may connect to besides its own.
+    let api_origin = console
+        .and_then(|Extension(side)| side.0.api_origin(&headers))
+        .map_or_else(String::new, |origin| format!(" {origin}"));
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; \
-         img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         img-src 'self' data:; font-src 'self'; connect-src 'self'{api_origin}; \
+         manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     );
     let mut response = (
         [
@@ -97,13 +103,17 @@ async fn asset(Path(file): Path<String>) -> Response {
 
 /// `GET /console/{path}` → a file at the top of the build (`favicon.svg`),
 /// else the app's HTML: the app draws the page for the path.
-async fn page_or_file(Path(path): Path<String>) -> Response {
+async fn page_or_file(
+    Path(path): Path<String>,
+    console: Option<Extension<ConsoleSide>>,
+    headers: HeaderMap,
+) -> Response {
     if path != "index.html"
         && let Some(response) = serve_file(&path, "public, max-age=3600")
     {
         return response;
     }
-    page().await
+    page(console, headers).await
 }
 
 fn serve_file(path: &str, cache: &'static str) -> Option<Response> {

@@ -2,15 +2,16 @@
 //! authentication; the metrics to a token with the `metrics` or `admin`
 //! scope.
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use serde_json::{Value, json};
 
 use crate::api::extract::Json;
 use crate::error::{ApiError, ApiResult};
+use crate::gateway::surfaces::ConsoleSide;
 use crate::state::AppState;
 
 /// `/system/*` routes.
@@ -158,11 +159,21 @@ pub async fn system_health(State(state): State<AppState>) -> ApiResult<Json<Valu
     Ok(Json(json!({ "status": "ok" })))
 }
 
-/// `GET /system/about` → name, version and the WIT world actions target.
-pub async fn system_about() -> Json<Value> {
-    Json(json!({
+/// `GET /system/about` → name, version and the WIT world actions target;
+/// on a separate admin listener (`SLUICE_ADMIN_LISTEN`) also `api_origin`,
+/// the origin where this browser reaches hosted operations (the console's
+/// "Try it" sends its requests there; see [`crate::gateway::surfaces`]).
+pub async fn system_about(
+    console: Option<Extension<ConsoleSide>>,
+    headers: HeaderMap,
+) -> Json<Value> {
+    let mut about = json!({
         "name": "sluice",
         "version": env!("CARGO_PKG_VERSION"),
         "world": "sluice:action/action@0.1.0",
-    }))
+    });
+    if let Some(origin) = console.and_then(|Extension(side)| side.0.api_origin(&headers)) {
+        about["api_origin"] = json!(origin);
+    }
+    Json(about)
 }
