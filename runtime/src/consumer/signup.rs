@@ -88,10 +88,13 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn too_many() -> ApiError {
+/// 429 with `Retry-After`: the client's hourly allowance is used up. GCRA
+/// gives one request back every hour / limit, so that is when to retry.
+fn too_many(state: &AppState) -> ApiError {
+    let limit = state.portal_guards.limits().signups_per_hour.max(1);
     ApiError::RateLimited {
-        limit: 0,
-        retry_after_secs: 3600,
+        limit,
+        retry_after_secs: 3600 / u64::from(limit),
     }
 }
 
@@ -137,7 +140,7 @@ pub async fn register(
         return Err(invalid(errors));
     }
     if !state.portal_guards.signup(ip) {
-        return Err(too_many());
+        return Err(too_many(&state));
     }
     let name = input.name.trim().to_string();
     tokio::spawn(async move {
@@ -297,7 +300,7 @@ pub async fn reset_request(
         )]));
     };
     if !state.portal_guards.signup(ip) {
-        return Err(too_many());
+        return Err(too_many(&state));
     }
     tokio::spawn(async move {
         if let Err(e) = send_reset(&state, ip, email).await {

@@ -38,6 +38,7 @@ pub struct Guards {
     mails: DefaultKeyedRateLimiter<String>,
     recipients: DefaultKeyedRateLimiter<String>,
     ipv6_prefix: u8,
+    limits: PortalLimits,
 }
 
 impl std::fmt::Debug for Guards {
@@ -58,7 +59,13 @@ impl Guards {
             mails: RateLimiter::keyed(hourly(limits.mails_per_hour)),
             recipients: RateLimiter::keyed(hourly(limits.mails_per_address_per_hour)),
             ipv6_prefix,
+            limits,
         }
+    }
+
+    /// The allowances these guards count against.
+    pub fn limits(&self) -> PortalLimits {
+        self.limits
     }
 
     fn network(&self, ip: IpAddr) -> String {
