@@ -226,7 +226,7 @@ impl KvStore {
     /// [`KvError::Io`] when Redis fails.
     pub async fn exists(&self, key: &str) -> Result<bool, KvError> {
         match self {
-            Self::Memory(_) => Ok(self.get(key).await?.is_some()),
+            Self::Memory(_) => Ok(self.get(key, u64::MAX).await?.is_some()),
             Self::Redis(conn) => Ok(conn.clone().exists(key).await?),
         }
     }
