@@ -417,6 +417,12 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
             .route("/console", any(on_admin_listener))
             .route("/console/{*rest}", any(on_admin_listener)),
     };
+    // The developer portal is for API consumers: on the listener that
+    // serves the hosted operations.
+    let router = match surface {
+        Surface::All | Surface::Public => router.merge(api::portal::router()),
+        Surface::Admin => router,
+    };
     let router = match surface {
         Surface::All | Surface::Public => router.fallback(gateway_handle),
         Surface::Admin => router.fallback(not_on_admin_listener),

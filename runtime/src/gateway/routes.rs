@@ -23,7 +23,14 @@ use crate::store::{actions, connections, operations};
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Path prefixes the platform keeps for itself.
-pub const RESERVED_PREFIXES: [&str; 4] = ["/admin", "/system", "/authorization", "/console"];
+pub const RESERVED_PREFIXES: [&str; 6] = [
+    "/admin",
+    "/system",
+    "/authorization",
+    "/console",
+    "/consumer",
+    "/portal",
+];
 
 /// The reserved prefix `path` is under (the prefix itself, or below it),
 /// if any: no operation may have such a path.
