@@ -39,6 +39,7 @@ mod oauth2;
 mod openapi;
 mod operations;
 mod origin;
+mod portal;
 mod otlp;
 mod project;
 mod python;
