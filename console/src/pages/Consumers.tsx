@@ -14,7 +14,7 @@ const STATUSES: ConsumerStatus[] = ['unverified', 'awaiting_approval', 'active',
 
 function StatusBadge({ status }: { status: ConsumerStatus }) {
   return (
-    <Badge color={STATUS_COLORS[status] ?? 'gray'} variant="light">
+    <Badge color={STATUS_COLORS[status] ?? 'gray'} variant="filled">
       {status.replace('_', ' ')}
     </Badge>
   );

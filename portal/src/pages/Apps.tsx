@@ -117,7 +117,7 @@ export function AppPage({ id }: { id: string }) {
     <Stack>
       <Group gap="sm">
         <Title order={1}>{a.name}</Title>
-        <Badge color={a.active ? 'green' : 'gray'} variant="light">
+        <Badge color={a.active ? 'green' : 'gray'} variant="filled">
           {a.active ? 'active' : 'inactive'}
         </Badge>
       </Group>

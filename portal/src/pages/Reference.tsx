@@ -88,16 +88,16 @@ function OperationView({ op }: { op: Operation }) {
           Operation <Code>{op.id}</Code>
         </Text>
         {op.public ? (
-          <Badge variant="light" color="gray">
+          <Badge variant="filled" color="gray">
             public
           </Badge>
         ) : (
-          <Badge variant="light" color="indigo">
+          <Badge variant="filled" color="indigo">
             {op.scopes.length ? `needs scope ${op.scopes.join(' or ')}` : 'needs a token'}
           </Badge>
         )}
         {op.deprecated && (
-          <Badge variant="light" color="orange">
+          <Badge variant="filled" color="orange">
             deprecated
           </Badge>
         )}

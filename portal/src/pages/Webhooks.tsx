@@ -115,7 +115,7 @@ export function WebhookPage({ id }: { id: string }) {
     <Stack>
       <Group gap="sm">
         <Title order={1}>{h.event}</Title>
-        <Badge variant="light" color={h.active ? 'green' : 'gray'}>
+        <Badge variant="filled" color={h.active ? 'green' : 'gray'}>
           {h.active ? 'active' : 'inactive'}
         </Badge>
       </Group>
