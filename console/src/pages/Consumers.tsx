@@ -128,7 +128,7 @@ export function ConsumerPage({ id }: { id: string }) {
         )}
       </Group>
       <Title order={3}>Apps</Title>
-      {c.apps.length ? (
+      {c.apps?.length ? (
         <Table.ScrollContainer minWidth={560}>
           <Table aria-label="Consumer apps" striped>
             <Table.Thead>
