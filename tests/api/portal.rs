@@ -155,9 +155,11 @@ async fn api_product() -> TestApp {
     .await;
     app.upload_example("hello").await;
     let created = app
-        .create_operation(&json!({"name": "greet", "method": "GET", "path": "/greet/:name",
+        .create_operation(
+            &json!({"name": "greet", "method": "GET", "path": "/greet/:name",
                                  "action": "hello", "public": false, "scopes": ["greetings:read"],
-                                 "description": "Greets someone by name."}))
+                                 "description": "Greets someone by name."}),
+        )
         .await;
     assert_eq!(
         created.status(),
