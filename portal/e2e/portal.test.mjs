@@ -27,7 +27,7 @@ const BASE = env('SLUICE_URL').replace(/\/$/, '');
 const SHOTS = env('SCREENSHOTS');
 const EMAIL = env('CONSUMER_EMAIL');
 const OPERATION = env('OPERATION');
-const PASSWORD = 'correct horse battery staple';
+const PASSWORD = 'velvet-otter-quarry-1843-drift';
 mkdirSync(SHOTS, { recursive: true });
 
 let browser;

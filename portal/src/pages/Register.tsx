@@ -51,7 +51,7 @@ export function Register({ info }: { info: PortalInfo }) {
                 label="Password"
                 name="password"
                 autoComplete="new-password"
-                description="At least 12 characters; a long passphrase is best."
+                description="At least 10 characters and hard to guess; a long passphrase is best."
                 required
                 value={password}
                 onChange={(e) => setPassword(e.currentTarget.value)}
