@@ -3,7 +3,7 @@
 // the consumer API's contract says. Typed here by hand until
 // runtime/openapi/admin.yaml describes them; then they move to the typed
 // client (api/client.ts) like every other call.
-import { ProblemError, type Problem } from './problem';
+import { callJson } from '../../../web-shared/call';
 import { session } from '../auth';
 
 /** `GET/PUT /admin/portal`: the portal's settings. */
@@ -58,30 +58,6 @@ export interface ConsumerUsage {
 }
 
 /** `method /admin{path}` with the signed-in admin's token and `body` as JSON; the answer's JSON. */
-export async function adminCall<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  const token = session.accessToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  let response: Response;
-  try {
-    response = await fetch(`/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (e) {
-    throw new ProblemError({ title: 'Network error', detail: `the server could not be reached (${e instanceof Error ? e.message : String(e)})` });
-  }
-  if (response.status === 401) session.expired();
-  const text = await response.text();
-  let data: unknown;
-  try {
-    data = text ? JSON.parse(text) : undefined;
-  } catch {
-    data = text;
-  }
-  if (!response.ok) {
-    const problem: Problem =
-      data && typeof data === 'object' ? (data as Problem) : { status: response.status, detail: typeof data === 'string' && data ? data : response.statusText };
-    problem.status ??= response.status;
-    throw new ProblemError(problem);
-  }
-  return data as T;
+export function adminCall<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return callJson<T>(method, `/admin${path}`, { body, token: session.accessToken(), onUnauthorized: () => session.expired() });
 }
