@@ -11,7 +11,7 @@
 //! the scope and event field `consumers`).
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{TestApp, assert_problem, spawn_app, started_server};
 
