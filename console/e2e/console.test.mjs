@@ -123,6 +123,24 @@ test('the session refreshes its access token before it expires and stays signed 
   await page.getByRole('heading', { name: 'Operations' }).waitFor();
 });
 
+// Run alone (--test-name-pattern) against a server whose admin API and
+// console have a listener of their own (SLUICE_ADMIN_LISTEN), SLUICE_URL
+// being that listener, with operation `hello` at GET /hello/:name: "Try
+// it" must reach the operation on the public listener.
+test('try it reaches operations on the public listener from a separate admin listener', { skip: !process.env.ADMIN_LISTENER && 'needs a server with an admin listener' }, async () => {
+  await page.goto(`${BASE}/console`);
+  await page.locator('input[name="username"]').fill(env('ADMIN_USER'));
+  await page.locator('input[name="password"]').fill(env('ADMIN_PASSWORD'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await page.goto(`${BASE}/console/operations/hello`);
+  await page.locator('input[name="try-path"]').fill('/hello/ada');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByTestId('try-status').getByText('200').waitFor();
+  assert.match(await page.getByTestId('try-body').innerText(), /ada/);
+  assert.deepEqual(browserErrors, []);
+});
+
 test('the tutorial: an HTTP connection with an API key in the query, tested inline', async () => {
   await page.getByRole('link', { name: 'Connections' }).click();
   await page.getByRole('link', { name: 'New connection' }).click();

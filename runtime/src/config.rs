@@ -99,6 +99,10 @@ pub struct Settings {
     /// Password checks at once and waiting (`SLUICE_HASH_CONCURRENCY`,
     /// `SLUICE_HASH_QUEUE`).
     pub hashing: crate::identity::passwords::HashSettings,
+    /// Hourly allowances of portal sign-ups and mail per client and per
+    /// address (`SLUICE_PORTAL_SIGNUPS_PER_HOUR`, `SLUICE_PORTAL_MAILS_PER_HOUR`,
+    /// `SLUICE_PORTAL_MAILS_PER_ADDRESS_PER_HOUR`).
+    pub portal_limits: crate::portal::PortalLimits,
     /// Wasmtime settings: pool size, memory ceiling, default limits.
     pub engine: EngineSettings,
     /// Issuer, lifetimes and signing key of access tokens.
@@ -135,6 +139,7 @@ impl Default for Settings {
             max_upload_bytes: 32 << 20,
             authorization_form: crate::api::oauth_form::FormLimits::default(),
             hashing: crate::identity::passwords::HashSettings::default(),
+            portal_limits: crate::portal::PortalLimits::default(),
             engine: EngineSettings::default(),
             tokens: TokenSettings::default(),
             request_log: LogSettings::default(),

@@ -57,6 +57,33 @@ pub fn is_json(mime: &Mime) -> bool {
         || (mime.type_() == mime::APPLICATION && mime.suffix() == Some(mime::JSON))
 }
 
+/// Which of `available` (plain media types, the server's preference
+/// first) the request's `Accept` header (RFC 9110 §12.5.1) prefers, by
+/// the `headers-accept` crate: media ranges (`*/*`, `text/*`), q-values,
+/// the most specific range deciding, and `q=0` meaning "not this one".
+/// Several `Accept` lines count as one comma-separated list.
+///
+/// `None` when the request sends no `Accept`, one that does not parse, or
+/// one that accepts none of `available`: the caller answers its default.
+pub fn negotiate(headers: &HeaderMap, available: &[&'static str]) -> Option<&'static str> {
+    let lines: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let accept: headers_accept::Accept = lines.join(", ").parse().ok()?;
+    let types: Vec<mediatype::MediaType<'static>> = available
+        .iter()
+        .filter_map(|text| mediatype::MediaType::parse(*text).ok())
+        .collect();
+    let chosen = accept.negotiate(&types)?;
+    let index = types.iter().position(|t| t == chosen)?;
+    available.get(index).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
@@ -109,6 +136,43 @@ mod tests {
             "application/json+xml",
         ] {
             assert!(!is_json(&parse(other).unwrap()), "{other}");
+        }
+    }
+
+    fn accept(values: &[&'static str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(header::ACCEPT, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn negotiation_weighs_ranges_and_q_values_and_q_zero_refuses() {
+        const OFFER: &[&str] = &["text/html", "application/json"];
+        for (values, chosen) in [
+            (&[][..], None),
+            (&["application/json"][..], Some("application/json")),
+            (&["*/*"][..], Some("text/html")),
+            (&["application/*"][..], Some("application/json")),
+            (&["application/json;q=0, */*"][..], Some("text/html")),
+            (
+                &["text/html, application/json;q=0.9"][..],
+                Some("text/html"),
+            ),
+            (
+                &["text/html;q=0.5, application/json"][..],
+                Some("application/json"),
+            ),
+            (
+                &["text/*;q=0.1", "application/json;q=0.2"][..],
+                Some("application/json"),
+            ),
+            (&["application/json;q=0"][..], None),
+            (&["image/png"][..], None),
+            (&["not a media type"][..], None),
+        ] {
+            assert_eq!(negotiate(&accept(values), OFFER), chosen, "{values:?}");
         }
     }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
-use axum::Router;
 use axum::routing::any;
+use axum::{Extension, Router};
 use tokio::net::TcpListener;
 
 use crate::api;
@@ -20,6 +20,7 @@ use crate::engine::Engine;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventCatalog;
 use crate::gateway::rate_limit::{MemoryRateStore, RateLimits, RateStore, RedisRateStore};
+use crate::gateway::surfaces::{ConsoleSide, PublicSide, Surfaces};
 use crate::gateway::{gateway_handle, routes::RouteTable};
 use crate::identity::Tokens;
 use crate::outbox_writer::OutboxWriter;
@@ -194,6 +195,11 @@ impl AppState {
                 .context("loading the IP rules")?,
         );
         let settings_hashing = settings.hashing;
+        let portal_guards = Arc::new(crate::portal::Guards::new(
+            settings.portal_limits,
+            settings.ipv6_prefix,
+        ));
+        portal_guards.spawn_upkeep();
         let state = AppState::new(Shared {
             db,
             engine,
@@ -216,6 +222,7 @@ impl AppState {
             hashing: Arc::new(crate::identity::passwords::HashLimiter::new(
                 settings_hashing,
             )),
+            portal_guards,
             reload_lock: tokio::sync::Mutex::default(),
         });
         if state.settings.worker.enabled {
@@ -256,9 +263,22 @@ impl Application {
                 let admin_listener = TcpListener::bind(address)
                     .await
                     .with_context(|| format!("binding {address} (SLUICE_ADMIN_LISTEN)"))?;
+                // The console on the admin listener calls operations on the
+                // public one: each side learns the other's origin.
+                let surfaces = Arc::new(Surfaces::new(
+                    listener.local_addr()?.port(),
+                    admin_listener.local_addr()?.port(),
+                    state.settings.public_url.clone(),
+                    state.settings.tls.is_some(),
+                ));
                 (
-                    platform_router(&state, Surface::Public),
-                    Some((admin_listener, platform_router(&state, Surface::Admin))),
+                    platform_router(&state, Surface::Public)
+                        .layer(Extension(PublicSide(surfaces.clone()))),
+                    Some((
+                        admin_listener,
+                        platform_router(&state, Surface::Admin)
+                            .layer(Extension(ConsoleSide(surfaces))),
+                    )),
                 )
             }
         };
@@ -417,10 +437,12 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
             .route("/console", any(on_admin_listener))
             .route("/console/{*rest}", any(on_admin_listener)),
     };
-    // The developer portal is for API consumers: on the listener that
-    // serves the hosted operations.
+    // Consumers use the public listener, where they call operations; the
+    // developer portal they do it from is served there too.
     let router = match surface {
-        Surface::All | Surface::Public => router.merge(api::portal::router()),
+        Surface::All | Surface::Public => router
+            .nest("/consumer", crate::consumer::router())
+            .merge(api::developer_portal::router()),
         Surface::Admin => router,
     };
     let router = match surface {

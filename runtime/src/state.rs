@@ -88,6 +88,8 @@ pub struct Shared {
     pub metrics: Arc<crate::telemetry::metrics::Metrics>,
     /// Bounds the password and client-secret checks anyone may ask for.
     pub hashing: Arc<crate::identity::passwords::HashLimiter>,
+    /// The portal's sign-up and mail allowances.
+    pub portal_guards: Arc<crate::portal::Guards>,
     /// Serialises the reloads of [`AppState::apply`], so that a slow reload
     /// cannot overwrite a newer one.
     pub reload_lock: tokio::sync::Mutex<()>,

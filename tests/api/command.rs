@@ -440,3 +440,66 @@ async fn the_program_runs_with_the_connections_resource_limits_or_the_defaults()
     assert_eq!(limit(limits, "Max address space"), "4294967296 4294967296");
     assert_eq!(limit(limits, "Max processes"), "1024 1024");
 }
+
+#[tokio::test]
+async fn changing_the_program_without_restating_the_environment_is_refused_and_keeps_the_secret_home()
+ {
+    let code = "import os; print(os.environ.get('API_KEY', 'none'))";
+    let app = command_app(code, &[], json!({}), json!({"env": {"API_KEY": "s3cret"}})).await;
+    assert_eq!(run(&app, json!([])).await["stdout"], "s3cret\n");
+
+    // Another program, the stored environment not restated: refused, and
+    // nothing changes.
+    let problem = crate::helpers::assert_problem(
+        app.admin_patch(
+            "/connections/tool",
+            &json!({"config": {"program": "/usr/bin/env", "args": [], "slots": {}}}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("config.program") && detail.contains("restate config.env"),
+        "{problem}"
+    );
+    assert!(
+        detail.contains("API_KEY") && !detail.contains("s3cret"),
+        "{problem}"
+    );
+    assert_eq!(run(&app, json!([])).await["stdout"], "s3cret\n");
+
+    // The same program with another limit keeps the stored environment.
+    let response = app
+        .admin_patch(
+            "/connections/tool",
+            &json!({"config": {"timeout_ms": 4000}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(run(&app, json!([])).await["stdout"], "s3cret\n");
+
+    // Another program with the environment restated as empty: the new
+    // program never sees the old value.
+    let response = app
+        .admin_patch(
+            "/connections/tool",
+            &json!({"config": {"program": "/usr/bin/env", "args": [], "slots": {}, "env": {}}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let answer = run(&app, json!([])).await;
+    assert_eq!(answer["status"], 0, "{answer}");
+    assert!(
+        !answer["stdout"].as_str().unwrap().contains("s3cret"),
+        "{answer}"
+    );
+    let shown: Value = app
+        .admin_get("/connections/tool")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["config"]["env_keys"], json!([]), "{shown}");
+}

@@ -246,6 +246,28 @@ async fn the_console_refreshes_its_token_before_it_expires() {
     assert!(report.contains("fail 0\n"), "{report}");
 }
 
+#[tokio::test]
+async fn the_console_on_an_admin_listener_tries_operations_on_the_public_one_in_headless_chromium()
+{
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.admin_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    admin_users(&app).await;
+    app.deploy("hello", "hello", "GET", "/hello/:name").await;
+    let report = browser_tests(
+        &app,
+        &[
+            ("ADMIN_LISTENER", "1".into()),
+            ("SLUICE_URL", app.admin_address.clone()),
+        ],
+        Some("try it reaches operations on the public listener"),
+    )
+    .await;
+    assert!(report.contains("pass 1\n"), "{report}");
+    assert!(report.contains("fail 0\n"), "{report}");
+}
+
 /// The users the browser tests sign in as: ada (admin) and rita (not).
 async fn admin_users(app: &crate::helpers::TestApp) {
     app.admin_create("/roles", json!({"name": "operators", "scopes": ["admin"]}))

@@ -320,6 +320,89 @@ async fn a_query_past_the_result_byte_cap_is_refused_before_the_server_holds_it(
     );
 }
 
+/// A node whose action `misbehave`, at `GET /sql`, is granted the `sql`
+/// connection `db` with `config`.
+async fn node_with_sql(config: Value) -> Node {
+    let node = Node::spawn(&[]).await;
+    node.upload("misbehave").await;
+    node.create(
+        "/connections",
+        &json!({"name": "db", "class": "sql", "config": config}),
+    )
+    .await;
+    node.create(
+        "/operations",
+        &json!({"name": "sql", "method": "GET", "path": "/sql",
+            "action": "misbehave", "public": true}),
+    )
+    .await;
+    node.send(
+        reqwest::Method::PATCH,
+        "/actions/misbehave",
+        &json!({"connections": ["db"]}),
+    )
+    .await;
+    node
+}
+
+#[tokio::test]
+async fn a_capped_result_on_postgresql_and_mariadb_stops_the_transfer_and_frees_the_connection() {
+    // 9 999 rows of 1 MB, 10 GB in all: PostgreSQL and MariaDB stream
+    // them as fast as they are read.
+    let ten_gigabytes = [
+        (
+            "postgres",
+            "SLUICE_TEST_POSTGRES_URL",
+            "SELECT repeat('x', 1000000) FROM generate_series(1, 9999)",
+        ),
+        (
+            "mysql",
+            "SLUICE_TEST_MYSQL_URL",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9999) \
+             SELECT REPEAT('x', 1000000) FROM n",
+        ),
+    ];
+    for (driver, url, query) in ten_gigabytes {
+        let url = crate::helpers::started_server(url);
+        // One pooled connection, and a deadline far past the test's, so
+        // that only the cap can end the transfer.
+        let node = node_with_sql(json!({"driver": driver, "url": url, "pool_size": 1,
+            "statement_timeout_ms": 60000}))
+        .await;
+        let (status, answer) = guest_query(&node.base, &node.client, "SELECT 1").await;
+        assert_eq!(status, StatusCode::OK, "{driver}: {answer}");
+        let before = rss_bytes(node.pid());
+
+        let started = Instant::now();
+        let (status, answer) = guest_query(&node.base, &node.client, query).await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{driver}: {answer}"
+        );
+        assert!(
+            answer["detail"]
+                .as_str()
+                .unwrap()
+                .contains("larger than 16777216 bytes"),
+            "{driver}: {answer}"
+        );
+        let grown = rss_bytes(node.pid()).saturating_sub(before);
+        assert!(
+            grown < 64 << 20,
+            "{driver}: the server grew by {} MiB",
+            grown >> 20
+        );
+        // The pool's only connection is not kept busy reading and
+        // throwing away the other 9.98 GB: the next statement is answered
+        // at once.
+        let (status, answer) = guest_query(&node.base, &node.client, "SELECT 2").await;
+        assert_eq!(status, StatusCode::OK, "{driver}: {answer}");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(3), "{driver}: {took:?}");
+    }
+}
+
 #[tokio::test]
 async fn taking_a_scope_from_a_role_revokes_the_tokens_of_its_holders_at_once() {
     let app = spawn_app().await;

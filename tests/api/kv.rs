@@ -283,3 +283,71 @@ async fn a_cluster_reload_keeps_the_memory_stores_of_unchanged_connections() {
         "the changed connection's store was reopened"
     );
 }
+
+#[tokio::test]
+async fn a_redis_value_past_max_value_bytes_is_refused_without_being_fetched() {
+    let url = started_server("SLUICE_TEST_REDIS_URL");
+    let app = with_kv(json!({"backend": "redis", "url": url, "max_value_bytes": 1024})).await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let stored = |k: &str| format!("sluice:cache:s:{k}");
+    // Another client of the same Redis writes what Sluice never would: a
+    // 64 MB value (SETRANGE makes Redis allocate it without sending it),
+    // a value of exactly the cap, and an empty one.
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let huge = format!("{key}:huge");
+    let _: u64 = redis::cmd("SETRANGE")
+        .arg(stored(&huge))
+        .arg(64_000_000 - 1)
+        .arg("x")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let exact = format!("{key}:exact");
+    let _: () = redis::cmd("SET")
+        .arg(stored(&exact))
+        .arg("y".repeat(1024))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let empty = format!("{key}:empty");
+    let _: () = redis::cmd("SET")
+        .arg(stored(&empty))
+        .arg("")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let refused = op(&app, "cache", json!({"op": "get", "key": huge})).await;
+    assert_eq!(refused["error"], "value-too-large", "{refused}");
+    assert!(refused.to_string().contains("1024"), "{refused}");
+    // Fetching 64 MB and handing it to the guest takes far longer than
+    // asking its length.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let at_cap = op(&app, "cache", json!({"op": "get", "key": exact})).await;
+    assert_eq!(at_cap["value"], "y".repeat(1024));
+    assert_eq!(
+        op(&app, "cache", json!({"op": "get", "key": empty})).await,
+        json!({"value": ""})
+    );
+    assert_eq!(
+        op(
+            &app,
+            "cache",
+            json!({"op": "get", "key": format!("{key}:none")})
+        )
+        .await,
+        json!({"value": null})
+    );
+    let _: u64 = redis::cmd("DEL")
+        .arg(stored(&huge))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}

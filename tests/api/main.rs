@@ -16,6 +16,7 @@ mod component_cache;
 mod compression;
 mod connections;
 mod console;
+mod consumer;
 mod control_plane;
 mod cors;
 mod events;

@@ -456,3 +456,65 @@ async fn the_calendar_digest_reads_today_through_oauth2_and_mails_it_at_seven() 
     assert!(mail.contains("09:00  Stand-up"), "{mail}");
     assert!(mail.contains("12:30  Lunch with Ada"), "{mail}");
 }
+
+#[tokio::test]
+async fn the_authorize_route_answers_json_only_when_the_accept_header_prefers_it() {
+    let app = spawn_app().await;
+    let created = app
+        .admin(reqwest::Method::POST, "/connections?skip_test=true")
+        .json(&json!({"name": "calendar", "class": "http", "config": {
+            "base_url": "http://127.0.0.1:9", "auth": {
+            "type": "oauth2_authorization_code",
+            "authorize_url": "http://127.0.0.1:9/authorize",
+            "token_url": "http://127.0.0.1:9/token",
+            "client_id": "sluice", "client_secret": CLIENT_SECRET}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (accept, json) in [
+        (None, false),
+        (Some("application/json"), true),
+        (Some("application/*"), true),
+        (Some("text/html;q=0.4, application/json;q=0.8"), true),
+        (Some("*/*"), false),
+        (Some("text/html, application/json;q=0.9"), false),
+        // q=0 means "not this one" (RFC 9110 §12.4.2), whatever the
+        // header's text contains.
+        (Some("application/json;q=0, */*"), false),
+        (Some("application/json; q=0.0"), false),
+        (Some("application/jsonx"), false),
+    ] {
+        let mut request = no_follow
+            .get(app.url("/admin/connections/calendar/authorize"))
+            .bearer_auth(crate::helpers::ADMIN_TOKEN);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let answer = request.send().await.unwrap();
+        if json {
+            assert_eq!(answer.status(), StatusCode::OK, "{accept:?}");
+            let body: Value = answer.json().await.unwrap();
+            assert!(
+                body["authorize_url"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("http://127.0.0.1:9/authorize?"),
+                "{accept:?}: {body}"
+            );
+        } else {
+            assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{accept:?}");
+            assert!(
+                answer.headers()["location"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("http://127.0.0.1:9/authorize?"),
+                "{accept:?}"
+            );
+        }
+    }
+}

@@ -325,3 +325,109 @@ async fn the_docs_page_allows_no_inline_script_and_treats_the_spec_as_untrusted(
         assert!(script.trim_start().starts_with("src="), "{html}");
     }
 }
+
+#[tokio::test]
+async fn the_console_on_an_admin_listener_learns_the_public_origin_and_may_call_operations_there() {
+    let app = split_app().await;
+    app.deploy("hello", "hello", "GET", "/hello/:name").await;
+    let client = &app.client;
+    let (public, console) = (app.address.as_str(), app.admin_address.as_str());
+
+    // The console asks where operations are served; the public listener
+    // has no other origin to name.
+    let about: Value = client
+        .get(format!("{console}/system/about"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(about["api_origin"], public, "{about}");
+    let about: Value = client
+        .get(format!("{public}/system/about"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(about.get("api_origin").is_none(), "{about}");
+
+    // The console's page may connect there, and nowhere else.
+    let page = client
+        .get(format!("{console}/console/operations/hello"))
+        .send()
+        .await
+        .unwrap();
+    let csp = policies(&page).join("; ");
+    assert!(
+        csp.contains(&format!("connect-src 'self' {public};")),
+        "{csp}"
+    );
+
+    // "Try it" from the console's origin: the preflight for a request with
+    // the bearer token is allowed, and so is the request, though the
+    // operation has no CORS policy of its own.
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, format!("{public}/hello/ada"))
+        .header("origin", console)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+    };
+    assert_eq!(
+        header(&preflight, "access-control-allow-origin").as_deref(),
+        Some(console)
+    );
+    assert!(
+        header(&preflight, "access-control-allow-headers")
+            .is_some_and(|h| h.contains("authorization")),
+        "{:?}",
+        preflight.headers()
+    );
+    let tried = client
+        .get(format!("{public}/hello/ada"))
+        .header("origin", console)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tried.status(), StatusCode::OK);
+    assert_eq!(
+        header(&tried, "access-control-allow-origin").as_deref(),
+        Some(console)
+    );
+
+    // Any other origin — another port on the same host, another host — is
+    // not let in.
+    let port: u16 = console.rsplit(':').next().unwrap().parse().unwrap();
+    for stranger in [
+        format!("http://127.0.0.1:{}", port.wrapping_add(1)),
+        format!("http://localhost:{port}"),
+        "https://evil.example".to_string(),
+    ] {
+        let refused = client
+            .request(reqwest::Method::OPTIONS, format!("{public}/hello/ada"))
+            .header("origin", &stranger)
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            refused
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{stranger}: {:?}",
+            refused.headers()
+        );
+    }
+}

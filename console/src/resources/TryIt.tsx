@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { Badge, Button, Code, Group, Paper, Stack, Switch, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
 import type { Schemas } from '../api/client';
+import { apiOrigin } from '../api/origin';
 import { session } from '../auth';
 
 interface Answer {
@@ -31,9 +32,12 @@ export function TryIt({ operation }: { operation: Schemas['Operation'] }) {
     if (withToken && token) headers.set('Authorization', `Bearer ${token}`);
     if (hasBody && body.trim()) headers.set('Content-Type', 'application/json');
     const url = path + (query.trim() ? `?${query.trim().replace(/^\?/, '')}` : '');
+    // Operations are served on the public origin, which is not the
+    // console's when the admin surface has a listener of its own.
+    const origin = await apiOrigin();
     const started = performance.now();
     try {
-      const response = await fetch(url, {
+      const response = await fetch(origin + url, {
         method: operation.method,
         headers,
         body: hasBody && body.trim() ? body : undefined,

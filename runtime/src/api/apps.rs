@@ -101,6 +101,9 @@ pub async fn create_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<
         secret_rotated_at: now.clone(),
         created_at: now.clone(),
         updated_at: now,
+        owner_id: None,
+        label: String::new(),
+        redirect_uris: SqlJson(Vec::new()),
     };
     apps::upsert(&mut *conn, &row).await.map_err(|e| {
         if crate::store::is_unique_violation(&e) {

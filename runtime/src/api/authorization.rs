@@ -301,7 +301,19 @@ async fn authenticate_client(
         .await
         .map_err(busy)?;
     match app {
-        Some(app) if ok && app.active => Ok(Some(app)),
+        Some(app) if ok && app.active => {
+            // A consumer's app works only while its consumer does.
+            if let Some(owner) = &app.owner_id
+                && !crate::store::consumers::user_by_id(&state.db, owner)
+                    .await?
+                    .is_some_and(|u| u.active)
+            {
+                return Err(OAuthError::invalid_client(
+                    "the app's consumer account is not active",
+                ));
+            }
+            Ok(Some(app))
+        }
         Some(_) if ok => Err(OAuthError::invalid_client("the app is deactivated")),
         _ => Err(OAuthError::invalid_client(
             "the client id or secret is wrong",
@@ -387,7 +399,17 @@ async fn issue(
         "password" => {
             let name = required(&form, "username")?;
             let password = required(&form, "password")?.to_string();
-            let user = users::by_name(&state.db, name).await?;
+            // Consumers sign in with their address; user names have no '@'.
+            let user = if name.contains('@') {
+                match crate::portal::normalise_email(name) {
+                    Some(email) => {
+                        crate::store::consumers::user_by_email(&state.db, &email).await?
+                    }
+                    None => None,
+                }
+            } else {
+                users::by_name(&state.db, name).await?
+            };
             let ok = state
                 .hashing
                 .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
@@ -395,6 +417,11 @@ async fn issue(
                 .map_err(busy)?;
             let user = match user {
                 Some(user) if ok && user.active => user,
+                Some(user) if ok && user.is_consumer() => {
+                    return Err(OAuthError::invalid_grant(
+                        consumer_not_active(&state.db, &user.id).await?,
+                    ));
+                }
                 Some(_) if ok => return Err(OAuthError::invalid_grant("the user is deactivated")),
                 _ => {
                     return Err(OAuthError::invalid_grant(
@@ -421,6 +448,19 @@ async fn issue(
             ),
         )),
     }
+}
+
+/// Why consumer `id`, whose password was right, may not sign in.
+async fn consumer_not_active(db: &sqlx::AnyPool, id: &str) -> sqlx::Result<&'static str> {
+    use crate::store::consumers::status;
+    let consumer = crate::store::consumers::get(db, id).await?;
+    Ok(match consumer.map(|c| c.status).as_deref() {
+        Some(status::UNVERIFIED) => {
+            "the address is not confirmed yet: follow the link in the mail we sent"
+        }
+        Some(status::AWAITING_APPROVAL) => "the account waits for an administrator's approval",
+        _ => "the account is deactivated",
+    })
 }
 
 /// The `refresh_token` grant (RFC 6749 §6) with rotation: each refresh

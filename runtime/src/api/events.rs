@@ -42,6 +42,10 @@ pub struct EventInput {
     /// absent: any JSON.
     #[serde(default)]
     pub schema: Option<SchemaRef>,
+    /// Whether consumers may subscribe webhooks to it in the portal
+    /// (default false).
+    #[serde(default)]
+    pub consumers: bool,
 }
 
 async fn find(state: &AppState, name: &str) -> ApiResult<EventRow> {
@@ -87,6 +91,7 @@ pub async fn write(
         schema: input
             .schema
             .map(|s| SqlJson(serde_json::to_value(s).unwrap_or_default())),
+        consumers: input.consumers,
         created_at: created_at.unwrap_or_else(|| now.clone()),
         updated_at: now,
     };

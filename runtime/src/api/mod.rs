@@ -8,8 +8,10 @@ pub mod authorization;
 pub mod components;
 pub mod connections;
 pub mod console;
+pub mod consumers;
 pub mod cronjobs;
 pub mod deploy;
+pub mod developer_portal;
 pub mod docs;
 pub mod events;
 pub mod extract;
@@ -50,6 +52,8 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(roles::router())
         .merge(users::router())
         .merge(apps::router())
+        .merge(consumers::router())
+        .merge(portal::router())
         .merge(ip_rules::router())
         .merge(rate_limits::router())
         .merge(logs::router())

@@ -64,7 +64,8 @@ fn redirect_uri(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
 
 /// `GET /admin/connections/{name}/authorize` → 302 to the provider's
 /// authorization endpoint (with `state` and a PKCE challenge), or 200
-/// `{"authorize_url"}` when the request accepts JSON (the console opens
+/// `{"authorize_url"}` when the request's `Accept` prefers JSON to HTML
+/// (media ranges and q-values weighed, [`crate::media::negotiate`]; the console opens
 /// it itself); 400 for a connection without the authorization code grant,
 /// 404 when unknown.
 pub async fn connections_authorize(
@@ -80,11 +81,10 @@ pub async fn connections_authorize(
         .start(&name, &auth, &redirect)
         .await
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|a| a.contains("application/json"));
-    if wants_json {
+    // The redirect is the default (a browser following the link); JSON
+    // only when the Accept header prefers it (a `q=0` refuses it).
+    let chosen = crate::media::negotiate(&headers, &["text/html", "application/json"]);
+    if chosen == Some("application/json") {
         return Ok(Json(serde_json::json!({ "authorize_url": url })).into_response());
     }
     Ok(Redirect::to(&url).into_response())

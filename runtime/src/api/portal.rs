@@ -1,32 +1,32 @@
-//! `/portal`: the developer portal, a single-page app (sources in
-//! `portal/`, built into `portal/dist` by `scripts/build-portal.sh`),
-//! served as [`super::spa`] serves every embedded app. API consumers sign
-//! up, sign in and manage their apps, tokens and webhooks there; it talks
-//! to the consumer API (`/consumer`), the token endpoint and the hosted
-//! operations, on the public listener.
+//! `/admin/portal`: the portal's settings — who may sign up, the mailer,
+//! branding and pages ([`crate::portal::settings`]).
 
 use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
 
-use super::spa::{self, SinglePageApp};
+use crate::api::extract::Json;
+use crate::error::ApiResult;
+use crate::portal::PortalSettings;
 use crate::state::AppState;
 
-/// The portal's built files.
-#[derive(rust_embed::Embed)]
-#[folder = "../portal/dist/"]
-#[allow_missing = true]
-pub struct Portal;
-
-impl SinglePageApp for Portal {
-    const PREFIX: &'static str = "/portal";
-    const NOT_BUILT_SLUG: &'static str = "portal-not-built";
-    const NOT_BUILT_DETAIL: &'static str = "this binary was built without the developer portal; \
-        run scripts/build-portal.sh, then build the server again";
-    // The logo in the portal's settings may live on another host (HTTPS
-    // only); scripts, styles and calls stay on this server.
-    const IMG_SRC: &'static str = "'self' data: https:";
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/portal", get(show).put(replace))
 }
 
-/// `/portal` routes (no token needed: the app itself signs in).
-pub fn router() -> Router<AppState> {
-    spa::router::<Portal>()
+/// `GET /admin/portal` → 200 with the settings (defaults until set).
+pub async fn show(State(state): State<AppState>) -> ApiResult<Json<PortalSettings>> {
+    Ok(Json(crate::portal::settings::load(&state.db).await?))
+}
+
+/// `PUT /admin/portal` → 200 with the new settings; 400 with a pointer per
+/// broken rule; 422 when the mailer is not an `smtp` connection.
+pub async fn replace(
+    State(state): State<AppState>,
+    Json(new): Json<PortalSettings>,
+) -> ApiResult<Json<PortalSettings>> {
+    let mut conn = state.db.acquire().await?;
+    crate::portal::settings::save(&mut conn, &new).await?;
+    Ok(Json(new))
 }

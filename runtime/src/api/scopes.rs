@@ -33,6 +33,10 @@ pub struct ScopeInput {
     /// Free text.
     #[serde(default)]
     pub description: String,
+    /// Whether consumers who sign up in the portal may ask for it
+    /// (default false; never for `admin` and `metrics`).
+    #[serde(default)]
+    pub consumers: bool,
 }
 
 /// Body of `PUT /admin/scopes/{name}`.
@@ -42,6 +46,9 @@ pub struct ScopeUpdate {
     /// Free text.
     #[serde(default)]
     pub description: String,
+    /// Whether consumers may ask for it (default false).
+    #[serde(default)]
+    pub consumers: bool,
 }
 
 /// Checks that a scope name is `[A-Za-z0-9_.:-]{1,64}`.
@@ -133,6 +140,7 @@ pub async fn scopes_update(
     let input = ScopeInput {
         name,
         description: input.description,
+        consumers: input.consumers,
     };
     let mut conn = state.db.acquire().await?;
     Ok(Json(write(&mut conn, input, Some(existing)).await?))
@@ -161,10 +169,17 @@ pub async fn write(
     existing: Option<ScopeRow>,
 ) -> ApiResult<ScopeRow> {
     check_scope_name(&input.name)?;
+    if input.consumers && (input.name == ADMIN_SCOPE || input.name == METRICS_SCOPE) {
+        return Err(ApiError::BadRequest(format!(
+            "the {} scope cannot be opened to consumers: it guards the platform itself",
+            input.name
+        )));
+    }
     let now = crate::store::now();
     let row = ScopeRow {
         name: input.name,
         description: input.description,
+        consumers: input.consumers,
         created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
         updated_at: now,
     };

@@ -11,14 +11,15 @@
 //! carry the nonce (the component library writes its theme into one).
 //! Bundles, named by their content hash, are cached for a year.
 
-use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use base64::Engine as _;
 
 use crate::error::ApiError;
+use crate::gateway::surfaces::ConsoleSide;
 use crate::state::AppState;
 
 /// The placeholder an app's `index.html` holds where each answer's nonce goes.
@@ -50,7 +51,11 @@ pub fn router<A: SinglePageApp>() -> Router<AppState> {
 
 /// `GET PREFIX` → the app's HTML with a fresh nonce in the page and in its
 /// `Content-Security-Policy`; 503 when the binary was built without it.
-async fn page<A: SinglePageApp>() -> Response {
+/// `console` is there on a separate admin listener only.
+async fn page<A: SinglePageApp>(
+    console: Option<Extension<ConsoleSide>>,
+    headers: HeaderMap,
+) -> Response {
     let Some(file) = A::get("index.html") else {
         return ApiError::Custom {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -65,10 +70,16 @@ async fn page<A: SinglePageApp>() -> Response {
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
     let nonce = base64::engine::general_purpose::STANDARD.encode(nonce);
     let html = String::from_utf8_lossy(&file.data).replace(NONCE_PLACEHOLDER, &nonce);
+    // On a separate admin listener, the console's "Try it" calls
+    // operations on the public origin: the one origin the page may connect
+    // to besides its own.
+    let api_origin = console
+        .and_then(|Extension(side)| side.0.api_origin(&headers))
+        .map_or_else(String::new, |origin| format!(" {origin}"));
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; \
-         img-src {}; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+         img-src {}; font-src 'self'; connect-src 'self'{api_origin}; \
+         manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         A::IMG_SRC
     );
     let mut response = (
@@ -105,13 +116,17 @@ async fn asset<A: SinglePageApp>(Path(file): Path<String>) -> Response {
 
 /// `GET PREFIX/{path}` → a file at the top of the build (`favicon.svg`),
 /// else the app's HTML: the app draws the page for the path.
-async fn page_or_file<A: SinglePageApp>(Path(path): Path<String>) -> Response {
+async fn page_or_file<A: SinglePageApp>(
+    Path(path): Path<String>,
+    console: Option<Extension<ConsoleSide>>,
+    headers: HeaderMap,
+) -> Response {
     if path != "index.html"
         && let Some(response) = serve_file::<A>(&path, "public, max-age=3600")
     {
         return response;
     }
-    page::<A>().await
+    page::<A>(console, headers).await
 }
 
 fn serve_file<A: SinglePageApp>(path: &str, cache: &'static str) -> Option<Response> {

@@ -2,15 +2,16 @@
 //! authentication; the metrics to a token with the `metrics` or `admin`
 //! scope.
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use serde_json::{Value, json};
 
 use crate::api::extract::Json;
 use crate::error::{ApiError, ApiResult};
+use crate::gateway::surfaces::ConsoleSide;
 use crate::state::AppState;
 
 /// `/system/*` routes.
@@ -24,6 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/system/admin-openapi.json", get(system_admin_openapi_json))
         .route("/system/admin-openapi.yaml", get(system_admin_openapi_yaml))
         .route("/system/deploy-schema.json", get(system_deploy_schema))
+        .route(
+            "/system/consumer-openapi.json",
+            get(system_consumer_openapi_json),
+        )
         .route("/system/metrics", get(system_metrics))
 }
 
@@ -87,6 +92,20 @@ pub async fn system_admin_openapi_json() -> ApiResult<Json<Value>> {
     Ok(Json(admin_document()?.clone()))
 }
 
+const CONSUMER_OPENAPI: &str = include_str!("../../openapi/consumer.yaml");
+
+/// `GET /system/consumer-openapi.json` → the consumer API's OpenAPI 3.1
+/// document (`runtime/openapi/consumer.yaml`).
+pub async fn system_consumer_openapi_json() -> ApiResult<Json<Value>> {
+    static DOCUMENT: std::sync::LazyLock<Result<Value, String>> = std::sync::LazyLock::new(|| {
+        serde_norway::from_str(CONSUMER_OPENAPI).map_err(|e| e.to_string())
+    });
+    let document = DOCUMENT
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("consumer.yaml: {e}"))?;
+    Ok(Json(document.clone()))
+}
+
 /// `GET /system/deploy-schema.json` → the JSON Schema (2020-12) of a deploy
 /// file, made from the admin API's request bodies (see
 /// [`crate::deploy::schema`]); editors use it to complete and check
@@ -140,11 +159,21 @@ pub async fn system_health(State(state): State<AppState>) -> ApiResult<Json<Valu
     Ok(Json(json!({ "status": "ok" })))
 }
 
-/// `GET /system/about` → name, version and the WIT world actions target.
-pub async fn system_about() -> Json<Value> {
-    Json(json!({
+/// `GET /system/about` → name, version and the WIT world actions target;
+/// on a separate admin listener (`SLUICE_ADMIN_LISTEN`) also `api_origin`,
+/// the origin where this browser reaches hosted operations (the console's
+/// "Try it" sends its requests there; see [`crate::gateway::surfaces`]).
+pub async fn system_about(
+    console: Option<Extension<ConsoleSide>>,
+    headers: HeaderMap,
+) -> Json<Value> {
+    let mut about = json!({
         "name": "sluice",
         "version": env!("CARGO_PKG_VERSION"),
         "world": "sluice:action/action@0.1.0",
-    }))
+    });
+    if let Some(origin) = console.and_then(|Extension(side)| side.0.api_origin(&headers)) {
+        about["api_origin"] = json!(origin);
+    }
+    Json(about)
 }

@@ -87,6 +87,7 @@ pub async fn create_user(db: &AnyPool, input: UserInput) -> ApiResult<UserRow> {
         active: input.active,
         created_at: now.clone(),
         updated_at: now,
+        kind: "user".into(),
     };
     users::upsert(db, &row).await.map_err(|e| {
         if crate::store::is_unique_violation(&e) {

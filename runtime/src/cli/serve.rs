@@ -250,6 +250,20 @@ pub struct ServeArgs {
     /// check); beyond them the token endpoint answers 503 with Retry-After.
     #[arg(long, env = "SLUICE_HASH_QUEUE")]
     pub hash_queue: Option<usize>,
+    /// Portal sign-ups (and password-reset requests) one client network may
+    /// make per hour.
+    #[arg(long, env = "SLUICE_PORTAL_SIGNUPS_PER_HOUR", default_value_t = 10)]
+    pub portal_signups_per_hour: u32,
+    /// Portal mails one client network may cause per hour.
+    #[arg(long, env = "SLUICE_PORTAL_MAILS_PER_HOUR", default_value_t = 20)]
+    pub portal_mails_per_hour: u32,
+    /// Portal mails one address may receive per hour.
+    #[arg(
+        long,
+        env = "SLUICE_PORTAL_MAILS_PER_ADDRESS_PER_HOUR",
+        default_value_t = 5
+    )]
+    pub portal_mails_per_address_per_hour: u32,
     /// Invocations that may run at once (pooling allocator slots).
     #[arg(long, env = "SLUICE_POOL_INSTANCES", default_value_t = 1000)]
     pub pool_instances: u32,
@@ -345,6 +359,11 @@ impl ServeArgs {
                     concurrency,
                     queue: args.hash_queue.unwrap_or(4 * concurrency),
                 }
+            },
+            portal_limits: crate::portal::PortalLimits {
+                signups_per_hour: args.portal_signups_per_hour,
+                mails_per_hour: args.portal_mails_per_hour,
+                mails_per_address_per_hour: args.portal_mails_per_address_per_hour,
             },
             tokens: args.tokens.settings(),
             request_log: LogSettings {

@@ -39,9 +39,13 @@ pub struct CommandConfig {
     /// needs one, and a guest must fill every slot.
     #[serde(default)]
     pub slots: BTreeMap<String, String>,
-    /// The child's whole environment (nothing is inherited).
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    /// The child's whole environment (nothing is inherited). Its values
+    /// are secrets (an API key for the tool): write-only in the admin API,
+    /// and an update that leaves `env` out keeps the stored one only while
+    /// `program` stays the same ([`Self::keep_secrets_from`]). `None` is
+    /// an empty environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
     /// The working directory: an absolute path (default `/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
@@ -250,6 +254,31 @@ impl CommandConfig {
         Ok(())
     }
 
+    /// Keeps the stored `env` when this config leaves it out (an update
+    /// that did not restate it) and runs the same `program` (see
+    /// [`super::ConnectionConfig::keep_secrets_from`]): values given for
+    /// one program never flow silently to another.
+    ///
+    /// # Errors
+    /// When `program` changed, `old` had variables and this config does
+    /// not restate `env` (`{}` drops them).
+    pub fn keep_secrets_from(&mut self, old: &CommandConfig) -> Result<(), String> {
+        let stored = old.env.as_ref().filter(|env| !env.is_empty());
+        let (None, Some(stored)) = (&self.env, stored) else {
+            return Ok(());
+        };
+        if self.program != old.program {
+            return Err(format!(
+                "config.program changes which program receives the stored config.env values \
+                 ({}): restate config.env in the same update (give {{}} to drop them), or \
+                 leave config.program as it is to keep them",
+                stored.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        self.env = Some(stored.clone());
+        Ok(())
+    }
+
     /// The config as the admin API shows it: `env` values are secrets (an
     /// API key for the tool, say), so only their names are shown, as
     /// `env_keys`.
@@ -259,7 +288,12 @@ impl CommandConfig {
             object.remove("env");
             object.insert(
                 "env_keys".into(),
-                self.env.keys().cloned().collect::<Vec<_>>().into(),
+                self.env
+                    .iter()
+                    .flatten()
+                    .map(|(key, _)| key.clone())
+                    .collect::<Vec<_>>()
+                    .into(),
             );
         }
         value
@@ -341,7 +375,7 @@ impl CommandConfig {
         command
             .args(&argv)
             .env_clear()
-            .envs(&self.env)
+            .envs(self.env.iter().flatten())
             .current_dir(self.cwd.as_deref().unwrap_or("/"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -467,7 +501,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            env: BTreeMap::new(),
+            env: None,
             cwd: None,
             timeout_ms: 1000,
             max_output_bytes: 1024,

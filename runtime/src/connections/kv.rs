@@ -46,7 +46,9 @@ pub struct KvConfig {
     /// least recently used entries go first.
     #[serde(default = "default_max_bytes")]
     pub max_bytes: u64,
-    /// Largest value one `set` may store, bytes (default 1 MiB).
+    /// Largest value one `set` may store, and one `get` may read, bytes
+    /// (default 1 MiB, at most 64 MiB): a larger value in a shared Redis
+    /// is refused (`value-too-large`) without being fetched.
     #[serde(default = "default_max_value_bytes")]
     pub max_value_bytes: u64,
     /// Longest a Redis command may take, ms (default 2000).

@@ -21,6 +21,9 @@ pub enum KvError {
     /// `increment` met a value that is not decimal integer text, or overflowed.
     #[error("{0}")]
     NotAnInteger(String),
+    /// The stored value is larger than the reader's cap (given, bytes).
+    #[error("the stored value is larger than {0} bytes")]
+    TooLarge(u64),
     /// The backend failed or could not be reached.
     #[error("{0}")]
     Io(String),
@@ -119,18 +122,50 @@ impl KvStore {
         }
     }
 
-    /// The value of `key`, unless absent or expired.
+    /// The value of `key`, unless absent or expired, when it is at most
+    /// `max_bytes` long.
+    ///
+    /// A Redis value may have been written by anyone sharing the server
+    /// (up to 512 MB), so it is never read whole before it is measured:
+    /// one atomic `MULTI` asks its `STRLEN` and at most `max_bytes` of it
+    /// (`GETRANGE`), and `EXISTS` tells an empty value from none.
     ///
     /// # Errors
-    /// [`KvError::Io`] when Redis fails.
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+    /// [`KvError::TooLarge`] past `max_bytes`; [`KvError::Io`] when Redis
+    /// fails (a key holding a list or hash is Redis's `WRONGTYPE`).
+    pub async fn get(&self, key: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, KvError> {
         match self {
-            Self::Memory(cache) => Ok(cache
-                .get(key)
-                .await
-                .filter(|e| e.expires_at.is_none_or(|at| at > Instant::now()))
-                .map(|e| e.value.to_vec())),
-            Self::Redis(conn) => Ok(conn.clone().get(key).await?),
+            Self::Memory(cache) => {
+                let live = cache
+                    .get(key)
+                    .await
+                    .filter(|e| e.expires_at.is_none_or(|at| at > Instant::now()));
+                match live {
+                    Some(e) if e.value.len() as u64 > max_bytes => {
+                        Err(KvError::TooLarge(max_bytes))
+                    }
+                    live => Ok(live.map(|e| e.value.to_vec())),
+                }
+            }
+            Self::Redis(conn) => {
+                let last = i64::try_from(max_bytes.max(1) - 1).unwrap_or(i64::MAX);
+                let mut pipe = redis::pipe();
+                pipe.atomic()
+                    .cmd("STRLEN")
+                    .arg(key)
+                    .cmd("GETRANGE")
+                    .arg(key)
+                    .arg(0)
+                    .arg(last)
+                    .cmd("EXISTS")
+                    .arg(key);
+                let (length, head, exists): (u64, Vec<u8>, bool) =
+                    pipe.query_async(&mut conn.clone()).await?;
+                if length > max_bytes {
+                    return Err(KvError::TooLarge(max_bytes));
+                }
+                Ok(exists.then_some(head))
+            }
         }
     }
 

@@ -107,15 +107,21 @@ impl ConnectionConfig {
             (Self::Http(new), Self::Http(old)) => new.keep_secrets_from(old),
             (Self::Smtp(new), Self::Smtp(old)) => new.keep_secrets_from(old),
             (Self::Kv(new), Self::Kv(old)) => new.keep_secrets_from(old),
+            (Self::Command(new), Self::Command(old)) => new.keep_secrets_from(old),
             _ => Ok(()),
         }
     }
 
     /// The document a JSON merge patch (RFC 7396) applies to: the stored
-    /// config without its separate secret fields, which
-    /// [`Self::keep_secrets_from`] restores unless the patch sets them.
+    /// config without its separate secret fields, nor a command's `env`
+    /// (whose values are secrets; a patch gives it whole or not at all),
+    /// which [`Self::keep_secrets_from`] restores unless the patch sets
+    /// them.
     pub fn patch_base(&self) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let (Self::Command(_), Some(config)) = (self, value["config"].as_object_mut()) {
+            config.remove("env");
+        }
         for path in SECRET_FIELDS {
             let (field, parents) = path.split_last().expect("a field path is not empty");
             let mut member = value.get_mut("config");

@@ -9,6 +9,7 @@ pub mod invoke;
 pub mod rate_limit;
 pub mod rate_limit_redis;
 pub mod routes;
+pub mod surfaces;
 pub mod validate;
 
 use std::fmt::Write as _;
@@ -88,6 +89,9 @@ pub fn respond(state: AppState, request: Request) -> Answer {
             }
         }
     };
+    // The console on a separate admin listener calls operations ("Try
+    // it") from its own origin, whatever their CORS policy.
+    let layer = console_layer(&request).or(layer);
     let span = tracing::debug_span!("gateway", operation = tracing::field::Empty);
     Box::pin(
         async move {
@@ -101,6 +105,17 @@ pub fn respond(state: AppState, request: Request) -> Answer {
         }
         .instrument(span),
     )
+}
+
+/// The console's CORS layer, when `request` comes from the console's origin
+/// on a server with a separate admin listener ([`surfaces`]).
+fn console_layer(request: &Request) -> Option<Arc<tower_http::cors::CorsLayer>> {
+    let surfaces = request.extensions().get::<surfaces::PublicSide>()?;
+    let origin = request.headers().get(axum::http::header::ORIGIN)?;
+    surfaces
+        .0
+        .is_console_origin(origin, request.headers())
+        .then(|| surfaces.0.console_cors().clone())
 }
 
 /// Serves `request`, routed to `lookup`, and records it.

@@ -21,6 +21,7 @@ impl From<KvError> for Error {
     fn from(error: KvError) -> Self {
         match error {
             KvError::NotAnInteger(m) => Error::NotAnInteger(m),
+            KvError::TooLarge(max) => Error::ValueTooLarge(max),
             KvError::Io(m) => Error::Io(m),
         }
     }
@@ -72,7 +73,13 @@ impl Host for HostState {
         fields(otel.kind = "client", sluice.connection = %connection))]
     async fn get(&mut self, connection: String, key: String) -> Result<Option<Vec<u8>>, Error> {
         let (client, key) = self.kv(&connection, &key).await?;
-        Ok(client.store.get(&key).await?)
+        // The cap on writes bounds reads too: a value another client (or
+        // an older, larger max_value_bytes) put there is refused, not
+        // fetched whole.
+        Ok(client
+            .store
+            .get(&key, client.config.max_value_bytes)
+            .await?)
     }
 
     #[tracing::instrument(target = "sluice::trace", name = "kv set", skip_all,

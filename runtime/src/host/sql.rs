@@ -69,18 +69,45 @@ pub struct SqlConnection {
     metrics: Option<Arc<Metrics>>,
 }
 
+/// A pooled connection lent for one statement, closed rather than
+/// returned to the pool unless the statement ran to its end.
+///
+/// A result abandoned half read (past `max_result_bytes` or [`MAX_ROWS`],
+/// or at the deadline) is still on its way from the server: returned to
+/// the pool, the connection would first be pinged, which reads and throws
+/// away the rest — gigabytes, for as long as the server keeps producing
+/// them (MySQL/MariaDB without a time limit), holding one of the pool's
+/// few slots meanwhile. Closed, its socket goes at once and the server
+/// stops at its next write.
+struct Lease<DB: Database> {
+    connection: sqlx::pool::PoolConnection<DB>,
+    /// Set when the statement's answer was read to its end.
+    finished: bool,
+}
+
+impl<DB: Database> Drop for Lease<DB> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.connection.close_on_drop();
+        }
+    }
+}
+
 /// A pooled connection of `pool`, the wait reported to `metrics`.
 async fn acquire<DB: sqlx::Database>(
     pool: &sqlx::Pool<DB>,
     name: &str,
     metrics: Option<&Metrics>,
-) -> Result<sqlx::pool::PoolConnection<DB>, Error> {
+) -> Result<Lease<DB>, Error> {
     let started = std::time::Instant::now();
     let connection = pool.acquire().await.map_err(map_error)?;
     if let Some(metrics) = metrics {
         metrics.sql_acquired(name, started.elapsed().as_secs_f64());
     }
-    Ok(connection)
+    Ok(Lease {
+        connection,
+        finished: false,
+    })
 }
 
 /// `db.system.name` of a pool (OpenTelemetry database semantic conventions).
@@ -186,47 +213,65 @@ fn result_too_large(max: usize) -> Error {
 }
 
 /// Runs `$statement` with `$params` on `$executor`, decoding rows with
-/// `$decode` one at a time and counting their bytes against `$max_bytes`,
-/// so a result past the cap stops at the row that crosses it.
+/// `$decode` one at a time as the driver streams them (sqlx `fetch`, one
+/// row held at a time) and counting their bytes against `$max_bytes`, so a
+/// result past the cap stops at the row that crosses it and the stream is
+/// dropped with the rest unread. `$finished` is set when the driver's
+/// answer was read to its end (all rows, or the database's error).
 macro_rules! fetch_rows {
-    ($executor:expr, $statement:expr, $params:expr, $decode:path, $max_bytes:expr) => {{
+    ($executor:expr, $statement:expr, $params:expr, $decode:path, $max_bytes:expr,
+     $finished:expr) => {{
         let mut stream = bind_all(sqlx::query($statement), $params).fetch($executor);
         let mut set = RowSet {
             columns: Vec::new(),
             rows: Vec::new(),
         };
         let mut bytes: usize = 0;
-        while let Some(row) = stream.try_next().await.map_err(map_error)? {
+        loop {
+            let row = match stream.try_next().await {
+                Ok(Some(row)) => row,
+                Ok(None) => {
+                    $finished = true;
+                    break Ok(set);
+                }
+                Err(e) => {
+                    $finished = true;
+                    break Err(map_error(e));
+                }
+            };
             if set.columns.is_empty() {
                 set.columns = row.columns().iter().map(|c| c.name().to_string()).collect();
                 bytes = set.columns.iter().map(String::len).sum();
             }
             if set.rows.len() as u32 >= MAX_ROWS {
-                return Err(Error::TooManyRows(MAX_ROWS));
+                break Err(Error::TooManyRows(MAX_ROWS));
             }
-            let values = $decode(&row)?;
+            let values = match $decode(&row) {
+                Ok(values) => values,
+                Err(e) => break Err(e),
+            };
             bytes = bytes.saturating_add(values.iter().map(value_bytes).sum::<usize>());
             if bytes > $max_bytes {
-                return Err(result_too_large($max_bytes));
+                break Err(result_too_large($max_bytes));
             }
             set.rows.push(values);
         }
-        Ok(set)
     }};
 }
 
 /// Runs `$statement` with `$params` on `$executor`; `$id` reads the last
-/// insert id from the driver's result.
+/// insert id from the driver's result. Evaluates to the driver's answer,
+/// read to its end (a deadline drops it unfinished).
 macro_rules! run_statement {
     ($executor:expr, $statement:expr, $params:expr, $id:expr) => {{
-        let done = bind_all(sqlx::query($statement), $params)
+        bind_all(sqlx::query($statement), $params)
             .execute($executor)
             .await
-            .map_err(map_error)?;
-        Ok(ExecResult {
-            rows_affected: done.rows_affected(),
-            last_insert_id: $id(&done),
-        })
+            .map(|done| ExecResult {
+                rows_affected: done.rows_affected(),
+                last_insert_id: $id(&done),
+            })
+            .map_err(map_error)
     }};
 }
 
@@ -245,27 +290,48 @@ impl SqlConnection {
         let (name, metrics) = (self.name.as_str(), self.metrics.as_deref());
         let run = async {
             let sql = statement.as_str();
+            // In a transaction the connection stays the guest's: what a
+            // capped result left unread is read before its next statement.
+            let mut _in_transaction = false;
             match (&self.pool, self.tx.as_mut()) {
                 (_, Some(DbTx::Sqlite(tx))) => {
-                    fetch_rows!(&mut **tx, sql, params, sql_values::sqlite_row, max_bytes)
+                    let decode = sql_values::sqlite_row;
+                    fetch_rows!(&mut **tx, sql, params, decode, max_bytes, _in_transaction)
                 }
                 (_, Some(DbTx::Postgres(tx))) => {
-                    fetch_rows!(&mut **tx, sql, params, sql_values::pg_row, max_bytes)
+                    let decode = sql_values::pg_row;
+                    fetch_rows!(&mut **tx, sql, params, decode, max_bytes, _in_transaction)
                 }
                 (_, Some(DbTx::MySql(tx))) => {
-                    fetch_rows!(&mut **tx, sql, params, sql_values::mysql_row, max_bytes)
+                    let decode = sql_values::mysql_row;
+                    fetch_rows!(&mut **tx, sql, params, decode, max_bytes, _in_transaction)
                 }
                 (DbPool::Sqlite(p), None) => {
-                    let mut c = acquire(p, name, metrics).await?;
-                    fetch_rows!(&mut *c, sql, params, sql_values::sqlite_row, max_bytes)
+                    let mut lease = acquire(p, name, metrics).await?;
+                    let Lease {
+                        connection,
+                        finished,
+                    } = &mut lease;
+                    let decode = sql_values::sqlite_row;
+                    fetch_rows!(&mut **connection, sql, params, decode, max_bytes, *finished)
                 }
                 (DbPool::Postgres(p), None) => {
-                    let mut c = acquire(p, name, metrics).await?;
-                    fetch_rows!(&mut *c, sql, params, sql_values::pg_row, max_bytes)
+                    let mut lease = acquire(p, name, metrics).await?;
+                    let Lease {
+                        connection,
+                        finished,
+                    } = &mut lease;
+                    let decode = sql_values::pg_row;
+                    fetch_rows!(&mut **connection, sql, params, decode, max_bytes, *finished)
                 }
                 (DbPool::MySql(p), None) => {
-                    let mut c = acquire(p, name, metrics).await?;
-                    fetch_rows!(&mut *c, sql, params, sql_values::mysql_row, max_bytes)
+                    let mut lease = acquire(p, name, metrics).await?;
+                    let Lease {
+                        connection,
+                        finished,
+                    } = &mut lease;
+                    let decode = sql_values::mysql_row;
+                    fetch_rows!(&mut **connection, sql, params, decode, max_bytes, *finished)
                 }
             }
         };
@@ -293,15 +359,21 @@ impl SqlConnection {
                 (_, Some(DbTx::MySql(tx))) => run_statement!(&mut **tx, sql, params, mysql_id),
                 (DbPool::Sqlite(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
-                    run_statement!(&mut *c, sql, params, sqlite_id)
+                    let done = run_statement!(&mut *c.connection, sql, params, sqlite_id);
+                    c.finished = true;
+                    done
                 }
                 (DbPool::Postgres(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
-                    run_statement!(&mut *c, sql, params, pg_id)
+                    let done = run_statement!(&mut *c.connection, sql, params, pg_id);
+                    c.finished = true;
+                    done
                 }
                 (DbPool::MySql(p), None) => {
                     let mut c = acquire(p, name, metrics).await?;
-                    run_statement!(&mut *c, sql, params, mysql_id)
+                    let done = run_statement!(&mut *c.connection, sql, params, mysql_id);
+                    c.finished = true;
+                    done
                 }
             }
         };

@@ -30,14 +30,27 @@ pub struct AppRow {
     pub created_at: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
+    /// The consumer (a `users.id`) who made the app in the portal; `None`
+    /// for apps the admin manages.
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub owner_id: Option<String>,
+    /// The name the consumer gave the app (free text, up to 100 characters).
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub label: String,
+    /// Redirect URIs (RFC 6749 §3.1.2) registered for the app.
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub redirect_uris: Json<Vec<String>>,
 }
 
-/// All apps, by name.
+/// All apps the admin manages (not those consumers made), by name.
 ///
 /// # Errors
 /// On database failure.
 pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<AppRow>> {
-    sqlx::query_as("SELECT * FROM apps ORDER BY name")
+    sqlx::query_as("SELECT * FROM apps WHERE owner_id IS NULL ORDER BY name")
         .fetch_all(db)
         .await
 }
@@ -85,12 +98,14 @@ pub async fn by_id<'e>(db: impl AnyExecutor<'e>, id: &str) -> sqlx::Result<Optio
 pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO apps (id, name, description, client_id, secret_hash, scopes, active,
-                           secret_rotated_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                           secret_rotated_at, created_at, updated_at, owner_id, label,
+                           redirect_uris)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name,
              description = excluded.description, secret_hash = excluded.secret_hash,
              scopes = excluded.scopes, active = excluded.active,
-             secret_rotated_at = excluded.secret_rotated_at, updated_at = excluded.updated_at",
+             secret_rotated_at = excluded.secret_rotated_at, updated_at = excluded.updated_at,
+             label = excluded.label, redirect_uris = excluded.redirect_uris",
     )
     .bind(&row.id)
     .bind(&row.name)
@@ -102,9 +117,23 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<
     .bind(&row.secret_rotated_at)
     .bind(&row.created_at)
     .bind(&row.updated_at)
+    .bind(&row.owner_id)
+    .bind(&row.label)
+    .bind(&row.redirect_uris)
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The apps consumer `owner_id` made, newest first.
+///
+/// # Errors
+/// On database failure.
+pub async fn owned_by<'e>(db: impl AnyExecutor<'e>, owner_id: &str) -> sqlx::Result<Vec<AppRow>> {
+    sqlx::query_as("SELECT * FROM apps WHERE owner_id = $1 ORDER BY created_at DESC, id DESC")
+        .bind(owner_id)
+        .fetch_all(db)
+        .await
 }
 
 /// Deletes the app `id`; returns whether it existed. Its sessions go with

@@ -14,6 +14,9 @@ pub struct EventRow {
     pub description: String,
     /// JSON Schema (2020-12) every payload must match; `None`: any JSON.
     pub schema: Option<Json<Value>>,
+    /// Whether consumers may subscribe webhooks to it in the portal.
+    #[sqlx(try_from = "crate::store::Flag")]
+    pub consumers: bool,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
@@ -82,22 +85,34 @@ pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Optio
         .await
 }
 
+/// The events the admin opened to consumers' webhooks, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn open_to_consumers<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<EventRow>> {
+    sqlx::query_as("SELECT * FROM events WHERE consumers = TRUE ORDER BY name")
+        .fetch_all(db)
+        .await
+}
+
 /// Inserts or updates `row` (keeping the first `created_at`).
 ///
 /// # Errors
 /// On database failure.
 pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &EventRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO events (name, description, schema, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO events (name, description, schema, created_at, updated_at, consumers)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name) DO UPDATE SET description = excluded.description,
-             schema = excluded.schema, updated_at = excluded.updated_at",
+             schema = excluded.schema, updated_at = excluded.updated_at,
+             consumers = excluded.consumers",
     )
     .bind(&row.name)
     .bind(&row.description)
     .bind(&row.schema)
     .bind(&row.created_at)
     .bind(&row.updated_at)
+    .bind(row.consumers)
     .execute(db)
     .await?;
     Ok(())

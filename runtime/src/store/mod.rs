@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod apps;
 pub mod connections;
+pub mod consumers;
 pub mod cronjobs;
 pub mod events;
 pub mod ip_rules;

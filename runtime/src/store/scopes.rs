@@ -20,6 +20,9 @@ pub struct ScopeRow {
     pub name: String,
     /// Free text shown in the OpenAPI document.
     pub description: String,
+    /// Whether consumers (who sign up in the portal) may ask for it.
+    #[sqlx(try_from = "crate::store::Flag")]
+    pub consumers: bool,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
@@ -53,17 +56,29 @@ pub async fn get<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Optio
 /// On database failure.
 pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &ScopeRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO scopes (name, description, created_at, updated_at) VALUES ($1, $2, $3, $4)
+        "INSERT INTO scopes (name, description, created_at, updated_at, consumers)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (name) DO UPDATE SET description = excluded.description,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, consumers = excluded.consumers",
     )
     .bind(&row.name)
     .bind(&row.description)
     .bind(&row.created_at)
     .bind(&row.updated_at)
+    .bind(row.consumers)
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The scopes the admin opened to consumers, by name.
+///
+/// # Errors
+/// On database failure.
+pub async fn open_to_consumers<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<ScopeRow>> {
+    sqlx::query_as("SELECT * FROM scopes WHERE consumers = TRUE ORDER BY name")
+        .fetch_all(db)
+        .await
 }
 
 /// Which of `names` are not scopes.

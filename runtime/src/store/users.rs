@@ -26,24 +26,39 @@ pub struct UserRow {
     pub created_at: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
+    /// `user` (managed by the admin) or `consumer` (signed up in the portal).
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub kind: String,
 }
 
-/// All users, by name.
+/// The `kind` of users who signed up in the portal.
+pub const CONSUMER: &str = "consumer";
+
+impl UserRow {
+    /// Whether the user signed up in the portal (scopes come from what the
+    /// admin opened to consumers, not from roles).
+    pub fn is_consumer(&self) -> bool {
+        self.kind == CONSUMER
+    }
+}
+
+/// All users the admin manages (not consumers), by name.
 ///
 /// # Errors
 /// On database failure.
 pub async fn list<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<UserRow>> {
-    sqlx::query_as("SELECT * FROM users ORDER BY name")
+    sqlx::query_as("SELECT * FROM users WHERE kind = 'user' ORDER BY name")
         .fetch_all(db)
         .await
 }
 
-/// The user called `name`, if any.
+/// The user (not consumer) called `name`, if any.
 ///
 /// # Errors
 /// On database failure.
 pub async fn by_name<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as("SELECT * FROM users WHERE name = $1")
+    sqlx::query_as("SELECT * FROM users WHERE name = $1 AND kind = 'user'")
         .bind(name)
         .fetch_optional(db)
         .await
