@@ -53,7 +53,7 @@ export interface ConsumerDetail extends Omit<Consumer, 'apps'> {
 export interface ConsumerUsage {
   from: string;
   to: string;
-  days: { day: string; operation: string; requests: number; errors: number; p50_ms: number; p95_ms: number }[];
+  days: { day: string; operation: string | null; requests: number; errors: number; p50_ms: number; p95_ms: number }[];
   totals: { requests: number; errors: number };
 }
 

@@ -95,10 +95,11 @@ export function ConsumerPage({ id }: { id: string }) {
     });
   const byOperation = new Map<string, { requests: number; errors: number }>();
   for (const d of usage.data?.days ?? []) {
-    const row = byOperation.get(d.operation) ?? { requests: 0, errors: 0 };
+    const name = d.operation ?? '(no operation)';
+    const row = byOperation.get(name) ?? { requests: 0, errors: 0 };
     row.requests += d.requests;
     row.errors += d.errors;
-    byOperation.set(d.operation, row);
+    byOperation.set(name, row);
   }
   return (
     <Stack>

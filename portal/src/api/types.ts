@@ -62,7 +62,8 @@ export interface PersonalTokenWithValue extends PersonalToken {
 /** One day of one operation in `GET /consumer/usage`. */
 export interface UsageDay {
   day: string;
-  operation: string;
+  /** Null for requests that matched no operation. */
+  operation: string | null;
   requests: number;
   errors: number;
   p50_ms: number;

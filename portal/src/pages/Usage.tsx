@@ -34,13 +34,14 @@ export default function Usage() {
   const perOperation = useMemo(() => {
     const ops = new Map<string, { operation: string; requests: number; errors: number; p50: number; p95: number }>();
     for (const d of usage.data?.days ?? []) {
-      const row = ops.get(d.operation) ?? { operation: d.operation, requests: 0, errors: 0, p50: 0, p95: 0 };
+      const name = d.operation ?? '(no operation)';
+      const row = ops.get(name) ?? { operation: name, requests: 0, errors: 0, p50: 0, p95: 0 };
       row.requests += d.requests;
       row.errors += d.errors;
       // The worst day's percentiles: a daily p95 cannot be averaged.
       row.p50 = Math.max(row.p50, d.p50_ms);
       row.p95 = Math.max(row.p95, d.p95_ms);
-      ops.set(d.operation, row);
+      ops.set(name, row);
     }
     return [...ops.values()].sort((a, b) => b.requests - a.requests);
   }, [usage.data]);
