@@ -122,8 +122,8 @@ export default function Usage() {
                       <Table.Td>{o.operation}</Table.Td>
                       <Table.Td>{o.requests}</Table.Td>
                       <Table.Td>{o.errors}</Table.Td>
-                      <Table.Td>{o.p50} ms</Table.Td>
-                      <Table.Td>{o.p95} ms</Table.Td>
+                      <Table.Td>{o.p50.toFixed(1)} ms</Table.Td>
+                      <Table.Td>{o.p95.toFixed(1)} ms</Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>
