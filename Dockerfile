@@ -15,6 +15,7 @@ RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
 COPY . .
 RUN scripts/build-actions.sh \
  && scripts/build-console.sh \
+ && scripts/build-portal.sh \
  && cargo build --release --locked -p sluice \
  && mkdir -p /out/actions \
  && cp "$HOME/.cache/sluice/target/release/sluice" /out/ \

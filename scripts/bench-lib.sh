@@ -66,6 +66,7 @@ print(float(v) * {'us': 0.001, 'ms': 1, 's': 1000, 'm': 60000}[unit])" "$1"
 prepare() {
   scripts/build-actions.sh >/dev/null
   scripts/build-console.sh >/dev/null
+  scripts/build-portal.sh >/dev/null
   cargo build --release --quiet -p sluice --bin sluice
   local example
   for example in "$@"; do cargo build --release --quiet -p sluice --example "$example"; done

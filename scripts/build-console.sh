@@ -21,9 +21,10 @@ if [[ ! -f node_modules/.sluice-lock || "$(cat node_modules/.sluice-lock)" != "$
   echo "$LOCK_SUM" > node_modules/.sluice-lock
 fi
 
-# Everything the build reads, including the admin API's OpenAPI document
-# the typed client is generated from.
-INPUTS_SUM=$( (find src public tools e2e -type f ! -path 'src/api/admin.d.ts' ! -path 'src/generated/*' -print0 \
+# Everything the build reads, including the code shared with the portal
+# (web-shared/) and the admin API's OpenAPI document the typed client is
+# generated from.
+INPUTS_SUM=$( (find src public tools e2e ../web-shared -type f ! -path 'src/api/admin.d.ts' ! -path 'src/generated/*' -print0 \
   | sort -z | xargs -0 sha256sum; sha256sum index.html package-lock.json vite.config.ts tsconfig.json ../runtime/openapi/admin.yaml) \
   | sha256sum | cut -d' ' -f1)
 if [[ -f dist/index.html && -f dist/.inputs && "$(cat dist/.inputs)" == "$INPUTS_SUM" ]]; then

@@ -22,9 +22,10 @@ STANDIN_SMTP_PORT="${SLUICE_STANDIN_SMTP_PORT:-2525}"
 CALENDAR_PORT="${SLUICE_STANDIN_CALENDAR_PORT:-8083}"
 command -v curl >/dev/null || { echo "start.sh needs curl" >&2; exit 1; }
 
-echo "==> building the example actions, the console and sluice (the first run takes about 15 minutes on 2 cores)"
+echo "==> building the example actions, the console, the portal and sluice (the first run takes about 15 minutes on 2 cores)"
 scripts/build-actions.sh >/dev/null
 scripts/build-console.sh >/dev/null
+scripts/build-portal.sh >/dev/null
 cargo build --release --quiet -p sluice
 SLUICE="$CARGO_TARGET_DIR/release/sluice"
 

@@ -18,6 +18,8 @@ echo "==> building example actions"
 scripts/build-actions.sh
 echo "==> building the console"
 scripts/build-console.sh
+echo "==> building the developer portal"
+scripts/build-portal.sh
 
 if [[ "${SLUICE_SKIP_LINT:-0}" != 1 ]]; then
   echo "==> cargo fmt --check"

@@ -1,9 +1,10 @@
 // The console's first load in headless Chromium with an empty cache: bytes
 // transferred (all, and JavaScript alone, as sent: gzip), the time until
 // the sign-in form takes input, and the time from "Sign in" to the
-// dashboard's figures. The API reference page (/system/docs, Redoc) is
-// loaded the same way as the reference. Median of RUNS (5) fresh browser
-// contexts; prints one JSON object.
+// dashboard's figures. The developer portal (/portal) is loaded the same
+// way, until its landing page's heading and sign-in button are there, and
+// the API reference page (/system/docs, Redoc) as the reference. Median of
+// RUNS (5) fresh browser contexts; prints one JSON object.
 //
 //   SLUICE_URL CHROMIUM ADMIN_USER ADMIN_PASSWORD [RUNS]  node bench/first-load.mjs
 import { chromium } from 'playwright-core';
@@ -66,6 +67,10 @@ const consolePage = await run(
     return performance.now() - started;
   },
 );
+const portal = await run('/portal', async (page) => {
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+});
 const docs = await run('/system/docs', (page) => page.locator('h1').first().waitFor());
 await browser.close();
-console.log(JSON.stringify({ console: consolePage, reference_docs: docs }));
+console.log(JSON.stringify({ console: consolePage, portal, reference_docs: docs }));

@@ -2,7 +2,8 @@
 // Playwright, against a real server that tests/api/console.rs started
 // (with the weather API's stand-in, an admin user and a user without the
 // admin scope). Fusio's tutorial through the console only, then every
-// page at 1280 and 390 px wide, with a screenshot of each.
+// page at 1280 and 390 px wide, with a screenshot of each and axe-core's
+// WCAG 2.1 A and AA rules finding no violation.
 //
 //   SLUICE_URL  CHROMIUM  WEATHER_BASE  WEATHER_KEY  WEATHER_WASM  SCREENSHOTS  FILES_ROOT
 //   ADMIN_USER  ADMIN_PASSWORD  READER_USER  READER_PASSWORD
@@ -11,6 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
 
 const env = (name) => {
   const value = process.env[name];
@@ -54,6 +56,12 @@ after(async () => {
   await browser?.close();
 });
 
+/** axe-core's WCAG 2.1 A and AA violations on the page as it is, one line each. */
+async function accessibilityViolations() {
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return violations.map((v) => `${v.id} (${v.nodes.length}×): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
 const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 /** Picks `option` in the Mantine select or multiselect labelled `label`. */
@@ -79,6 +87,7 @@ test('a user without the admin scope is told so and stays signed out', async () 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('alert').getByText('lacks the admin scope').waitFor();
   await shot('login-refused');
+  assert.deepEqual(await accessibilityViolations(), [], 'the sign-in page');
 });
 
 test('an admin signs in with the keyboard alone', async () => {
@@ -286,16 +295,20 @@ test('a new version can be dropped on the action page and uploads with progress'
   await page.getByRole('status').getByText('The same bytes as version 1: nothing changed.').waitFor();
 });
 
-const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'log', 'actions/weather', 'operations/weather-current'];
+const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'log', 'actions/weather', 'operations/weather-current'];
 
-test('every page has a deep link and a screenshot at 1280 px', async () => {
+test('every page has a deep link, a screenshot at 1280 px and no WCAG 2.1 AA violation', async () => {
+  const violations = {};
   for (const path of PAGES) {
     await page.goto(`${BASE}/console/${path}`);
     await page.getByRole('heading', { level: 2 }).first().waitFor();
     await page.waitForLoadState('networkidle');
     assert.equal(await page.getByText('No such page').count(), 0, path);
     await shot(`page-${path.replace(/\//g, '-') || 'dashboard'}`);
+    const found = await accessibilityViolations();
+    if (found.length) violations[path || 'dashboard'] = found;
   }
+  assert.deepEqual(violations, {});
 });
 
 test('every page is readable at 390 px: nothing wider than the screen but tables that scroll', async () => {

@@ -9,6 +9,8 @@ import { LogPage } from './pages/Log';
 import { ResourceRoutes } from './components/ResourcePage';
 import { RESOURCES } from './resources';
 import { NotFound } from './components/NotFound';
+import { ConsumerPage, ConsumersPage } from './pages/Consumers';
+import { PortalSettingsPage } from './pages/PortalSettings';
 
 const SECTIONS: { title: string; keys: string[] }[] = [
   { title: 'API', keys: ['operations', 'actions', 'schemas', 'connections'] },
@@ -74,6 +76,11 @@ export function App() {
             </div>
           ))}
           <Text size="xs" fw={700} c="dimmed" mt="sm" mb={4} px="sm">
+            Developer portal
+          </Text>
+          <NavLink component={Link} href="/consumers" label="Consumers" active={active('/consumers')} onClick={close} />
+          <NavLink component={Link} href="/portal-settings" label="Portal settings" active={active('/portal-settings')} onClick={close} />
+          <Text size="xs" fw={700} c="dimmed" mt="sm" mb={4} px="sm">
             Monitoring
           </Text>
           <NavLink component={Link} href="/log" label="Log" active={active('/log')} onClick={close} />
@@ -84,6 +91,9 @@ export function App() {
           <Route path="/" component={Dashboard} />
           <Route path="/log">{() => <LogPage />}</Route>
           <Route path="/log/:id">{(params) => <LogPage id={params.id} />}</Route>
+          <Route path="/consumers">{() => <ConsumersPage />}</Route>
+          <Route path="/consumers/:id">{(params) => <ConsumerPage id={params.id} />}</Route>
+          <Route path="/portal-settings">{() => <PortalSettingsPage />}</Route>
           <Route path="/:resource" nest>
             {(params) =>
               RESOURCES[params.resource] ? <ResourceRoutes resource={RESOURCES[params.resource]} /> : <NotFound />

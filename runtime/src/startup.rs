@@ -437,9 +437,12 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
             .route("/console", any(on_admin_listener))
             .route("/console/{*rest}", any(on_admin_listener)),
     };
-    // Consumers use the public listener, where they call operations.
+    // Consumers use the public listener, where they call operations; the
+    // developer portal they do it from is served there too.
     let router = match surface {
-        Surface::All | Surface::Public => router.nest("/consumer", crate::consumer::router()),
+        Surface::All | Surface::Public => router
+            .nest("/consumer", crate::consumer::router())
+            .merge(api::developer_portal::router()),
         Surface::Admin => router,
     };
     let router = match surface {

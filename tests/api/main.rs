@@ -41,6 +41,7 @@ mod openapi;
 mod operations;
 mod origin;
 mod otlp;
+mod portal;
 mod project;
 mod python;
 mod rate_limits;
