@@ -77,7 +77,7 @@ pub fn negotiate(headers: &HeaderMap, available: &[&'static str]) -> Option<&'st
     let accept: headers_accept::Accept = lines.join(", ").parse().ok()?;
     let types: Vec<mediatype::MediaType<'static>> = available
         .iter()
-        .filter_map(|text| mediatype::MediaType::parse(*text).ok())
+        .filter_map(|text| mediatype::MediaType::parse(text).ok())
         .collect();
     let chosen = accept.negotiate(&types)?;
     let index = types.iter().position(|t| t == chosen)?;

@@ -94,6 +94,9 @@ fn start_ms(date: Date) -> i64 {
     i64::try_from(date.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }
 
+/// One day and operation's errors and `(duration_us, weight)` samples.
+type Group = (i64, Vec<(i64, i64)>);
+
 /// Nearest-rank percentile `q` of sorted `(duration_us, weight)` samples.
 fn percentile(samples: &[(i64, i64)], total: i64, q: f64) -> f64 {
     let rank = ((q * total as f64).ceil() as i64).max(1);
@@ -149,7 +152,7 @@ pub async fn report(db: &sqlx::AnyPool, consumer_id: &str, query: &UsageQuery) -
     )
     .await?;
     let truncated = samples.len() as i64 > MAX_SAMPLES;
-    let mut groups: BTreeMap<(String, Option<String>), (i64, Vec<(i64, i64)>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, Option<String>), Group> = BTreeMap::new();
     let mut totals = Totals {
         requests: 0,
         errors: 0,
