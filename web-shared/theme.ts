@@ -7,6 +7,14 @@
 export const READABLE_LIGHT: Record<string, string> = {
   '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
   '--mantine-color-placeholder': 'var(--mantine-color-gray-6)',
+  // Light badges and alerts write shade 9 on a 10 % tint of shade 6; for
+  // these palettes that is under 4.5:1 (green 4.0, yellow 2.8, orange 3.9,
+  // lime 3.4), so their text is a darker tone of the same hue (5.5:1 or more).
+  '--mantine-color-green-light-color': '#1e6b30',
+  '--mantine-color-yellow-light-color': '#7a4500',
+  '--mantine-color-orange-light-color': '#a33a0b',
+  '--mantine-color-lime-light-color': '#466f0a',
+  '--mantine-color-teal-light-color': '#066649',
 };
 
 /**

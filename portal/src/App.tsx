@@ -25,7 +25,7 @@ const Usage = lazy(() => import('./pages/Usage'));
 const Reference = lazy(() => import('./pages/Reference').then((m) => ({ default: m.Reference })));
 
 /** A lazily loaded page, with a spinner while its chunk loads. */
-const later = (page: React.ReactNode) => <Suspense fallback={<Loader aria-label="Loading" />}>{page}</Suspense>;
+const later = (page: React.ReactNode) => <Suspense fallback={<Loader role="status" aria-label="Loading" />}>{page}</Suspense>;
 
 const FALLBACK: PortalInfo = { title: 'Developer portal', description: '', logo_url: null, pages: [], registration: 'closed' };
 

@@ -75,6 +75,8 @@ pub struct Application {
     router: Router,
     /// The admin listener and its router, when `SLUICE_ADMIN_LISTEN` is set.
     admin: Option<(TcpListener, Router)>,
+    /// The listeners' origins, when the admin surface has its own.
+    surfaces: Option<PublicSide>,
     state: AppState,
     /// The certificate when serving HTTPS (on both listeners).
     tls: Option<Arc<crate::edge::tls::Certificates>>,
@@ -257,8 +259,8 @@ impl Application {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
-        let (router, admin) = match admin_listen {
-            None => (platform_router(&state, Surface::All), None),
+        let (router, admin, public_side) = match admin_listen {
+            None => (platform_router(&state, Surface::All), None, None),
             Some(address) => {
                 let admin_listener = TcpListener::bind(address)
                     .await
@@ -277,8 +279,11 @@ impl Application {
                     Some((
                         admin_listener,
                         platform_router(&state, Surface::Admin)
-                            .layer(Extension(ConsoleSide(surfaces))),
+                            .layer(Extension(ConsoleSide(surfaces.clone()))),
                     )),
+                    // Hosted paths skip the router: the dispatch hands
+                    // them the origins itself.
+                    Some(PublicSide(surfaces)),
                 )
             }
         };
@@ -297,6 +302,7 @@ impl Application {
             listener,
             router,
             admin,
+            surfaces: public_side,
             state,
             tls,
         })
@@ -376,7 +382,7 @@ impl Application {
         state.lifecycle.set_ready();
         let main = crate::serve::serve(
             self.listener,
-            crate::gateway::dispatch::app_service(self.router, state.clone(), true),
+            crate::gateway::dispatch::app_service(self.router, state.clone(), true, self.surfaces),
             &state.settings.connections,
             self.tls.clone(),
             shutdown.clone(),
@@ -389,7 +395,7 @@ impl Application {
                 // guard; but no gateway behind it.
                 let admin = crate::serve::serve(
                     listener,
-                    crate::gateway::dispatch::app_service(router, state.clone(), false),
+                    crate::gateway::dispatch::app_service(router, state.clone(), false, None),
                     &state.settings.connections,
                     self.tls,
                     shutdown,

@@ -393,10 +393,13 @@ async fn the_console_on_an_admin_listener_learns_the_public_origin_and_may_call_
         "{:?}",
         preflight.headers()
     );
+    // The console sends the admin's access token (a JWT from its sign-in).
+    let admin_app = app.create_client("console-try", &["admin"]).await;
+    let token = app.client_token(&admin_app).await;
     let tried = client
         .get(format!("{public}/hello/ada"))
         .header("origin", console)
-        .bearer_auth(ADMIN_TOKEN)
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();

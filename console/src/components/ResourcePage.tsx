@@ -74,7 +74,7 @@ function ListView({ resource }: { resource: Resource }) {
       />
       {error && <ProblemAlert error={error} />}
       {loading && !data ? (
-        <Loader aria-label="Loading" />
+        <Loader role="status" aria-label="Loading" />
       ) : (
         <Table.ScrollContainer minWidth={560}>
           <Table highlightOnHover striped aria-label={resource.title}>
@@ -202,7 +202,7 @@ function ItemView({ resource, id }: { resource: Resource; id?: string }) {
       {loadError && <ProblemAlert error={loadError} />}
       {shown !== undefined && resource.Created && <resource.Created result={shown} />}
       {loading && !isNew && !item ? (
-        <Loader aria-label="Loading" />
+        <Loader role="status" aria-label="Loading" />
       ) : (
         (isNew || item) && (
           <>

@@ -127,7 +127,7 @@ export function FieldInput({ field, value, onChange, errors, disabled }: Props) 
     case 'json':
       return (
         <Input.Wrapper label={field.label} description={field.description} required={field.required}>
-          <Suspense fallback={<Loader size="sm" />}>
+          <Suspense fallback={<Loader role="status" size="sm" />}>
             <JsonEditor
               name={field.name}
               label={field.label}

@@ -41,7 +41,7 @@ export function ConsumersPage() {
       </Group>
       {consumers.error && <ProblemAlert error={consumers.error} />}
       {!consumers.data ? (
-        consumers.loading && <Loader aria-label="Loading" />
+        consumers.loading && <Loader role="status" aria-label="Loading" />
       ) : consumers.data.length ? (
         <Table.ScrollContainer minWidth={640}>
           <Table aria-label="Consumers" striped>
@@ -86,7 +86,7 @@ export function ConsumerPage({ id }: { id: string }) {
   const usage = useLoad(() => adminCall<ConsumerUsage>('GET', `${path}/usage`), [id]);
   const change = useAction();
   if (consumer.error) return <ProblemAlert error={consumer.error} />;
-  if (!consumer.data) return <Loader aria-label="Loading" />;
+  if (!consumer.data) return <Loader role="status" aria-label="Loading" />;
   const c = consumer.data;
   const act = (verb: 'approve' | 'deactivate' | 'activate') =>
     void change.run(async () => {

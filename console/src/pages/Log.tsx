@@ -81,7 +81,7 @@ function LogList() {
       </Paper>
       {page.error && <ProblemAlert error={page.error} />}
       {page.loading && !page.data ? (
-        <Loader aria-label="Loading" />
+        <Loader role="status" aria-label="Loading" />
       ) : (
         <Table.ScrollContainer minWidth={720}>
           <Table striped highlightOnHover aria-label="Requests" fz="sm">
@@ -187,7 +187,7 @@ function LogEntry({ id }: { id: number }) {
       <Title order={2}>Request #{id}</Title>
       {error && <ProblemAlert error={error} />}
       {loading ? (
-        <Loader aria-label="Loading" />
+        <Loader role="status" aria-label="Loading" />
       ) : entry ? (
         <Paper withBorder p="md">
           <Table aria-label="Request detail">

@@ -29,7 +29,7 @@ export function PortalSettingsPage() {
   return (
     <Stack>
       <Title order={2}>Portal settings</Title>
-      {data.error ? <ProblemAlert error={data.error} /> : <Loader aria-label="Loading" />}
+      {data.error ? <ProblemAlert error={data.error} /> : <Loader role="status" aria-label="Loading" />}
     </Stack>
   );
 }

@@ -111,7 +111,7 @@ export function TryIt({ operation }: { operation: Schemas['Operation'] }) {
                   ))}
                 </Table.Tbody>
               </Table>
-              <Code block className="pre" data-testid="try-body">
+              <Code block tabIndex={0} className="pre" data-testid="try-body">
                 {answer.body}
               </Code>
             </Stack>

@@ -268,7 +268,7 @@ function Execute({ name }: { name: string }) {
                   {answer.duration_ms !== null && answer.duration_ms !== undefined ? `${answer.duration_ms.toFixed(2)} ms` : ''} · version {answer.version}
                 </Text>
               </Group>
-              <Code block className="pre" data-testid="execute-body">
+              <Code block tabIndex={0} className="pre" data-testid="execute-body">
                 {answer.body_encoding === 'utf-8' ? prettify(answer.body) : `(base64) ${answer.body}`}
               </Code>
               <Title order={4}>Logs</Title>
@@ -277,7 +277,7 @@ function Execute({ name }: { name: string }) {
                   The action logged nothing.
                 </Text>
               ) : (
-                <Code block className="pre" data-testid="execute-logs">
+                <Code block tabIndex={0} className="pre" data-testid="execute-logs">
                   {answer.logs.map((l) => `${l.level.padEnd(6)} ${l.message}`).join('\n')}
                   {answer.logs_dropped ? `\n… ${answer.logs_dropped} more not kept` : ''}
                 </Code>

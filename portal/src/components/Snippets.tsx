@@ -71,7 +71,7 @@ export function typescript(r: SnippetRequest, origin: string): string {
 export function CodeBlock({ code, label }: { code: string; label: string }) {
   return (
     <Stack gap={4}>
-      <Code block className="pre" aria-label={label}>
+      <Code block tabIndex={0} className="pre" aria-label={label}>
         {code}
       </Code>
       <CopyButton value={code}>

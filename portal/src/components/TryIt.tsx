@@ -160,7 +160,7 @@ export function TryIt({ operation }: { operation: Operation }) {
                   {answer.statusText} · {Math.round(answer.ms)} ms
                 </Text>
               </Group>
-              <Code block className="pre" data-testid="try-response" aria-label="Response body">
+              <Code block tabIndex={0} className="pre" data-testid="try-response" aria-label="Response body">
                 {answer.body || '(empty body)'}
               </Code>
               <Table aria-label="Response headers" fz="xs">

@@ -12,7 +12,7 @@ import { ProblemAlert, fieldError } from '../components/ProblemAlert';
 export function Account() {
   const account = useLoad(() => call<AccountData>('GET', '/account'), []);
   if (account.error) return <ProblemAlert error={account.error} />;
-  if (!account.data) return <Loader aria-label="Loading" />;
+  if (!account.data) return <Loader role="status" aria-label="Loading" />;
   return <AccountForms account={account.data} reload={account.reload} />;
 }
 

@@ -26,7 +26,7 @@ export function Apps() {
       </Text>
       {apps.error && <ProblemAlert error={apps.error} />}
       {apps.loading && !apps.data ? (
-        <Loader aria-label="Loading" />
+        <Loader role="status" aria-label="Loading" />
       ) : apps.data?.length ? (
         <Table.ScrollContainer minWidth={560}>
           <Table aria-label="Apps" striped>
@@ -111,7 +111,7 @@ export function AppPage({ id }: { id: string }) {
   const [saved, setSaved] = useState(false);
   const [, navigate] = useLocation();
   if (app.error) return <ProblemAlert error={app.error} />;
-  if (!app.data) return <Loader aria-label="Loading" />;
+  if (!app.data) return <Loader role="status" aria-label="Loading" />;
   const a = app.data;
   return (
     <Stack>

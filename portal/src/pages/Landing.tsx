@@ -11,7 +11,7 @@ import { useSession } from '../auth';
 
 export function Landing({ info, error, loading }: { info: PortalInfo; error: ProblemError | null; loading: boolean }) {
   const tokens = useSession();
-  if (loading) return <Loader aria-label="Loading" />;
+  if (loading) return <Loader role="status" aria-label="Loading" />;
   return (
     <Stack maw={900}>
       {error && <ProblemAlert error={error} />}
@@ -63,7 +63,7 @@ export function Landing({ info, error, loading }: { info: PortalInfo; error: Pro
 
 /** One Markdown page of the portal's settings, by slug. */
 export function DocPage({ info, slug, loading }: { info: PortalInfo; slug: string; loading: boolean }) {
-  if (loading) return <Loader aria-label="Loading" />;
+  if (loading) return <Loader role="status" aria-label="Loading" />;
   const page = info.pages.find((p) => p.slug === slug);
   if (!page) return <NotFound />;
   return (

@@ -39,7 +39,7 @@ function SchemaView({ schema, label }: { schema: Schema; label: string }) {
           </>
         )}
       </Text>
-      <Code block className="pre" aria-label={label}>
+      <Code block tabIndex={0} className="pre" aria-label={label}>
         {pretty(schema)}
       </Code>
     </Stack>
@@ -145,7 +145,7 @@ function OperationView({ op }: { op: Operation }) {
               <Text size="sm" fw={600}>
                 Example
               </Text>
-              <Code block className="pre" aria-label="Request example">
+              <Code block tabIndex={0} className="pre" aria-label="Request example">
                 {pretty(example)}
               </Code>
             </Stack>
@@ -163,7 +163,7 @@ function OperationView({ op }: { op: Operation }) {
             </Text>
             {r.schema && <SchemaView schema={r.schema} label={`${r.status} schema`} />}
             {r.example !== undefined && r.schema && (
-              <Code block className="pre" aria-label={`${r.status} example`}>
+              <Code block tabIndex={0} className="pre" aria-label={`${r.status} example`}>
                 {pretty(r.example)}
               </Code>
             )}
@@ -200,7 +200,7 @@ export function Reference({ operation }: { operation?: string }) {
     return [...(hosted ? operations(hosted, 'hosted') : []), ...(consumer ? operations(consumer, 'consumer') : [])];
   }, []);
   if (docs.error) return <ProblemAlert error={docs.error} />;
-  if (!docs.data) return <Loader aria-label="Loading" />;
+  if (!docs.data) return <Loader role="status" aria-label="Loading" />;
   const ops = docs.data;
   const groups = new Map<string, Operation[]>();
   for (const op of ops) {

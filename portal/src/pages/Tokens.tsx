@@ -61,7 +61,7 @@ export function Tokens() {
       {tokens.error && <ProblemAlert error={tokens.error} />}
       {revoke.problem && <ProblemAlert error={revoke.problem} />}
       {!tokens.data ? (
-        <Loader aria-label="Loading" />
+        <Loader role="status" aria-label="Loading" />
       ) : tokens.data.length ? (
         <Table.ScrollContainer minWidth={560}>
           <Table aria-label="Tokens" striped>

@@ -62,7 +62,7 @@ export default function Usage() {
         />
       </Group>
       {usage.error && <ProblemAlert error={usage.error} />}
-      {usage.loading && !usage.data && <Loader aria-label="Loading" />}
+      {usage.loading && !usage.data && <Loader role="status" aria-label="Loading" />}
       {usage.data && (
         <>
           <SimpleGrid cols={{ base: 2, sm: 4 }}>

@@ -68,7 +68,7 @@ export function Webhooks() {
       </Paper>
       {hooks.error && <ProblemAlert error={hooks.error} />}
       {!hooks.data ? (
-        <Loader aria-label="Loading" />
+        <Loader role="status" aria-label="Loading" />
       ) : hooks.data.length ? (
         <Table.ScrollContainer minWidth={560}>
           <Table aria-label="Webhooks" striped>
@@ -109,7 +109,7 @@ export function WebhookPage({ id }: { id: string }) {
   const remove = useAction();
   const [, navigate] = useLocation();
   if (hook.error) return <ProblemAlert error={hook.error} />;
-  if (!hook.data) return <Loader aria-label="Loading" />;
+  if (!hook.data) return <Loader role="status" aria-label="Loading" />;
   const h = hook.data;
   return (
     <Stack>

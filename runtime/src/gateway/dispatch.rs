@@ -30,17 +30,26 @@ pub struct Dispatch {
     /// Whether paths outside the reserved prefixes go to the gateway;
     /// `false` on the admin listener, whose router answers them (404).
     gateway: bool,
+    /// The listeners' origins, when the admin surface has its own: the
+    /// gateway lets the console's origin in by CORS ([`super::surfaces`]).
+    surfaces: Option<super::surfaces::PublicSide>,
 }
 
 impl Dispatch {
     /// Dispatches between `router` (the platform's endpoints, with the
     /// gateway as its fallback) and the gateway serving `state`'s routes;
     /// without `gateway`, every request goes to `router`.
-    pub fn new(router: Router, state: AppState, gateway: bool) -> Self {
+    pub fn new(
+        router: Router,
+        state: AppState,
+        gateway: bool,
+        surfaces: Option<super::surfaces::PublicSide>,
+    ) -> Self {
         Self {
             router,
             state,
             gateway,
+            surfaces,
         }
     }
 }
@@ -59,10 +68,13 @@ impl tower::Service<Request> for Dispatch {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, mut request: Request) -> Self::Future {
         if !self.gateway || reserved_prefix(request.uri().path()).is_some() {
             Either::Left(tower::Service::call(&mut self.router, request))
         } else {
+            if let Some(surfaces) = &self.surfaces {
+                request.extensions_mut().insert(surfaces.clone());
+            }
             Either::Right(super::respond(self.state.clone(), request).map(Ok as fn(_) -> _))
         }
     }
@@ -79,11 +91,12 @@ pub fn app_service(
     router: Router,
     state: AppState,
     gateway: bool,
+    surfaces: Option<super::surfaces::PublicSide>,
 ) -> impl crate::serve::AppService {
     let min_bytes = state.settings.compression_min_bytes;
     let guarded = ServiceBuilder::new()
         .layer(crate::edge::GuardLayer(state.clone()))
-        .service(Dispatch::new(router, state, gateway));
+        .service(Dispatch::new(router, state, gateway, surfaces));
     ServiceBuilder::new()
         .map_response(into_axum)
         .layer(CatchPanicLayer::custom(crate::telemetry::panic_response))
