@@ -15,6 +15,7 @@ pub mod connections;
 pub mod contract;
 pub mod deploy;
 pub mod edge;
+pub mod egress;
 pub mod engine;
 pub mod error;
 pub mod events;
