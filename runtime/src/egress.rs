@@ -105,11 +105,9 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
         return Some(v4);
     }
     let s = v6.segments();
-    let [a, b, c, d] = v6.octets()[12..16] else {
-        return None;
-    };
     if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return Some(Ipv4Addr::new(a, b, c, d));
+        let o = v6.octets();
+        return Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
     }
     if s[0] == 0x2002 {
         let [a, b] = s[1].to_be_bytes();
@@ -263,36 +261,45 @@ impl GuardedResolver {
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow = self.allow.clone();
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
-            let mut refused = Vec::new();
-            let mut kept = Vec::new();
-            for addr in found {
-                match check(addr.ip(), &allow) {
-                    Ok(()) => kept.push(addr),
-                    Err(why) => {
-                        if !refused.contains(&why) {
-                            refused.push(why);
-                        }
-                    }
-                }
-            }
-            if kept.is_empty() {
-                if refused.is_empty() {
-                    return Err(format!("{host} resolves to no address").into());
-                }
-                return Err(Box::new(Refused {
-                    name: Some(host),
-                    addresses: refused,
-                }) as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
-        })
+        Box::pin(resolve_guarded(
+            name.as_str().to_string(),
+            self.allow.clone(),
+        ))
     }
+}
+
+/// Resolves `host` and keeps the addresses `allow` permits; [`Refused`]
+/// when none remain.
+async fn resolve_guarded(
+    host: String,
+    allow: Arc<[IpNet]>,
+) -> Result<reqwest::dns::Addrs, Box<dyn std::error::Error + Send + Sync>> {
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+        .await?
+        .collect();
+    let mut refused = Vec::new();
+    let mut kept = Vec::new();
+    for addr in found {
+        match check(addr.ip(), &allow) {
+            Ok(()) => kept.push(addr),
+            Err(why) => {
+                if !refused.contains(&why) {
+                    refused.push(why);
+                }
+            }
+        }
+    }
+    if !kept.is_empty() {
+        return Ok(Box::new(kept.into_iter()));
+    }
+    if refused.is_empty() {
+        return Err(format!("{host} resolves to no address").into());
+    }
+    Err(Refused {
+        name: Some(host),
+        addresses: refused,
+    }
+    .into())
 }
 
 /// The client for guarded deliveries: the [`GuardedResolver`] of `allow`,
