@@ -16,6 +16,7 @@ pub mod consumer;
 pub mod contract;
 pub mod deploy;
 pub mod edge;
+pub mod egress;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -185,6 +185,7 @@ pub async fn write(
                 url: input.url,
                 active: input.active,
                 secret_sealed: old.secret_sealed,
+                owner_id: old.owner_id,
                 created_at: old.created_at,
                 updated_at: now,
             },
@@ -200,6 +201,7 @@ pub async fn write(
                 url: input.url,
                 active: input.active,
                 disabled_reason: None,
+                owner_id: None,
                 created_at: now.clone(),
                 updated_at: now,
             };

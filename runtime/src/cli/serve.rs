@@ -32,6 +32,16 @@ pub struct WorkerFlags {
     /// Days finished deliveries and cronjob runs are kept.
     #[arg(long, env = "SLUICE_EVENT_RETENTION_DAYS", default_value_t = 30)]
     pub event_retention_days: u32,
+    /// Networks consumers' webhooks may reach although they are loopback,
+    /// private, link-local or otherwise internal: comma-separated CIDRs or
+    /// addresses (`127.0.0.0/8,10.1.0.0/16`). Default: none.
+    #[arg(long, env = "SLUICE_WEBHOOK_ALLOW_NETWORKS", default_value = "", value_parser = check_allow_networks)]
+    pub webhook_allow_networks: String,
+}
+
+/// Checks `SLUICE_WEBHOOK_ALLOW_NETWORKS` when the flags are parsed.
+fn check_allow_networks(list: &str) -> Result<String, String> {
+    crate::egress::parse_networks(list).map(|_| list.to_string())
 }
 
 impl WorkerFlags {
@@ -44,6 +54,8 @@ impl WorkerFlags {
             webhook_timeout_ms: self.webhook_timeout_ms,
             lease_ms: self.delivery_lease_ms.max(1000),
             retention_days: self.event_retention_days,
+            webhook_allow_networks: crate::egress::parse_networks(&self.webhook_allow_networks)
+                .unwrap_or_default(),
             ..WorkerSettings::default()
         }
     }

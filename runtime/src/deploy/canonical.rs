@@ -214,7 +214,15 @@ async fn rows(conn: &mut AnyConnection, kind: Kind) -> ApiResult<Vec<Value>> {
         Kind::Events => json(store::events::list(c).await?),
         Kind::Operations => json(store::operations::list(c).await?),
         Kind::Triggers => json(store::events::triggers(c).await?),
-        Kind::Webhooks => json(store::events::webhooks(c).await?),
+        // Consumers' webhooks are theirs, not the project's: a deploy
+        // neither exports nor prunes them.
+        Kind::Webhooks => json(
+            store::events::webhooks(c)
+                .await?
+                .into_iter()
+                .filter(|w| w.owner_id.is_none())
+                .collect(),
+        ),
         Kind::Cronjobs => json(store::cronjobs::list(c).await?),
         Kind::Apps => json(store::apps::list(c).await?),
         Kind::RateLimits => json(store::rate_limits::list(c).await?),

@@ -58,6 +58,12 @@ pub struct WebhookRow {
     pub active: bool,
     /// Why it was deactivated by the platform, if it was.
     pub disabled_reason: Option<String>,
+    /// The consumer (a `users.id`) who subscribed it through the consumer
+    /// API; `None` for webhooks made by an admin or the deploy (and then
+    /// left out of the JSON). Owned webhooks are delivered through the
+    /// egress guard ([`crate::egress`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
@@ -208,15 +214,17 @@ pub async fn webhook<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<O
         .await
 }
 
-/// Inserts or updates a webhook.
+/// Inserts or updates a webhook. The owner is written on insert only: an
+/// update never moves a webhook between owners (nor between a consumer and
+/// the admins).
 ///
 /// # Errors
 /// On database failure.
 pub async fn upsert_webhook<'e>(db: impl AnyExecutor<'e>, row: &WebhookRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO webhooks (name, event, url, secret_sealed, active, disabled_reason,
-                               created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                               created_at, updated_at, owner_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (name) DO UPDATE SET event = excluded.event, url = excluded.url,
              secret_sealed = excluded.secret_sealed, active = excluded.active,
              disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at",
@@ -229,6 +237,7 @@ pub async fn upsert_webhook<'e>(db: impl AnyExecutor<'e>, row: &WebhookRow) -> s
     .bind(&row.disabled_reason)
     .bind(&row.created_at)
     .bind(&row.updated_at)
+    .bind(&row.owner_id)
     .execute(db)
     .await?;
     Ok(())

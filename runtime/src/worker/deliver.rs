@@ -24,13 +24,7 @@ const EXCERPT_BYTES: usize = 1024;
 pub async fn run(state: AppState, settings: WorkerSettings) {
     let mut stopping = state.lifecycle.stopping();
     let slots = Arc::new(Semaphore::new(settings.concurrency));
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_millis(
-            settings.webhook_timeout_ms,
-        ))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("the webhook client builds");
+    let client = super::webhook::Clients::new(&settings).expect("the webhook clients build");
     while !*stopping.borrow() {
         let free = slots.available_permits();
         let claimed = if free == 0 {
@@ -99,7 +93,12 @@ fn delivery_span(due: &Due) -> tracing::Span {
     span
 }
 
-async fn deliver(state: &AppState, settings: &WorkerSettings, client: &reqwest::Client, due: Due) {
+async fn deliver(
+    state: &AppState,
+    settings: &WorkerSettings,
+    client: &super::webhook::Clients,
+    due: Due,
+) {
     let started = Instant::now();
     let at_ms = now_ms();
     let span = delivery_span(&due);

@@ -40,6 +40,12 @@ pub struct WorkerSettings {
     /// Days finished deliveries (with their events and attempts) and
     /// cronjob runs are kept (`SLUICE_EVENT_RETENTION_DAYS`, default 30).
     pub retention_days: u32,
+    /// Networks a consumer's webhook may be delivered to although the
+    /// egress guard refuses them — loopback, private, link-local …
+    /// ([`crate::egress`]) — (`SLUICE_WEBHOOK_ALLOW_NETWORKS`,
+    /// comma-separated CIDRs or addresses; default none). Admin webhooks
+    /// are not guarded.
+    pub webhook_allow_networks: Vec<ipnet::IpNet>,
 }
 
 impl Default for WorkerSettings {
@@ -53,6 +59,7 @@ impl Default for WorkerSettings {
             concurrency: 32,
             lease_ms: 30_000,
             retention_days: 30,
+            webhook_allow_networks: Vec::new(),
         }
     }
 }

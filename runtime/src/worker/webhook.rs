@@ -8,7 +8,14 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::WorkerSettings;
 use super::deliver::{Answer, excerpt};
+use crate::egress;
 use crate::state::AppState;
 use crate::store::events;
 use crate::store::outbox::Due;
@@ -67,16 +74,60 @@ pub fn cloud_event(due: &Due) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-/// POSTs the event to the webhook.
+/// The clients deliveries go out through: a webhook an admin made reaches
+/// any address (an operator chose it), a consumer's goes through the egress
+/// guard. Two clients, so a connection pooled for one never serves the
+/// other.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// For admin webhooks (no owner): no redirects, the receiver's timeout.
+    pub admin: reqwest::Client,
+    /// For consumers' webhooks: [`crate::egress::client`].
+    pub guarded: reqwest::Client,
+    /// The networks the guard allows (`SLUICE_WEBHOOK_ALLOW_NETWORKS`),
+    /// checked here for IP-literal hosts, which reqwest does not resolve.
+    pub allow: Arc<[IpNet]>,
+}
+
+impl Clients {
+    /// The clients of `settings` (`webhook_timeout_ms`,
+    /// `webhook_allow_networks`).
+    ///
+    /// # Errors
+    /// When the TLS backend cannot be set up.
+    pub fn new(settings: &WorkerSettings) -> reqwest::Result<Self> {
+        let timeout = Duration::from_millis(settings.webhook_timeout_ms);
+        Ok(Self {
+            admin: reqwest::Client::builder()
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            guarded: egress::client(&settings.webhook_allow_networks, timeout)?,
+            allow: settings.webhook_allow_networks.as_slice().into(),
+        })
+    }
+}
+
+/// POSTs the event to the webhook, through the egress guard when a
+/// consumer owns it.
 ///
 /// # Errors
 /// A text saying why no answer came (deleted webhook, bad secret, connect
-/// failure, timeout).
-pub async fn send(state: &AppState, client: &reqwest::Client, due: &Due) -> Result<Answer, String> {
+/// failure, timeout, or the guard's refusal: `refused: 127.0.0.1 is a
+/// loopback address; set SLUICE_WEBHOOK_ALLOW_NETWORKS to allow it`).
+pub async fn send(state: &AppState, clients: &Clients, due: &Due) -> Result<Answer, String> {
     let hook = events::webhook(&state.db, &due.target)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("webhook {:?} was deleted", due.target))?;
+    let client = if hook.owner_id.is_some() {
+        let url = url::Url::parse(&hook.url)
+            .map_err(|e| format!("the webhook url is not a URL: {e}"))?;
+        egress::check_destination(&url, &clients.allow).map_err(|r| r.to_string())?;
+        &clients.guarded
+    } else {
+        &clients.admin
+    };
     let secret = state
         .secrets
         .open(&format!("webhook:{}", hook.name), &hook.secret_sealed)
@@ -98,7 +149,10 @@ pub async fn send(state: &AppState, client: &reqwest::Client, due: &Due) -> Resu
         .body(body)
         .send()
         .await
-        .map_err(|e| crate::host::error_chain(&e.without_url()))?;
+        .map_err(|e| match egress::refusal(&e) {
+            Some(refused) => refused.to_string(),
+            None => crate::host::error_chain(&e.without_url()),
+        })?;
     let status = response.status().as_u16();
     // The first chunk is enough for the excerpt; the rest is not read.
     let bytes = response.chunk().await.ok().flatten().unwrap_or_default();
