@@ -209,8 +209,7 @@ impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.name {
             None => {
-                let reasons: Vec<String> =
-                    self.addresses.iter().map(ToString::to_string).collect();
+                let reasons: Vec<String> = self.addresses.iter().map(ToString::to_string).collect();
                 write!(f, "refused: {}", reasons.join(", "))?;
             }
             Some(name) => {
@@ -222,7 +221,11 @@ impl fmt::Display for Refused {
                 write!(f, "refused: {name} resolves to {}", reasons.join(" and "))?;
             }
         }
-        let them = if self.addresses.len() > 1 { "them" } else { "it" };
+        let them = if self.addresses.len() > 1 {
+            "them"
+        } else {
+            "it"
+        };
         write!(f, "; set {ALLOW_SETTING} to allow {them}")
     }
 }
@@ -274,9 +277,7 @@ async fn resolve_guarded(
     host: String,
     allow: Arc<[IpNet]>,
 ) -> Result<reqwest::dns::Addrs, Box<dyn std::error::Error + Send + Sync>> {
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-        .await?
-        .collect();
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
     let mut refused = Vec::new();
     let mut kept = Vec::new();
     for addr in found {
@@ -356,14 +357,13 @@ pub fn check_url(url: &str, allow: &[IpNet]) -> Result<Url, String> {
     if parsed.host().is_none() {
         return Err("the url must name a host".into());
     }
-    check_destination(&parsed, allow)
-        .map_err(|refused| match refused.addresses.first() {
-            Some(why) => format!(
-                "webhooks may not be delivered to {}: it is {}",
-                why.address, why.what
-            ),
-            None => refused.to_string(),
-        })?;
+    check_destination(&parsed, allow).map_err(|refused| match refused.addresses.first() {
+        Some(why) => format!(
+            "webhooks may not be delivered to {}: it is {}",
+            why.address, why.what
+        ),
+        None => refused.to_string(),
+    })?;
     Ok(parsed)
 }
 
@@ -471,7 +471,10 @@ mod tests {
                 what: "a private address"
             })
         );
-        assert!(check(ip("::1"), &allow).is_err(), "::1 is not in 127.0.0.0/8");
+        assert!(
+            check(ip("::1"), &allow).is_err(),
+            "::1 is not in 127.0.0.0/8"
+        );
         assert!(check(ip("10.0.0.1"), &allow).is_err());
         assert!(check(ip("169.254.169.254"), &allow).is_err());
         // A mapped network in the list allows the IPv4 addresses it carries.

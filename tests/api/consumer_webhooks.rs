@@ -45,7 +45,12 @@ async fn with_portal(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(portal.status(), StatusCode::OK, "{}", portal.text().await.unwrap());
+    assert_eq!(
+        portal.status(),
+        StatusCode::OK,
+        "{}",
+        portal.text().await.unwrap()
+    );
     app.deploy("misbehave", "mb", "POST", "/mb").await;
     app.admin_create(
         "/events",
@@ -153,16 +158,22 @@ async fn a_consumer_webhook_to_an_internal_address_is_refused_at_creation_with_a
         (format!("http://[::1]:{port}"), "loopback"),
         (format!("http://[::ffff:127.0.0.1]:{port}/hook"), "loopback"),
         (format!("http://2130706433:{port}/hook"), "loopback"),
-        ("http://169.254.169.254/latest/meta-data/".to_string(), "metadata"),
+        (
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "metadata",
+        ),
         ("http://10.0.0.7/hook".to_string(), "private"),
         ("ftp://example.com/hook".to_string(), "http"),
-        ("https://user:secret@example.com/hook".to_string(), "user name"),
+        (
+            "https://user:secret@example.com/hook".to_string(),
+            "user name",
+        ),
     ] {
         let problem = assert_problem(subscribe(&app, &token, &url).await, 400).await;
         let error = &problem["errors"][0];
         assert_eq!(error["pointer"], "/url", "{url}: {problem}");
         assert!(
-            error["detail"].as_str().unwrap().contains(says),
+            error["message"].as_str().unwrap().contains(says),
             "{url}: {problem}"
         );
     }

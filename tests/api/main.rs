@@ -17,6 +17,7 @@ mod compression;
 mod connections;
 mod console;
 mod consumer;
+mod consumer_webhooks;
 mod control_plane;
 mod cors;
 mod events;

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod signup;
 pub mod tokens;
 pub mod usage;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(apps::router())
         .merge(tokens::router())
         .merge(usage::router())
+        .merge(webhooks::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

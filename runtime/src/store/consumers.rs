@@ -224,6 +224,10 @@ pub async fn erase(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<()>
             .execute(&mut *conn)
             .await?;
     }
+    sqlx::query("DELETE FROM webhooks WHERE owner_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM apps WHERE owner_id = $1")
         .bind(id)
         .execute(&mut *conn)

@@ -203,6 +203,20 @@ pub async fn webhooks<'e>(db: impl AnyExecutor<'e>) -> sqlx::Result<Vec<WebhookR
         .await
 }
 
+/// The webhooks consumer `owner_id` subscribed, newest first.
+///
+/// # Errors
+/// On database failure.
+pub async fn webhooks_owned_by<'e>(
+    db: impl AnyExecutor<'e>,
+    owner_id: &str,
+) -> sqlx::Result<Vec<WebhookRow>> {
+    sqlx::query_as("SELECT * FROM webhooks WHERE owner_id = $1 ORDER BY created_at DESC, name")
+        .bind(owner_id)
+        .fetch_all(db)
+        .await
+}
+
 /// The webhook called `name`, if any.
 ///
 /// # Errors

@@ -121,8 +121,8 @@ pub async fn send(state: &AppState, clients: &Clients, due: &Due) -> Result<Answ
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("webhook {:?} was deleted", due.target))?;
     let client = if hook.owner_id.is_some() {
-        let url = url::Url::parse(&hook.url)
-            .map_err(|e| format!("the webhook url is not a URL: {e}"))?;
+        let url =
+            url::Url::parse(&hook.url).map_err(|e| format!("the webhook url is not a URL: {e}"))?;
         egress::check_destination(&url, &clients.allow).map_err(|r| r.to_string())?;
         &clients.guarded
     } else {
