@@ -157,6 +157,20 @@ impl From<sqlx::Error> for ApiError {
 }
 
 impl ApiError {
+    /// 400 about one value of the request: `errors` holds `pointer` (a JSON
+    /// pointer, RFC 6901) with `message`, and the detail reads
+    /// `<pointer>: <message>`.
+    pub fn at(pointer: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::InvalidAt {
+            detail: format!("{pointer}: {message}"),
+            errors: vec![FieldError {
+                pointer: pointer.into(),
+                message,
+            }],
+        }
+    }
+
     /// The status code this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {

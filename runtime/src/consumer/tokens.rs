@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::extract::{Json, Path};
 use crate::consumer::Consumer;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::identity::tokens::Subject;
 use crate::identity::unix_now;
 use crate::state::AppState;
@@ -77,17 +77,6 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-fn at(pointer: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::InvalidAt {
-        detail: format!("{pointer}: {message}"),
-        errors: vec![FieldError {
-            pointer: pointer.into(),
-            message,
-        }],
-    }
-}
-
 /// `GET /consumer/tokens` → 200 with the live tokens (never their values).
 pub async fn list(
     State(state): State<AppState>,
@@ -107,14 +96,17 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let name = input.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(at(
+        return Err(ApiError::at(
             "/name",
             "the name must be 1-100 characters without control characters",
         ));
     }
     let days = input.expires_in_days.unwrap_or(30);
     if !(1..=365).contains(&days) {
-        return Err(at("/expires_in_days", "a token lives 1 to 365 days"));
+        return Err(ApiError::at(
+            "/expires_in_days",
+            "a token lives 1 to 365 days",
+        ));
     }
     let allowed = crate::identity::scopes::allowed(&state.db, None, Some(&consumer.user)).await?;
     let scopes = match input.scopes {
@@ -127,7 +119,7 @@ pub async fn create(
                 .enumerate()
                 .find(|(_, s)| !allowed.contains(s))
             {
-                return Err(at(
+                return Err(ApiError::at(
                     &format!("/scopes/{i}"),
                     format!(
                         "scope {s:?} is not open to consumers; GET /consumer/scopes lists those that are"

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::api::extract::{Json, Query};
 use crate::consumer::Consumer;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::portal::usage::{Usage, UsageQuery, report};
 use crate::state::AppState;
 use crate::store::consumers::{self, ConsumerLogRow};
@@ -51,21 +51,10 @@ pub async fn logs(
 ) -> ApiResult<Json<Vec<ConsumerLogRow>>> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(at("/query/limit", "limit is 1 to 500"));
+        return Err(ApiError::at("/query/limit", "limit is 1 to 500"));
     }
     let before = query.before.unwrap_or(i64::MAX);
     Ok(Json(
         consumers::log_rows(&state.db, &consumer.user.id, before, limit).await?,
     ))
-}
-
-fn at(pointer: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::InvalidAt {
-        detail: format!("{pointer}: {message}"),
-        errors: vec![FieldError {
-            pointer: pointer.into(),
-            message,
-        }],
-    }
 }

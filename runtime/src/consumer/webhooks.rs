@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::extract::{Json, Path};
 use crate::consumer::Consumer;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::identity::random_hex;
 use crate::state::AppState;
 use crate::store::events::{self, WebhookRow};
@@ -104,17 +104,6 @@ pub struct Delivery {
     pub delivered_at: Option<String>,
 }
 
-fn at(pointer: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::InvalidAt {
-        detail: format!("{pointer}: {message}"),
-        errors: vec![FieldError {
-            pointer: pointer.into(),
-            message,
-        }],
-    }
-}
-
 async fn owned(state: &AppState, consumer: &Consumer, id: &str) -> ApiResult<WebhookRow> {
     events::webhook(&state.db, id)
         .await?
@@ -150,7 +139,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let open = events::open_to_consumers(&state.db).await?;
     if !open.iter().any(|e| e.name == input.event) {
-        return Err(at(
+        return Err(ApiError::at(
             "/event",
             format!(
                 "event {:?} is not open to consumers; GET /consumer/events lists those that are",
@@ -159,10 +148,13 @@ pub async fn create(
         ));
     }
     if input.url.len() > 2000 {
-        return Err(at("/url", "the url may have at most 2000 characters"));
+        return Err(ApiError::at(
+            "/url",
+            "the url may have at most 2000 characters",
+        ));
     }
     crate::egress::check_url(&input.url, &state.settings.worker.webhook_allow_networks)
-        .map_err(|e| at("/url", e))?;
+        .map_err(|e| ApiError::at("/url", e))?;
     if events::webhooks_owned_by(&state.db, &consumer.user.id)
         .await?
         .len()

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::store::consumers;
 
 /// Most rows one usage report reads; a wider range reports `truncated`.
@@ -69,20 +69,9 @@ pub struct Usage {
     pub truncated: bool,
 }
 
-fn at(pointer: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::InvalidAt {
-        detail: format!("{pointer}: {message}"),
-        errors: vec![FieldError {
-            pointer: pointer.into(),
-            message,
-        }],
-    }
-}
-
 fn parse_day(text: &str, pointer: &str) -> ApiResult<Date> {
     Date::parse(text, format_description!("[year]-[month]-[day]"))
-        .map_err(|_| at(pointer, "a day is written YYYY-MM-DD"))
+        .map_err(|_| ApiError::at(pointer, "a day is written YYYY-MM-DD"))
 }
 
 fn day_text(date: Date) -> String {
