@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 use sqlx::postgres::PgListener;
 
 use crate::error::ApiResult;
-use crate::state::AppState;
 use crate::store::{self, Dialect};
 
 /// The PostgreSQL notification channel changes are announced on.
@@ -115,78 +114,40 @@ async fn stored_version(db: &store::Pool) -> sqlx::Result<i64> {
     Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
-impl AppState {
-    /// Applies `change` on this node and announces it to the others.
-    ///
-    /// # Errors
-    /// When reloading a cache or announcing fails; the change itself is
-    /// already stored.
-    pub async fn changed(&self, change: Change) -> ApiResult<()> {
-        self.apply(&change).await?;
-        announce(&self.db, &self.node_id, &change).await?;
-        Ok(())
-    }
-
-    /// Brings this node's caches up to date with `change`. Reloads are
-    /// serialised: one that read the control plane before a change must
-    /// not store what it read after a newer one (a rate-limit rule dropped
-    /// and re-added that way would lose its counts).
+/// What a node does with the changes it hears; implemented over the
+/// shared state in [`crate::changes`], so that this module does not reach
+/// up into it.
+pub trait Caches: Clone + Send + Sync + 'static {
+    /// Brings this node's caches up to date with `change`.
     ///
     /// # Errors
     /// On database failure while reloading.
-    pub async fn apply(&self, change: &Change) -> ApiResult<()> {
-        let _guard = self.reload_lock.lock().await;
-        match change {
-            Change::Routes => self.reload_routes().await?,
-            Change::Events => self.reload_events().await?,
-            Change::RateLimits => self.rate_limits.reload(&self.db).await?,
-            Change::Cronjobs => self.cron_wake.notify_one(),
-            Change::Connection(name) => self.registry.close(name),
-            Change::Revocations => self.tokens.sync_recent_revocations().await?,
-            Change::IpRules => self.ip_rules.reload(&self.db).await?,
-        }
-        Ok(())
-    }
+    fn apply(&self, change: &Change) -> impl Future<Output = ApiResult<()>> + Send;
 
-    /// Reloads every cache, for when notifications may have been missed;
-    /// open connection backends are compared with the stored configs and
-    /// only the changed or deleted ones closed ([`Registry::reload`]).
-    ///
-    /// [`Registry::reload`]: crate::connections::registry::Registry::reload
+    /// Reloads every cache, for when notifications may have been missed.
     ///
     /// # Errors
     /// On database failure.
-    pub async fn apply_all(&self) -> ApiResult<()> {
-        for change in [
-            Change::Routes,
-            Change::Events,
-            Change::RateLimits,
-            Change::Cronjobs,
-            Change::Revocations,
-            Change::IpRules,
-        ] {
-            self.apply(&change).await?;
-        }
-        // Only backends whose connection changed go: closing them all would
-        // drop every `memory` key-value store with its values on each
-        // reload, and a reload can come at any time (a late listener start,
-        // a version check that ran ahead of a notification).
-        let _guard = self.reload_lock.lock().await;
-        self.registry.reload().await?;
-        Ok(())
-    }
+    fn apply_all(&self) -> impl Future<Output = ApiResult<()>> + Send;
 }
 
-/// On a PostgreSQL control plane, starts the task that listens for other
-/// nodes' changes and applies them; on SQLite does nothing.
-pub fn spawn_listener(state: &AppState) {
-    let Some(url) = state.settings.database_url.clone() else {
-        return;
-    };
-    let state = state.clone();
+/// Where a node listens and who it is.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// The control plane (its change version is read from here).
+    pub db: store::Pool,
+    /// The PostgreSQL URL to `LISTEN` on.
+    pub url: String,
+    /// This node's id, to skip its own announcements.
+    pub node_id: String,
+}
+
+/// Starts the task that listens for other nodes' changes on a PostgreSQL
+/// control plane and applies them to `caches`.
+pub fn spawn_listener(caches: impl Caches, listener: Listener) {
     tokio::spawn(async move {
         loop {
-            match listen(&state, &url).await {
+            match listen(&caches, &listener).await {
                 Ok(never) => match never {},
                 Err(e) => {
                     tracing::warn!(error = %e, "listening for cluster changes failed; retrying");
@@ -200,13 +161,13 @@ pub fn spawn_listener(state: &AppState) {
 /// Listens and applies each change heard, after reloading everything once
 /// listening, and every [`VERSION_CHECK`] reloads everything if a change
 /// went unheard; returns only with an error.
-async fn listen(state: &AppState, url: &str) -> anyhow::Result<std::convert::Infallible> {
-    let mut listener = PgListener::connect(url).await?;
+async fn listen(caches: &impl Caches, at: &Listener) -> anyhow::Result<std::convert::Infallible> {
+    let mut listener = PgListener::connect(&at.url).await?;
     listener.listen(CHANNEL).await?;
     // Changes made between this node's start (or the lost connection) and
     // now were announced to nobody listening here.
-    let mut heard = stored_version(&state.db).await?;
-    state.apply_all().await?;
+    let mut heard = stored_version(&at.db).await?;
+    caches.apply_all().await?;
     // The first check a period from now: everything was just reloaded, and
     // checking at once would reload it again for changes made meanwhile
     // whose notifications are on their way.
@@ -228,11 +189,11 @@ async fn listen(state: &AppState, url: &str) -> anyhow::Result<std::convert::Inf
                 None => anyhow::bail!("the cluster change listener ended"),
             },
             _ = check.tick() => {
-                let stored = stored_version(&state.db).await?;
+                let stored = stored_version(&at.db).await?;
                 if stored > heard {
                     tracing::warn!(stored, heard, "missed a cluster change; reloading all");
                     heard = stored;
-                    state.apply_all().await?;
+                    caches.apply_all().await?;
                 }
                 continue;
             }
@@ -244,16 +205,16 @@ async fn listen(state: &AppState, url: &str) -> anyhow::Result<std::convert::Inf
             parts.next().unwrap_or_default(),
         );
         heard = heard.max(version.parse().unwrap_or(0));
-        if origin == state.node_id {
+        if origin == at.node_id {
             continue;
         }
         let Some(change) = Change::decode(payload) else {
             tracing::debug!(payload, "unknown change ignored");
             continue;
         };
-        if let Err(e) = state.apply(&change).await {
+        if let Err(e) = caches.apply(&change).await {
             tracing::warn!(error = %e, ?change, "applying a cluster change failed; reloading all");
-            state.apply_all().await?;
+            caches.apply_all().await?;
         }
     }
 }

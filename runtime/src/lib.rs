@@ -8,6 +8,7 @@ pub mod api;
 pub mod bindings;
 pub mod body;
 pub mod builtins;
+pub mod changes;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -241,7 +241,7 @@ impl AppState {
                 }
             });
         }
-        crate::cluster::spawn_listener(&state);
+        crate::changes::spawn_listener(&state);
         Ok(state)
     }
 }

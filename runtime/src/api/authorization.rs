@@ -364,9 +364,35 @@ async fn counting_abuse(
     if let Err(e) = &answer
         && e.abusive
     {
-        crate::edge::note_failed_token_request(state, ip).await;
+        note_failed_token_request(state, ip).await;
     }
     answer
+}
+
+/// Counts a failed token request from `ip` — against its network
+/// ([`crate::edge::client::network_of`]: the address, or an IPv6 client's
+/// `SLUICE_IPV6_PREFIX` subnet), in the store the cluster shares when there
+/// is one — and bans the network once it reaches
+/// `SLUICE_TOKEN_BAN_ATTEMPTS` within the window: a deny rule that expires,
+/// listed in `/admin/ip-rules` and removable there.
+async fn note_failed_token_request(state: &AppState, ip: IpAddr) {
+    let network = crate::edge::client::network_of(ip, state.settings.ipv6_prefix);
+    if !state.ip_rules.failed_token_request(network).await {
+        return;
+    }
+    let row = crate::edge::ip_rules::ban_row(network, state.ip_rules.ban_settings());
+    let stored = async {
+        crate::store::ip_rules::delete_expired_bans(&state.db, crate::store::now_ms()).await?;
+        crate::store::ip_rules::upsert(&state.db, &row).await?;
+        state.changed(crate::cluster::Change::IpRules).await?;
+        anyhow::Ok(())
+    };
+    match stored.await {
+        Ok(()) => {
+            tracing::warn!(%ip, %network, rule = %row.name, "network banned after failed token requests")
+        }
+        Err(e) => tracing::error!(%ip, %network, error = ?e, "could not store a ban"),
+    }
 }
 
 /// The grants of [`token_create`].

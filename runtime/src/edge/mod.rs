@@ -11,14 +11,24 @@ pub mod tls;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
-use crate::cluster::Change;
-use crate::state::AppState;
-use client::ClientIp;
+use client::{ClientIp, ForwardingHeader};
+use ip_rules::IpRules;
 
-/// The layer of [`Guard`].
+/// What [`Guard`] needs: where the client's address comes from and the
+/// global IP rules. Handed down by the server's start, so that the edge
+/// does not reach up into the shared state.
 #[derive(Clone)]
-pub struct GuardLayer(pub AppState);
+pub struct GuardLayer {
+    /// The header trusted proxies put the client's address in
+    /// (`SLUICE_CLIENT_IP_HEADER`).
+    pub client_ip_header: ForwardingHeader,
+    /// The peers whose header is believed (`SLUICE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// The global IP rules, bans included.
+    pub ip_rules: Arc<IpRules>,
+}
 
 impl<S> tower::Layer<S> for GuardLayer {
     type Service = Guard<S>;
@@ -26,7 +36,7 @@ impl<S> tower::Layer<S> for GuardLayer {
     fn layer(&self, inner: S) -> Guard<S> {
         Guard {
             inner,
-            state: self.0.clone(),
+            config: self.clone(),
         }
     }
 }
@@ -39,7 +49,7 @@ impl<S> tower::Layer<S> for GuardLayer {
 #[derive(Clone)]
 pub struct Guard<S> {
     inner: S,
-    state: AppState,
+    config: GuardLayer,
 }
 
 impl<S> tower::Service<Request> for Guard<S>
@@ -65,46 +75,20 @@ where
             Some(peer) => client::resolve(
                 peer.0.ip(),
                 request.headers(),
-                &self.state.settings.client_ip_header,
-                &self.state.settings.trusted_proxies,
+                &self.config.client_ip_header,
+                &self.config.trusted_proxies,
             ),
             None => IpAddr::from([0, 0, 0, 0]),
         };
         request.extensions_mut().insert(ClientIp(ip));
         if !request.uri().path().starts_with("/system/")
-            && let Err(refused) = self.state.ip_rules.check(None, ip)
+            && let Err(refused) = self.config.ip_rules.check(None, ip)
         {
             return futures_util::future::Either::Left(std::future::ready(Ok(
                 refused.into_response()
             )));
         }
         futures_util::future::Either::Right(self.inner.call(request))
-    }
-}
-
-/// Counts a failed token request from `ip` — against its network
-/// ([`client::network_of`]: the address, or an IPv6 client's
-/// `SLUICE_IPV6_PREFIX` subnet), in the store the cluster shares when there
-/// is one — and bans the network once it reaches
-/// `SLUICE_TOKEN_BAN_ATTEMPTS` within the window: a deny rule that expires,
-/// listed in `/admin/ip-rules` and removable there.
-pub async fn note_failed_token_request(state: &AppState, ip: IpAddr) {
-    let network = client::network_of(ip, state.settings.ipv6_prefix);
-    if !state.ip_rules.failed_token_request(network).await {
-        return;
-    }
-    let row = ip_rules::ban_row(network, state.ip_rules.ban_settings());
-    let stored = async {
-        crate::store::ip_rules::delete_expired_bans(&state.db, crate::store::now_ms()).await?;
-        crate::store::ip_rules::upsert(&state.db, &row).await?;
-        state.changed(Change::IpRules).await?;
-        anyhow::Ok(())
-    };
-    match stored.await {
-        Ok(()) => {
-            tracing::warn!(%ip, %network, rule = %row.name, "network banned after failed token requests")
-        }
-        Err(e) => tracing::error!(%ip, %network, error = ?e, "could not store a ban"),
     }
 }
 

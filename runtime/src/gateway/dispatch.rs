@@ -95,7 +95,11 @@ pub fn app_service(
 ) -> impl crate::serve::AppService {
     let min_bytes = state.settings.compression_min_bytes;
     let guarded = ServiceBuilder::new()
-        .layer(crate::edge::GuardLayer(state.clone()))
+        .layer(crate::edge::GuardLayer {
+            client_ip_header: state.settings.client_ip_header.clone(),
+            trusted_proxies: state.settings.trusted_proxies.clone().into(),
+            ip_rules: state.ip_rules.clone(),
+        })
         .service(Dispatch::new(router, state, gateway, surfaces));
     ServiceBuilder::new()
         .map_response(into_axum)

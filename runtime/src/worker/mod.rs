@@ -12,57 +12,9 @@ use std::time::Duration;
 
 use crate::state::AppState;
 
-/// Worker settings.
-#[derive(Debug, Clone)]
-pub struct WorkerSettings {
-    /// Run the worker in this process (`SLUICE_WORKER`, default on).
-    pub enabled: bool,
-    /// Attempts per delivery before it is marked failed
-    /// (`SLUICE_DELIVERY_ATTEMPTS`, default 8).
-    pub max_attempts: u32,
-    /// Delay before the second attempt, ms; each later one doubles it, ±20 %
-    /// jitter, at most one hour (`SLUICE_RETRY_BASE_MS`, default 5000).
-    pub retry_base_ms: u64,
-    /// Time a webhook receiver has to answer, ms (`SLUICE_WEBHOOK_TIMEOUT_MS`,
-    /// default 10 000).
-    pub webhook_timeout_ms: u64,
-    /// How often the outbox is polled for work other nodes queued, ms
-    /// (local dispatches wake the worker at once).
-    pub poll_ms: u64,
-    /// Deliveries in flight at once.
-    pub concurrency: usize,
-    /// How long a claimed delivery stays claimed, ms
-    /// (`SLUICE_DELIVERY_LEASE_MS`, default 30 000): after a worker dies
-    /// mid-attempt, another (or the restarted one) retries it this much
-    /// later. An attempt that outlives its lease may be made twice, which
-    /// at-least-once delivery allows.
-    pub lease_ms: u64,
-    /// Days finished deliveries (with their events and attempts) and
-    /// cronjob runs are kept (`SLUICE_EVENT_RETENTION_DAYS`, default 30).
-    pub retention_days: u32,
-    /// Networks a consumer's webhook may be delivered to although the
-    /// egress guard refuses them — loopback, private, link-local …
-    /// ([`crate::egress`]) — (`SLUICE_WEBHOOK_ALLOW_NETWORKS`,
-    /// comma-separated CIDRs or addresses; default none). Admin webhooks
-    /// are not guarded.
-    pub webhook_allow_networks: Vec<ipnet::IpNet>,
-}
-
-impl Default for WorkerSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            max_attempts: 8,
-            retry_base_ms: 5_000,
-            webhook_timeout_ms: 10_000,
-            poll_ms: 500,
-            concurrency: 32,
-            lease_ms: 30_000,
-            retention_days: 30,
-            webhook_allow_networks: Vec::new(),
-        }
-    }
-}
+// The settings live with the others in `config`, which must not import
+// the worker; they are re-exported here for the worker's own modules.
+pub use crate::config::WorkerSettings;
 
 /// When attempt `attempt` (from 1) failed at `now_ms`: when the next one is
 /// due, or `None` when attempts are used up. Exponential backoff with ±20 %
