@@ -91,6 +91,9 @@ enum Command {
     Delete(cli::resources::DeleteArgs),
     /// Show the request log.
     Logs(cli::resources::LogsArgs),
+    /// Generate a typed client (TypeScript or Python) of the hosted API
+    /// from its OpenAPI document.
+    Sdk(cli::sdk::SdkArgs),
 }
 
 #[derive(Args)]
@@ -249,6 +252,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Get(args) => cli::resources::get(args).await,
         Command::Delete(args) => cli::resources::delete(args).await,
         Command::Logs(args) => cli::resources::logs(args).await,
+        Command::Sdk(args) => cli::sdk::run(args).await,
         Command::User(UserCommand::Add {
             name,
             admin,

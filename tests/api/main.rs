@@ -50,6 +50,7 @@ mod receiver;
 mod registry;
 mod request_log;
 mod schemas;
+mod sdk;
 mod smtp;
 mod sql;
 mod tls;

@@ -12,6 +12,7 @@ pub mod new;
 pub mod project;
 pub mod remote;
 pub mod resources;
+pub mod sdk;
 pub mod serve;
 pub mod up;
 pub mod yaml;
