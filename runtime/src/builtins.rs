@@ -167,3 +167,68 @@ pub async fn upload(
         other => other.map(drop),
     }
 }
+
+/// Declares the built-ins in the admin document's `actions-create` body
+/// (`document` is the parsed `admin.yaml`): `builtin` becomes the list of
+/// names, and each built-in's config schema applies to `config` when that
+/// built-in is named (its `$defs` moved to the document's components as
+/// `builtin-<name>-<def>`), so the document says what
+/// [`Builtin::check_config`] enforces.
+pub fn declare_in(document: &mut Value) {
+    let mut names: Vec<Value> = Vec::new();
+    let mut cases = Vec::new();
+    for builtin in BUILTINS {
+        let Ok(mut schema) = serde_json::from_str::<Value>(builtin.config_schema) else {
+            continue;
+        };
+        let prefix = format!("builtin-{}-", builtin.name);
+        if let Some(Value::Object(defs)) = schema.as_object_mut().and_then(|s| s.remove("$defs")) {
+            for (name, mut def) in defs {
+                rebase_refs(&mut def, &prefix);
+                document["components"]["schemas"][format!("{prefix}{name}")] = def;
+            }
+        }
+        rebase_refs(&mut schema, &prefix);
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("$schema");
+            object.remove("$id");
+        }
+        // An absent config is `{}`: required only when `{}` is refused.
+        let empty_passes = builtin.config_errors(&serde_json::json!({})).is_empty();
+        let mut then = serde_json::json!({"properties": {"config": schema}});
+        if !empty_passes {
+            then["required"] = serde_json::json!(["config"]);
+        }
+        let names_of = [
+            builtin.name.to_string(),
+            format!("{PREFIX}{}", builtin.name),
+        ];
+        names.extend(names_of.iter().cloned().map(Value::from));
+        cases.push(serde_json::json!({
+            "if": {"properties": {"builtin": {"enum": names_of}}},
+            "then": then,
+        }));
+    }
+    let body = &mut document["paths"]["/actions"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    if body.is_object() {
+        body["properties"]["builtin"]["enum"] = Value::Array(names);
+        body["allOf"] = Value::Array(cases);
+    }
+}
+
+/// Points `#/$defs/<name>` references at `#/components/schemas/<prefix><name>`.
+fn rebase_refs(value: &mut Value, prefix: &str) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get_mut("$ref")
+                && let Some(name) = reference.strip_prefix("#/$defs/")
+            {
+                *reference = format!("#/components/schemas/{prefix}{name}");
+            }
+            map.values_mut().for_each(|v| rebase_refs(v, prefix));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rebase_refs(v, prefix)),
+        _ => {}
+    }
+}

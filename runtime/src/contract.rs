@@ -72,6 +72,111 @@ pub struct Parameter {
     /// Free text for the documentation.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// The least value an `integer` or `number` may have (JSON Schema
+    /// `minimum`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<serde_json::Number>,
+    /// The greatest value an `integer` or `number` may have (JSON Schema
+    /// `maximum`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<serde_json::Number>,
+    /// The fewest characters (Unicode scalar values) a `string` may have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u32>,
+    /// The most characters (Unicode scalar values) a `string` may have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// A regular expression (the `regex` crate's syntax, unanchored, as
+    /// JSON Schema's `pattern`) a `string` must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+}
+
+impl Parameter {
+    /// The JSON Schema of the parameter's value: its type and bounds, as
+    /// the OpenAPI document shows it and the gateway checks it.
+    pub fn schema(&self) -> Value {
+        let mut schema = serde_json::Map::new();
+        schema.insert("type".into(), self.type_.as_str().into());
+        if let Some(n) = &self.minimum {
+            schema.insert("minimum".into(), Value::Number(n.clone()));
+        }
+        if let Some(n) = &self.maximum {
+            schema.insert("maximum".into(), Value::Number(n.clone()));
+        }
+        if let Some(n) = self.min_length {
+            schema.insert("minLength".into(), n.into());
+        }
+        if let Some(n) = self.max_length {
+            schema.insert("maxLength".into(), n.into());
+        }
+        if let Some(p) = &self.pattern {
+            schema.insert("pattern".into(), p.clone().into());
+        }
+        Value::Object(schema)
+    }
+
+    /// Whether the parameter has bounds beyond its type.
+    pub fn is_bounded(&self) -> bool {
+        self.minimum.is_some()
+            || self.maximum.is_some()
+            || self.min_length.is_some()
+            || self.max_length.is_some()
+            || self.pattern.is_some()
+    }
+
+    /// The parameter's text as the JSON value its schema applies to;
+    /// `None` when it is not of the parameter's type.
+    pub fn value_of(&self, text: &str) -> Option<Value> {
+        match self.type_ {
+            ParamType::String => Some(Value::String(text.to_string())),
+            ParamType::Integer => text.parse::<i64>().ok().map(Value::from),
+            ParamType::Number => text
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(Value::from),
+            ParamType::Boolean => text.parse::<bool>().ok().map(Value::from),
+        }
+    }
+
+    /// Checks that the bounds fit the type and each other.
+    fn check_bounds(&self) -> Result<(), String> {
+        let name = &self.name;
+        let numeric = matches!(self.type_, ParamType::Integer | ParamType::Number);
+        if !numeric && (self.minimum.is_some() || self.maximum.is_some()) {
+            return Err(format!(
+                "parameters: {name:?}: minimum and maximum apply to integer and number parameters"
+            ));
+        }
+        if self.type_ != ParamType::String
+            && (self.min_length.is_some() || self.max_length.is_some() || self.pattern.is_some())
+        {
+            return Err(format!(
+                "parameters: {name:?}: min_length, max_length and pattern apply to string parameters"
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (&self.minimum, &self.maximum)
+            && lo.as_f64() > hi.as_f64()
+        {
+            return Err(format!("parameters: {name:?}: minimum is above maximum"));
+        }
+        if let (Some(lo), Some(hi)) = (self.min_length, self.max_length)
+            && lo > hi
+        {
+            return Err(format!(
+                "parameters: {name:?}: min_length is above max_length"
+            ));
+        }
+        if let Some(pattern) = &self.pattern
+            && let Err(e) = regex::Regex::new(pattern)
+        {
+            return Err(format!(
+                "parameters: {name:?}: pattern is not a valid regular expression: {e}"
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn default_type() -> ParamType {
@@ -164,6 +269,7 @@ impl Contract {
                 return Err(format!("parameters: {:?} appears twice", p.name));
             }
             seen.push((&p.name, p.location));
+            p.check_bounds()?;
             if p.location == ParamLocation::Path && !path_params.contains(&p.name) {
                 return Err(format!(
                     "parameters: the path has no :{} segment (it has: {})",

@@ -192,6 +192,11 @@ fn fuzz_route(name: &str, path: &str, params: &[String]) -> Route {
             type_: *t,
             required: true,
             description: String::new(),
+            minimum: None,
+            maximum: None,
+            min_length: None,
+            max_length: None,
+            pattern: None,
         })
         .collect();
     parameters.push(Parameter {
@@ -200,6 +205,11 @@ fn fuzz_route(name: &str, path: &str, params: &[String]) -> Route {
         type_: ParamType::Integer,
         required: true,
         description: String::new(),
+        minimum: Some(0.into()),
+        maximum: Some(100.into()),
+        min_length: None,
+        max_length: None,
+        pattern: None,
     });
     let contract = Contract {
         parameters,

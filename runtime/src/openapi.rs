@@ -91,7 +91,7 @@ fn parameter(p: &Parameter) -> Value {
         "name": p.name,
         "in": match p.location { ParamLocation::Path => "path", ParamLocation::Query => "query" },
         "required": p.required || p.location == ParamLocation::Path,
-        "schema": {"type": p.type_.as_str()},
+        "schema": p.schema(),
     });
     if !p.description.is_empty() {
         out["description"] = json!(p.description);

@@ -7,6 +7,7 @@
 mod access;
 mod actions;
 mod admin_auth;
+mod admin_contract;
 mod builtins;
 mod cli;
 mod cli_remote;

@@ -40,9 +40,12 @@ struct Form {
     subject: Option<String>,
 }
 
+/// The rules of the operation's schema (`contact-form`): 1 to `max`
+/// characters, not only JSON whitespace (RFC 8259 §2), one line but for the
+/// message.
 fn check(field: &str, value: &str, max: usize) -> Result<(), Error> {
-    let len = value.trim().chars().count();
-    if len == 0 || len > max {
+    let blank = value.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+    if blank || value.chars().count() > max {
         return Err(Error::invalid_input(format!(
             "{field} must be 1 to {max} characters"
         )));

@@ -52,7 +52,9 @@ def query_number(req: sluice.Request, name: str, default: int, maximum: int) -> 
 def check_title(title: Any) -> str:
     if not isinstance(title, str):
         raise sluice.InvalidInput("invalid JSON body: title must be a string")
-    if not title.strip() or len(title) > 200:
+    # JSON's whitespace (RFC 8259 §2), as the operation's schema and the
+    # Rust and JavaScript todos count it.
+    if not title.strip(" \t\n\r") or len(title) > 200:
         raise sluice.InvalidInput("title must be 1 to 200 characters")
     return title
 

@@ -128,8 +128,14 @@ fn query_number(req: &Request, name: &str, default: i64, max: i64) -> Result<i64
     }
 }
 
+/// JSON's whitespace (RFC 8259 §2): the one set the operation's schema
+/// (`pattern: "[^ \t\n\r]"`) and all three todo actions agree on.
+fn blank(text: &str) -> bool {
+    text.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
 fn validate_title(title: &str) -> Result<(), Error> {
-    if title.trim().is_empty() || title.chars().count() > 200 {
+    if blank(title) || title.chars().count() > 200 {
         return Err(Error::invalid_input("title must be 1 to 200 characters"));
     }
     Ok(())

@@ -140,12 +140,16 @@ fn fetch(config: &Config, city: &str) -> Result<Current, Error> {
 
 fn weather(req: Request) -> Result<Response, Error> {
     let config: Config = req.context().config()?;
-    let city = req.query("city").map(str::trim).unwrap_or("");
-    if city.is_empty() || city.len() > 100 {
+    // The operation's parameter: 1 to 100 characters, not only JSON
+    // whitespace (what its documented pattern says).
+    let city = req.query("city").unwrap_or("");
+    let blank = city.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+    if blank || city.chars().count() > 100 {
         return Err(Error::invalid_input(
             "query parameter city is required (1 to 100 characters), e.g. ?city=Berlin",
         ));
     }
+    let city = city.trim_matches([' ', '\t', '\n', '\r']);
     let cache = Store::new(&config.cache);
     let key = format!("current:{}:{}", config.units, city.to_lowercase());
     match cache.get_json::<Current>(&key) {

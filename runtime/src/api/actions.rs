@@ -472,7 +472,7 @@ pub async fn configure(
         if let Some(fuel) = limits.fuel {
             if fuel == 0 || fuel > i64::MAX as u64 {
                 return Err(ApiError::BadRequest(
-                    "limits.fuel must be at least 1".into(),
+                    "limits.fuel must be between 1 and 9223372036854775807".into(),
                 ));
             }
             row.fuel = fuel as i64;

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod apps;
 pub mod auth;
 pub mod authorization;
+pub mod body_schema;
 pub mod components;
 pub mod connections;
 pub mod console;
@@ -67,6 +68,10 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(generators::router())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_method_not_allowed)
+        .route_layer(middleware::from_fn_with_state(
+            state.settings.max_upload_bytes,
+            body_schema::check,
+        ))
         .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),

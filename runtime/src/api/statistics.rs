@@ -84,6 +84,15 @@ pub async fn statistics_report(
             REPORTS.join(", ")
         )));
     }
+    // Checked for every report, not only `fuel` which reads it: a value
+    // the document does not allow is refused wherever it is sent.
+    if let Some(by) = query.by.as_deref()
+        && !matches!(by, "operation" | "app")
+    {
+        return Err(ApiError::BadRequest(format!(
+            "by must be operation or app, not {by:?}"
+        )));
+    }
     let to_ms = parse_time("to", query.to.as_deref())?.unwrap_or_else(crate::store::now_ms);
     let from_ms = parse_time("from", query.from.as_deref())?.unwrap_or(to_ms - 86_400_000);
     if from_ms >= to_ms {

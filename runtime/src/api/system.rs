@@ -80,11 +80,41 @@ const ADMIN_OPENAPI: &str = include_str!("../../openapi/admin.yaml");
 /// When the embedded YAML does not parse (a build defect).
 pub fn admin_document() -> anyhow::Result<&'static Value> {
     static DOCUMENT: std::sync::LazyLock<Result<Value, String>> = std::sync::LazyLock::new(|| {
-        serde_norway::from_str(ADMIN_OPENAPI).map_err(|e| e.to_string())
+        let mut document: Value =
+            serde_norway::from_str(ADMIN_OPENAPI).map_err(|e| e.to_string())?;
+        crate::builtins::declare_in(&mut document);
+        declare_operation_patch(&mut document);
+        Ok(document)
     });
     DOCUMENT
         .as_ref()
         .map_err(|e| anyhow::anyhow!("admin.yaml: {e}"))
+}
+
+/// `PATCH /operations/{name}` takes a JSON merge patch (RFC 7396) of an
+/// operation: each member of `OperationInput` with its own schema, or
+/// `null` to go back to its default; none required, no others.
+fn declare_operation_patch(document: &mut Value) {
+    let input = &document["components"]["schemas"]["OperationInput"]["properties"];
+    let Some(members) = input.as_object() else {
+        return;
+    };
+    let properties: serde_json::Map<String, Value> = members
+        .iter()
+        .map(|(name, schema)| {
+            let nullable = serde_json::json!({"anyOf": [schema, {"type": "null"}]});
+            (name.clone(), nullable)
+        })
+        .collect();
+    let body = &mut document["paths"]["/operations/{name}"]["patch"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    if body.is_object() {
+        *body = serde_json::json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": properties,
+        });
+    }
 }
 
 /// `GET /system/admin-openapi.json` → the admin API's OpenAPI 3.1 document.

@@ -146,6 +146,25 @@ fn build() -> anyhow::Result<Value> {
             }),
         );
     }
+    // The entries refer to the admin document's shared components
+    // (`ResourceName`, `OperationParameter` …): they come along, under the
+    // file's own `$defs`.
+    let mut wanted = Vec::new();
+    for def in defs.values_mut() {
+        relocate_refs(def, &mut wanted);
+    }
+    while let Some(name) = wanted.pop() {
+        if defs.contains_key(&name) {
+            continue;
+        }
+        let mut component = document["components"]["schemas"][&name].clone();
+        anyhow::ensure!(
+            component.is_object(),
+            "admin.yaml refers to a component {name:?} it does not have"
+        );
+        relocate_refs(&mut component, &mut wanted);
+        defs.insert(name, component);
+    }
     Ok(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://sluice.invalid/deploy-schema.json",
@@ -156,4 +175,28 @@ fn build() -> anyhow::Result<Value> {
         "properties": properties,
         "$defs": defs,
     }))
+}
+
+/// Points every `#/components/schemas/<name>` reference in `value` at
+/// `#/$defs/<name>` and adds each such name to `wanted`.
+fn relocate_refs(value: &mut Value, wanted: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get_mut("$ref")
+                && let Some(name) = reference.strip_prefix("#/components/schemas/")
+            {
+                wanted.push(name.to_string());
+                *reference = format!("#/$defs/{name}");
+            }
+            for v in map.values_mut() {
+                relocate_refs(v, wanted);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                relocate_refs(v, wanted);
+            }
+        }
+        _ => {}
+    }
 }

@@ -106,8 +106,9 @@ impl std::fmt::Debug for KeptComponent {
 /// An operation's contract ready for the gateway: schemas compiled once
 /// per route-table build.
 pub struct CompiledContract {
-    /// Declared parameters.
-    pub parameters: Vec<Parameter>,
+    /// Declared parameters, each with the validator of its bounds when it
+    /// has any ([`Parameter::is_bounded`]).
+    pub parameters: Vec<(Parameter, Option<Validator>)>,
     /// Validator of the request body.
     pub incoming: Option<Validator>,
     /// Validators of responses by status.
@@ -152,8 +153,20 @@ impl CompiledContract {
                 outgoing.insert(status, schemas::compile_ref(schema, set)?);
             }
         }
+        let parameters = contract
+            .parameters
+            .iter()
+            .map(|p| {
+                let bounds = p
+                    .is_bounded()
+                    .then(|| schemas::compile(&p.schema(), None, set))
+                    .transpose()
+                    .map_err(|e| format!("parameter {:?}: {e}", p.name))?;
+                Ok::<_, String>((p.clone(), bounds))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Some(Self {
-            parameters: contract.parameters.clone(),
+            parameters,
             incoming,
             outgoing,
             outgoing_validation: contract.outgoing_validation,

@@ -37,7 +37,7 @@ pub fn check_request(
     body: &[u8],
 ) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    for p in &contract.parameters {
+    for (p, bounds) in &contract.parameters {
         let (values, root) = match p.location {
             ParamLocation::Path => (params, "path"),
             ParamLocation::Query => (query, "query"),
@@ -49,11 +49,16 @@ pub fn check_request(
                 message: format!("{root} parameter {:?} is required", p.name),
             }),
             None => {}
-            Some((_, v)) if !p.type_.accepts(v) => errors.push(FieldError {
-                pointer,
-                message: format!("{v:?} is not a valid {}", p.type_.as_str()),
-            }),
-            Some(_) => {}
+            Some((_, v)) => match (p.value_of(v), bounds) {
+                (None, _) => errors.push(FieldError {
+                    pointer,
+                    message: format!("{v:?} is not a valid {}", p.type_.as_str()),
+                }),
+                (Some(value), Some(bounds)) => {
+                    errors.extend(schemas::errors(bounds, &value, &pointer));
+                }
+                (Some(_), None) => {}
+            },
         }
     }
     if let Some(validator) = &contract.incoming {
