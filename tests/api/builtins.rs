@@ -165,8 +165,10 @@ async fn config_errors_name_the_field_and_unknown_builtins_and_taken_names_are_r
     )
     .await;
     assert_problem(missing, 400).await;
+    // The admin document lists the built-ins, so an unknown one is a value
+    // off its enum.
     let unknown = make(&app, json!({"name": "u", "builtin": "sql-everything"})).await;
-    let problem = assert_problem(unknown, 422).await;
+    let problem = assert_problem(unknown, 400).await;
     assert!(
         problem["detail"].as_str().unwrap().contains("sql-table"),
         "{problem}"

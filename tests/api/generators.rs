@@ -293,7 +293,7 @@ async fn bad_tables_and_requests_are_refused_and_create_nothing() {
         (
             json!({"connection": "shop", "table": "tags", "path": "tags"}),
             400,
-            "must start with /",
+            "/path",
         ),
         (
             json!({"connection": "shop", "table": "tags", "path": "/tags", "scopes": ["nope"]}),

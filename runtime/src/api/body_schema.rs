@@ -3,8 +3,8 @@
 //! that what the document declares is exactly what the server enforces: a
 //! body the document calls invalid (an array where it says object, `null`
 //! where it says object, a name off its pattern) is a 400 with a JSON
-//! pointer per violation (RFC 6901, under `/body`), whatever serde would
-//! have made of it.
+//! pointer per violation (RFC 6901, from the body's root as in the admin
+//! handlers' own problems), whatever serde would have made of it.
 //!
 //! The schemas are the document's `requestBody` schemas for
 //! `application/json`, keyed by method and path template (the same
@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use jsonschema::Validator;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// The validators, by `(METHOD, "/admin/path/{param}")`.
 type Validators = HashMap<(Method, String), Validator>;
@@ -72,7 +72,7 @@ fn build() -> Result<Validators, String> {
 /// the body is read here, before any extractor would apply it.
 ///
 /// # Errors
-/// 400 [`ApiError::ValidationFailed`] listing every violation; 413 past
+/// 400 [`ApiError::InvalidAt`] listing every violation; 413 past
 /// `limit`; 500 when the admin document's schemas do not compile (a bug
 /// the tests catch).
 pub async fn check(State(limit): State<usize>, request: Request, next: Next) -> Response {
@@ -100,9 +100,8 @@ pub async fn check(State(limit): State<usize>, request: Request, next: Next) -> 
     };
     let mut bytes = bytes;
     if let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) {
-        let errors = crate::schemas::errors(validator, &value, "/body");
-        if !errors.is_empty() {
-            return ApiError::ValidationFailed(errors).into_response();
+        if let Some(problem) = violations(validator, &value) {
+            return problem.into_response();
         }
         // JSON has one number type: `262144.0` is the integer the schema
         // allows, which the handler's integer fields should take too.
@@ -114,6 +113,46 @@ pub async fn check(State(limit): State<usize>, request: Request, next: Next) -> 
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Every way `value` breaks `validator`, as a 400 whose pointers start at
+/// the body's root like the admin handlers' own (a missing member is
+/// pointed at where it belongs, `/mailer`, not at its object), and whose
+/// detail names the first few; `None` when it is valid.
+fn violations(validator: &Validator, value: &Value) -> Option<ApiError> {
+    if validator.is_valid(value) {
+        return None;
+    }
+    let errors: Vec<FieldError> = validator
+        .iter_errors(value)
+        .map(|e| {
+            let mut pointer = e.instance_path().as_str().to_string();
+            if let jsonschema::error::ValidationErrorKind::Required { property } = e.kind()
+                && let Some(name) = property.as_str()
+            {
+                pointer = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
+            }
+            FieldError {
+                pointer,
+                message: e.to_string(),
+            }
+        })
+        .collect();
+    let mut detail: Vec<String> = errors
+        .iter()
+        .take(3)
+        .map(|e| {
+            let at = if e.pointer.is_empty() { "the body" } else { &e.pointer };
+            format!("{at}: {}", e.message)
+        })
+        .collect();
+    if errors.len() > 3 {
+        detail.push(format!("and {} more (see errors)", errors.len() - 3));
+    }
+    Some(ApiError::InvalidAt {
+        detail: format!("the body does not match the admin API's schema: {}", detail.join("; ")),
+        errors,
+    })
 }
 
 /// Rewrites every float in `value` with no fractional part that fits a
