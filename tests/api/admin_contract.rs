@@ -46,7 +46,10 @@ async fn admin_bodies_the_document_calls_invalid_are_refused_with_pointers() {
         .unwrap();
     let problem = assert_problem(bad_name, 400).await;
     assert_eq!(problem["errors"][0]["pointer"], "/name", "{problem}");
-    assert!(problem["detail"].as_str().unwrap().contains("/name"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("/name"),
+        "{problem}"
+    );
 
     // What the document allows still works, and nothing above was stored.
     let good = app

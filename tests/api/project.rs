@@ -104,15 +104,27 @@ fn small_project(dir: &Path, description: &str, with_second: bool) -> PathBuf {
     file
 }
 
-#[tokio::test]
-async fn the_examples_project_deploys_onto_a_fresh_server_and_every_operation_answers() {
-    let app = spawn_app().await;
+/// The example project as [`deploy_examples`] left it.
+struct Deployed {
+    /// The test upstream (alive while this is kept).
+    _upstream: upstream::Upstream,
+    /// The environment the file was deployed with.
+    env: Vec<(&'static str, String)>,
+    /// Where the CLI saved the secrets it created.
+    secrets: PathBuf,
+    /// The CLI's run.
+    run: Run,
+}
+
+/// The example project deployed onto `app` by the real CLI, against a
+/// test upstream.
+async fn deploy_examples(app: &TestApp) -> Deployed {
     let upstream = upstream::start().await;
     let env = examples_env(&upstream.base, &started_server("SLUICE_TEST_SMTP_PORT"));
     let secrets = app.data_dir.path().join("saved-secrets");
     let file = repo().join("examples/sluice.yaml");
     let run = sluice_at(
-        &app,
+        app,
         &repo(),
         &[
             "deploy",
@@ -125,6 +137,20 @@ async fn the_examples_project_deploys_onto_a_fresh_server_and_every_operation_an
     )
     .await;
     assert!(run.ok, "{}", run.stderr);
+    Deployed {
+        _upstream: upstream,
+        env,
+        secrets,
+        run,
+    }
+}
+
+#[tokio::test]
+async fn the_examples_project_deploys_onto_a_fresh_server_and_every_operation_answers() {
+    let app = spawn_app().await;
+    let deployed = deploy_examples(&app).await;
+    let (env, secrets, run) = (&deployed.env, &deployed.secrets, &deployed.run);
+    let file = repo().join("examples/sluice.yaml");
     assert!(
         run.stdout.contains("0 unchanged, 0 to delete"),
         "{}",
@@ -586,24 +612,8 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 
 #[tokio::test]
 async fn the_example_projects_document_passes_every_schemathesis_check() {
     let app = spawn_app().await;
-    let upstream = upstream::start().await;
-    let env = examples_env(&upstream.base, &started_server("SLUICE_TEST_SMTP_PORT"));
-    let secrets = app.data_dir.path().join("saved-secrets");
-    let file = repo().join("examples/sluice.yaml");
-    let run = sluice_at(
-        &app,
-        &repo(),
-        &[
-            "deploy",
-            "-f",
-            file.to_str().unwrap(),
-            "--save-secrets",
-            secrets.to_str().unwrap(),
-        ],
-        &pairs(&env),
-    )
-    .await;
-    assert!(run.ok, "{}", run.stderr);
+    let deployed = deploy_examples(&app).await;
+    let secrets = &deployed.secrets;
     let demo: Value =
         serde_json::from_slice(&std::fs::read(secrets.join("apps.demo.json")).unwrap()).unwrap();
     let token = app

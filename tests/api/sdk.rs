@@ -49,6 +49,17 @@ async fn sluice_sdk(args: &[&str], path: &str, dir: &Path) -> (bool, String, Str
     )
 }
 
+/// `tsc -p .` (strict, from the generated tsconfig.json) in `client`.
+async fn tsc(client: &Path) -> std::process::Output {
+    tokio::process::Command::new("node")
+        .arg(console_modules().join("typescript/bin/tsc"))
+        .args(["-p", "."])
+        .current_dir(client)
+        .output()
+        .await
+        .unwrap()
+}
+
 /// The todo API with its contracts, `todo-create` and `todo-get` private
 /// behind scope `todo`, and a token that has it.
 async fn private_todos(app: &TestApp) -> String {
@@ -121,14 +132,7 @@ console.log(`ok ${created.response.status} ${anonymous.response.status}`);
     )
     .unwrap();
     std::os::unix::fs::symlink(console_modules(), client.join("node_modules")).unwrap();
-    let tsc = console_modules().join("typescript/bin/tsc");
-    let compiled = tokio::process::Command::new("node")
-        .arg(&tsc)
-        .args(["-p", "."])
-        .current_dir(&client)
-        .output()
-        .await
-        .unwrap();
+    let compiled = tsc(&client).await;
     assert!(
         compiled.status.success(),
         "tsc --strict: {}{}",
@@ -158,13 +162,7 @@ await createSluiceClient().POST("/todos", { body: { titel: "typo" } });
 "#,
     )
     .unwrap();
-    let refused = tokio::process::Command::new("node")
-        .arg(&tsc)
-        .args(["-p", "."])
-        .current_dir(&client)
-        .output()
-        .await
-        .unwrap();
+    let refused = tsc(&client).await;
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stdout).contains("titel"),

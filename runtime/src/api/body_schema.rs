@@ -142,7 +142,11 @@ fn violations(validator: &Validator, value: &Value) -> Option<ApiError> {
         .iter()
         .take(3)
         .map(|e| {
-            let at = if e.pointer.is_empty() { "the body" } else { &e.pointer };
+            let at = if e.pointer.is_empty() {
+                "the body"
+            } else {
+                &e.pointer
+            };
             format!("{at}: {}", e.message)
         })
         .collect();
@@ -150,7 +154,10 @@ fn violations(validator: &Validator, value: &Value) -> Option<ApiError> {
         detail.push(format!("and {} more (see errors)", errors.len() - 3));
     }
     Some(ApiError::InvalidAt {
-        detail: format!("the body does not match the admin API's schema: {}", detail.join("; ")),
+        detail: format!(
+            "the body does not match the admin API's schema: {}",
+            detail.join("; ")
+        ),
         errors,
     })
 }
