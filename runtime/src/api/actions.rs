@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path, Query};
+use crate::http::extract::{Json, Path, Query};
 use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
 use crate::builtins;

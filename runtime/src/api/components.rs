@@ -11,7 +11,7 @@ use axum::routing::get;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::body::read_limited;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path, Query};
+use crate::http::extract::{Json, Path, Query};
 use crate::connections::{ConnectionConfig, redacted};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::SecretBox;

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::{Json, Path, Query};
+use crate::http::extract::{Json, Path, Query};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::apps::AppRow;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::{Json, Query};
+use crate::http::extract::{Json, Query};
 use crate::connections::pools::DbPool;
 use crate::connections::registry::Backend;
 use crate::connections::sql::SqlDriver;

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::cluster::Change;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

@@ -14,7 +14,6 @@ pub mod deploy;
 pub mod developer_portal;
 pub mod docs;
 pub mod events;
-pub mod extract;
 pub mod generators;
 pub mod ip_rules;
 pub mod logs;

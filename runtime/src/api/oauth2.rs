@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::connections::ConnectionConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

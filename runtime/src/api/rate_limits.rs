@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::rate_limits::{self, RateLimitRow};

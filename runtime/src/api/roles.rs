@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::api::scopes::check_known;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::contract::{Contract, SchemaRef};
 use crate::error::{ApiError, ApiResult};
 use crate::schemas::{self as compile, SchemaSet};

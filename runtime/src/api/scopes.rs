@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::scopes::{self, ADMIN_SCOPE, METRICS_SCOPE, ScopeRow};

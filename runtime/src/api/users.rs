@@ -11,7 +11,7 @@ use serde::Deserialize;
 use sqlx::AnyPool;
 
 use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::passwords;
 use crate::state::AppState;

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crate::api::extract::Json;
+use crate::http::extract::Json;
 use crate::consumer::Consumer;
 use crate::consumer::signup::check_name;
 use crate::error::{ApiError, ApiResult, FieldError};

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::consumer::Consumer;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::identity::{passwords, random_hex};

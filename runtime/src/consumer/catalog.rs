@@ -4,7 +4,7 @@
 use axum::extract::State;
 use serde::Serialize;
 
-use crate::api::extract::Json;
+use crate::http::extract::Json;
 use crate::consumer::Consumer;
 use crate::error::ApiResult;
 use crate::portal::settings::Page;

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::extract::Json;
+use crate::http::extract::Json;
 use crate::edge::client::ClientIp;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::identity::passwords;

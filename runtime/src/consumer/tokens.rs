@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::consumer::Consumer;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::tokens::Subject;

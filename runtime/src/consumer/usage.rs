@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::api::extract::{Json, Query};
+use crate::http::extract::{Json, Query};
 use crate::consumer::Consumer;
 use crate::error::{ApiError, ApiResult};
 use crate::portal::usage::{Usage, UsageQuery, report};

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::{Json, Path};
+use crate::http::extract::{Json, Path};
 use crate::consumer::Consumer;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::random_hex;

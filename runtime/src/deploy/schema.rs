@@ -122,7 +122,7 @@ pub fn deploy_schema() -> anyhow::Result<&'static Value> {
 }
 
 fn build() -> anyhow::Result<Value> {
-    let document = crate::api::system::admin_document()?;
+    let document = crate::documents::admin()?;
     let mut properties = Map::new();
     properties.insert(
         "include".into(),
