@@ -9,10 +9,10 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use serde_json::{Value, json};
 
-use crate::http::extract::Json;
 use crate::documents;
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::surfaces::ConsoleSide;
+use crate::http::extract::Json;
 use crate::state::AppState;
 
 /// `/system/*` routes.
@@ -91,7 +91,11 @@ pub async fn system_deploy_schema() -> ApiResult<Json<Value>> {
 
 /// `GET /system/admin-openapi.yaml` → the same document as YAML.
 pub async fn system_admin_openapi_yaml() -> Response {
-    ([(header::CONTENT_TYPE, "application/yaml")], documents::ADMIN_YAML).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/yaml")],
+        documents::ADMIN_YAML,
+    )
+        .into_response()
 }
 
 /// `GET /system/openapi.json` → the hosted API's OpenAPI 3.1 document,

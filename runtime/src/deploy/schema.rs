@@ -1,8 +1,9 @@
 //! The JSON Schema (2020-12) of a deploy file, made from the admin API's
 //! own OpenAPI document: each kind's entry is the request body that
-//! creates that resource, without `name` (the entry's key), so the file
-//! and the API cannot drift apart. Actions add `source` and `build`;
-//! connections add `skip_test`. Served at `/system/deploy-schema.json` and
+//! creates that resource, without `name` (the entry's key), and `portal`
+//! is the body of `PUT /admin/portal`, so the file and the API cannot
+//! drift apart. Actions add `source` and `build`; connections add
+//! `skip_test`. Served at `/system/deploy-schema.json` and
 //! shipped as `docs/sluice.schema.json`.
 
 use serde_json::{Map, Value, json};
@@ -111,6 +112,25 @@ fn entry_schema(document: &Value, kind: Kind) -> anyhow::Result<Value> {
     Ok(schema)
 }
 
+/// `schema` with its references to the admin document's components
+/// pointed at this schema's `$defs`.
+fn retarget(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    Value::String(reference) if key == "$ref" => {
+                        *reference = reference.replace("#/components/schemas/", "#/$defs/");
+                    }
+                    other => retarget(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(retarget),
+        _ => {}
+    }
+}
+
 /// The deploy file's schema.
 ///
 /// # Errors
@@ -146,6 +166,22 @@ fn build() -> anyhow::Result<Value> {
             }),
         );
     }
+    // The portal's settings are `PUT /admin/portal`'s body, with its page
+    // schema brought along.
+    let components = &document["components"]["schemas"];
+    for name in ["PortalSettings", "PortalPage"] {
+        let mut schema = components[name].clone();
+        anyhow::ensure!(schema.is_object(), "admin.yaml has no {name} schema");
+        retarget(&mut schema);
+        defs.insert(name.into(), schema);
+    }
+    properties.insert(
+        "portal".into(),
+        json!({
+            "description": "The portal's settings, stated whole as PUT /admin/portal takes them (absent members take their defaults). Without this key a deploy leaves the stored settings as they are.",
+            "$ref": "#/$defs/PortalSettings"
+        }),
+    );
     Ok(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://sluice.invalid/deploy-schema.json",
