@@ -6,14 +6,17 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, started_server};
 use crate::project::sluice_at;
 
 /// A project with an smtp connection, a scope open to consumers and the
 /// `portal` section `portal` (YAML, indented by two).
 fn portal_project(dir: &Path, portal: &str) -> PathBuf {
+    // The test SMTP server, so that the export (which has no `skip_test`)
+    // deploys too.
+    let port = started_server("SLUICE_TEST_SMTP_PORT");
     let text = format!(
-        "connections:\n  mailer:\n    class: smtp\n    skip_test: true\n    config:\n      host: 127.0.0.1\n      port: 2525\n      tls: none\n      from: Weather API <noreply@weather.test>\nscopes:\n  weather:read:\n    description: Read the weather\n    consumers: true\nportal:\n{portal}"
+        "connections:\n  mailer:\n    class: smtp\n    skip_test: true\n    config:\n      host: 127.0.0.1\n      port: {port}\n      tls: none\n      from: Weather API <noreply@weather.test>\nscopes:\n  weather:read:\n    description: Read the weather\n    consumers: true\nportal:\n{portal}"
     );
     let file = dir.join("sluice.yaml");
     std::fs::write(&file, text).unwrap();
