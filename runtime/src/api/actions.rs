@@ -23,7 +23,8 @@ use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::invoke;
 use crate::http::extract::{Json, Path, Query};
 use crate::media;
-use crate::resources::actions::{ActionPatch, LimitsPatch, builtin_named, configure};
+use crate::resources;
+use crate::resources::actions::{ActionPatch, LimitsPatch, Source, builtin_named, configure};
 use crate::resources::{Effects, check_name};
 use crate::state::AppState;
 use crate::store::{
@@ -180,9 +181,9 @@ pub async fn actions_create(
         .into_response())
 }
 
-/// Creates (or, in a deploy, brings up to date) the action `body.name` made
-/// from a built-in, through `conn`; the caller commits and publishes
-/// `effects`.
+/// Creates the action `body.name` made from a built-in (checked against
+/// its config schema and the tables it names), through `conn`; the caller
+/// commits and publishes `effects`.
 ///
 /// # Errors
 /// As [`actions_create`].
@@ -196,12 +197,6 @@ pub async fn create_from_builtin(
     builtin.check_config(&body.config)?;
     crate::generators::check::builtin_config(state, builtin.name, &body.config, &body.connections)
         .await?;
-    let defaults = state.engine.settings().default_limits;
-    builtins::upload(conn, &body.name, builtin, defaults).await?;
-    actions::set_builtin(&mut *conn, &body.name, Some(builtin.name)).await?;
-    let mut row = actions::get(&mut *conn, &body.name)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the action vanished")))?;
     let patch = ActionPatch {
         description: Some(
             body.description
@@ -211,8 +206,15 @@ pub async fn create_from_builtin(
         config: Some(body.config),
         connections: Some(body.connections),
     };
-    let max_memory = state.engine.settings().max_memory_bytes;
-    configure(conn, &mut row, patch, max_memory, effects).await
+    resources::actions::put(
+        conn,
+        &body.name,
+        Source::Builtin(builtin),
+        patch,
+        state.engine.settings(),
+        effects,
+    )
+    .await
 }
 
 /// 403 for the read-only `builtin:` actions.

@@ -11,7 +11,7 @@ use crate::cluster;
 use crate::connections::ConnectionConfig;
 use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult};
-use crate::resources::actions::{ActionPatch, LimitsPatch};
+use crate::resources::actions::{ActionPatch, LimitsPatch, Source};
 use crate::resources::{self, Effects};
 use crate::state::AppState;
 use crate::store;
@@ -213,35 +213,22 @@ async fn put_action(
     spec: &Value,
     effects: &mut Effects,
 ) -> ApiResult<()> {
-    resources::check_name("action", name)?;
-    let sha256 = spec["sha256"].as_str().unwrap_or_default().to_string();
-    let latest = store::actions::latest_version(&mut *conn, name).await?;
-    let builtin = spec["builtin"].as_str();
-    if let Some(builtin) = builtin {
-        let builtin = resources::actions::builtin_named(builtin)?;
-        let granted: Vec<String> =
-            serde_json::from_value(spec["connections"].clone()).unwrap_or_default();
-        crate::generators::check::builtin_config(state, builtin.name, &spec["config"], &granted)
+    let source = match spec["builtin"].as_str() {
+        Some(builtin) => {
+            let builtin = resources::actions::builtin_named(builtin)?;
+            let granted: Vec<String> =
+                serde_json::from_value(spec["connections"].clone()).unwrap_or_default();
+            crate::generators::check::builtin_config(
+                state,
+                builtin.name,
+                &spec["config"],
+                &granted,
+            )
             .await?;
-        let defaults = state.engine.settings().default_limits;
-        crate::builtins::upload(conn, name, builtin, defaults).await?;
-    } else if latest.as_ref().map(|v| v.sha256.as_str()) != Some(sha256.as_str()) {
-        let wasm = store::actions::component_bytes(conn, &sha256)
-            .await?
-            .ok_or_else(|| {
-                ApiError::Unprocessable(format!(
-                    "no component with SHA-256 {sha256} was uploaded; \
-                     PUT its bytes to /admin/components/{sha256} first"
-                ))
-            })?;
-        let defaults = state.engine.settings().default_limits;
-        store::actions::upload(conn, name, &sha256, &wasm, defaults).await?;
-        store::actions::unstage_component(&mut *conn, &sha256).await?;
-    }
-    store::actions::set_builtin(&mut *conn, name, builtin).await?;
-    let mut row = store::actions::get(&mut *conn, name)
-        .await?
-        .ok_or_else(|| ApiError::Conflict("the action vanished meanwhile".into()))?;
+            Source::Builtin(builtin)
+        }
+        None => Source::Component(spec["sha256"].as_str().unwrap_or_default()),
+    };
     let limits: Limits = serde_json::from_value(spec["limits"].clone())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let patch = ActionPatch {
@@ -254,8 +241,7 @@ async fn put_action(
         config: Some(spec["config"].clone()),
         connections: serde_json::from_value(spec["connections"].clone()).ok(),
     };
-    let max_memory = state.engine.settings().max_memory_bytes;
-    resources::actions::configure(conn, &mut row, patch, max_memory, effects).await
+    resources::actions::put(conn, name, source, patch, state.engine.settings(), effects).await
 }
 
 /// Deletes one resource (pruning), with the admin API's checks.

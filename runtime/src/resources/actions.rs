@@ -5,10 +5,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use sqlx::AnyConnection;
 
-use crate::builtins;
+use crate::builtins::{self, Builtin};
 use crate::cluster::Change;
+use crate::engine::EngineSettings;
 use crate::error::{ApiError, ApiResult};
-use crate::resources::Effects;
+use crate::resources::{Effects, check_name};
 use crate::store::actions::{self, ActionRow};
 use crate::store::connections;
 
@@ -116,4 +117,61 @@ pub async fn configure(
     }
     effects.change(Change::Routes);
     Ok(())
+}
+
+/// What an action runs: a built-in of this binary, or a component uploaded
+/// before (`PUT /admin/components/{sha256}`), by its hex SHA-256.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// A built-in, its config checked by the caller.
+    Builtin(&'static Builtin),
+    /// A staged or stored component.
+    Component(&'a str),
+}
+
+/// Makes action `name` run `source` — creating it, or adding a version
+/// when the component differs from its latest (a built-in is brought up to
+/// this binary's) — then applies `patch` ([`configure`]); `engine` gives a
+/// new action its default limits and caps its memory.
+///
+/// # Errors
+/// 400 for a bad name or a limit out of range; 422 for a component never
+/// uploaded or an unknown connection.
+pub async fn put(
+    conn: &mut AnyConnection,
+    name: &str,
+    source: Source<'_>,
+    patch: ActionPatch,
+    engine: &EngineSettings,
+    effects: &mut Effects,
+) -> ApiResult<()> {
+    check_name("action", name)?;
+    let defaults = engine.default_limits;
+    let builtin = match source {
+        Source::Builtin(builtin) => {
+            builtins::upload(conn, name, builtin, defaults).await?;
+            Some(builtin.name)
+        }
+        Source::Component(sha256) => {
+            let latest = actions::latest_version(&mut *conn, name).await?;
+            if latest.as_ref().map(|v| v.sha256.as_str()) != Some(sha256) {
+                let wasm = actions::component_bytes(conn, sha256)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::Unprocessable(format!(
+                            "no component with SHA-256 {sha256} was uploaded; \
+                             PUT its bytes to /admin/components/{sha256} first"
+                        ))
+                    })?;
+                actions::upload(conn, name, sha256, &wasm, defaults).await?;
+                actions::unstage_component(&mut *conn, sha256).await?;
+            }
+            None
+        }
+    };
+    actions::set_builtin(&mut *conn, name, builtin).await?;
+    let mut row = actions::get(&mut *conn, name)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("the action vanished meanwhile".into()))?;
+    configure(conn, &mut row, patch, engine.max_memory_bytes, effects).await
 }
