@@ -20,6 +20,27 @@ impl AppState {
         Ok(())
     }
 
+    /// Carries out the `effects` of a committed change: this node applies
+    /// each and announces it to the others.
+    ///
+    /// # Errors
+    /// When applying or announcing fails; the change itself is already
+    /// stored.
+    pub async fn publish(&self, effects: crate::resources::Effects) -> ApiResult<()> {
+        if !effects.revoked.is_empty() {
+            crate::store::sessions::restamp_revocations(
+                &self.db,
+                &effects.revoked,
+                crate::identity::unix_now(),
+            )
+            .await?;
+        }
+        for change in effects.changes {
+            self.changed(change).await?;
+        }
+        Ok(())
+    }
+
     /// Brings this node's caches up to date with `change`. Reloads are
     /// serialised: one that read the control plane before a change must
     /// not store what it read after a newer one (a rate-limit rule dropped

@@ -171,6 +171,19 @@ impl ApiError {
         }
     }
 
+    /// 400 with one entry per broken rule, each with its JSON pointer; the
+    /// detail joins them.
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        Self::InvalidAt {
+            detail: errors
+                .iter()
+                .map(|e| format!("{}: {}", e.pointer, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            errors,
+        }
+    }
+
     /// The status code this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {

@@ -45,6 +45,7 @@ mod origin;
 mod otlp;
 mod portal;
 mod project;
+mod project_portal;
 mod python;
 mod rate_limits;
 mod receiver;

@@ -15,15 +15,17 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use crate::api::check_name;
-use crate::api::extract::{Json, Path, Query};
 use crate::bindings::types::{Context, InvocationKind};
 use crate::body::read_limited;
 use crate::builtins;
 use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::invoke;
+use crate::http::extract::{Json, Path, Query};
 use crate::media;
+use crate::resources;
+use crate::resources::actions::{ActionPatch, LimitsPatch, Source, builtin_named, configure};
+use crate::resources::{Effects, check_name};
 use crate::state::AppState;
 use crate::store::{
     actions, actions::ActionRow, actions::Upload, actions::VersionRow, connections, operations,
@@ -150,20 +152,6 @@ fn empty_object() -> Value {
     Value::Object(serde_json::Map::new())
 }
 
-/// The built-in `name` names, with or without the prefix.
-///
-/// # Errors
-/// 422 listing the built-ins when there is none of that name.
-pub fn builtin_named(name: &str) -> ApiResult<&'static builtins::Builtin> {
-    builtins::get(name.strip_prefix(builtins::PREFIX).unwrap_or(name)).ok_or_else(|| {
-        let names: Vec<&str> = builtins::BUILTINS.iter().map(|b| b.name).collect();
-        ApiError::Unprocessable(format!(
-            "there is no built-in action {name:?}; the built-ins are {}",
-            names.join(", ")
-        ))
-    })
-}
-
 /// `POST /admin/actions` with [`CreateFromBuiltin`] → 201 with the action;
 /// 400 for a config that fails the built-in's config schema (pointers
 /// under `/config`), 409 when the name is taken, 422 for an unknown
@@ -180,9 +168,10 @@ pub async fn actions_create(
             "there is an action named {name:?} already"
         )));
     }
-    create_from_builtin(&mut tx, &state, body).await?;
+    let mut effects = Effects::default();
+    create_from_builtin(&mut tx, &state, body, &mut effects).await?;
     tx.commit().await?;
-    state.changed(Change::Routes).await?;
+    state.publish(effects).await?;
     let row = find(&state, &name).await?;
     Ok((
         StatusCode::CREATED,
@@ -192,8 +181,9 @@ pub async fn actions_create(
         .into_response())
 }
 
-/// Creates (or, in a deploy, brings up to date) the action `body.name` made
-/// from a built-in, through `conn`; the caller commits and reloads routes.
+/// Creates the action `body.name` made from a built-in (checked against
+/// its config schema and the tables it names), through `conn`; the caller
+/// commits and publishes `effects`.
 ///
 /// # Errors
 /// As [`actions_create`].
@@ -201,17 +191,12 @@ pub async fn create_from_builtin(
     conn: &mut AnyConnection,
     state: &AppState,
     body: CreateFromBuiltin,
+    effects: &mut Effects,
 ) -> ApiResult<()> {
     let builtin = builtin_named(&body.builtin)?;
     builtin.check_config(&body.config)?;
     crate::generators::check::builtin_config(state, builtin.name, &body.config, &body.connections)
         .await?;
-    let defaults = state.engine.settings().default_limits;
-    builtins::upload(conn, &body.name, builtin, defaults).await?;
-    actions::set_builtin(&mut *conn, &body.name, Some(builtin.name)).await?;
-    let mut row = actions::get(&mut *conn, &body.name)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the action vanished")))?;
     let patch = ActionPatch {
         description: Some(
             body.description
@@ -221,8 +206,15 @@ pub async fn create_from_builtin(
         config: Some(body.config),
         connections: Some(body.connections),
     };
-    let max_memory = state.engine.settings().max_memory_bytes;
-    configure(conn, &mut row, patch, max_memory).await
+    resources::actions::put(
+        conn,
+        &body.name,
+        Source::Builtin(builtin),
+        patch,
+        state.engine.settings(),
+        effects,
+    )
+    .await
 }
 
 /// 403 for the read-only `builtin:` actions.
@@ -394,32 +386,6 @@ fn multipart_error(limit: usize) -> impl Fn(axum::extract::multipart::MultipartE
     }
 }
 
-/// Body of `PATCH /admin/actions/{name}`; every field optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionPatch {
-    /// New description.
-    pub description: Option<String>,
-    /// New limits; omitted members keep their value.
-    pub limits: Option<LimitsPatch>,
-    /// New config: a JSON object, replaced whole.
-    pub config: Option<Value>,
-    /// The connections the action may open, replacing the current grants.
-    pub connections: Option<Vec<String>>,
-}
-
-/// Partial [`Limits`].
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsPatch {
-    /// Fuel per invocation, ≥ 1.
-    pub fuel: Option<u64>,
-    /// Linear memory ceiling, bytes: 64 KiB up to the engine's maximum.
-    pub memory_bytes: Option<u64>,
-    /// Deadline, ms: 1 to 300000.
-    pub timeout_ms: Option<u64>,
-}
-
 /// `PATCH /admin/actions/{name}` with [`ActionPatch`] → 200 with the action;
 /// 400 when a value is out of range, 404 for an unknown action.
 pub async fn actions_update(
@@ -445,75 +411,13 @@ pub async fn actions_update(
         crate::generators::check::builtin_config(&state, builtin.name, &config, &granted).await?;
     }
     let max_memory = state.engine.settings().max_memory_bytes;
+    let mut effects = Effects::default();
     let mut tx = crate::store::begin_write(&state.db).await?;
-    configure(&mut tx, &mut row, patch, max_memory).await?;
+    configure(&mut tx, &mut row, patch, max_memory, &mut effects).await?;
     tx.commit().await?;
-    state.changed(Change::Routes).await?;
+    state.publish(effects).await?;
     let row = find(&state, &name).await?;
     Ok(Json(view(&state, row).await?))
-}
-
-/// Applies `patch` to the action `row` and stores it through `conn`, with
-/// its grants when the patch names them. The caller reloads the routes.
-///
-/// # Errors
-/// 400 when a limit is out of range (memory above `max_memory` bytes) or
-/// the config is not an object; 422 for an unknown connection.
-pub async fn configure(
-    conn: &mut AnyConnection,
-    row: &mut ActionRow,
-    patch: ActionPatch,
-    max_memory: u64,
-) -> ApiResult<()> {
-    if let Some(description) = patch.description {
-        row.description = description;
-    }
-    if let Some(limits) = patch.limits {
-        if let Some(fuel) = limits.fuel {
-            if fuel == 0 || fuel > i64::MAX as u64 {
-                return Err(ApiError::BadRequest(
-                    "limits.fuel must be between 1 and 9223372036854775807".into(),
-                ));
-            }
-            row.fuel = fuel as i64;
-        }
-        if let Some(memory) = limits.memory_bytes {
-            if !(65_536..=max_memory).contains(&memory) {
-                return Err(ApiError::BadRequest(format!(
-                    "limits.memory_bytes must be between 65536 (one page) and {max_memory}"
-                )));
-            }
-            row.memory_bytes = memory as i64;
-        }
-        if let Some(timeout) = limits.timeout_ms {
-            if !(1..=300_000).contains(&timeout) {
-                return Err(ApiError::BadRequest(
-                    "limits.timeout_ms must be between 1 and 300000".into(),
-                ));
-            }
-            row.timeout_ms = timeout as i64;
-        }
-    }
-    if let Some(config) = patch.config {
-        if !config.is_object() {
-            return Err(ApiError::BadRequest("config must be a JSON object".into()));
-        }
-        row.config = config.to_string();
-    }
-    if let Some(granted) = &patch.connections {
-        for name in granted {
-            if connections::get(&mut *conn, name).await?.is_none() {
-                return Err(ApiError::Unprocessable(format!(
-                    "there is no connection named {name:?}; create it with POST /admin/connections"
-                )));
-            }
-        }
-    }
-    actions::update(&mut *conn, row).await?;
-    if let Some(granted) = &patch.connections {
-        connections::set_grants(conn, &row.name, granted).await?;
-    }
-    Ok(())
 }
 
 /// `DELETE /admin/actions/{name}` → 204; 404 when unknown; 409 while an

@@ -30,7 +30,7 @@ static VALIDATORS: LazyLock<Result<Validators, String>> = LazyLock::new(build);
 
 /// Compiles every JSON request body schema of the admin document.
 fn build() -> Result<Validators, String> {
-    let document = super::system::admin_document().map_err(|e| e.to_string())?;
+    let document = crate::documents::admin().map_err(|e| e.to_string())?;
     let mut validators = HashMap::new();
     let Some(paths) = document["paths"].as_object() else {
         return Ok(validators);

@@ -11,9 +11,9 @@ use axum::routing::get;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::api::extract::{Json, Path};
 use crate::body::read_limited;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 use crate::state::AppState;
 use crate::store::actions;
 

@@ -1,21 +1,21 @@
 //! `/admin/connections`: named links to backends. Configs are sealed at rest
-//! and secrets are write-only: no response ever contains a password.
+//! and secrets are write-only: no response ever contains a password
+//! ([`crate::resources::connections`]).
 
-use crate::cluster::Change;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::AnyConnection;
 
-use crate::api::check_name;
-use crate::api::extract::{Json, Path, Query};
+use crate::api::created;
 use crate::connections::{ConnectionConfig, redacted};
 use crate::error::{ApiError, ApiResult};
-use crate::secrets::SecretBox;
+use crate::http::extract::{Json, Path, Query};
+use crate::resources::connections::{self as resource, ConnectionInput};
+use crate::resources::{Effects, check_name, found};
 use crate::state::AppState;
 use crate::store::connections::{self, ConnectionRow};
 
@@ -58,7 +58,7 @@ pub async fn connections_test(
     Path(name): Path<String>,
 ) -> ApiResult<Json<TestOutcome>> {
     let row = find(&state, &name).await?;
-    let config = open_config(&state, &row)?;
+    let config = resource::open_config(&state.secrets, &row)?;
     let started = std::time::Instant::now();
     let result = config.test(state.registry.data_dir()).await;
     Ok(Json(TestOutcome {
@@ -89,16 +89,6 @@ pub struct ConnectionView {
     pub updated_at: String,
 }
 
-/// Body of `POST /admin/connections`.
-#[derive(Debug, Deserialize)]
-pub struct ConnectionInput {
-    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
-    pub name: String,
-    /// Class and config: `"class": "sql", "config": {"driver": ..., "url": ...}`.
-    #[serde(flatten)]
-    pub config: ConnectionConfig,
-}
-
 /// Query of create and update.
 #[derive(Debug, Default, Deserialize)]
 pub struct TestQuery {
@@ -107,17 +97,8 @@ pub struct TestQuery {
     pub skip_test: bool,
 }
 
-/// Opens the sealed config of `row`.
-///
-/// # Errors
-/// 500 when the secret key does not open it.
-pub fn open_config(state: &AppState, row: &ConnectionRow) -> ApiResult<ConnectionConfig> {
-    let plain = state.secrets.open(&row.name, &row.config_sealed)?;
-    Ok(serde_json::from_slice(&plain).map_err(anyhow::Error::from)?)
-}
-
 async fn view(state: &AppState, row: ConnectionRow) -> ApiResult<ConnectionView> {
-    let config = open_config(state, &row)?;
+    let config = resource::open_config(&state.secrets, &row)?;
     let authorization = match &config {
         ConnectionConfig::Http(http) if http.auth.is_oauth2() => {
             Some(state.registry.oauth2().authorization(&row.name).await?)
@@ -136,22 +117,7 @@ async fn view(state: &AppState, row: ConnectionRow) -> ApiResult<ConnectionView>
 }
 
 async fn find(state: &AppState, name: &str) -> ApiResult<ConnectionRow> {
-    connections::get(&state.db, name)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no connection named {name:?}")))
-}
-
-/// Validates and, unless skipped, tries the config.
-pub async fn check(state: &AppState, config: &ConnectionConfig, skip_test: bool) -> ApiResult<()> {
-    config.validate().map_err(ApiError::BadRequest)?;
-    if skip_test {
-        return Ok(());
-    }
-    config.test(state.registry.data_dir()).await.map_err(|e| {
-        ApiError::Unprocessable(format!(
-            "the connection test failed ({e}); fix the config or pass ?skip_test=true"
-        ))
-    })
+    found(connections::get(&state.db, name).await?, "connection", name)
 }
 
 /// `GET /admin/connections` → 200 with every connection (secrets removed).
@@ -183,18 +149,22 @@ pub async fn connections_create(
     Json(input): Json<ConnectionInput>,
 ) -> ApiResult<Response> {
     check_name("connection", &input.name)?;
-    check(&state, &input.config, query.skip_test).await?;
+    resource::check(state.registry.data_dir(), &input.config, query.skip_test).await?;
+    let mut effects = Effects::default();
     let mut conn = state.db.acquire().await?;
-    let row = write(&mut conn, &state.secrets, &input.name, &input.config, None).await?;
-    drop(conn);
-    let location = format!("/admin/connections/{}", row.name);
-    let view = view(&state, row).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(view),
+    let row = resource::write(
+        &mut conn,
+        &state.secrets,
+        &input.name,
+        &input.config,
+        None,
+        &mut effects,
     )
-        .into_response())
+    .await?;
+    drop(conn);
+    state.publish(effects).await?;
+    let location = format!("/admin/connections/{}", row.name);
+    Ok(created(location, view(&state, row).await?))
 }
 
 /// `PATCH /admin/connections/{name}[?skip_test=true]` with a JSON merge
@@ -211,7 +181,7 @@ pub async fn connections_update(
     Json(patch): Json<Value>,
 ) -> ApiResult<Json<ConnectionView>> {
     let row = find(&state, &name).await?;
-    let old = open_config(&state, &row)?;
+    let old = resource::open_config(&state.secrets, &row)?;
     let mut merged = old.patch_base();
     json_patch::merge(&mut merged, &patch);
     let mut config: ConnectionConfig = serde_json::from_value(merged)
@@ -219,9 +189,18 @@ pub async fn connections_update(
     config
         .keep_secrets_from(&old)
         .map_err(ApiError::Unprocessable)?;
-    check(&state, &config, query.skip_test).await?;
+    resource::check(state.registry.data_dir(), &config, query.skip_test).await?;
+    let mut effects = Effects::default();
     let mut conn = state.db.acquire().await?;
-    write(&mut conn, &state.secrets, &name, &config, Some(row)).await?;
+    resource::write(
+        &mut conn,
+        &state.secrets,
+        &name,
+        &config,
+        Some(row),
+        &mut effects,
+    )
+    .await?;
     // OAuth2 tokens were granted for the old API and token endpoint, and
     // cannot be restated: the connection is authorized anew.
     if let (ConnectionConfig::Http(new), ConnectionConfig::Http(old)) = (&config, &old)
@@ -231,7 +210,7 @@ pub async fn connections_update(
         crate::store::oauth2::forget(&mut conn, &name).await?;
     }
     drop(conn);
-    state.changed(Change::Connection(name.clone())).await?;
+    state.publish(effects).await?;
     let row = find(&state, &name).await?;
     Ok(Json(view(&state, row).await?))
 }
@@ -243,70 +222,10 @@ pub async fn connections_delete(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     find(&state, &name).await?;
+    let mut effects = Effects::default();
     let mut conn = state.db.acquire().await?;
-    remove(&mut conn, &name).await?;
+    resource::remove(&mut conn, &name, &mut effects).await?;
     drop(conn);
-    state.changed(Change::Connection(name.clone())).await?;
+    state.publish(effects).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Validates `config`, seals it and stores it as connection `name`
-/// through `conn`, replacing `existing` when given. Trying the backend is
-/// the caller's part; so is closing the old pool after commit.
-///
-/// # Errors
-/// 400 for an invalid config, 409 when a new connection's name is taken.
-pub async fn write(
-    conn: &mut AnyConnection,
-    secrets: &SecretBox,
-    name: &str,
-    config: &ConnectionConfig,
-    existing: Option<ConnectionRow>,
-) -> ApiResult<ConnectionRow> {
-    check_name("connection", name)?;
-    config.validate().map_err(ApiError::BadRequest)?;
-    let plain = serde_json::to_vec(config).map_err(anyhow::Error::from)?;
-    let sealed = secrets.seal(name, &plain)?;
-    if existing.is_some() {
-        connections::update(&mut *conn, name, config.class(), &sealed).await?;
-    }
-    let now = crate::store::now();
-    let row = ConnectionRow {
-        name: name.to_string(),
-        class: config.class().to_string(),
-        config_sealed: sealed,
-        created_at: existing
-            .as_ref()
-            .map_or_else(|| now.clone(), |e| e.created_at.clone()),
-        updated_at: now,
-    };
-    if existing.is_none() {
-        connections::insert(&mut *conn, &row).await.map_err(|e| {
-            if crate::store::is_unique_violation(&e) {
-                ApiError::Conflict(format!("a connection named {name:?} already exists"))
-            } else {
-                e.into()
-            }
-        })?;
-    }
-    Ok(row)
-}
-
-/// Deletes connection `name` through `conn`.
-///
-/// # Errors
-/// 409 while an action is granted it.
-pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
-    let grantees = connections::grantees(&mut *conn, name).await?;
-    if !grantees.is_empty() {
-        return Err(ApiError::Conflict(format!(
-            "connection {name:?} is granted to actions {}; revoke the grants first",
-            grantees.join(", ")
-        )));
-    }
-    connections::delete(&mut *conn, name).await?;
-    // Its OAuth2 tokens go with it: a new connection of the same name
-    // must not inherit them.
-    crate::store::oauth2::forget(&mut *conn, name).await?;
-    Ok(())
 }

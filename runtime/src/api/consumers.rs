@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::{Json, Path, Query};
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::store::apps::AppRow;
 use crate::store::consumers::{self, ConsumerRow, status};
@@ -167,11 +167,11 @@ pub async fn deactivate(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Detail>> {
     find(&state, &id).await?;
-    consumers::set_status(&state.db, &id, status::DEACTIVATED, false).await?;
-    state.tokens.revoke_all_of(Some(&id), None).await?;
-    for app in crate::store::apps::owned_by(&state.db, &id).await? {
-        state.tokens.revoke_all_of(None, Some(&app.id)).await?;
-    }
+    let mut effects = crate::resources::Effects::default();
+    let mut tx = crate::store::begin_write(&state.db).await?;
+    crate::resources::consumers::deactivate(&mut tx, &id, &mut effects).await?;
+    tx.commit().await?;
+    state.publish(effects).await?;
     Ok(Json(detail(&state, &id).await?))
 }
 

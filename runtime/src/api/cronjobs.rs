@@ -2,18 +2,18 @@
 //! optional seconds field); `GET …/runs` shows the history and
 //! `POST …/run` runs one now.
 
-use crate::cluster::Change;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
+use serde::Serialize;
 
-use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::api::created;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
+use crate::resources::cronjobs::{self as resource, CronjobInput};
+use crate::resources::{Effects, found, taken};
 use crate::state::AppState;
 use crate::store::cronjobs::{self, CronjobRow, RunRow};
 
@@ -31,36 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/cronjobs/{name}/run", post(cronjobs_run))
 }
 
-/// Body of `POST /admin/cronjobs` and `PUT /admin/cronjobs/{name}`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CronjobInput {
-    /// Unique name.
-    pub name: String,
-    /// Cron expression in UTC: `min hour day month weekday`, or with a
-    /// seconds field first (and an optional year last), e.g. `0 7 * * *`.
-    pub schedule: String,
-    /// The action to run.
-    pub action: String,
-    /// Default true.
-    #[serde(default = "crate::api::default_true")]
-    pub active: bool,
-    /// Ticks missed while no scheduler ran: `run_once` (default) or `skip`.
-    #[serde(default = "default_missed")]
-    pub missed: String,
-    /// Free text.
-    #[serde(default)]
-    pub description: String,
-}
-
-fn default_missed() -> String {
-    "run_once".into()
-}
-
 async fn find(state: &AppState, name: &str) -> ApiResult<CronjobRow> {
-    cronjobs::get(&state.db, name)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no cronjob named {name:?}")))
+    found(cronjobs::get(&state.db, name).await?, "cronjob", name)
 }
 
 async fn save(
@@ -68,52 +40,11 @@ async fn save(
     input: CronjobInput,
     existing: Option<CronjobRow>,
 ) -> ApiResult<CronjobRow> {
+    let mut effects = Effects::default();
     let mut conn = state.db.acquire().await?;
-    let row = write(&mut conn, input, existing).await?;
-    state.changed(Change::Cronjobs).await?;
-    Ok(row)
-}
-
-/// Checks `input` against what `conn` sees and stores it, replacing
-/// `existing` (keeping its creation time and last tick) when given. The
-/// caller wakes the scheduler.
-///
-/// # Errors
-/// 400 for a bad name, expression or missed policy, 422 for an unknown action.
-pub async fn write(
-    conn: &mut AnyConnection,
-    input: CronjobInput,
-    existing: Option<CronjobRow>,
-) -> ApiResult<CronjobRow> {
-    check_name("cronjob", &input.name)?;
-    crate::worker::cron::parse(&input.schedule).map_err(ApiError::BadRequest)?;
-    if !matches!(input.missed.as_str(), "run_once" | "skip") {
-        return Err(ApiError::BadRequest(
-            "missed must be run_once or skip".into(),
-        ));
-    }
-    if crate::store::actions::get(&mut *conn, &input.action)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::Unprocessable(format!(
-            "there is no action named {:?}",
-            input.action
-        )));
-    }
-    let now = crate::store::now();
-    let row = CronjobRow {
-        name: input.name,
-        schedule: input.schedule,
-        action: input.action,
-        active: input.active,
-        missed: input.missed,
-        description: input.description,
-        last_tick_ms: existing.as_ref().and_then(|e| e.last_tick_ms),
-        created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
-        updated_at: now,
-    };
-    cronjobs::upsert(&mut *conn, &row).await?;
+    let row = resource::write(&mut conn, input, existing, &mut effects).await?;
+    drop(conn);
+    state.publish(effects).await?;
     Ok(row)
 }
 
@@ -162,19 +93,10 @@ pub async fn cronjobs_create(
     Json(input): Json<CronjobInput>,
 ) -> ApiResult<Response> {
     if cronjobs::get(&state.db, &input.name).await?.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "a cronjob named {:?} already exists",
-            input.name
-        )));
+        return Err(taken("a cronjob", &input.name));
     }
     let row = save(&state, input, None).await?;
-    let location = format!("/admin/cronjobs/{}", row.name);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(row),
-    )
-        .into_response())
+    Ok(created(format!("/admin/cronjobs/{}", row.name), row))
 }
 
 /// `PUT /admin/cronjobs/{name}` → 200; 404 when unknown, 400 when renamed.
@@ -195,11 +117,12 @@ pub async fn cronjobs_delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !cronjobs::delete(&state.db, &name).await? {
-        return Err(ApiError::NotFound(format!(
-            "there is no cronjob named {name:?}"
-        )));
-    }
+    let mut effects = Effects::default();
+    let mut conn = state.db.acquire().await?;
+    let gone = resource::remove(&mut conn, &name, &mut effects).await?;
+    drop(conn);
+    found(gone.then_some(()), "cronjob", &name)?;
+    state.publish(effects).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -5,9 +5,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 
-use crate::api::extract::{Json, Query};
 use crate::deploy::{self, DeployOptions, DeployOutcome, Project};
 use crate::error::ApiResult;
+use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 
 /// Routes of this resource.

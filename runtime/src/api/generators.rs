@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::{Json, Query};
 use crate::connections::pools::DbPool;
 use crate::connections::registry::Backend;
 use crate::connections::sql::SqlDriver;
@@ -20,6 +19,7 @@ use crate::deploy::{self, ChangeKind, DeployOptions, Kind, Project, Resources};
 use crate::error::{ApiError, ApiResult};
 use crate::generators::introspect;
 use crate::generators::plan::{self, Unsupported};
+use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 use crate::store;
 
@@ -175,7 +175,7 @@ async fn apply(
     refuse_existing(state, &resources).await?;
     let outcome = deploy::deploy(
         state,
-        Project(resources),
+        Project::of(resources),
         DeployOptions {
             dry_run: options.dry_run,
             prune: false,

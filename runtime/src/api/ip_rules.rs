@@ -4,17 +4,18 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::api::created;
 use crate::cluster::Change;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
+use crate::resources::{check_name, found, taken};
 use crate::state::AppState;
 use crate::store::ip_rules::{self, IpRuleRow};
 use crate::store::operations;
@@ -54,9 +55,7 @@ pub struct IpRuleInput {
 }
 
 async fn find(state: &AppState, name: &str) -> ApiResult<IpRuleRow> {
-    ip_rules::get(&state.db, name)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no IP rule named {name:?}")))
+    found(ip_rules::get(&state.db, name).await?, "IP rule", name)
 }
 
 /// `GET /admin/ip-rules` → 200 with every rule, bans included.
@@ -79,19 +78,10 @@ pub async fn ip_rules_create(
     Json(input): Json<IpRuleInput>,
 ) -> ApiResult<Response> {
     if ip_rules::get(&state.db, &input.name).await?.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "an IP rule named {:?} already exists",
-            input.name
-        )));
+        return Err(taken("an IP rule", &input.name));
     }
     let row = save(&state, input, None).await?;
-    let location = format!("/admin/ip-rules/{}", row.name);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(row),
-    )
-        .into_response())
+    Ok(created(format!("/admin/ip-rules/{}", row.name), row))
 }
 
 /// `PUT /admin/ip-rules/{name}` → 200; 404 when unknown; 400 when the body
@@ -116,11 +106,8 @@ pub async fn ip_rules_delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !ip_rules::delete(&state.db, &name).await? {
-        return Err(ApiError::NotFound(format!(
-            "there is no IP rule named {name:?}"
-        )));
-    }
+    let gone = ip_rules::delete(&state.db, &name).await?;
+    found(gone.then_some(()), "IP rule", &name)?;
     state.changed(Change::IpRules).await?;
     Ok(StatusCode::NO_CONTENT)
 }

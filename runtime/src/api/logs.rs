@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::api::extract::{Json, Query};
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 use crate::store::request_log::{self, LogFilter, LogRow};
 

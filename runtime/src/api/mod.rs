@@ -15,7 +15,6 @@ pub mod deploy;
 pub mod developer_portal;
 pub mod docs;
 pub mod events;
-pub mod extract;
 pub mod generators;
 pub mod ip_rules;
 pub mod logs;
@@ -94,25 +93,14 @@ async fn admin_method_not_allowed(method: axum::http::Method) -> ApiError {
     }
 }
 
-/// `true`, the serde default of the `active` flags of admin resources.
-pub fn default_true() -> bool {
-    true
-}
-
-/// Checks that a resource name is `[A-Za-z0-9_.-]{1,64}`.
-///
-/// # Errors
-/// [`ApiError::BadRequest`] naming the rule.
-pub fn check_name(kind: &str, name: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest(format!(
-            "{kind} name {name:?} must be 1-64 characters of letters, digits, '_', '-' and '.'"
-        )))
-    }
+/// 201 Created with `Location: location` and `body`: how every create of
+/// the admin API answers.
+pub fn created<T: serde::Serialize>(location: String, body: T) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        axum::Json(body),
+    )
+        .into_response()
 }

@@ -12,9 +12,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::api::extract::{Json, Path};
 use crate::connections::ConnectionConfig;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 use crate::state::AppState;
 use crate::store::connections;
 
@@ -32,7 +32,7 @@ async fn http_auth(state: &AppState, name: &str) -> ApiResult<crate::connections
     let row = connections::get(&state.db, name)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no connection named {name:?}")))?;
-    match super::connections::open_config(state, &row)? {
+    match crate::resources::connections::open_config(&state.secrets, &row)? {
         ConnectionConfig::Http(http) => Ok(http.auth),
         _ => Err(ApiError::BadRequest(format!(
             "connection {name:?} is not an http connection"

@@ -5,8 +5,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use crate::api::extract::Json;
 use crate::error::ApiResult;
+use crate::http::extract::Json;
 use crate::portal::PortalSettings;
 use crate::state::AppState;
 

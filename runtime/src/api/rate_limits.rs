@@ -2,24 +2,19 @@
 //! Changes apply at once; counts of rules whose numbers did not change
 //! carry over.
 
-use crate::cluster::Change;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
 
-use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::api::created;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
+use crate::resources::rate_limits::{self as resource, RateLimitInput};
+use crate::resources::{Effects, found, taken};
 use crate::state::AppState;
 use crate::store::rate_limits::{self, RateLimitRow};
-use crate::store::{apps, operations, users};
-
-/// Longest window a rule may have: 31 days, in seconds.
-const MAX_WINDOW_SECONDS: i64 = 31 * 86_400;
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -36,37 +31,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Body of `POST /admin/rate-limits` and `PUT /admin/rate-limits/{name}`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimitInput {
-    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
-    pub name: String,
-    /// Higher wins among matching rules (default 0).
-    #[serde(default)]
-    pub priority: i64,
-    /// Only requests to this operation.
-    #[serde(default)]
-    pub operation: Option<String>,
-    /// Only requests with a token of this app.
-    #[serde(default)]
-    pub app: Option<String>,
-    /// Only requests with a token of this user.
-    #[serde(default)]
-    pub user: Option<String>,
-    /// `true`: only requests without a token; `false`: only with one.
-    #[serde(default)]
-    pub anonymous: Option<bool>,
-    /// Requests per window, 1 to 1 000 000 000.
-    pub requests: i64,
-    /// Window in seconds, 1 to 2 678 400 (31 days).
-    pub window_seconds: i64,
-}
-
 async fn find(state: &AppState, name: &str) -> ApiResult<RateLimitRow> {
-    rate_limits::get(&state.db, name)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no rate limit named {name:?}")))
+    found(rate_limits::get(&state.db, name).await?, "rate limit", name)
 }
 
 /// `GET /admin/rate-limits` → 200 with every rule, highest priority first.
@@ -89,19 +55,10 @@ pub async fn rate_limits_create(
     Json(input): Json<RateLimitInput>,
 ) -> ApiResult<Response> {
     if rate_limits::get(&state.db, &input.name).await?.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "a rate limit named {:?} already exists",
-            input.name
-        )));
+        return Err(taken("a rate limit", &input.name));
     }
     let row = save(&state, input, None).await?;
-    let location = format!("/admin/rate-limits/{}", row.name);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(row),
-    )
-        .into_response())
+    Ok(created(format!("/admin/rate-limits/{}", row.name), row))
 }
 
 /// `PUT /admin/rate-limits/{name}` → 200; 404 when unknown; 400 when the
@@ -126,12 +83,12 @@ pub async fn rate_limits_delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !rate_limits::delete(&state.db, &name).await? {
-        return Err(ApiError::NotFound(format!(
-            "there is no rate limit named {name:?}"
-        )));
-    }
-    state.changed(Change::RateLimits).await?;
+    let mut effects = Effects::default();
+    let mut conn = state.db.acquire().await?;
+    let gone = resource::remove(&mut conn, &name, &mut effects).await?;
+    drop(conn);
+    found(gone.then_some(()), "rate limit", &name)?;
+    state.publish(effects).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -140,74 +97,10 @@ async fn save(
     input: RateLimitInput,
     existing: Option<RateLimitRow>,
 ) -> ApiResult<RateLimitRow> {
+    let mut effects = Effects::default();
     let mut conn = state.db.acquire().await?;
-    let row = write(&mut conn, input, existing).await?;
+    let row = resource::write(&mut conn, input, existing, &mut effects).await?;
     drop(conn);
-    state.changed(Change::RateLimits).await?;
-    Ok(row)
-}
-
-/// Checks `input` against what `conn` sees and stores it, replacing
-/// `existing` (keeping its creation time) when given. The caller reloads
-/// the rules.
-///
-/// # Errors
-/// 400 for bad numbers, 422 when the operation, app or user does not exist.
-pub async fn write(
-    conn: &mut AnyConnection,
-    input: RateLimitInput,
-    existing: Option<RateLimitRow>,
-) -> ApiResult<RateLimitRow> {
-    check_name("rate limit", &input.name)?;
-    if !(1..=1_000_000_000).contains(&input.requests) {
-        return Err(ApiError::BadRequest(
-            "requests must be between 1 and 1000000000".into(),
-        ));
-    }
-    if !(1..=MAX_WINDOW_SECONDS).contains(&input.window_seconds) {
-        return Err(ApiError::BadRequest(format!(
-            "window_seconds must be between 1 and {MAX_WINDOW_SECONDS}"
-        )));
-    }
-    if let Some(op) = &input.operation
-        && operations::get(&mut *conn, op).await?.is_none()
-    {
-        return Err(ApiError::Unprocessable(format!(
-            "there is no operation named {op:?}"
-        )));
-    }
-    if let Some(app) = &input.app
-        && apps::by_name(&mut *conn, app).await?.is_none()
-    {
-        return Err(ApiError::Unprocessable(format!(
-            "there is no app named {app:?}"
-        )));
-    }
-    if let Some(user) = &input.user
-        && users::by_name(&mut *conn, user).await?.is_none()
-    {
-        return Err(ApiError::Unprocessable(format!(
-            "there is no user named {user:?}"
-        )));
-    }
-    if input.anonymous == Some(true) && (input.app.is_some() || input.user.is_some()) {
-        return Err(ApiError::BadRequest(
-            "a rule for anonymous requests cannot also name an app or a user".into(),
-        ));
-    }
-    let now = crate::store::now();
-    let row = RateLimitRow {
-        name: input.name,
-        priority: input.priority,
-        operation: input.operation,
-        app: input.app,
-        user: input.user,
-        anonymous: input.anonymous,
-        requests: input.requests,
-        window_seconds: input.window_seconds,
-        created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
-        updated_at: now,
-    };
-    rate_limits::upsert(&mut *conn, &row).await?;
+    state.publish(effects).await?;
     Ok(row)
 }

@@ -1,25 +1,19 @@
 //! `/admin/schemas`: named JSON Schemas (2020-12) that operations use as
 //! their `incoming`, `outgoing` and `throws` contracts and that may `$ref`
-//! each other by name.
+//! each other by name ([`crate::resources::schemas`]).
 
-use crate::cluster::Change;
-use crate::store::Json as SqlJson;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sqlx::AnyConnection;
 
-use crate::api::check_name;
-use crate::api::extract::{Json, Path};
-use crate::contract::{Contract, SchemaRef};
+use crate::api::created;
 use crate::error::{ApiError, ApiResult};
-use crate::schemas::{self as compile, SchemaSet};
+use crate::http::extract::{Json, Path};
+use crate::resources::schemas::{self as resource, SchemaInput, SchemaUpdate};
+use crate::resources::{Effects, found};
 use crate::state::AppState;
-use crate::store::operations;
 use crate::store::schemas::{self, SchemaRow};
 
 /// Routes of this resource.
@@ -32,98 +26,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Body of `POST /admin/schemas`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SchemaInput {
-    /// Unique name, `[A-Za-z0-9_.-]{1,64}`.
-    pub name: String,
-    /// The JSON Schema 2020-12 document.
-    pub schema: Value,
-    /// Free text.
-    #[serde(default)]
-    pub description: String,
-}
-
-/// Body of `PUT /admin/schemas/{name}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SchemaUpdate {
-    /// The new document.
-    pub schema: Value,
-    /// Free text.
-    #[serde(default)]
-    pub description: String,
-}
-
-/// Checks that every schema of `contract` exists or is valid inline.
-///
-/// # Errors
-/// 422 for an unknown schema name, 400 for an invalid inline schema.
-pub async fn check_contract<'e>(
-    db: impl sqlx::AnyExecutor<'e>,
-    contract: &Contract,
-) -> ApiResult<()> {
-    let set = SchemaSet::load(db, None).await?;
-    for (field, schema) in contract.schemas() {
-        check_ref(&set, &format!("{field}: "), schema)?;
-    }
-    Ok(())
-}
-
-/// Checks that a named schema exists in `set` and that `schema` compiles;
-/// errors start with `prefix`.
-///
-/// # Errors
-/// 422 for an unknown schema name, 400 for a schema that does not compile.
-pub fn check_ref(set: &SchemaSet, prefix: &str, schema: &SchemaRef) -> ApiResult<()> {
-    if let SchemaRef::Named(name) = schema
-        && !set.0.contains_key(name)
-    {
-        return Err(ApiError::Unprocessable(format!(
-            "{prefix}there is no schema named {name:?}; create it with POST /admin/schemas"
-        )));
-    }
-    compile::compile_ref(schema, set).map_err(|e| ApiError::BadRequest(format!("{prefix}{e}")))?;
-    Ok(())
-}
-
-/// The `$ref` values anywhere in `value`.
-fn refs(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                match (k.as_str(), v) {
-                    ("$ref", Value::String(r)) => out.push(r.clone()),
-                    _ => refs(v, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
-        _ => {}
-    }
-}
-
-/// Validates `schema` as the stored schema `name`.
-async fn check(conn: &mut AnyConnection, name: &str, schema: &Value) -> ApiResult<()> {
-    if let Some((at, text)) = compile::meta_error(schema) {
-        return Err(ApiError::InvalidAt {
-            errors: vec![crate::error::FieldError {
-                pointer: format!("/schema{at}"),
-                message: text.clone(),
-            }],
-            detail: text,
-        });
-    }
-    let set = SchemaSet::load(&mut *conn, Some((name, schema))).await?;
-    compile::compile(schema, Some(name), &set).map_err(ApiError::BadRequest)?;
-    Ok(())
-}
-
 async fn find(state: &AppState, name: &str) -> ApiResult<SchemaRow> {
-    schemas::get(&state.db, name)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no schema named {name:?}")))
+    found(schemas::get(&state.db, name).await?, "schema", name)
 }
 
 /// `GET /admin/schemas` → 200 with every schema.
@@ -152,15 +56,12 @@ pub async fn schemas_create(
             input.name, input.name
         )));
     }
+    let mut effects = Effects::default();
     let mut conn = state.db.acquire().await?;
-    let row = write(&mut conn, input, None).await?;
-    let location = format!("/admin/schemas/{}", row.name);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(row),
-    )
-        .into_response())
+    let row = resource::write(&mut conn, input, None, &mut effects).await?;
+    drop(conn);
+    state.publish(effects).await?;
+    Ok(created(format!("/admin/schemas/{}", row.name), row))
 }
 
 /// `PUT /admin/schemas/{name}` with a [`SchemaUpdate`] → 200; 404 when
@@ -176,10 +77,11 @@ pub async fn schemas_replace(
         schema: input.schema,
         description: input.description,
     };
+    let mut effects = Effects::default();
     let mut conn = state.db.acquire().await?;
-    let row = write(&mut conn, input, Some(existing)).await?;
+    let row = resource::write(&mut conn, input, Some(existing), &mut effects).await?;
     drop(conn);
-    state.changed(Change::Routes).await?;
+    state.publish(effects).await?;
     Ok(Json(row))
 }
 
@@ -190,73 +92,10 @@ pub async fn schemas_delete(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     find(&state, &name).await?;
+    let mut effects = Effects::default();
     let mut conn = state.db.acquire().await?;
-    remove(&mut conn, &name).await?;
+    resource::remove(&mut conn, &name, &mut effects).await?;
+    drop(conn);
+    state.publish(effects).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Checks `input` against the schemas `conn` sees and stores it, replacing
-/// `existing` (keeping its creation time) when given.
-///
-/// # Errors
-/// 400 when the document is not a valid 2020-12 schema or refers to an
-/// unknown schema.
-pub async fn write(
-    conn: &mut AnyConnection,
-    input: SchemaInput,
-    existing: Option<SchemaRow>,
-) -> ApiResult<SchemaRow> {
-    check_name("schema", &input.name)?;
-    check(conn, &input.name, &input.schema).await?;
-    let now = crate::store::now();
-    let row = SchemaRow {
-        name: input.name,
-        description: input.description,
-        schema: SqlJson(input.schema),
-        created_at: existing.map_or_else(|| now.clone(), |e| e.created_at),
-        updated_at: now,
-    };
-    schemas::upsert(&mut *conn, &row).await?;
-    Ok(row)
-}
-
-/// Deletes schema `name` through `conn`.
-///
-/// # Errors
-/// 409 while an operation or another schema refers to it.
-pub async fn remove(conn: &mut AnyConnection, name: &str) -> ApiResult<()> {
-    let name = name.to_string();
-    let users: Vec<String> = operations::list(&mut *conn)
-        .await?
-        .into_iter()
-        .filter(|op| op.contract.schema_names().contains(&name.as_str()))
-        .map(|op| op.name)
-        .collect();
-    if !users.is_empty() {
-        return Err(ApiError::Conflict(format!(
-            "schema {name:?} is used by operations {}; change them first",
-            users.join(", ")
-        )));
-    }
-    let referrers: Vec<String> = schemas::list(&mut *conn)
-        .await?
-        .into_iter()
-        .filter(|row| row.name != name)
-        .filter(|row| {
-            let mut found = Vec::new();
-            refs(&row.schema.0, &mut found);
-            found
-                .iter()
-                .any(|r| r == &name || r.starts_with(&format!("{name}#")))
-        })
-        .map(|row| row.name)
-        .collect();
-    if !referrers.is_empty() {
-        return Err(ApiError::Conflict(format!(
-            "schema {name:?} is referred to by schemas {}; change them first",
-            referrers.join(", ")
-        )));
-    }
-    schemas::delete(&mut *conn, &name).await?;
-    Ok(())
 }

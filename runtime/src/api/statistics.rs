@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::api::extract::{Json, Path, Query};
 use crate::api::logs::{parse_time, text_filter};
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::store::statistics::{self, GroupBy, Scope};
 

@@ -9,9 +9,10 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use serde_json::{Value, json};
 
-use crate::api::extract::Json;
+use crate::documents;
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::surfaces::ConsoleSide;
+use crate::http::extract::Json;
 use crate::state::AppState;
 
 /// `/system/*` routes.
@@ -69,71 +70,15 @@ pub async fn system_metrics(
         .into_response())
 }
 
-/// The admin API's OpenAPI 3.1 document, written by hand beside the
-/// handlers (`runtime/openapi/admin.yaml`) and checked against the live
-/// server by schemathesis in the tests.
-const ADMIN_OPENAPI: &str = include_str!("../../openapi/admin.yaml");
-
-/// The admin API's OpenAPI document, parsed once.
-///
-/// # Errors
-/// When the embedded YAML does not parse (a build defect).
-pub fn admin_document() -> anyhow::Result<&'static Value> {
-    static DOCUMENT: std::sync::LazyLock<Result<Value, String>> = std::sync::LazyLock::new(|| {
-        let mut document: Value =
-            serde_norway::from_str(ADMIN_OPENAPI).map_err(|e| e.to_string())?;
-        crate::builtins::declare_in(&mut document);
-        declare_operation_patch(&mut document);
-        Ok(document)
-    });
-    DOCUMENT
-        .as_ref()
-        .map_err(|e| anyhow::anyhow!("admin.yaml: {e}"))
-}
-
-/// `PATCH /operations/{name}` takes a JSON merge patch (RFC 7396) of an
-/// operation: each member of `OperationInput` with its own schema, or
-/// `null` to go back to its default; none required, no others.
-fn declare_operation_patch(document: &mut Value) {
-    let input = &document["components"]["schemas"]["OperationInput"]["properties"];
-    let Some(members) = input.as_object() else {
-        return;
-    };
-    let properties: serde_json::Map<String, Value> = members
-        .iter()
-        .map(|(name, schema)| {
-            let nullable = serde_json::json!({"anyOf": [schema, {"type": "null"}]});
-            (name.clone(), nullable)
-        })
-        .collect();
-    let body = &mut document["paths"]["/operations/{name}"]["patch"]["requestBody"]["content"]["application/json"]
-        ["schema"];
-    if body.is_object() {
-        *body = serde_json::json!({
-            "type": "object",
-            "additionalProperties": false,
-            "properties": properties,
-        });
-    }
-}
-
 /// `GET /system/admin-openapi.json` → the admin API's OpenAPI 3.1 document.
 pub async fn system_admin_openapi_json() -> ApiResult<Json<Value>> {
-    Ok(Json(admin_document()?.clone()))
+    Ok(Json(documents::admin()?.clone()))
 }
-
-const CONSUMER_OPENAPI: &str = include_str!("../../openapi/consumer.yaml");
 
 /// `GET /system/consumer-openapi.json` → the consumer API's OpenAPI 3.1
 /// document (`runtime/openapi/consumer.yaml`).
 pub async fn system_consumer_openapi_json() -> ApiResult<Json<Value>> {
-    static DOCUMENT: std::sync::LazyLock<Result<Value, String>> = std::sync::LazyLock::new(|| {
-        serde_norway::from_str(CONSUMER_OPENAPI).map_err(|e| e.to_string())
-    });
-    let document = DOCUMENT
-        .as_ref()
-        .map_err(|e| anyhow::anyhow!("consumer.yaml: {e}"))?;
-    Ok(Json(document.clone()))
+    Ok(Json(documents::consumer()?.clone()))
 }
 
 /// `GET /system/deploy-schema.json` → the JSON Schema (2020-12) of a deploy
@@ -146,7 +91,11 @@ pub async fn system_deploy_schema() -> ApiResult<Json<Value>> {
 
 /// `GET /system/admin-openapi.yaml` → the same document as YAML.
 pub async fn system_admin_openapi_yaml() -> Response {
-    ([(header::CONTENT_TYPE, "application/yaml")], ADMIN_OPENAPI).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/yaml")],
+        documents::ADMIN_YAML,
+    )
+        .into_response()
 }
 
 /// `GET /system/openapi.json` → the hosted API's OpenAPI 3.1 document,

@@ -1,21 +1,21 @@
 //! `/admin/users`: people who obtain tokens with the `password` grant.
 //! Passwords are stored as argon2id hashes and never returned.
 
-use crate::store::Json as SqlJson;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
-use serde::Deserialize;
-use sqlx::AnyPool;
 
-use crate::api::check_name;
-use crate::api::extract::{Json, Path};
+use crate::api::created;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 use crate::identity::passwords;
+use crate::resources::found;
+use crate::resources::users::{UserInput, UserPatch, check_roles, create_user};
 use crate::state::AppState;
-use crate::store::roles::{self, ADMIN_ROLE};
+use crate::store::Json as SqlJson;
+use crate::store::roles::ADMIN_ROLE;
 use crate::store::users::{self, UserRow};
 
 /// Routes of this resource.
@@ -28,94 +28,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Body of `POST /admin/users`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserInput {
-    /// Unique login name, `[A-Za-z0-9_.-]{1,64}`.
-    pub name: String,
-    /// Contact address.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// At least 8 characters; stored as an argon2id hash.
-    pub password: String,
-    /// Role names (see `/admin/roles`); `admin` opens the admin API.
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Inactive users cannot obtain or use tokens (default true).
-    #[serde(default = "crate::api::default_true")]
-    pub active: bool,
-}
-
-/// Body of `PATCH /admin/users/{name}`: fields to change. A new password,
-/// fewer roles or deactivation revoke the user's tokens.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserPatch {
-    /// New contact address.
-    pub email: Option<String>,
-    /// New password.
-    pub password: Option<String>,
-    /// New role list (replaces the old one).
-    pub roles: Option<Vec<String>>,
-    /// Activate or deactivate.
-    pub active: Option<bool>,
-}
-
-/// Validates `input` and stores a new user.
-///
-/// # Errors
-/// 400 for a bad name or weak password, 409 when the name is taken, 422
-/// for an unknown role.
-pub async fn create_user(db: &AnyPool, input: UserInput) -> ApiResult<UserRow> {
-    check_name("user", &input.name)?;
-    passwords::check_strength(&input.password).map_err(ApiError::BadRequest)?;
-    let roles = check_roles(db, input.roles).await?;
-    if users::by_name(db, &input.name).await?.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "a user named {:?} already exists",
-            input.name
-        )));
-    }
-    let now = crate::store::now();
-    let row = UserRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: input.name,
-        email: input.email,
-        password_hash: passwords::hash(input.password).await?,
-        roles: SqlJson(roles),
-        active: input.active,
-        created_at: now.clone(),
-        updated_at: now,
-        kind: "user".into(),
-    };
-    users::upsert(db, &row).await.map_err(|e| {
-        if crate::store::is_unique_violation(&e) {
-            ApiError::Conflict("the user name was taken meanwhile".into())
-        } else {
-            e.into()
-        }
-    })?;
-    Ok(row)
-}
-
-async fn check_roles(db: &AnyPool, mut names: Vec<String>) -> ApiResult<Vec<String>> {
-    names.sort();
-    names.dedup();
-    let missing = roles::missing(db, &names).await?;
-    if !missing.is_empty() {
-        return Err(ApiError::Unprocessable(format!(
-            "there is no role named {}; create it with POST /admin/roles",
-            missing.join(", ")
-        )));
-    }
-    Ok(names)
-}
-
 async fn find(state: &AppState, name: &str) -> ApiResult<UserRow> {
-    users::by_name(&state.db, name)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no user named {name:?}")))
+    found(users::by_name(&state.db, name).await?, "user", name)
 }
 
 /// Refuses a change that would leave no active admin while no bootstrap
@@ -151,13 +65,7 @@ pub async fn users_create(
     Json(input): Json<UserInput>,
 ) -> ApiResult<Response> {
     let row = create_user(&state.db, input).await?;
-    let location = format!("/admin/users/{}", row.name);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(row),
-    )
-        .into_response())
+    Ok(created(format!("/admin/users/{}", row.name), row))
 }
 
 /// `PATCH /admin/users/{name}` → 200; 404 when unknown, 400 for a weak

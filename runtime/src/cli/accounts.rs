@@ -7,11 +7,11 @@ use std::io::BufRead;
 use anyhow::Context;
 use sqlx::AnyPool;
 
-use crate::api::apps::{AppInput, create_app};
-use crate::api::users::{UserInput, create_user};
 use crate::cli::serve::DataDirArg;
 use crate::identity::tokens::Subject;
 use crate::identity::{TokenSettings, Tokens, random_hex, scopes};
+use crate::resources::apps::{AppInput, create_app};
+use crate::resources::users::{UserInput, create_user};
 use crate::store::roles::ADMIN_ROLE;
 use crate::store::{self, apps, users};
 

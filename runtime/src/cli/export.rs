@@ -1,7 +1,9 @@
 //! `sluice export`: the server's state as a deploy file that deploys
 //! unchanged onto an empty server. Secrets are not readable, so each one
 //! becomes a `${CONNECTION_<NAME>_<FIELD>}` placeholder; each action's
-//! latest component is written beside the file under `components/`.
+//! latest component is written beside the file under `components/`. The
+//! portal's settings follow as `portal:` when they differ from the
+//! defaults.
 
 use std::path::{Path, PathBuf};
 
@@ -158,6 +160,23 @@ fn connection_entry(row: &Value) -> Value {
     Value::Object(entry)
 }
 
+/// The `portal:` section: the portal's settings as `GET /admin/portal`
+/// shows them, members at their empty defaults left out. Left out whole
+/// while the settings are the defaults, so an export of a server that never
+/// set them does not pin them.
+async fn portal_section(remote: &Remote) -> anyhow::Result<String> {
+    let settings = remote.get("/admin/portal").await?;
+    let defaults = serde_json::to_value(crate::portal::PortalSettings::default())?;
+    if settings == defaults {
+        return Ok(String::new());
+    }
+    let mut entry = settings;
+    trim(&mut entry);
+    let mut section = Map::new();
+    section.insert("portal".into(), entry);
+    Ok(serde_norway::to_string(&Value::Object(section))?)
+}
+
 /// The export of the server behind `remote`, with components written to
 /// `dir/components/`.
 ///
@@ -208,6 +227,7 @@ pub async fn export(remote: &Remote, dir: &Path) -> anyhow::Result<String> {
             yaml.push_str(&serde_norway::to_string(&Value::Object(section))?);
         }
     }
+    yaml.push_str(&portal_section(remote).await?);
     Ok(format!(
         "# Exported by `sluice export` from {}.\n# Set the CONNECTION_* variables to the secrets before deploying.\n{yaml}",
         remote.base()

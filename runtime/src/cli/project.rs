@@ -18,7 +18,8 @@ use crate::deploy::Kind;
 /// A project read from its files, ready to deploy.
 #[derive(Debug, Default)]
 pub struct Project {
-    /// `{kind: {name: entry}}`, the body of `POST /admin/deploy`.
+    /// `{kind: {name: entry}, "portal": settings}`, the body of `POST
+    /// /admin/deploy`.
     pub body: Map<String, Value>,
     /// The component file of each SHA-256 the body names.
     pub components: BTreeMap<String, PathBuf>,
@@ -176,6 +177,22 @@ impl Loader<'_, '_> {
                     self.load_into(&included, project, Some(at.clone()), depth + 1)
                         .with_context(|| format!("included at {at}"))?;
                 }
+                continue;
+            }
+            if key == "portal" {
+                let origin = (key.clone(), String::new());
+                if let Some(first) = self.origin.get(&origin) {
+                    bail!(
+                        "{}: portal is also set in {}; set it in one file",
+                        file.locate("/portal"),
+                        first.display()
+                    );
+                }
+                self.origin.insert(origin, path.to_path_buf());
+                project
+                    .locations
+                    .insert((key.clone(), "settings".into()), file.locate("/portal"));
+                project.body.insert(key, value);
                 continue;
             }
             let kind = Kind::parse(&key).with_context(|| format!("unknown kind {key}"))?;

@@ -16,9 +16,9 @@ use super::deploy::{PlanFormat, print_plan, print_secrets, save_secrets, send, u
 use super::project::{self, Sources};
 use super::remote::Remote;
 use super::serve::ServeArgs;
-use crate::api::users::{UserInput, create_user};
 use crate::identity::random_hex;
 use crate::identity::tokens::Subject;
+use crate::resources::users::{UserInput, create_user};
 use crate::startup::Application;
 use crate::state::AppState;
 use crate::store::roles::ADMIN_ROLE;

@@ -28,7 +28,7 @@ pub struct FilesConfig {
     /// existing directory on the host.
     pub root: String,
     /// Whether `write` and `delete` are refused (default true).
-    #[serde(default = "crate::api::default_true")]
+    #[serde(default = "crate::resources::default_true")]
     pub read_only: bool,
     /// Largest file `read` returns or `write` stores, bytes (default 10 MiB).
     #[serde(default = "default_max_file_bytes")]

@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crate::api::extract::Json;
 use crate::consumer::Consumer;
 use crate::consumer::signup::check_name;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::Json;
 use crate::identity::{passwords, unix_now};
 use crate::portal::password_policy;
 use crate::state::AppState;
@@ -138,16 +138,10 @@ pub async fn remove(
     if !password_matches(&state, &consumer, input.password).await? {
         return Err(at("/password", "the password is wrong"));
     }
-    let apps = crate::store::apps::owned_by(&state.db, &consumer.user.id).await?;
-    state
-        .tokens
-        .revoke_all_of(Some(&consumer.user.id), None)
-        .await?;
-    for app in &apps {
-        state.tokens.revoke_all_of(None, Some(&app.id)).await?;
-    }
+    let mut effects = crate::resources::Effects::default();
     let mut tx = crate::store::begin_write(&state.db).await?;
-    consumers::erase(&mut tx, &consumer.user.id).await?;
+    crate::resources::consumers::erase(&mut tx, &consumer.user.id, &mut effects).await?;
     tx.commit().await?;
+    state.publish(effects).await?;
     Ok(StatusCode::NO_CONTENT)
 }

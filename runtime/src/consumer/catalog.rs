@@ -4,9 +4,9 @@
 use axum::extract::State;
 use serde::Serialize;
 
-use crate::api::extract::Json;
 use crate::consumer::Consumer;
 use crate::error::ApiResult;
+use crate::http::extract::Json;
 use crate::portal::settings::Page;
 use crate::portal::{PortalSettings, Registration};
 use crate::state::AppState;

@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::extract::Json;
 use crate::edge::client::ClientIp;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::Json;
 use crate::identity::passwords;
 use crate::portal::links::{self, ACTIVATE_TTL_SECS, RESET_TTL_SECS};
 use crate::portal::mail::{self, Mail};

@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::api::extract::{Json, Query};
 use crate::consumer::Consumer;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Query};
 use crate::portal::usage::{Usage, UsageQuery, report};
 use crate::state::AppState;
 use crate::store::consumers::{self, ConsumerLogRow};

@@ -12,16 +12,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use crate::api::extract::{Json, Path};
 use crate::consumer::Consumer;
-use crate::error::{ApiError, ApiResult};
-use crate::identity::random_hex;
+use crate::error::ApiResult;
+use crate::http::extract::{Json, Path};
+use crate::resources::webhooks as resource;
 use crate::state::AppState;
 use crate::store::events::{self, WebhookRow};
 use crate::store::outbox;
-
-/// Most webhooks one consumer may have.
-const MAX_WEBHOOKS: usize = 25;
 
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
@@ -105,10 +102,8 @@ pub struct Delivery {
 }
 
 async fn owned(state: &AppState, consumer: &Consumer, id: &str) -> ApiResult<WebhookRow> {
-    events::webhook(&state.db, id)
-        .await?
-        .filter(|w| w.owner_id.as_deref() == Some(consumer.user.id.as_str()))
-        .ok_or_else(|| ApiError::NotFound(format!("you have no webhook with id {id:?}")))
+    let mut conn = state.db.acquire().await?;
+    resource::owned(&mut conn, &consumer.user.id, id).await
 }
 
 /// `GET /consumer/webhooks` → 200 with the consumer's webhooks.
@@ -131,56 +126,22 @@ pub async fn show(
 
 /// `POST /consumer/webhooks` → 201 with the `secret` (shown this once);
 /// 400 at `/event` for an event not open to consumers and at `/url` for a
-/// URL deliveries may not reach; 409 past 25 webhooks.
+/// URL deliveries may not reach; 409 past 25 webhooks ([`resource::subscribe`]).
 pub async fn create(
     State(state): State<AppState>,
     consumer: Consumer,
     Json(input): Json<NewWebhook>,
 ) -> ApiResult<Response> {
-    let open = events::open_to_consumers(&state.db).await?;
-    if !open.iter().any(|e| e.name == input.event) {
-        return Err(ApiError::at(
-            "/event",
-            format!(
-                "event {:?} is not open to consumers; GET /consumer/events lists those that are",
-                input.event
-            ),
-        ));
-    }
-    if input.url.len() > 2000 {
-        return Err(ApiError::at(
-            "/url",
-            "the url may have at most 2000 characters",
-        ));
-    }
-    crate::egress::check_url(&input.url, &state.settings.worker.webhook_allow_networks)
-        .map_err(|e| ApiError::at("/url", e))?;
-    if events::webhooks_owned_by(&state.db, &consumer.user.id)
-        .await?
-        .len()
-        >= MAX_WEBHOOKS
-    {
-        return Err(ApiError::Conflict(format!(
-            "you have {MAX_WEBHOOKS} webhooks, the most allowed; delete one first"
-        )));
-    }
-    let name = format!("wh-{}", random_hex(8));
-    let secret = crate::worker::webhook::new_secret();
-    let now = crate::store::now();
-    let row = WebhookRow {
-        secret_sealed: state
-            .secrets
-            .seal(&format!("webhook:{name}"), secret.as_bytes())?,
-        name,
-        event: input.event,
-        url: input.url,
-        active: true,
-        disabled_reason: None,
-        created_at: now.clone(),
-        updated_at: now,
-        owner_id: Some(consumer.user.id.clone()),
-    };
-    events::upsert_webhook(&state.db, &row).await?;
+    let mut conn = state.db.acquire().await?;
+    let (row, secret) = resource::subscribe(
+        &mut conn,
+        &state.secrets,
+        &consumer.user.id,
+        input.event,
+        input.url,
+        &state.settings.worker.webhook_allow_networks,
+    )
+    .await?;
     let location = format!("/consumer/webhooks/{}", row.name);
     Ok((
         StatusCode::CREATED,
@@ -200,7 +161,8 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let row = owned(&state, &consumer, &id).await?;
-    events::delete_listener(&state.db, "webhooks", &row.name).await?;
+    let mut conn = state.db.acquire().await?;
+    resource::remove(&mut conn, &row.name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,12 +6,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
-use super::{Change, ChangeKind, CreatedSecret, Effects, Kind, Project, Resources, at};
-use crate::api;
-use crate::api::actions::{ActionPatch, LimitsPatch};
+use super::{Change, ChangeKind, CreatedSecret, Kind, Project, Resources, at};
+use crate::cluster;
 use crate::connections::ConnectionConfig;
 use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult};
+use crate::resources::actions::{ActionPatch, LimitsPatch, Source};
+use crate::resources::{self, Effects};
 use crate::state::AppState;
 use crate::store;
 
@@ -28,7 +29,7 @@ pub(super) async fn test_connections(
 ) -> ApiResult<()> {
     let (Some(wanted), Some(entries)) = (
         desired.get(&Kind::Connections),
-        project.0.get(&Kind::Connections),
+        project.resources.get(&Kind::Connections),
     ) else {
         return Ok(());
     };
@@ -44,7 +45,7 @@ pub(super) async fn test_connections(
         }
         let config: ConnectionConfig =
             serde_json::from_value(value.clone()).map_err(anyhow::Error::from)?;
-        api::connections::check(state, &config, false)
+        resources::connections::check(state.registry.data_dir(), &config, false)
             .await
             .map_err(|e| at(Kind::Connections, name, e))?;
     }
@@ -127,46 +128,42 @@ async fn put(
     match change.kind {
         Kind::Scopes => {
             let existing = store::scopes::get(&mut *conn, name).await?;
-            api::scopes::write(conn, input(name, spec)?, existing).await?;
+            resources::scopes::write(conn, input(name, spec)?, existing).await?;
         }
         Kind::Roles => {
             let existing = store::roles::get(&mut *conn, name).await?;
-            let (_, lost_access) = api::roles::write(conn, input(name, spec)?, existing).await?;
-            effects.revoked_users.extend(lost_access);
+            resources::roles::write(conn, input(name, spec)?, existing, effects).await?;
         }
         Kind::Schemas => {
             let existing = store::schemas::get(&mut *conn, name).await?;
-            api::schemas::write(conn, input(name, spec)?, existing).await?;
-            effects.routes = true;
-            effects.events = true;
+            resources::schemas::write(conn, input(name, spec)?, existing, effects).await?;
         }
         Kind::Connections => {
             let existing = store::connections::get(&mut *conn, name).await?;
             let config: ConnectionConfig =
                 serde_json::from_value(spec.clone()).map_err(anyhow::Error::from)?;
-            if existing.is_some() {
-                effects.closed_connections.push(name.to_string());
-            }
-            api::connections::write(conn, &state.secrets, name, &config, existing).await?;
+            resources::connections::write(conn, &state.secrets, name, &config, existing, effects)
+                .await?;
         }
-        Kind::Actions => put_action(conn, state, name, spec).await?,
+        Kind::Actions => put_action(conn, state, name, spec, effects).await?,
         Kind::Events => {
             let existing = store::events::get(&mut *conn, name).await?;
-            api::events::write(conn, input(name, spec)?, existing.map(|e| e.created_at)).await?;
-            effects.events = true;
+            let created_at = existing.map(|e| e.created_at);
+            resources::events::write(conn, input(name, spec)?, created_at, effects).await?;
         }
         Kind::Operations => {
             let existing = store::operations::get(&mut *conn, name).await?;
-            api::operations::write(conn, input(name, spec)?, existing).await?;
+            resources::operations::write(conn, input(name, spec)?, existing, effects).await?;
         }
         Kind::Triggers => {
             let existing = store::events::trigger(&mut *conn, name).await?;
-            api::triggers::write(conn, input(name, spec)?, existing).await?;
+            resources::triggers::write(conn, input(name, spec)?, existing).await?;
         }
         Kind::Webhooks => {
             let existing = store::events::webhook(&mut *conn, name).await?;
             let (_, secret) =
-                api::webhooks::write(conn, &state.secrets, input(name, spec)?, existing).await?;
+                resources::webhooks::write(conn, &state.secrets, input(name, spec)?, existing)
+                    .await?;
             if let Some(secret) = secret {
                 secrets.push(CreatedSecret {
                     kind: Kind::Webhooks,
@@ -178,19 +175,14 @@ async fn put(
         }
         Kind::Cronjobs => {
             let existing = store::cronjobs::get(&mut *conn, name).await?;
-            api::cronjobs::write(conn, input(name, spec)?, existing).await?;
-            effects.cron = true;
+            resources::cronjobs::write(conn, input(name, spec)?, existing, effects).await?;
         }
         Kind::Apps => match store::apps::by_name(&mut *conn, name).await? {
             Some(existing) => {
-                let (row, lost_access) =
-                    api::apps::update_app(conn, existing, input(name, spec)?).await?;
-                if lost_access {
-                    effects.revoked_apps.push(row.id);
-                }
+                resources::apps::update_app(conn, existing, input(name, spec)?, effects).await?;
             }
             None => {
-                let created = api::apps::create_app(conn, input(name, spec)?).await?;
+                let created = resources::apps::create_app(conn, input(name, spec)?).await?;
                 secrets.push(CreatedSecret {
                     kind: Kind::Apps,
                     name: name.to_string(),
@@ -199,17 +191,15 @@ async fn put(
                 });
             }
         },
+        Kind::Portal => {
+            return Err(ApiError::BadRequest(
+                "the portal is not a named resource".into(),
+            ));
+        }
         Kind::RateLimits => {
             let existing = store::rate_limits::get(&mut *conn, name).await?;
-            api::rate_limits::write(conn, input(name, spec)?, existing).await?;
-            effects.rate_limits = true;
+            resources::rate_limits::write(conn, input(name, spec)?, existing, effects).await?;
         }
-    }
-    if matches!(
-        change.kind,
-        Kind::Actions | Kind::Operations | Kind::Connections
-    ) {
-        effects.routes = true;
     }
     Ok(())
 }
@@ -221,36 +211,24 @@ async fn put_action(
     state: &AppState,
     name: &str,
     spec: &Value,
+    effects: &mut Effects,
 ) -> ApiResult<()> {
-    api::check_name("action", name)?;
-    let sha256 = spec["sha256"].as_str().unwrap_or_default().to_string();
-    let latest = store::actions::latest_version(&mut *conn, name).await?;
-    let builtin = spec["builtin"].as_str();
-    if let Some(builtin) = builtin {
-        let builtin = api::actions::builtin_named(builtin)?;
-        let granted: Vec<String> =
-            serde_json::from_value(spec["connections"].clone()).unwrap_or_default();
-        crate::generators::check::builtin_config(state, builtin.name, &spec["config"], &granted)
+    let source = match spec["builtin"].as_str() {
+        Some(builtin) => {
+            let builtin = resources::actions::builtin_named(builtin)?;
+            let granted: Vec<String> =
+                serde_json::from_value(spec["connections"].clone()).unwrap_or_default();
+            crate::generators::check::builtin_config(
+                state,
+                builtin.name,
+                &spec["config"],
+                &granted,
+            )
             .await?;
-        let defaults = state.engine.settings().default_limits;
-        crate::builtins::upload(conn, name, builtin, defaults).await?;
-    } else if latest.as_ref().map(|v| v.sha256.as_str()) != Some(sha256.as_str()) {
-        let wasm = store::actions::component_bytes(conn, &sha256)
-            .await?
-            .ok_or_else(|| {
-                ApiError::Unprocessable(format!(
-                    "no component with SHA-256 {sha256} was uploaded; \
-                     PUT its bytes to /admin/components/{sha256} first"
-                ))
-            })?;
-        let defaults = state.engine.settings().default_limits;
-        store::actions::upload(conn, name, &sha256, &wasm, defaults).await?;
-        store::actions::unstage_component(&mut *conn, &sha256).await?;
-    }
-    store::actions::set_builtin(&mut *conn, name, builtin).await?;
-    let mut row = store::actions::get(&mut *conn, name)
-        .await?
-        .ok_or_else(|| ApiError::Conflict("the action vanished meanwhile".into()))?;
+            Source::Builtin(builtin)
+        }
+        None => Source::Component(spec["sha256"].as_str().unwrap_or_default()),
+    };
     let limits: Limits = serde_json::from_value(spec["limits"].clone())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let patch = ActionPatch {
@@ -263,8 +241,7 @@ async fn put_action(
         config: Some(spec["config"].clone()),
         connections: serde_json::from_value(spec["connections"].clone()).ok(),
     };
-    let max_memory = state.engine.settings().max_memory_bytes;
-    api::actions::configure(conn, &mut row, patch, max_memory).await
+    resources::actions::put(conn, name, source, patch, state.engine.settings(), effects).await
 }
 
 /// Deletes one resource (pruning), with the admin API's checks.
@@ -275,16 +252,10 @@ async fn remove(
     effects: &mut Effects,
 ) -> ApiResult<()> {
     match kind {
-        Kind::Scopes => api::scopes::remove(conn, name).await?,
-        Kind::Roles => api::roles::remove(conn, name).await?,
-        Kind::Schemas => {
-            api::schemas::remove(conn, name).await?;
-            effects.events = true;
-        }
-        Kind::Connections => {
-            api::connections::remove(conn, name).await?;
-            effects.closed_connections.push(name.to_string());
-        }
+        Kind::Scopes => resources::scopes::remove(conn, name).await?,
+        Kind::Roles => resources::roles::remove(conn, name).await?,
+        Kind::Schemas => resources::schemas::remove(conn, name, effects).await?,
+        Kind::Connections => resources::connections::remove(conn, name, effects).await?,
         Kind::Actions => {
             let users = store::operations::names_using(&mut *conn, name).await?;
             if !users.is_empty() {
@@ -295,34 +266,35 @@ async fn remove(
             }
             store::actions::delete(&mut *conn, name).await?;
         }
-        Kind::Events => {
-            api::events::remove(conn, name).await?;
-            effects.events = true;
-        }
+        Kind::Events => resources::events::remove(conn, name, effects).await?,
         Kind::Operations => {
-            store::operations::delete(&mut *conn, name).await?;
+            resources::operations::remove(conn, name, effects).await?;
         }
         Kind::Triggers => {
-            store::events::delete_listener(&mut *conn, "triggers", name).await?;
+            resources::triggers::remove(conn, name).await?;
         }
         Kind::Webhooks => {
-            store::events::delete_listener(&mut *conn, "webhooks", name).await?;
+            resources::webhooks::remove(conn, name).await?;
         }
         Kind::Cronjobs => {
-            store::cronjobs::delete(&mut *conn, name).await?;
-            effects.cron = true;
+            resources::cronjobs::remove(conn, name, effects).await?;
         }
         Kind::Apps => {
             if let Some(app) = store::apps::by_name(&mut *conn, name).await? {
-                effects.revoked_apps.push(app.id.clone());
-                store::apps::delete(&mut *conn, &app.id).await?;
+                resources::apps::remove(conn, &app, effects).await?;
             }
         }
         Kind::RateLimits => {
-            store::rate_limits::delete(&mut *conn, name).await?;
-            effects.rate_limits = true;
+            resources::rate_limits::remove(conn, name, effects).await?;
+        }
+        Kind::Portal => {
+            return Err(ApiError::BadRequest(
+                "the portal is not a named resource".into(),
+            ));
         }
     }
-    effects.routes = true;
+    // What a pruned resource leaves behind may be routed (an action, an
+    // operation's scope): the table is rebuilt whatever went.
+    effects.change(cluster::Change::Routes);
     Ok(())
 }

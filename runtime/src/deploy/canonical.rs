@@ -10,11 +10,11 @@ use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 
 use super::{Kind, Project, Resources, at};
-use crate::api;
-use crate::api::actions::LimitsPatch;
 use crate::connections::ConnectionConfig;
 use crate::engine::Limits;
 use crate::error::{ApiError, ApiResult};
+use crate::resources;
+use crate::resources::actions::LimitsPatch;
 use crate::state::AppState;
 use crate::store;
 
@@ -77,16 +77,17 @@ fn sort_list(value: &mut Value, key: &str) {
 /// The canonical body of one entry of `kind`.
 fn canonical(state: &AppState, kind: Kind, name: &str, entry: &Value) -> Result<Value, String> {
     let mut value = match kind {
-        Kind::Scopes => via::<api::scopes::ScopeInput>(name, entry)?,
-        Kind::Roles => via::<api::roles::RoleInput>(name, entry)?,
-        Kind::Schemas => via::<api::schemas::SchemaInput>(name, entry)?,
-        Kind::Events => via::<api::events::EventInput>(name, entry)?,
-        Kind::Operations => via::<api::operations::OperationInput>(name, entry)?,
-        Kind::Triggers => via::<api::triggers::TriggerInput>(name, entry)?,
-        Kind::Webhooks => via::<api::webhooks::WebhookInput>(name, entry)?,
-        Kind::Cronjobs => via::<api::cronjobs::CronjobInput>(name, entry)?,
-        Kind::Apps => via::<api::apps::AppInput>(name, entry)?,
-        Kind::RateLimits => via::<api::rate_limits::RateLimitInput>(name, entry)?,
+        Kind::Scopes => via::<resources::scopes::ScopeInput>(name, entry)?,
+        Kind::Roles => via::<resources::roles::RoleInput>(name, entry)?,
+        Kind::Schemas => via::<resources::schemas::SchemaInput>(name, entry)?,
+        Kind::Events => via::<resources::events::EventInput>(name, entry)?,
+        Kind::Operations => via::<resources::operations::OperationInput>(name, entry)?,
+        Kind::Triggers => via::<resources::triggers::TriggerInput>(name, entry)?,
+        Kind::Webhooks => via::<resources::webhooks::WebhookInput>(name, entry)?,
+        Kind::Cronjobs => via::<resources::cronjobs::CronjobInput>(name, entry)?,
+        Kind::Apps => via::<resources::apps::AppInput>(name, entry)?,
+        Kind::RateLimits => via::<resources::rate_limits::RateLimitInput>(name, entry)?,
+        Kind::Portal => return Err("the portal is not a named resource".into()),
         Kind::Connections => {
             let mut object = entry.as_object().cloned().unwrap_or_default();
             object.remove("skip_test");
@@ -106,7 +107,7 @@ fn canonical(state: &AppState, kind: Kind, name: &str, entry: &Value) -> Result<
             let sha256 = match (&spec.builtin, &spec.sha256) {
                 (Some(builtin), None) => {
                     let builtin =
-                        api::actions::builtin_named(builtin).map_err(|e| e.to_string())?;
+                        resources::actions::builtin_named(builtin).map_err(|e| e.to_string())?;
                     let errors = builtin.config_errors(&spec.config);
                     if !errors.is_empty() {
                         let list: Vec<String> = errors
@@ -172,7 +173,7 @@ fn fill_limits(state: &AppState, patch: &LimitsPatch) -> Limits {
 /// 400 naming the resource whose entry is malformed.
 pub(super) fn desired(state: &AppState, project: &Project) -> ApiResult<Resources> {
     let mut out = BTreeMap::new();
-    for (kind, entries) in &project.0 {
+    for (kind, entries) in &project.resources {
         let mut canon = BTreeMap::new();
         for (name, entry) in entries {
             let value = canonical(state, *kind, name, entry)
@@ -226,7 +227,7 @@ async fn rows(conn: &mut AnyConnection, kind: Kind) -> ApiResult<Vec<Value>> {
         Kind::Cronjobs => json(store::cronjobs::list(c).await?),
         Kind::Apps => json(store::apps::list(c).await?),
         Kind::RateLimits => json(store::rate_limits::list(c).await?),
-        Kind::Connections | Kind::Actions => Vec::new(),
+        Kind::Connections | Kind::Actions | Kind::Portal => Vec::new(),
     })
 }
 
@@ -240,7 +241,7 @@ async fn current(
     match kind {
         Kind::Connections => {
             for row in store::connections::list(&mut *conn).await? {
-                let config = api::connections::open_config(state, &row)?;
+                let config = resources::connections::open_config(&state.secrets, &row)?;
                 let value = serde_json::to_value(config).map_err(anyhow::Error::from)?;
                 out.insert(row.name, value);
             }

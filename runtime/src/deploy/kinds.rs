@@ -36,6 +36,11 @@ pub enum Kind {
     Apps,
     /// `/admin/rate-limits`.
     RateLimits,
+    /// `/admin/portal`: the portal's settings, one unnamed resource (its
+    /// plan line is named `settings`). Not in [`Kind::ALL`], which lists the
+    /// named collections; a deploy applies it last, after the connection
+    /// it names as the mailer exists and before nothing it could outlive.
+    Portal,
 }
 
 impl Kind {
@@ -70,6 +75,7 @@ impl Kind {
             Kind::Cronjobs => "cronjobs",
             Kind::Apps => "apps",
             Kind::RateLimits => "rate_limits",
+            Kind::Portal => "portal",
         }
     }
 
@@ -150,7 +156,7 @@ impl Kind {
                 "requests",
                 "window_seconds",
             ],
-            Kind::Connections | Kind::Actions => &[],
+            Kind::Connections | Kind::Actions | Kind::Portal => &[],
         }
     }
 

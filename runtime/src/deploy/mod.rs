@@ -11,15 +11,16 @@
 mod apply;
 mod canonical;
 mod kinds;
+mod portal;
 pub mod schema;
 
-use crate::cluster;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
+use crate::resources::Effects;
 use crate::state::AppState;
 
 pub use kinds::Kind;
@@ -27,10 +28,29 @@ pub use kinds::Kind;
 /// Canonical bodies of resources: per kind, by name.
 pub type Resources = BTreeMap<Kind, BTreeMap<String, Value>>;
 
-/// A resolved project: per kind, entries by name.
+/// A resolved project: per kind, entries by name, and the portal's
+/// settings.
 #[derive(Debug, Default, Deserialize)]
-#[serde(transparent)]
-pub struct Project(pub Resources);
+pub struct Project {
+    /// The `portal` key: the portal's settings, replacing the stored ones
+    /// whole (absent members take their defaults). Absent: the stored
+    /// settings stay as they are.
+    #[serde(default)]
+    pub portal: Option<Value>,
+    /// Every other key: a kind's entries by name.
+    #[serde(flatten)]
+    pub resources: Resources,
+}
+
+impl Project {
+    /// A project of `resources` alone, leaving the portal's settings be.
+    pub fn of(resources: Resources) -> Self {
+        Self {
+            portal: None,
+            resources,
+        }
+    }
+}
 
 /// What a deploy does to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,19 +129,6 @@ pub struct DeployOptions {
     pub prune: bool,
 }
 
-/// What must happen once the transaction has committed.
-#[derive(Debug, Default)]
-struct Effects {
-    routes: bool,
-    events: bool,
-    rate_limits: bool,
-    cron: bool,
-    closed_connections: Vec<String>,
-    revoked_apps: Vec<String>,
-    /// Users who lost a scope with a role change, by name.
-    revoked_users: Vec<String>,
-}
-
 /// Plans `project` against the control plane and, unless
 /// `options.dry_run`, applies it in one transaction, then reloads what the
 /// change touched (routes, events, rate limits, cronjobs, connection pools,
@@ -136,6 +143,7 @@ pub async fn deploy(
     options: DeployOptions,
 ) -> ApiResult<DeployOutcome> {
     let desired = canonical::desired(state, &project)?;
+    let portal = project.portal.as_ref().map(portal::desired).transpose()?;
     // Trying backends can take seconds: it happens before the write lock
     // is taken, for the connections the plan creates or changes.
     let mut conn = state.db.acquire().await?;
@@ -157,6 +165,15 @@ pub async fn deploy(
         &mut secrets,
     )
     .await?;
+    // Last, so the mailer it names is checked against the connections as
+    // the deploy leaves them (created now, or not pruned).
+    if let Some(settings) = &portal {
+        let change = portal::plan(&mut tx, settings).await?;
+        if change.change == ChangeKind::Update {
+            portal::apply(&mut tx, settings).await?;
+        }
+        changes.push(change);
+    }
     if options.dry_run {
         tx.rollback().await?;
         return Ok(DeployOutcome {
@@ -166,37 +183,12 @@ pub async fn deploy(
         });
     }
     tx.commit().await?;
-    after_commit(state, effects).await?;
+    state.publish(effects).await?;
     Ok(DeployOutcome {
         changes,
         applied: true,
         secrets,
     })
-}
-
-async fn after_commit(state: &AppState, effects: Effects) -> ApiResult<()> {
-    if effects.routes {
-        state.changed(cluster::Change::Routes).await?;
-    }
-    if effects.events {
-        state.changed(cluster::Change::Events).await?;
-    }
-    if effects.rate_limits {
-        state.changed(cluster::Change::RateLimits).await?;
-    }
-    if effects.cron {
-        state.changed(cluster::Change::Cronjobs).await?;
-    }
-    for name in &effects.closed_connections {
-        state
-            .changed(cluster::Change::Connection(name.clone()))
-            .await?;
-    }
-    for id in &effects.revoked_apps {
-        state.tokens.revoke_all_of(None, Some(id)).await?;
-    }
-    crate::api::roles::revoke_sessions_of(state, &effects.revoked_users).await?;
-    Ok(())
 }
 
 /// The plan: every desired resource as create, update or unchanged, in
@@ -247,6 +239,10 @@ fn at(kind: Kind, name: &str, e: ApiError) -> ApiError {
         ApiError::Invalid { slug, detail } => ApiError::Invalid {
             slug,
             detail: prefix(detail),
+        },
+        ApiError::InvalidAt { detail, errors } => ApiError::InvalidAt {
+            detail: prefix(detail),
+            errors,
         },
         ApiError::Conflict(m) => ApiError::Conflict(prefix(m)),
         ApiError::Unprocessable(m) | ApiError::NotFound(m) => ApiError::Unprocessable(prefix(m)),

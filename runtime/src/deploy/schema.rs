@@ -1,8 +1,9 @@
 //! The JSON Schema (2020-12) of a deploy file, made from the admin API's
 //! own OpenAPI document: each kind's entry is the request body that
-//! creates that resource, without `name` (the entry's key), so the file
-//! and the API cannot drift apart. Actions add `source` and `build`;
-//! connections add `skip_test`. Served at `/system/deploy-schema.json` and
+//! creates that resource, without `name` (the entry's key), and `portal`
+//! is the body of `PUT /admin/portal`, so the file and the API cannot
+//! drift apart. Actions add `source` and `build`; connections add
+//! `skip_test`. Served at `/system/deploy-schema.json` and
 //! shipped as `docs/sluice.schema.json`.
 
 use serde_json::{Map, Value, json};
@@ -122,7 +123,7 @@ pub fn deploy_schema() -> anyhow::Result<&'static Value> {
 }
 
 fn build() -> anyhow::Result<Value> {
-    let document = crate::api::system::admin_document()?;
+    let document = crate::documents::admin()?;
     let mut properties = Map::new();
     properties.insert(
         "include".into(),
@@ -146,12 +147,20 @@ fn build() -> anyhow::Result<Value> {
             }),
         );
     }
+    // The portal's settings are `PUT /admin/portal`'s body.
+    properties.insert(
+        "portal".into(),
+        json!({
+            "description": "The portal's settings, stated whole as PUT /admin/portal takes them (absent members take their defaults). Without this key a deploy leaves the stored settings as they are.",
+            "$ref": "#/components/schemas/PortalSettings"
+        }),
+    );
     // The entries refer to the admin document's shared components
-    // (`ResourceName`, `OperationParameter` …): they come along, under the
-    // file's own `$defs`.
+    // (`ResourceName`, `OperationParameter`, `PortalSettings` …): they come
+    // along, under the file's own `$defs`.
     let mut wanted = Vec::new();
-    for def in defs.values_mut() {
-        relocate_refs(def, &mut wanted);
+    for schema in defs.values_mut().chain(properties.values_mut()) {
+        relocate_refs(schema, &mut wanted);
     }
     while let Some(name) = wanted.pop() {
         if defs.contains_key(&name) {

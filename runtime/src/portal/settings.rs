@@ -196,14 +196,7 @@ pub async fn load<'e>(db: impl AnyExecutor<'e>) -> anyhow::Result<PortalSettings
 pub async fn save(conn: &mut sqlx::AnyConnection, new: &PortalSettings) -> Result<(), ApiError> {
     let problems = new.problems();
     if !problems.is_empty() {
-        return Err(ApiError::InvalidAt {
-            detail: problems
-                .iter()
-                .map(|p| format!("{}: {}", p.pointer, p.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-            errors: problems,
-        });
+        return Err(ApiError::invalid(problems));
     }
     if let Some(mailer) = &new.mailer {
         let class = crate::store::connections::get(&mut *conn, mailer)

@@ -163,6 +163,28 @@ pub async fn revoke_all_of<'e>(
     .await
 }
 
+/// Stamps the revocations of sessions `ids` with `now`, once the
+/// transaction that made them has committed: readers of the latest
+/// revocations then find them, however long that transaction took.
+///
+/// # Errors
+/// On database failure.
+pub async fn restamp_revocations(db: &AnyPool, ids: &[String], now: i64) -> sqlx::Result<()> {
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE token_revocations SET revoked_at = $1 WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        query.execute(db).await?;
+    }
+    Ok(())
+}
+
 /// Revocations recorded at or after `since` that have not expired:
 /// `(id, expires_at)`.
 ///

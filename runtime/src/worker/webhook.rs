@@ -16,19 +16,10 @@ use ipnet::IpNet;
 use super::WorkerSettings;
 use super::deliver::{Answer, excerpt};
 use crate::egress;
+use crate::resources::webhooks::SECRET_PREFIX;
 use crate::state::AppState;
 use crate::store::events;
 use crate::store::outbox::Due;
-
-/// Prefix of webhook secrets (Standard Webhooks).
-pub const SECRET_PREFIX: &str = "whsec_";
-
-/// A new secret: `whsec_` and 32 random bytes in base64.
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes))
-}
 
 /// The `webhook-signature` value for `id`, `timestamp` and `body`.
 ///
