@@ -60,7 +60,7 @@ pub struct CronjobView {
 
 impl From<CronjobRow> for CronjobView {
     fn from(row: CronjobRow) -> Self {
-        let next_runs_ms = match crate::worker::cron::parse(&row.schedule) {
+        let next_runs_ms = match resource::parse_schedule(&row.schedule) {
             Ok(schedule) if row.active => schedule
                 .upcoming(chrono::Utc)
                 .take(5)

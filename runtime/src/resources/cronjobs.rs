@@ -7,6 +7,26 @@ use crate::store::cronjobs::{self, CronjobRow};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+/// Parses a cron expression: 5 fields (minute first) get a `0` seconds
+/// field; 6 or 7 fields (seconds first, optional year) are taken as they are.
+///
+/// # Errors
+/// A message saying what is wrong with it.
+pub fn parse_schedule(expression: &str) -> Result<cron::Schedule, String> {
+    let fields = expression.split_whitespace().count();
+    let full = match fields {
+        5 => format!("0 {expression}"),
+        6 | 7 => expression.to_string(),
+        n => {
+            return Err(format!(
+                "a cron expression has 5 fields (min hour day month weekday), or 6-7 with seconds first and an optional year; this one has {n}"
+            ));
+        }
+    };
+    <cron::Schedule as std::str::FromStr>::from_str(&full)
+        .map_err(|e| format!("invalid cron expression: {e}"))
+}
+
 /// Body of `POST /admin/cronjobs` and `PUT /admin/cronjobs/{name}`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +66,7 @@ pub async fn write(
     effects: &mut Effects,
 ) -> ApiResult<CronjobRow> {
     check_name("cronjob", &input.name)?;
-    crate::worker::cron::parse(&input.schedule).map_err(ApiError::BadRequest)?;
+    parse_schedule(&input.schedule).map_err(ApiError::BadRequest)?;
     if !matches!(input.missed.as_str(), "run_once" | "skip") {
         return Err(ApiError::BadRequest(
             "missed must be run_once or skip".into(),

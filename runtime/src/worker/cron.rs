@@ -3,7 +3,6 @@
 //! with invocation kind `cron` under the action's limits. Ticks missed while
 //! no scheduler ran are run once (`missed: run_once`) or skipped (`skip`).
 
-use std::str::FromStr;
 use tracing::Instrument as _;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -11,6 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::{nap, now_ms};
 use crate::bindings::types::InvocationKind;
 use crate::gateway::invoke;
+use crate::resources::cronjobs::parse_schedule;
 use crate::state::AppState;
 use crate::store::cronjobs::{self, CronjobRow};
 
@@ -43,25 +43,6 @@ fn latest_before(schedule: &cron::Schedule, after_ms: i64, before_ms: i64) -> Op
     near.or_else(|| walk(after_ms))
 }
 
-/// Parses a cron expression: 5 fields (minute first) get a `0` seconds
-/// field; 6 or 7 fields (seconds first, optional year) are taken as they are.
-///
-/// # Errors
-/// A message saying what is wrong with it.
-pub fn parse(expression: &str) -> Result<cron::Schedule, String> {
-    let fields = expression.split_whitespace().count();
-    let full = match fields {
-        5 => format!("0 {expression}"),
-        6 | 7 => expression.to_string(),
-        n => {
-            return Err(format!(
-                "a cron expression has 5 fields (min hour day month weekday), or 6-7 with seconds first and an optional year; this one has {n}"
-            ));
-        }
-    };
-    cron::Schedule::from_str(&full).map_err(|e| format!("invalid cron expression: {e}"))
-}
-
 fn at(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
@@ -87,7 +68,7 @@ pub async fn run(state: AppState) {
 
 /// Runs `job`'s due tick, if any; returns when its next tick is, Unix ms.
 async fn tick(state: &AppState, job: &CronjobRow, started_ms: i64) -> Option<i64> {
-    let schedule = match parse(&job.schedule) {
+    let schedule = match parse_schedule(&job.schedule) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!(cronjob = %job.name, error = %e, "skipping a cronjob");
