@@ -61,8 +61,8 @@ fn declare_operation_patch(document: &mut Value) {
             (name.clone(), nullable)
         })
         .collect();
-    let body = &mut document["paths"]["/operations/{name}"]["patch"]["requestBody"]["content"]
-        ["application/json"]["schema"];
+    let body = &mut document["paths"]["/operations/{name}"]["patch"]["requestBody"]["content"]["application/json"]
+        ["schema"];
     if body.is_object() {
         *body = serde_json::json!({
             "type": "object",

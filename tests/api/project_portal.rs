@@ -164,7 +164,10 @@ async fn a_bad_portal_key_refuses_the_whole_deploy_and_changes_nothing() {
     // The admin API checks the body against its document first: the
     // pointer names the member.
     let problem = crate::helpers::assert_problem(refused, 400).await;
-    assert_eq!(problem["errors"][0]["pointer"], "/portal/registration", "{problem}");
+    assert_eq!(
+        problem["errors"][0]["pointer"], "/portal/registration",
+        "{problem}"
+    );
 
     // Open registration without a mailer breaks a rule: a pointer under /portal.
     let refused = app
