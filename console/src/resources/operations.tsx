@@ -28,7 +28,7 @@ function refMap(rows: unknown): Record<string, string | object> {
 function input(v: Values): Input {
   return {
     name: String(v.name ?? ''),
-    method: String(v.method ?? 'GET'),
+    method: String(v.method ?? 'GET') as Input['method'],
     path: String(v.path ?? ''),
     action: String(v.action ?? ''),
     action_version: optionalNumber(v, 'action_version') ?? null,
@@ -37,7 +37,7 @@ function input(v: Values): Input {
     active: Boolean(v.active),
     public: Boolean(v.public),
     scopes: (v.scopes as string[]) ?? [],
-    parameters: (parseJson(v, "parameters") as Record<string, unknown>[] | undefined) ?? [],
+    parameters: (parseJson(v, 'parameters') as Input['parameters']) ?? [],
     incoming: schemaRef(v.incoming),
     outgoing: refMap(v.outgoing),
     throws: refMap(v.throws),
