@@ -249,7 +249,7 @@ async fn the_examples_project_deploys_onto_a_fresh_server_and_every_operation_an
     assert_eq!(run["outcome"], "ok", "{run}");
 
     // Again: every resource unchanged, no new action version.
-    let plan = deploy_json(&app, &file, &[], &pairs(&env)).await;
+    let plan = deploy_json(&app, &file, &[], &pairs(env)).await;
     assert!(!plan.is_empty());
     assert_eq!(changes_of(&plan, "unchanged").len(), plan.len(), "{plan:?}");
     let versions: Value = app

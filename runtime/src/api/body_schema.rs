@@ -180,12 +180,21 @@ fn integral_floats_to_integers(value: &mut Value) -> bool {
             };
             integer.map(|i| *value = i).is_some()
         }
-        Value::Array(items) => items.iter_mut().fold(false, |changed, v| {
-            integral_floats_to_integers(v) || changed
-        }),
-        Value::Object(map) => map.values_mut().fold(false, |changed, v| {
-            integral_floats_to_integers(v) || changed
-        }),
+        // Every member is visited: `any` would stop at the first change.
+        Value::Array(items) => {
+            let mut changed = false;
+            for v in items {
+                changed |= integral_floats_to_integers(v);
+            }
+            changed
+        }
+        Value::Object(map) => {
+            let mut changed = false;
+            for v in map.values_mut() {
+                changed |= integral_floats_to_integers(v);
+            }
+            changed
+        }
         _ => false,
     }
 }
