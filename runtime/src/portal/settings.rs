@@ -154,6 +154,16 @@ impl PortalSettings {
                 );
             }
         }
+        // A connection name, checked before it reaches a query: PostgreSQL
+        // refuses text with a NUL byte outright.
+        if let Some(mailer) = &self.mailer
+            && crate::resources::check_name("connection", mailer).is_err()
+        {
+            bad(
+                "/mailer".into(),
+                "the mailer is a connection's name: 1-64 letters, digits, '_', '-' and '.'".into(),
+            );
+        }
         if self.registration != Registration::Closed && self.mailer.is_none() {
             bad(
                 "/mailer".into(),
