@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sqlx::AnyPool;
 
 use crate::contract::{ParamLocation, Parameter, SchemaRef};
-use crate::gateway::routes::parse_template;
+use crate::path_template::parse_template;
 use crate::store::{operations, schemas, scopes};
 
 /// The security requirement of an operation (OpenAPI 3.1 §4.8.30): none

@@ -415,7 +415,7 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
     let mut authorization = api::authorization::router();
     // A browser app on another origin may sign in (password grant)
     // and revoke its tokens; the admin API stays same-origin.
-    let policy = crate::gateway::cors::CorsPolicy {
+    let policy = crate::cors_policy::CorsPolicy {
         methods: vec!["GET".into(), "POST".into()],
         ..Default::default()
     };

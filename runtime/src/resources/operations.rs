@@ -3,9 +3,9 @@
 
 use crate::cluster::Change;
 use crate::contract::{Contract, OutgoingValidation, Parameter, SchemaRef};
+use crate::cors_policy::CorsPolicy;
 use crate::error::{ApiError, ApiResult};
-use crate::gateway::cors::CorsPolicy;
-use crate::gateway::routes::{self, METHODS};
+use crate::path_template::{self as routes, METHODS};
 use crate::resources::{Effects, check_name};
 use crate::store::Json as SqlJson;
 use crate::store::operations::OperationRow;

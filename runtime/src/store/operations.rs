@@ -41,7 +41,7 @@ pub struct OperationRow {
     pub sandbox: bool,
     /// The operation's own CORS policy; `None` inherits `SLUICE_CORS_ORIGINS`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cors: Option<Json<crate::gateway::cors::CorsPolicy>>,
+    pub cors: Option<Json<crate::cors_policy::CorsPolicy>>,
     /// Parameters, schemas and throws (shown flattened into the operation).
     #[serde(flatten)]
     pub contract: Json<Contract>,
