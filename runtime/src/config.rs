@@ -43,7 +43,7 @@ pub struct Settings {
     pub rate_limit_store: String,
     /// What a check answers when the Redis store is unreachable
     /// (`SLUICE_RATE_LIMIT_FAILURE`, default `open`).
-    pub rate_limit_failure: crate::gateway::rate_limit::FailurePolicy,
+    pub rate_limit_failure: FailurePolicy,
     /// How long a node keeps serving after SIGTERM while `GET /system/ready`
     /// answers 503, before it stops accepting, ms (`SLUICE_DRAIN_MS`,
     /// default 0); behind a load balancer, about two readiness-probe
@@ -94,7 +94,7 @@ pub struct Settings {
     /// What the token and revoke endpoints read of a form: bytes and
     /// fields (`SLUICE_AUTHORIZATION_MAX_BODY_BYTES`, default 16 KiB;
     /// `SLUICE_AUTHORIZATION_MAX_FIELDS`, default 32).
-    pub authorization_form: crate::api::oauth_form::FormLimits,
+    pub authorization_form: FormLimits,
     /// Password checks at once and waiting (`SLUICE_HASH_CONCURRENCY`,
     /// `SLUICE_HASH_QUEUE`).
     pub hashing: crate::identity::passwords::HashSettings,
@@ -122,7 +122,7 @@ impl Default for Settings {
             admin_token: None,
             secret_key: None,
             rate_limit_store: "memory".into(),
-            rate_limit_failure: crate::gateway::rate_limit::FailurePolicy::Open,
+            rate_limit_failure: FailurePolicy::Open,
             drain_ms: 0,
             metrics: true,
             cors_origins: Vec::new(),
@@ -136,7 +136,7 @@ impl Default for Settings {
             connections: crate::serve::ConnectionLimits::default(),
             max_request_bytes: 1 << 20,
             max_upload_bytes: 32 << 20,
-            authorization_form: crate::api::oauth_form::FormLimits::default(),
+            authorization_form: FormLimits::default(),
             hashing: crate::identity::passwords::HashSettings::default(),
             portal_limits: crate::portal::PortalLimits::default(),
             engine: EngineSettings::default(),
@@ -243,6 +243,44 @@ impl Default for WorkerSettings {
             lease_ms: 30_000,
             retention_days: 30,
             webhook_allow_networks: Vec::new(),
+        }
+    }
+}
+
+/// What a check answers when Redis cannot be asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FailurePolicy {
+    /// Admit the request (the default: an outage of Redis does not become
+    /// an outage of the API).
+    #[default]
+    Open,
+    /// Refuse it with 503 (`SLUICE_RATE_LIMIT_FAILURE=closed`).
+    Closed,
+}
+
+/// The default of [`FormLimits::max_bytes`]: the largest RFC 6749 request
+/// (a refresh token, a PKCE verifier, a few scopes) is well under 4 KiB.
+pub const DEFAULT_MAX_BYTES: usize = 16 << 10;
+
+/// The default of [`FormLimits::max_fields`]: the most fields a grant of
+/// RFC 6749 or RFC 7009 names is seven.
+pub const DEFAULT_MAX_FIELDS: usize = 32;
+
+/// What the authorization endpoints accept as a form.
+#[derive(Debug, Clone, Copy)]
+pub struct FormLimits {
+    /// Largest body, bytes (`SLUICE_AUTHORIZATION_MAX_BODY_BYTES`, default
+    /// 16 KiB); a larger one is refused with 413 before it is read whole.
+    pub max_bytes: usize,
+    /// Most fields (`SLUICE_AUTHORIZATION_MAX_FIELDS`, default 32).
+    pub max_fields: usize,
+}
+
+impl Default for FormLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_fields: DEFAULT_MAX_FIELDS,
         }
     }
 }

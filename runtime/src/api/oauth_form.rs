@@ -5,32 +5,8 @@
 
 use std::collections::HashSet;
 
-/// The default of [`FormLimits::max_bytes`]: the largest RFC 6749 request
-/// (a refresh token, a PKCE verifier, a few scopes) is well under 4 KiB.
-pub const DEFAULT_MAX_BYTES: usize = 16 << 10;
-
-/// The default of [`FormLimits::max_fields`]: the most fields a grant of
-/// RFC 6749 or RFC 7009 names is seven.
-pub const DEFAULT_MAX_FIELDS: usize = 32;
-
-/// What the authorization endpoints accept as a form.
-#[derive(Debug, Clone, Copy)]
-pub struct FormLimits {
-    /// Largest body, bytes (`SLUICE_AUTHORIZATION_MAX_BODY_BYTES`, default
-    /// 16 KiB); a larger one is refused with 413 before it is read whole.
-    pub max_bytes: usize,
-    /// Most fields (`SLUICE_AUTHORIZATION_MAX_FIELDS`, default 32).
-    pub max_fields: usize,
-}
-
-impl Default for FormLimits {
-    fn default() -> Self {
-        Self {
-            max_bytes: DEFAULT_MAX_BYTES,
-            max_fields: DEFAULT_MAX_FIELDS,
-        }
-    }
-}
+// The limits are settings and live with the others in `config`.
+pub use crate::config::{DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELDS, FormLimits};
 
 /// Why a form was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -79,7 +79,7 @@ impl std::fmt::Debug for OAuth2Tokens {
 }
 
 fn now_ms() -> i64 {
-    crate::worker::now_ms()
+    crate::store::now_ms()
 }
 
 fn context(connection: &str) -> String {

@@ -15,16 +15,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use super::rate_limit::Decision;
 use crate::store::rate_limits::RateLimitRow;
 
-/// What a check answers when Redis cannot be asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum FailurePolicy {
-    /// Admit the request (the default: an outage of Redis does not become
-    /// an outage of the API).
-    #[default]
-    Open,
-    /// Refuse it with 503 (`SLUICE_RATE_LIMIT_FAILURE=closed`).
-    Closed,
-}
+// The setting is plain data and lives with the others in `config`.
+pub use crate::config::FailurePolicy;
 
 /// GCRA over a theoretical arrival time (TAT) in ms per key. ARGV: emission
 /// interval (ms per request), burst (requests). Returns {allowed (0/1),
