@@ -78,6 +78,8 @@ export class Session {
   private tokens: Tokens | null;
   private listeners = new Set<() => void>();
   private timer: number | undefined;
+  private renewing: Promise<boolean> | null = null;
+  private lastRenewal = 0;
   /** Why the last session ended, shown on the sign-in form. */
   notice: string | null = null;
 
@@ -119,6 +121,31 @@ export class Session {
       await Promise.all([this.revoke(tokens.access_token), tokens.refresh_token && this.revoke(tokens.refresh_token)]);
     }
     this.set(null);
+  }
+
+  /**
+   * Gets a new access token with the refresh token, for a request the
+   * server refused (401) while the session may live on — its access token's
+   * signing key deleted, say. Concurrent callers share one refresh; at most
+   * one every 30 s, so that a token refused for good does not loop. Whether
+   * a new token came.
+   */
+  renew(): Promise<boolean> {
+    const tokens = this.tokens;
+    if (!tokens?.refresh_token) return Promise.resolve(false);
+    if (this.renewing) return this.renewing;
+    if (Date.now() - this.lastRenewal < 30_000) return Promise.resolve(false);
+    this.lastRenewal = Date.now();
+    this.renewing = tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, this.options.wrongCredentials)
+      .then((answer) => {
+        if (this.tokens === tokens) this.set(answer, tokens.username);
+        return true;
+      })
+      .catch(() => false)
+      .finally(() => {
+        this.renewing = null;
+      });
+    return this.renewing;
   }
 
   /** The server refused the token (401): forget it and ask to sign in again. */

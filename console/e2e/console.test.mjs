@@ -241,6 +241,26 @@ test('a scope, and an app whose secret is shown once', async () => {
   assert.ok(!(await page.content()).includes(secret));
 });
 
+test('signing keys: a rotation retires the old key, whose deletion does not sign the admin out', async () => {
+  await page.goto(`${BASE}/console/signing-keys`);
+  const rows = page.getByRole('table', { name: 'Signing keys' }).getByRole('row');
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2, 'a header and the one signing key');
+  await page.getByRole('button', { name: 'Rotate' }).click();
+  await page.getByText('retired', { exact: true }).waitFor();
+  assert.equal(await rows.count(), 3);
+  await shot('signing-keys-rotated');
+  // The console's own token was signed by the key deleted here: it is
+  // refused from now on, and the console refreshes instead of signing out.
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByText('retired', { exact: true }).waitFor({ state: 'detached' });
+  assert.equal(await rows.count(), 2);
+  await page.goto(`${BASE}/console/operations`);
+  await page.getByRole('heading', { level: 2 }).first().waitFor();
+  assert.equal(await page.locator('input[name="username"]').count(), 0, 'still signed in');
+});
+
 test('a schema with an error shows it at its line, and the server agrees', async () => {
   await page.goto(`${BASE}/console/schemas/new`);
   await page.locator('input[name="name"]').fill('broken');
@@ -295,7 +315,7 @@ test('a new version can be dropped on the action page and uploads with progress'
   await page.getByRole('status').getByText('The same bytes as version 1: nothing changed.').waitFor();
 });
 
-const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'log', 'actions/weather', 'operations/weather-current'];
+const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'signing-keys', 'log', 'actions/weather', 'operations/weather-current'];
 
 test('every page has a deep link, a screenshot at 1280 px and no WCAG 2.1 AA violation', async () => {
   const violations = {};

@@ -11,6 +11,7 @@ import { RESOURCES } from './resources';
 import { NotFound } from './components/NotFound';
 import { ConsumerPage, ConsumersPage } from './pages/Consumers';
 import { PortalSettingsPage } from './pages/PortalSettings';
+import { SigningKeysPage } from './pages/SigningKeys';
 
 const SECTIONS: { title: string; keys: string[] }[] = [
   { title: 'API', keys: ['operations', 'actions', 'schemas', 'connections'] },
@@ -81,6 +82,10 @@ export function App() {
           <NavLink component={Link} href="/consumers" label="Consumers" active={active('/consumers')} onClick={close} />
           <NavLink component={Link} href="/portal-settings" label="Portal settings" active={active('/portal-settings')} onClick={close} />
           <Text size="xs" fw={700} c="dimmed" mt="sm" mb={4} px="sm">
+            Security
+          </Text>
+          <NavLink component={Link} href="/signing-keys" label="Signing keys" active={active('/signing-keys')} onClick={close} />
+          <Text size="xs" fw={700} c="dimmed" mt="sm" mb={4} px="sm">
             Monitoring
           </Text>
           <NavLink component={Link} href="/log" label="Log" active={active('/log')} onClick={close} />
@@ -94,6 +99,7 @@ export function App() {
           <Route path="/consumers">{() => <ConsumersPage />}</Route>
           <Route path="/consumers/:id">{(params) => <ConsumerPage id={params.id} />}</Route>
           <Route path="/portal-settings">{() => <PortalSettingsPage />}</Route>
+          <Route path="/signing-keys">{() => <SigningKeysPage />}</Route>
           <Route path="/:resource" nest>
             {(params) =>
               RESOURCES[params.resource] ? <ResourceRoutes resource={RESOURCES[params.resource]} /> : <NotFound />

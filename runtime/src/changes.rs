@@ -57,6 +57,7 @@ impl AppState {
             Change::Cronjobs => self.cron_wake.notify_one(),
             Change::Connection(name) => self.registry.close(name),
             Change::Revocations => self.tokens.sync_recent_revocations().await?,
+            Change::SigningKeys => self.tokens.reload_keys().await?,
             Change::IpRules => self.ip_rules.reload(&self.db).await?,
         }
         Ok(())
@@ -78,6 +79,7 @@ impl AppState {
             Change::Cronjobs,
             Change::Revocations,
             Change::IpRules,
+            Change::SigningKeys,
         ] {
             self.apply(&change).await?;
         }

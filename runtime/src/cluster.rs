@@ -45,6 +45,8 @@ pub enum Change {
     Revocations,
     /// IP rules, bans included.
     IpRules,
+    /// Token signing keys: one made, retired or deleted.
+    SigningKeys,
 }
 
 impl Change {
@@ -57,6 +59,7 @@ impl Change {
             Self::Cronjobs => "cronjobs".into(),
             Self::Connection(name) => format!("connection:{name}"),
             Self::Revocations => "revocations".into(),
+            Self::SigningKeys => "signing_keys".into(),
             Self::IpRules => "ip_rules".into(),
         }
     }
@@ -70,6 +73,7 @@ impl Change {
             "rate_limits" => Self::RateLimits,
             "cronjobs" => Self::Cronjobs,
             "revocations" => Self::Revocations,
+            "signing_keys" => Self::SigningKeys,
             "ip_rules" => Self::IpRules,
             other => Self::Connection(other.strip_prefix("connection:")?.to_string()),
         })
@@ -233,6 +237,7 @@ mod tests {
             Change::Connection("db:main".into()),
             Change::Revocations,
             Change::IpRules,
+            Change::SigningKeys,
         ] {
             assert_eq!(Change::decode(&change.encode()), Some(change));
         }

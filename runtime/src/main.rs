@@ -115,10 +115,19 @@ struct WorkerArgs {
     /// Key sealing connection configs and webhook secrets at rest.
     #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
     secret_key: Option<String>,
-    /// Key signing access tokens (64 hex characters); required, like
-    /// --secret-key, with a PostgreSQL control plane.
+    /// Key signing access tokens under SLUICE_TOKEN_ALGORITHM=HS256 (64 hex
+    /// characters); required then, like --secret-key, with a PostgreSQL
+    /// control plane.
     #[arg(long, env = "SLUICE_JWT_KEY", hide_env_values = true)]
     jwt_key: Option<String>,
+    /// How access tokens are signed (`EdDSA` or `HS256`), as the servers say.
+    #[arg(
+        long,
+        env = "SLUICE_TOKEN_ALGORITHM",
+        value_enum,
+        default_value = "EdDSA"
+    )]
+    token_algorithm: sluice::identity::keys::TokenAlgorithm,
     #[command(flatten)]
     worker: WorkerFlags,
 }
@@ -189,6 +198,9 @@ struct TokenCommand {
     data: DataDirArg,
     #[command(flatten)]
     tokens: TokenArgs,
+    /// Key sealing the token signing keys (and connection configs) at rest.
+    #[arg(long, env = "SLUICE_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -282,6 +294,7 @@ async fn run() -> anyhow::Result<()> {
                 secret_key: args.secret_key,
                 tokens: sluice::identity::TokenSettings {
                     key: args.jwt_key,
+                    algorithm: args.token_algorithm,
                     ..sluice::identity::TokenSettings::default()
                 },
                 request_log: LogSettings {
@@ -305,6 +318,7 @@ async fn run() -> anyhow::Result<()> {
                 args.app,
                 args.scopes,
                 args.ttl,
+                args.secret_key.as_deref(),
             )
             .await?;
             println!("{token}");

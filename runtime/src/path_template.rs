@@ -8,13 +8,16 @@
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Path prefixes the platform keeps for itself.
-pub const RESERVED_PREFIXES: [&str; 6] = [
+pub const RESERVED_PREFIXES: [&str; 8] = [
     "/admin",
     "/system",
     "/authorization",
     "/console",
     "/consumer",
     "/portal",
+    // RFC 8414 §3 and RFC 9728 §3; the rest of `/.well-known` is free.
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/oauth-protected-resource",
 ];
 
 /// The reserved prefix `path` is under (the prefix itself, or below it),

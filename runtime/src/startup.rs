@@ -105,13 +105,11 @@ impl AppState {
     /// # Errors
     /// When the data directory, database or engine cannot be set up.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        crate::config::require_shared_keys(
-            settings.database_url.as_deref(),
-            &[
-                ("SLUICE_SECRET_KEY", settings.secret_key.as_deref()),
-                ("SLUICE_JWT_KEY", settings.tokens.key.as_deref()),
-            ],
-        )?;
+        let mut shared = vec![("SLUICE_SECRET_KEY", settings.secret_key.as_deref())];
+        if settings.tokens.algorithm == crate::identity::keys::TokenAlgorithm::Hs256 {
+            shared.push(("SLUICE_JWT_KEY", settings.tokens.key.as_deref()));
+        }
+        crate::config::require_shared_keys(settings.database_url.as_deref(), &shared)?;
         anyhow::ensure!(
             (0.0..=1.0).contains(&settings.request_log.sample),
             "SLUICE_LOG_SAMPLE must be between 0 and 1 (the share of successful requests \
@@ -134,11 +132,17 @@ impl AppState {
             None => None,
         };
         let node_id = uuid::Uuid::new_v4().simple().to_string();
+        let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)?;
+        let mut settings = settings;
+        settings.tokens.issuer = crate::identity::settle_issuer(&db, &settings.tokens)
+            .await
+            .context("settling the token issuer")?;
         let tokens = Tokens::load(
             settings.tokens.clone(),
             &settings.data_dir,
             db.clone(),
             node_id.clone(),
+            secrets.clone(),
         )
         .await?;
         tokens.spawn_sync();
@@ -162,7 +166,6 @@ impl AppState {
         let request_log = RequestLog::start(db.clone(), &settings.request_log);
         let db_for_events = db.clone();
         let worker_wake: Arc<tokio::sync::Notify> = Arc::default();
-        let secrets = SecretBox::load(settings.secret_key.as_deref(), &settings.data_dir)?;
         let registry = Arc::new(Registry::new(
             settings.data_dir.clone(),
             db.clone(),
@@ -255,10 +258,16 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let listen = settings.listen;
         let admin_listen = settings.admin_listen;
-        let state = AppState::build(settings).await?;
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
+        let mut settings = settings;
+        settings.tokens.derived_issuer = Some(crate::identity::issuer_at(
+            settings.public_url.as_deref(),
+            listener.local_addr()?,
+            settings.tls.is_some(),
+        ));
+        let state = AppState::build(settings).await?;
         let (router, admin, public_side) = match admin_listen {
             None => (platform_router(&state, Surface::All), None, None),
             Some(address) => {
@@ -430,6 +439,7 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
     // built from the admin's request) work on either.
     let router = Router::new()
         .merge(api::system::router())
+        .merge(api::metadata::router())
         .nest("/authorization", authorization)
         .merge(api::docs::router())
         .merge(api::oauth2::callback_router());

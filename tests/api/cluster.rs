@@ -312,6 +312,7 @@ async fn a_cluster_behind_haproxy_shares_every_change_and_survives_a_killed_node
     todo_api_with_private_writes(&cluster).await;
     a_change_through_node_1_reaches_nodes_2_and_3_within_a_second(&cluster).await;
     a_token_revoked_through_node_2_is_refused_by_node_3_within_a_second(&cluster).await;
+    a_key_rotated_through_node_1_signs_tokens_node_3_accepts_within_a_second(&cluster).await;
     a_rate_limit_of_n_admits_n_across_the_nodes(&cluster).await;
     two_hundred_events_are_delivered_once_each(&cluster, &receiver).await;
     a_one_second_cronjob_runs_each_tick_once(&cluster).await;
@@ -491,6 +492,69 @@ async fn a_token_revoked_through_node_2_is_refused_by_node_3_within_a_second(clu
     let took =
         time_until(|| async { whoami(2).await.unwrap().status() == StatusCode::UNAUTHORIZED })
             .await;
+    assert!(took < PROPAGATION, "node 3 took {took:?}");
+}
+
+/// Every node verifies the tokens another signed, before and after a
+/// rotation through node 1; the key deleted through node 1 stops
+/// verifying on node 3 within a second.
+async fn a_key_rotated_through_node_1_signs_tokens_node_3_accepts_within_a_second(
+    cluster: &Cluster,
+) {
+    let (app, before) = cluster.app_token("signer", &[]).await;
+    let whoami = |i: usize, token: String| {
+        cluster
+            .client
+            .get(cluster.on_node(i, "/authorization/whoami"))
+            .bearer_auth(token)
+            .send()
+    };
+    for i in 0..3 {
+        assert_eq!(
+            whoami(i, before.clone()).await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
+    let rotated = cluster
+        .client
+        .post(cluster.on_node(0, "/admin/signing-keys"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::CREATED);
+    let new_kid = rotated.json::<Value>().await.unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A token from node 1 under the new key is good on node 3 at once: the
+    // key is in the control plane before the rotation answers.
+    let after = crate::node::app_token_from(&cluster.client, &cluster.on_node(0, ""), &app).await;
+    assert_eq!(
+        jsonwebtoken::decode_header(&after).unwrap().kid.as_deref(),
+        Some(new_kid.as_str())
+    );
+    let took =
+        time_until(|| async { whoami(2, after.clone()).await.unwrap().status() == StatusCode::OK })
+            .await;
+    assert!(took < PROPAGATION, "node 3 took {took:?}");
+    assert_eq!(
+        whoami(2, before.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let deleted = cluster
+        .client
+        .delete(cluster.on_node(0, &format!("/admin/signing-keys/{old_kid}")))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let took = time_until(|| async {
+        whoami(2, before.clone()).await.unwrap().status() == StatusCode::UNAUTHORIZED
+    })
+    .await;
     assert!(took < PROPAGATION, "node 3 took {took:?}");
 }
 

@@ -21,6 +21,18 @@ async fn a_node_on_postgresql_without_shared_keys_refuses_to_start_and_says_whic
     settings.database_url = Some(fresh_postgres_database().await);
     settings.secret_key = None;
     settings.tokens.key = None;
+    // Signing keys live in the control plane, sealed with the secret key.
+    let error = Application::build(settings.clone())
+        .await
+        .err()
+        .expect("no node starts without the shared secret key")
+        .to_string();
+    assert!(
+        error.starts_with("SLUICE_SECRET_KEY must be set"),
+        "{error}"
+    );
+    // Under the HS256 opt-in, the signing secret must be shared too.
+    settings.tokens.algorithm = sluice::identity::keys::TokenAlgorithm::Hs256;
     let error = Application::build(settings.clone())
         .await
         .err()

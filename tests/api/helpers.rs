@@ -318,6 +318,12 @@ impl TestApp {
             .tokens
             .key
             .clone_from(&self.state.settings.tokens.key);
+        // The restarted server listens on another port, which would give
+        // it another issuer: its tokens would not be the first one's.
+        settings
+            .tokens
+            .issuer
+            .clone_from(&self.state.tokens.settings().issuer);
         configure(&mut settings);
         start(settings, data_dir).await
     }

@@ -53,6 +53,7 @@ mod registry;
 mod request_log;
 mod schemas;
 mod sdk;
+mod signing_keys;
 mod smtp;
 mod sql;
 mod tls;

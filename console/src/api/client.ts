@@ -14,9 +14,18 @@ const auth: Middleware = {
     if (token) request.headers.set('Authorization', `Bearer ${token}`);
     return request;
   },
-  onResponse({ response }) {
-    // An expired or revoked session: back to the sign-in form.
-    if (response.status === 401) session.expired();
+  async onResponse({ request, response }) {
+    if (response.status !== 401) return response;
+    // The access token may be refused while the session lives on (its
+    // signing key was deleted): refresh once and send a bodiless request
+    // again; else the session has ended, back to the sign-in form.
+    if (await session.renew()) {
+      if (request.bodyUsed) return response;
+      const retry = new Request(request);
+      retry.headers.set('Authorization', `Bearer ${session.accessToken()}`);
+      return fetch(retry);
+    }
+    session.expired();
     return response;
   },
 };

@@ -38,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route("/token", post(token_create))
         .route("/revoke", post(token_revoke))
         .route("/whoami", get(whoami))
+        .route(
+            "/jwks",
+            get(crate::api::metadata::jwks).layer(crate::api::metadata::public_cors()),
+        )
 }
 
 /// An RFC 6749 §5.2 error.

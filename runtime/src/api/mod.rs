@@ -18,6 +18,7 @@ pub mod events;
 pub mod generators;
 pub mod ip_rules;
 pub mod logs;
+pub mod metadata;
 pub mod oauth2;
 pub mod oauth_form;
 pub mod operations;
@@ -26,6 +27,7 @@ pub mod rate_limits;
 pub mod roles;
 pub mod schemas;
 pub mod scopes;
+pub mod signing_keys;
 pub mod spa;
 pub mod statistics;
 pub mod system;
@@ -55,6 +57,7 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(consumers::router())
         .merge(portal::router())
         .merge(ip_rules::router())
+        .merge(signing_keys::router())
         .merge(rate_limits::router())
         .merge(logs::router())
         .merge(statistics::router())

@@ -124,15 +124,20 @@ pub async fn token(
     app: Option<String>,
     requested: Vec<String>,
     ttl_secs: Option<i64>,
+    secret_key: Option<&str>,
 ) -> anyhow::Result<String> {
-    crate::config::require_shared_keys(
-        data.database_url.as_deref(),
-        &[("SLUICE_JWT_KEY", settings.key.as_deref())],
-    )?;
+    let mut shared = vec![("SLUICE_SECRET_KEY", secret_key)];
+    if settings.algorithm == crate::identity::keys::TokenAlgorithm::Hs256 {
+        shared.push(("SLUICE_JWT_KEY", settings.key.as_deref()));
+    }
+    crate::config::require_shared_keys(data.database_url.as_deref(), &shared)?;
     let db = open(data).await?;
     // A command is a node of its own for the changes it would announce.
     let node_id = uuid::Uuid::new_v4().simple().to_string();
-    let tokens = Tokens::load(settings, &data.data_dir, db.clone(), node_id).await?;
+    let secrets = crate::secrets::SecretBox::load(secret_key, &data.data_dir)?;
+    let mut settings = settings;
+    settings.issuer = crate::identity::settle_issuer(&db, &settings).await?;
+    let tokens = Tokens::load(settings, &data.data_dir, db.clone(), node_id, secrets).await?;
     let (user, app) = match (user, app) {
         (Some(name), None) => {
             let user = users::by_name(&db, &name)

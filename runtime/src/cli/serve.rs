@@ -9,6 +9,7 @@ use clap::Args;
 
 use crate::config::Settings;
 use crate::identity::TokenSettings;
+use crate::identity::keys::TokenAlgorithm;
 use crate::request_log::LogSettings;
 use crate::startup::Application;
 use crate::worker::WorkerSettings;
@@ -64,29 +65,55 @@ impl WorkerFlags {
 /// Flags of access tokens.
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
-    /// `iss` and `aud` of access tokens.
-    #[arg(long, env = "SLUICE_TOKEN_ISSUER", default_value = "sluice")]
-    pub token_issuer: String,
+    /// `iss` and `aud` of access tokens and the authorization server's
+    /// issuer identifier (RFC 8414 §2). Default: SLUICE_PUBLIC_URL, else the
+    /// URL the server listens at.
+    #[arg(long, env = "SLUICE_TOKEN_ISSUER")]
+    pub token_issuer: Option<String>,
     /// Access-token lifetime, seconds.
     #[arg(long, env = "SLUICE_ACCESS_TOKEN_TTL", default_value_t = 3600)]
     pub access_token_ttl: i64,
     /// Refresh-token (session) lifetime, seconds.
     #[arg(long, env = "SLUICE_REFRESH_TOKEN_TTL", default_value_t = 30 * 86_400)]
     pub refresh_token_ttl: i64,
-    /// HS256 key signing access tokens: 64 hex characters. Without it
-    /// `<data dir>/jwt.key` is used, generated (mode 0600) on first start.
+    /// How access tokens are signed: `EdDSA` (Ed25519 keys kept in the
+    /// control plane and published at /authorization/jwks) or `HS256` (one
+    /// shared secret, SLUICE_JWT_KEY; for deployments that verify tokens
+    /// with it).
+    #[arg(
+        long,
+        env = "SLUICE_TOKEN_ALGORITHM",
+        value_enum,
+        default_value = "EdDSA"
+    )]
+    pub token_algorithm: TokenAlgorithm,
+    /// HS256 key signing access tokens under SLUICE_TOKEN_ALGORITHM=HS256:
+    /// 64 hex characters. Without it `<data dir>/jwt.key` is used,
+    /// generated (mode 0600) on first start.
     #[arg(long, env = "SLUICE_JWT_KEY", hide_env_values = true)]
     pub jwt_key: Option<String>,
+    /// Days an EdDSA signing key signs before a new one replaces it; 0
+    /// rotates only when an admin asks (POST /admin/signing-keys).
+    #[arg(long, env = "SLUICE_SIGNING_KEY_ROTATION_DAYS", default_value_t = 90)]
+    pub signing_key_rotation_days: u32,
+    /// Seconds a replaced signing key keeps verifying the tokens it signed
+    /// (at least the access-token lifetime).
+    #[arg(long, env = "SLUICE_SIGNING_KEY_OVERLAP", default_value_t = 86_400)]
+    pub signing_key_overlap: i64,
 }
 
 impl TokenArgs {
     /// The token settings.
     pub fn settings(self) -> TokenSettings {
         TokenSettings {
-            issuer: self.token_issuer,
+            issuer: self.token_issuer.unwrap_or_default(),
+            derived_issuer: None,
             access_ttl_secs: self.access_token_ttl,
             refresh_ttl_secs: self.refresh_token_ttl,
+            algorithm: self.token_algorithm,
             key: self.jwt_key,
+            key_rotation_days: self.signing_key_rotation_days,
+            key_overlap_secs: self.signing_key_overlap,
         }
     }
 }

@@ -119,6 +119,27 @@ fn console_layer(request: &Request) -> Option<Arc<tower_http::cors::CorsLayer>> 
 }
 
 /// Serves `request`, routed to `lookup`, and records it.
+/// Adds `resource_metadata` (RFC 9728 §5.1) to a bearer challenge, so that
+/// a client refused for want of a token (an MCP client, say) finds where to
+/// get one; nothing when the issuer is not a URL.
+fn name_resource_metadata(state: &AppState, response: &mut Response) {
+    let Some(url) = crate::identity::resource_metadata_url(&state.tokens.settings().issuer) else {
+        return;
+    };
+    let headers = response.headers_mut();
+    let Some(challenge) = headers
+        .get(axum::http::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    if let Ok(value) =
+        axum::http::HeaderValue::from_str(&format!("{challenge}, resource_metadata=\"{url}\""))
+    {
+        headers.insert(axum::http::header::WWW_AUTHENTICATE, value);
+    }
+}
+
 async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response {
     let started = Instant::now();
     let at_ms = crate::store::now_ms();
@@ -140,7 +161,17 @@ async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response 
                 note.fuel_used = *fuel_used;
             }
             let detail = error.to_string();
-            (error.into_response(), Some(detail))
+            let challenge = matches!(
+                error,
+                ApiError::Unauthorized(_)
+                    | ApiError::InvalidToken(_)
+                    | ApiError::InsufficientScope { .. }
+            );
+            let mut response = error.into_response();
+            if challenge {
+                name_resource_metadata(state, &mut response);
+            }
+            (response, Some(detail))
         }
     };
     if let Some(decision) = &note.rate {

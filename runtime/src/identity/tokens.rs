@@ -1,10 +1,11 @@
 //! Access tokens: JWTs (RFC 7519) in the RFC 9068 profile (`typ: at+jwt`,
 //! claims `iss`, `aud`, `sub`, `exp`, `iat`, `jti`, `client_id`, `scope`),
-//! signed with HS256 under a 32-byte key from `SLUICE_JWT_KEY` or
-//! `<data dir>/jwt.key`. Refresh tokens are opaque random strings kept as
-//! SHA-256. Revocations live in the control plane; each node keeps the live
-//! ones in memory (swapped whole, so checks never lock) and polls for new
-//! ones every [`REVOCATION_POLL`].
+//! signed with the control plane's Ed25519 keys (`kid` in the header,
+//! public keys at `/authorization/jwks`) or, by opt-in, with HS256 under a
+//! shared secret ([`super::keys`]). Refresh tokens are opaque random
+//! strings kept as SHA-256. Revocations live in the control plane; each
+//! node keeps the live ones in memory (swapped whole, so checks never lock)
+//! and polls for new ones every [`REVOCATION_POLL`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,12 +15,14 @@ use std::time::Duration;
 use crate::store::Json;
 use arc_swap::ArcSwap;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 
+use super::keys::{self, KeyInfo, KeySet, TokenAlgorithm};
 use super::{random_hex, unix_now};
+use crate::secrets::SecretBox;
 use crate::store::apps::AppRow;
 use crate::store::sessions::{self, SessionRow};
 use crate::store::users::UserRow;
@@ -34,28 +37,62 @@ const ACCESS_TOKEN_TYP: &str = "at+jwt";
 /// signature check; expiry and revocation are still checked on every use.
 const VERIFIED_CACHE_TOKENS: u64 = 10_000;
 
-/// Lifetimes and names of issued tokens.
+/// How often a node checks whether its signing key is due for rotation.
+const ROTATION_CHECK: Duration = Duration::from_secs(600);
+
+/// Lifetimes and names of issued tokens, and how they are signed.
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
-    /// `iss` and `aud` of every token (`SLUICE_TOKEN_ISSUER`, default `sluice`).
+    /// `iss` and `aud` of every token, and the issuer identifier of the
+    /// authorization server's metadata (RFC 8414 §2: an `https` URL in
+    /// production), as configured (`SLUICE_TOKEN_ISSUER`); empty: settled
+    /// at start by [`super::settle_issuer`].
     pub issuer: String,
+    /// The issuer derived from where this server listens
+    /// ([`super::issuer_at`]: `SLUICE_PUBLIC_URL`, else its address), set
+    /// when it binds; `None` for commands that serve nothing.
+    pub derived_issuer: Option<String>,
     /// Access-token lifetime in seconds (`SLUICE_ACCESS_TOKEN_TTL`, default 3600).
     pub access_ttl_secs: i64,
     /// Refresh-token (session) lifetime in seconds
     /// (`SLUICE_REFRESH_TOKEN_TTL`, default 30 days).
     pub refresh_ttl_secs: i64,
-    /// The HS256 key as 64 hex characters (`SLUICE_JWT_KEY`); `None` uses
-    /// `<data dir>/jwt.key`, generated (mode 0600) on first start.
+    /// How tokens are signed (`SLUICE_TOKEN_ALGORITHM`, default `EdDSA`).
+    pub algorithm: TokenAlgorithm,
+    /// The HS256 key as 64 hex characters (`SLUICE_JWT_KEY`), used only
+    /// with [`TokenAlgorithm::Hs256`]; `None` uses `<data dir>/jwt.key`,
+    /// generated (mode 0600) on first start.
     pub key: Option<String>,
+    /// Days a signing key signs before a new one replaces it
+    /// (`SLUICE_SIGNING_KEY_ROTATION_DAYS`, default 90; 0: only when an
+    /// admin rotates it).
+    pub key_rotation_days: u32,
+    /// Seconds a replaced key keeps verifying the tokens it signed
+    /// (`SLUICE_SIGNING_KEY_OVERLAP`, default 86 400, never less than the
+    /// access-token lifetime). A token made with `sluice token --ttl`
+    /// longer than this stops verifying this long after a rotation.
+    pub key_overlap_secs: i64,
+}
+
+impl TokenSettings {
+    /// How long a retired key keeps verifying: the overlap, and at least
+    /// the access-token lifetime, so that no token of ours outlives its key.
+    pub fn overlap_secs(&self) -> i64 {
+        self.key_overlap_secs.max(self.access_ttl_secs) + 60
+    }
 }
 
 impl Default for TokenSettings {
     fn default() -> Self {
         Self {
-            issuer: "sluice".into(),
+            issuer: String::new(),
+            derived_issuer: None,
             access_ttl_secs: 3600,
             refresh_ttl_secs: 30 * 24 * 3600,
+            algorithm: TokenAlgorithm::EdDsa,
             key: None,
+            key_rotation_days: 90,
+            key_overlap_secs: 86_400,
         }
     }
 }
@@ -135,9 +172,26 @@ pub enum TokenError {
     /// Revoked (RFC 7009), or its user or app was deactivated or deleted.
     #[error("the bearer token has been revoked")]
     Revoked,
+    /// Signed by a key this server does not have (never had, or deleted).
+    #[error("the bearer token was signed with a key that is not in use here")]
+    UnknownKey,
     /// Wrong issuer, audience, type or algorithm.
     #[error("the bearer token was not issued by this platform: {0}")]
     Foreign(&'static str),
+}
+
+/// Why a rotation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// Tokens are signed with the HS256 secret, which is not rotated here.
+    #[error(
+        "tokens are signed with a shared HS256 secret (SLUICE_TOKEN_ALGORITHM=HS256): replace \
+         SLUICE_JWT_KEY to change it, or switch to EdDSA"
+    )]
+    SharedSecret,
+    /// The control plane failed.
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
 }
 
 /// A token response's content (RFC 6749 §5.1).
@@ -168,8 +222,12 @@ pub struct Subject<'a> {
 /// Issues and verifies tokens; one per process.
 pub struct Tokens {
     settings: TokenSettings,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: ArcSwap<KeySet>,
+    /// Woken by a token naming a key this node does not know, which may be
+    /// one another node has just made: the keys are read again (at most
+    /// once a second, see [`Tokens::spawn_sync`]).
+    key_miss: tokio::sync::Notify,
+    secrets: SecretBox,
     validation: Validation,
     db: AnyPool,
     revoked: ArcSwap<HashMap<String, i64>>,
@@ -187,29 +245,37 @@ impl std::fmt::Debug for Tokens {
 }
 
 impl Tokens {
-    /// Loads the signing key and the live revocations.
+    /// Loads the signing keys (making the first Ed25519 key on a fresh
+    /// control plane, or reading the HS256 secret) and the live revocations.
     ///
     /// # Errors
-    /// When the key cannot be read or created, or the database fails.
+    /// When a key cannot be read, made or unsealed, or the database fails.
     pub async fn load(
         settings: TokenSettings,
         data_dir: &Path,
         db: AnyPool,
         node_id: String,
+        secrets: SecretBox,
     ) -> anyhow::Result<Arc<Self>> {
-        let key = crate::secrets::load_key(
-            settings.key.as_deref(),
-            "SLUICE_JWT_KEY",
-            &data_dir.join("jwt.key"),
-        )?;
-        let mut validation = Validation::new(Algorithm::HS256);
+        let key_set = match settings.algorithm {
+            TokenAlgorithm::Hs256 => KeySet::shared_secret(&crate::secrets::load_key(
+                settings.key.as_deref(),
+                "SLUICE_JWT_KEY",
+                &data_dir.join("jwt.key"),
+            )?),
+            TokenAlgorithm::EdDsa => {
+                KeySet::from_rows(&keys::load_or_create(&db, &secrets).await?, &secrets)?
+            }
+        };
+        let mut validation = Validation::new(key_set.signer.algorithm);
         validation.leeway = 0;
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         let tokens = Arc::new(Self {
-            encoding: EncodingKey::from_secret(&key),
-            decoding: DecodingKey::from_secret(&key),
+            keys: ArcSwap::from_pointee(key_set),
+            key_miss: tokio::sync::Notify::new(),
+            secrets,
             validation,
             settings,
             db,
@@ -222,6 +288,103 @@ impl Tokens {
         });
         tokens.sync_revocations(0).await?;
         Ok(tokens)
+    }
+
+    /// Reads the signing keys again (after a rotation or a deletion on any
+    /// node); tokens verified before are checked again on next use, so a
+    /// deleted key's tokens are refused at once. Does nothing under HS256.
+    ///
+    /// # Errors
+    /// When the database fails or a key cannot be unsealed.
+    pub async fn reload_keys(&self) -> anyhow::Result<()> {
+        if self.settings.algorithm == TokenAlgorithm::Hs256 {
+            return Ok(());
+        }
+        let rows = keys::load_or_create(&self.db, &self.secrets).await?;
+        self.keys
+            .store(Arc::new(KeySet::from_rows(&rows, &self.secrets)?));
+        self.verified.invalidate_all();
+        Ok(())
+    }
+
+    /// The JWS algorithm new tokens are signed with: `EdDSA` or `HS256`.
+    pub fn keys_algorithm(&self) -> &'static str {
+        match self.settings.algorithm {
+            TokenAlgorithm::EdDsa => "EdDSA",
+            TokenAlgorithm::Hs256 => "HS256",
+        }
+    }
+
+    /// The published public keys (RFC 7517 §5), empty under HS256.
+    pub fn jwks(&self) -> jsonwebtoken::jwk::JwkSet {
+        self.keys.load().jwks.clone()
+    }
+
+    /// The signing keys' states, oldest first (empty under HS256).
+    pub fn key_infos(&self) -> Vec<KeyInfo> {
+        self.keys.load().keys.clone()
+    }
+
+    /// Makes a new signing key and retires the current one (it verifies for
+    /// [`TokenSettings::overlap_secs`] more), on this node at once; the
+    /// caller announces the change to the others. With `only_if_signing`,
+    /// only while that key still signs (see [`keys::rotate`]).
+    ///
+    /// # Errors
+    /// [`RotateError::SharedSecret`] under HS256; database failures.
+    pub async fn rotate_keys(
+        &self,
+        only_if_signing: Option<&str>,
+    ) -> Result<Option<KeyInfo>, RotateError> {
+        if self.settings.algorithm == TokenAlgorithm::Hs256 {
+            return Err(RotateError::SharedSecret);
+        }
+        let made = keys::rotate(
+            &self.db,
+            &self.secrets,
+            self.settings.overlap_secs(),
+            only_if_signing,
+        )
+        .await?;
+        self.reload_keys().await?;
+        Ok(made.map(|row| {
+            self.key_infos()
+                .into_iter()
+                .find(|k| k.kid == row.kid)
+                .expect("the key just made is live")
+        }))
+    }
+
+    /// Rotates the signing key when it has signed for
+    /// `SLUICE_SIGNING_KEY_ROTATION_DAYS`, and announces it; one node of a
+    /// cluster rotates, the others find the key replaced and do nothing.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn rotate_if_due(&self) -> anyhow::Result<()> {
+        let days = i64::from(self.settings.key_rotation_days);
+        let (kid, since) = {
+            let keys = self.keys.load();
+            (keys.signer.kid.clone(), keys.signer.created_at)
+        };
+        let Some(kid) = kid else { return Ok(()) };
+        if days == 0 || unix_now() < since + days * 86_400 {
+            return Ok(());
+        }
+        match self.rotate_keys(Some(&kid)).await {
+            Ok(Some(_)) => {
+                crate::cluster::announce(
+                    &self.db,
+                    &self.node_id,
+                    &crate::cluster::Change::SigningKeys,
+                )
+                .await?;
+            }
+            Ok(None) => self.reload_keys().await?,
+            Err(RotateError::SharedSecret) => {}
+            Err(RotateError::Store(e)) => return Err(e),
+        }
+        Ok(())
     }
 
     /// The settings tokens are issued with.
@@ -255,16 +418,39 @@ impl Tokens {
         Ok(caller)
     }
 
+    /// Checks `token`'s signature with the key its `kid` names, and its
+    /// claims with `validation`.
+    fn decode_with(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> Result<jsonwebtoken::TokenData<Claims>, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        let keys = self.keys.load();
+        let Some((algorithm, key)) = keys.verifier(header.kid.as_deref()) else {
+            return Err(match header.kid {
+                Some(_) => {
+                    self.key_miss.notify_one();
+                    TokenError::UnknownKey
+                }
+                None => TokenError::Foreign("another algorithm"),
+            });
+        };
+        if header.alg != *algorithm {
+            return Err(TokenError::Foreign("another algorithm"));
+        }
+        jsonwebtoken::decode::<Claims>(token, key, validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::InvalidSignature => TokenError::BadSignature,
+            ErrorKind::InvalidIssuer => TokenError::Foreign("another issuer"),
+            ErrorKind::InvalidAudience => TokenError::Foreign("another audience"),
+            ErrorKind::InvalidAlgorithm => TokenError::Foreign("another algorithm"),
+            _ => TokenError::Malformed,
+        })
+    }
+
     fn decode(&self, token: &str) -> Result<Caller, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                ErrorKind::InvalidSignature => TokenError::BadSignature,
-                ErrorKind::InvalidIssuer => TokenError::Foreign("another issuer"),
-                ErrorKind::InvalidAudience => TokenError::Foreign("another audience"),
-                ErrorKind::InvalidAlgorithm => TokenError::Foreign("another algorithm"),
-                _ => TokenError::Malformed,
-            })?;
+        let data = self.decode_with(token, &self.validation)?;
         if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
             return Err(TokenError::Foreign("not an access token (typ at+jwt)"));
         }
@@ -287,9 +473,7 @@ impl Tokens {
     pub fn decode_unchecked_expiry(&self, token: &str) -> Option<Claims> {
         let mut validation = self.validation.clone();
         validation.validate_exp = false;
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .ok()
-            .map(|d| d.claims)
+        self.decode_with(token, &validation).ok().map(|d| d.claims)
     }
 
     /// Signs `claims` as an access token.
@@ -297,11 +481,13 @@ impl Tokens {
     /// # Errors
     /// Only if serialisation fails.
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        let keys = self.keys.load();
         let header = Header {
             typ: Some(ACCESS_TOKEN_TYP.into()),
-            ..Header::new(Algorithm::HS256)
+            kid: keys.signer.kid.clone(),
+            ..Header::new(keys.signer.algorithm)
         };
-        Ok(jsonwebtoken::encode(&header, claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(&header, claims, &keys.signer.key)?)
     }
 
     /// Opens a session for `subject` with `scopes` and issues its first
@@ -478,10 +664,34 @@ impl Tokens {
     }
 
     /// Polls for revocations made by other nodes (and purges expired
-    /// sessions) until the process ends.
+    /// sessions, and rotates the signing key when due) until the process
+    /// ends; reads the keys again when a token names an unknown one.
     pub fn spawn_sync(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(tokens) = weak.upgrade() else { return };
+                // Bounded, so that a dropped server's tokens are freed.
+                let missed =
+                    tokio::time::timeout(Duration::from_secs(2), tokens.key_miss.notified()).await;
+                if missed.is_ok() {
+                    if let Err(e) = tokens.reload_keys().await {
+                        tracing::warn!(error = %e, "reading the signing keys failed");
+                    }
+                    drop(tokens);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        });
         let tokens = Arc::downgrade(self);
         tokio::spawn(async move {
+            // A key past its time (a node down when it was due) is replaced
+            // at start rather than up to ROTATION_CHECK later.
+            if let Some(tokens) = tokens.upgrade()
+                && let Err(e) = tokens.rotate_if_due().await
+            {
+                tracing::warn!(error = %e, "rotating the token signing key failed");
+            }
             let mut since = unix_now() - 1;
             let mut ticks: u64 = 0;
             loop {
@@ -502,6 +712,11 @@ impl Tokens {
                     && let Err(e) = sessions::purge_expired(&tokens.db, started).await
                 {
                     tracing::warn!(error = %e, "purging expired sessions failed");
+                }
+                if ticks.is_multiple_of(ROTATION_CHECK.as_secs() / REVOCATION_POLL.as_secs())
+                    && let Err(e) = tokens.rotate_if_due().await
+                {
+                    tracing::warn!(error = %e, "rotating the token signing key failed");
                 }
             }
         });

@@ -19,6 +19,7 @@ pub mod schemas;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod statistics;
 pub mod users;
 

@@ -26,3 +26,17 @@ pub async fn set<'e>(db: impl AnyExecutor<'e>, key: &str, value: &str) -> sqlx::
         .await?;
     Ok(())
 }
+
+/// Writes setting `key` unless it has a value; answers the value it has
+/// afterwards — `value`, or the one a concurrent writer stored first.
+///
+/// # Errors
+/// On database failure.
+pub async fn set_if_absent(db: &sqlx::AnyPool, key: &str, value: &str) -> sqlx::Result<String> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO NOTHING")
+        .bind(key)
+        .bind(value)
+        .execute(db)
+        .await?;
+    Ok(get(db, key).await?.unwrap_or_else(|| value.to_string()))
+}

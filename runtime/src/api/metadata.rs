@@ -1,0 +1,142 @@
+//! What clients discover before they ask for a token: the authorization
+//! server's metadata (RFC 8414) at `/.well-known/oauth-authorization-server`,
+//! the protected resource's metadata (RFC 9728) at
+//! `/.well-known/oauth-protected-resource`, and the public keys that verify
+//! its tokens, a JWK Set (RFC 7517 §5), at `/authorization/jwks`.
+//!
+//! Every URL in them starts with the issuer identifier
+//! ([`crate::identity::TokenSettings::issuer`]); an issuer configured as
+//! something other than a URL (an earlier version's `sluice`) falls back to
+//! the scheme and `Host` of the request.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, HOST};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::error::ApiResult;
+use crate::identity::PROTECTED_RESOURCE_METADATA;
+use crate::state::AppState;
+
+/// Path of the authorization server's metadata (RFC 8414 §3).
+pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
+
+/// Seconds clients may cache the metadata and the JWK Set. Short, because
+/// a rotated key must reach verifiers before its tokens do; a verifier
+/// that meets an unknown `kid` fetches the set again anyway.
+const MAX_AGE_SECS: u32 = 60;
+
+/// The metadata routes, at the root. Any origin may read them (and the
+/// JWK Set): they are public, and browser apps discover with them.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(AUTHORIZATION_SERVER_METADATA, get(authorization_server))
+        .route(PROTECTED_RESOURCE_METADATA, get(protected_resource))
+        .layer(public_cors())
+}
+
+/// CORS for public, credential-free documents: any origin, `GET`.
+pub fn public_cors() -> tower_http::cors::CorsLayer {
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET])
+}
+
+/// The URL the issuer's endpoints hang off: the issuer when it is an
+/// `http(s)` URL, else the request's scheme and `Host`.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    let issuer = &state.tokens.settings().issuer;
+    if issuer.starts_with("https://") || issuer.starts_with("http://") {
+        return issuer.trim_end_matches('/').to_string();
+    }
+    let scheme = if state.settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}")
+}
+
+fn cacheable(body: serde_json::Value) -> Response {
+    let mut response = axum::Json(body).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECS}")) {
+        response.headers_mut().insert(CACHE_CONTROL, value);
+    }
+    response
+}
+
+/// The scopes clients may ask for, by name.
+async fn scope_names(state: &AppState) -> ApiResult<Vec<String>> {
+    Ok(crate::store::scopes::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| s.name)
+        .collect())
+}
+
+/// `GET /.well-known/oauth-authorization-server` → 200 with the RFC 8414 §2
+/// metadata: the issuer, the token, revocation and JWKS endpoints, the
+/// grants and client authentication methods the token endpoint takes, and
+/// the scopes.
+///
+/// # Errors
+/// 500 when the scopes cannot be read.
+pub async fn authorization_server(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let base = base_url(&state, &headers);
+    let signing = state.tokens.keys_algorithm();
+    Ok(cacheable(json!({
+        "issuer": state.tokens.settings().issuer,
+        "token_endpoint": format!("{base}/authorization/token"),
+        "revocation_endpoint": format!("{base}/authorization/revoke"),
+        "jwks_uri": format!("{base}/authorization/jwks"),
+        "scopes_supported": scope_names(&state).await?,
+        // No authorization endpoint yet: no response type is supported.
+        "response_types_supported": [],
+        "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "access_token_signing_alg_values_supported": [signing],
+        "protected_resources": [base],
+    })))
+}
+
+/// `GET /.well-known/oauth-protected-resource` → 200 with the RFC 9728 §2
+/// metadata of the API this server hosts: the resource identifier (the
+/// server's URL), the authorization server that issues its tokens, how a
+/// token is sent (the `Authorization` header only), and the scopes.
+///
+/// # Errors
+/// 500 when the scopes cannot be read.
+pub async fn protected_resource(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let base = base_url(&state, &headers);
+    Ok(cacheable(json!({
+        "resource": base,
+        "authorization_servers": [state.tokens.settings().issuer],
+        "jwks_uri": format!("{base}/authorization/jwks"),
+        "bearer_methods_supported": ["header"],
+        "resource_signing_alg_values_supported": [state.tokens.keys_algorithm()],
+        "scopes_supported": scope_names(&state).await?,
+    })))
+}
+
+/// `GET /authorization/jwks` → 200 with the public keys that verify this
+/// server's tokens (RFC 7517 §5): the signing key and the retired ones
+/// whose tokens may still be live, each with `kid`, `alg` `EdDSA`, `use`
+/// `sig`. Empty under `SLUICE_TOKEN_ALGORITHM=HS256`, whose secret is not
+/// public.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    cacheable(serde_json::to_value(state.tokens.jwks()).unwrap_or_else(|_| json!({"keys": []})))
+}
