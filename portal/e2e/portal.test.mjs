@@ -17,6 +17,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import PostalMime from 'postal-mime';
+import * as oidc from 'openid-client';
 
 const env = (name) => {
   const value = process.env[name];
@@ -187,6 +188,46 @@ test('a personal access token is shown once', async () => {
   await page.getByRole('button', { name: 'Create token' }).click();
   assert.ok((await page.getByTestId('token-value').innerText()).length >= 20);
   await page.getByRole('table', { name: 'Tokens' }).getByText('ci', { exact: true }).waitFor();
+});
+
+test('a third-party app gets tokens through the consent page with openid-client (code and PKCE), and the consumer withdraws them', async () => {
+  // openid-client (npm), a certified relying party, discovers the server
+  // from its RFC 8414 metadata and checks state and iss (RFC 9207) itself.
+  const REDIRECT = env('THIRD_REDIRECT');
+  const config = await oidc.discovery(new URL(BASE), env('THIRD_CLIENT_ID'), undefined, oidc.None(), {
+    algorithm: 'oauth2',
+    execute: [oidc.allowInsecureRequests],
+  });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const authorize = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'greetings:read',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  // The app's callback, answered in the browser: nothing listens there.
+  await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the app' }));
+  const back = page.waitForRequest((request) => request.url().startsWith(REDIRECT));
+  await page.goto(authorize.href);
+  await page.getByRole('heading', { level: 1, name: /^Allow / }).waitFor();
+  await page.getByText('Read greetings').waitFor();
+  await shot('consent');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  const callback = new URL((await back).url());
+  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+  assert.equal(tokens.scope, 'greetings:read');
+  const called = await fetch(`${BASE}/greet/ada`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(called.status, 200);
+
+  await page.goto(`${BASE}/portal/account`);
+  const allowed = page.getByLabel('Apps you allowed');
+  await allowed.getByText('gallery').waitFor();
+  await page.getByRole('button', { name: 'Withdraw' }).click();
+  await page.getByText('None: no app acts for you.').waitFor();
+  const refused = await fetch(`${BASE}/greet/ada`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(refused.status, 401);
 });
 
 const SIGNED_IN = ['', 'docs/getting-started', 'reference', `reference/${OPERATION}`, 'code', 'apps', 'apps/new', 'tokens', 'usage', 'webhooks', 'account'];

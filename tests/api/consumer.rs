@@ -747,3 +747,131 @@ async fn the_consumer_document_passes_the_validator_and_every_schemathesis_check
     ]);
     crate::helpers::run_tool("schemathesis", app.data_dir.path(), &args).await;
 }
+
+#[tokio::test]
+async fn a_consumer_sees_and_withdraws_a_consent_and_the_apps_tokens_stop_working() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let app = portal_app().await;
+    let email = address("ada");
+    let ada = app.consumer_token(&email).await;
+    let redirect = "http://127.0.0.1:9/callback";
+    let third = app
+        .admin_create(
+            "/apps",
+            json!({"name": "third", "scopes": ["weather"], "redirect_uris": [redirect]}),
+        )
+        .await;
+    let client_id = third["client_id"].as_str().unwrap();
+    let verifier = "v".repeat(43);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let query = format!(
+        "response_type=code&client_id={client_id}&redirect_uri={}&scope=weather\
+         &code_challenge={challenge}&code_challenge_method=S256",
+        url::form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>()
+    );
+    let decided: Value = app
+        .client
+        .post(app.url("/authorization/authorize"))
+        .bearer_auth(&ada)
+        .json(&json!({"query": query, "decision": "allow"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let to = url::Url::parse(decided["redirect_to"].as_str().unwrap()).unwrap();
+    let code = to
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let tokens: Value = app
+        .token_request(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", &verifier),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let called = app
+        .client
+        .get(app.url("/forecast/oslo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(called.status(), StatusCode::OK);
+
+    let listed: Value = app
+        .as_consumer(reqwest::Method::GET, "/consents", &ada)
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["app"], "third", "{listed}");
+    assert_eq!(listed[0]["scopes"], json!(["weather"]));
+    let consumers: Value = app.admin_get("/consumers").await.json().await.unwrap();
+    let id = consumers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["email"] == email.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let seen: Value = app
+        .admin_get(&format!("/consumers/{id}/consents"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen, listed, "the admin sees what the consumer sees");
+
+    let withdrawn = app
+        .as_consumer(
+            reqwest::Method::DELETE,
+            &format!("/consents/{client_id}"),
+            &ada,
+        )
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.whoami(access).await.status(), StatusCode::UNAUTHORIZED);
+    let refreshed = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("client_secret", third["client_secret"].as_str().unwrap()),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST);
+    let again = app
+        .as_consumer(
+            reqwest::Method::DELETE,
+            &format!("/consents/{client_id}"),
+            &ada,
+        )
+        .await
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_problem(again, 404).await;
+    // The consumer's own session is untouched.
+    assert_eq!(app.whoami(&ada).await.status(), StatusCode::OK);
+}

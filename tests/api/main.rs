@@ -8,6 +8,7 @@ mod access;
 mod actions;
 mod admin_auth;
 mod admin_contract;
+mod authorize;
 mod builtins;
 mod cli;
 mod cli_remote;

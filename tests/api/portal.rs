@@ -174,10 +174,31 @@ async fn api_product() -> TestApp {
 async fn a_consumer_signs_up_activates_creates_an_app_and_tries_a_private_operation_in_headless_chromium()
  {
     let app = api_product().await;
-    let report = browser_tests(&app, &[("CONSUMER_EMAIL", consumer_email())]).await;
+    // A third-party app, for the authorization-code grant through the
+    // consent page.
+    let redirect = "http://127.0.0.1:9/gallery/callback";
+    let gallery = app
+        .admin_create(
+            "/apps",
+            json!({"name": "gallery", "description": "Shows your greetings",
+                   "scopes": ["greetings:read"], "redirect_uris": [redirect]}),
+        )
+        .await;
+    let report = browser_tests(
+        &app,
+        &[
+            ("CONSUMER_EMAIL", consumer_email()),
+            (
+                "THIRD_CLIENT_ID",
+                gallery["client_id"].as_str().unwrap().into(),
+            ),
+            ("THIRD_REDIRECT", redirect.into()),
+        ],
+    )
+    .await;
     // Every browser test ran: a test file that stopped early passes fewer.
     assert!(report.contains("fail 0\n"), "{report}");
-    assert!(report.contains("pass 10\n"), "{report}");
+    assert!(report.contains("pass 11\n"), "{report}");
 }
 
 /// Runs `portal/e2e/portal.test.mjs` against `app` with `env`; the report,

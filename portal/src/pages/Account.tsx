@@ -68,6 +68,7 @@ function AccountForms({ account, reload }: { account: AccountData; reload: () =>
           </Stack>
         </form>
       </Paper>
+      <Consents />
       <Paper withBorder p="md">
         <form onSubmit={erase} aria-label="Delete account">
           <Stack>
@@ -86,5 +87,62 @@ function AccountForms({ account, reload }: { account: AccountData; reload: () =>
         </form>
       </Paper>
     </Stack>
+  );
+}
+
+interface Consent {
+  client_id: string;
+  app: string;
+  scopes: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+/** The apps the consumer let act for them (the consent page), each withdrawable. */
+function Consents() {
+  const consents = useLoad(() => call<Consent[]>('GET', '/consents'), []);
+  const withdraw = useAction();
+  return (
+    <Paper withBorder p="md">
+      <Stack>
+        <Title order={2} size="h4">
+          Apps you allowed
+        </Title>
+        {consents.error && <ProblemAlert error={consents.error} />}
+        {withdraw.problem && <ProblemAlert error={withdraw.problem} />}
+        {!consents.data ? (
+          <Loader role="status" aria-label="Loading" size="sm" />
+        ) : consents.data.length ? (
+          <Stack gap="xs" aria-label="Apps you allowed">
+            {consents.data.map((c) => (
+              <Group key={c.client_id} justify="space-between" wrap="nowrap">
+                <Text size="sm">
+                  <b>{c.app}</b> · {c.scopes.length ? c.scopes.join(' ') : 'no scopes'} · since {new Date(c.created_at).toLocaleDateString()}
+                </Text>
+                <Button
+                  size="xs"
+                  variant="light"
+                  color="red"
+                  loading={withdraw.busy}
+                  onClick={() =>
+                    withdraw.run(async () => {
+                      await call('DELETE', `/consents/${encodeURIComponent(c.client_id)}`);
+                      consents.reload();
+                    })
+                  }
+                >
+                  Withdraw
+                </Button>
+              </Group>
+            ))}
+          </Stack>
+        ) : (
+          <Text size="sm">None: no app acts for you.</Text>
+        )}
+        <Text size="xs" c="dimmed">
+          Withdrawing stops the app's access at once; it has to ask again.
+        </Text>
+      </Stack>
+    </Paper>
   );
 }

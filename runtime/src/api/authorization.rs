@@ -408,8 +408,19 @@ async fn issue(
 ) -> Result<Response, OAuthError> {
     throttle(state, ip).await?;
     let form = form(state, headers, body).await?;
-    let app = authenticate_client(state, headers, &form).await?;
-    match required(&form, "grant_type")? {
+    let grant_type = required(&form, "grant_type")?;
+    // A public client (a browser app, a CLI, an MCP client) exchanges its
+    // code with `client_id` alone: PKCE stands in for the secret it cannot
+    // keep (RFC 6749 §4.1.3, RFC 7636).
+    let public_exchange = grant_type == "authorization_code"
+        && field(&form, "client_secret").is_none()
+        && !headers.contains_key(AUTHORIZATION);
+    let app = if public_exchange {
+        None
+    } else {
+        authenticate_client(state, headers, &form).await?
+    };
+    match grant_type {
         "client_credentials" => {
             let app = app.ok_or_else(|| {
                 OAuthError::invalid_client(
@@ -470,14 +481,99 @@ async fn issue(
             ))
         }
         "refresh_token" => refresh(state, app, &form).await,
+        "authorization_code" => exchange_code(state, app, &form).await,
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             format!(
-                "grant_type {other:?} is not supported; use client_credentials, password or refresh_token"
+                "grant_type {other:?} is not supported; use authorization_code, client_credentials, \
+                 password or refresh_token"
             ),
         )),
     }
+}
+
+/// The `authorization_code` grant (RFC 6749 §4.1.3) with PKCE (RFC 7636
+/// §4.5): the code works once, within a minute, for the app it was issued
+/// to (authenticated by its secret, or named by `client_id` alone: PKCE
+/// binds the code to whoever started the request), with the same
+/// `redirect_uri` and the verifier of its challenge. A code presented again
+/// revokes the session its first exchange opened (§4.1.2).
+async fn exchange_code(
+    state: &AppState,
+    app: Option<AppRow>,
+    form: &[(String, String)],
+) -> Result<Response, OAuthError> {
+    use crate::identity::codes;
+    use crate::store::authorization_codes as store_codes;
+    let hash = codes::code_hash(required(form, "code")?);
+    let now = crate::identity::unix_now();
+    let app = match app {
+        Some(app) => app,
+        None => {
+            let id = required(form, "client_id")?;
+            apps::by_client_id(&state.db, id)
+                .await?
+                .filter(|a| a.active)
+                .ok_or_else(|| OAuthError::invalid_client("the client id is unknown"))?
+        }
+    };
+    let gone = || OAuthError::invalid_grant("the code is unknown, expired or spent");
+    let Some(code) = store_codes::get(&state.db, &hash).await? else {
+        return Err(gone());
+    };
+    if code.used_at.is_some() {
+        if let Some(session) = &code.session_id {
+            tracing::warn!(session = %session, "an authorization code was presented again: its session revoked");
+            let expires = sessions::get(&state.db, session)
+                .await?
+                .map_or(now + state.tokens.settings().refresh_ttl_secs, |s| {
+                    s.expires_at
+                });
+            state.tokens.revoke(session, expires).await?;
+        }
+        return Err(gone());
+    }
+    if code.expires_at <= now {
+        return Err(gone());
+    }
+    if code.app_id != app.id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if field(form, "redirect_uri") != Some(code.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri must be the one the authorization request used",
+        ));
+    }
+    codes::verify(required(form, "code_verifier")?, &code.code_challenge)
+        .map_err(|e| OAuthError::invalid_grant(e.to_string()))?;
+    if !store_codes::spend(&state.db, &hash, now).await? {
+        return Err(gone());
+    }
+    let user = users::by_id(&state.db, &code.user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| OAuthError::invalid_grant("the user is deactivated or deleted"))?;
+    // What the app and the user may still have: a scope closed since the
+    // consent is not granted.
+    let allowed = scope_rules::allowed(&state.db, Some(&app), Some(&user)).await?;
+    let scopes: Vec<String> = code
+        .scopes
+        .0
+        .into_iter()
+        .filter(|s| allowed.contains(s))
+        .collect();
+    let subject = Subject {
+        app: Some(&app),
+        user: Some(&user),
+    };
+    let issued_tokens = state.tokens.issue(subject, scopes, true, None).await?;
+    if let Some(sid) = state.tokens.session_of(&issued_tokens.access_token) {
+        store_codes::set_session(&state.db, &hash, &sid).await?;
+    }
+    Ok(issued(issued_tokens))
 }
 
 /// Why consumer `id`, whose password was right, may not sign in.

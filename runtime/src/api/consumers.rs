@@ -22,6 +22,11 @@ pub fn router() -> Router<AppState> {
         .route("/consumers/{id}/activate", post(activate))
         .route("/consumers/{id}/deactivate", post(deactivate))
         .route("/consumers/{id}/usage", get(usage))
+        .route("/consumers/{id}/consents", get(consents_list))
+        .route(
+            "/consumers/{id}/consents/{client_id}",
+            axum::routing::delete(consents_withdraw),
+        )
 }
 
 /// Query of `GET /admin/consumers`.
@@ -125,6 +130,37 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Detail>> {
     Ok(Json(detail(&state, &id).await?))
+}
+
+/// The consumer called `id`, or 404.
+async fn known(state: &AppState, id: &str) -> ApiResult<ConsumerRow> {
+    consumers::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no consumer with id {id:?}")))
+}
+
+/// `GET /admin/consumers/{id}/consents` → 200 with the apps the consumer
+/// let act for them on the consent page, newest first; 404.
+pub async fn consents_list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<crate::resources::consents::ConsentView>>> {
+    known(&state, &id).await?;
+    Ok(Json(
+        crate::resources::consents::list(&state.db, &id).await?,
+    ))
+}
+
+/// `DELETE /admin/consumers/{id}/consents/{client_id}` → 204: the consent
+/// goes and the app's tokens for the consumer stop working at once; 404
+/// for an unknown consumer or no such consent.
+pub async fn consents_withdraw(
+    State(state): State<AppState>,
+    Path((id, client_id)): Path<(String, String)>,
+) -> ApiResult<axum::http::StatusCode> {
+    known(&state, &id).await?;
+    crate::resources::consents::withdraw(&state.db, &state.tokens, &id, &client_id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// `POST /admin/consumers/{id}/approve` → 200: an account awaiting approval

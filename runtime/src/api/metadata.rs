@@ -82,9 +82,9 @@ async fn scope_names(state: &AppState) -> ApiResult<Vec<String>> {
 }
 
 /// `GET /.well-known/oauth-authorization-server` → 200 with the RFC 8414 §2
-/// metadata: the issuer, the token, revocation and JWKS endpoints, the
-/// grants and client authentication methods the token endpoint takes, and
-/// the scopes.
+/// metadata: the issuer, the authorization, token, revocation and JWKS
+/// endpoints, the grants, PKCE methods and client authentication methods
+/// the server takes, and the scopes.
 ///
 /// # Errors
 /// 500 when the scopes cannot be read.
@@ -96,14 +96,21 @@ pub async fn authorization_server(
     let signing = state.tokens.keys_algorithm();
     Ok(cacheable(json!({
         "issuer": state.tokens.settings().issuer,
+        "authorization_endpoint": format!("{base}/authorization/authorize"),
         "token_endpoint": format!("{base}/authorization/token"),
         "revocation_endpoint": format!("{base}/authorization/revoke"),
         "jwks_uri": format!("{base}/authorization/jwks"),
         "scopes_supported": scope_names(&state).await?,
-        // No authorization endpoint yet: no response type is supported.
-        "response_types_supported": [],
-        "grant_types_supported": ["client_credentials", "password", "refresh_token"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": [
+            "authorization_code", "client_credentials", "password", "refresh_token"
+        ],
+        // PKCE is required, with S256 only (RFC 7636, RFC 9700 §2.1.1).
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        // `none`: a public client exchanges its code with PKCE alone.
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "access_token_signing_alg_values_supported": [signing],
         "protected_resources": [base],

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod apps;
 pub mod auth;
 pub mod authorization;
+pub mod authorize;
 pub mod body_schema;
 pub mod components;
 pub mod connections;

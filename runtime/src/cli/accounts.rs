@@ -103,6 +103,7 @@ pub async fn app_add(
             description,
             scopes,
             active: true,
+            redirect_uris: Vec::new(),
         },
     )
     .await

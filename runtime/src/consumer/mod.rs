@@ -9,6 +9,7 @@ pub mod account;
 pub mod apps;
 pub mod auth;
 pub mod catalog;
+pub mod consents;
 pub mod signup;
 pub mod tokens;
 pub mod usage;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/events", get(catalog::events))
         .merge(apps::router())
         .merge(tokens::router())
+        .merge(consents::router())
         .merge(usage::router())
         .merge(webhooks::router())
         .fallback(not_found)

@@ -146,7 +146,7 @@ impl Kind {
             Kind::Triggers => &["event", "action", "active"],
             Kind::Webhooks => &["event", "url", "active"],
             Kind::Cronjobs => &["schedule", "action", "active", "missed", "description"],
-            Kind::Apps => &["description", "scopes", "active"],
+            Kind::Apps => &["description", "scopes", "active", "redirect_uris"],
             Kind::RateLimits => &[
                 "priority",
                 "operation",

@@ -298,12 +298,13 @@ pub async fn rotate(
     let now = unix_now();
     let mut tx = db.begin().await?;
     lock(db, &mut tx).await?;
-    if let Some(kid) = only_if_signing
-        && !signing_keys::get(&mut *tx, kid)
+    if let Some(kid) = only_if_signing {
+        let still_signs = signing_keys::get(&mut *tx, kid)
             .await?
-            .is_some_and(|r| r.retired_at.is_none())
-    {
-        return Ok(None);
+            .is_some_and(|r| r.retired_at.is_none());
+        if !still_signs {
+            return Ok(None);
+        }
     }
     signing_keys::delete_expired(&mut *tx, now).await?;
     let row = generate(secrets, now)?;

@@ -3,6 +3,7 @@
 //! scopes a caller may obtain. Shared by the token endpoint, the gateway,
 //! the admin API and the CLI.
 
+pub mod codes;
 pub mod keys;
 pub mod passwords;
 pub mod scopes;

@@ -476,6 +476,11 @@ impl Tokens {
         self.decode_with(token, &validation).ok().map(|d| d.claims)
     }
 
+    /// The session (`sid`) of an access token of ours, expired or not.
+    pub fn session_of(&self, token: &str) -> Option<String> {
+        self.decode_unchecked_expiry(token).map(|c| c.sid)
+    }
+
     /// Signs `claims` as an access token.
     ///
     /// # Errors
@@ -612,6 +617,29 @@ impl Tokens {
         let ids = sessions::revoke_all_of(&self.db, user_id, app_id, now).await?;
         // The session's expiry bounds every token in it; an hour past the
         // longest access lifetime is a safe bound for the memory copy.
+        let until = now
+            + self
+                .settings
+                .refresh_ttl_secs
+                .max(self.settings.access_ttl_secs);
+        self.note_revoked(ids.into_iter().map(|id| (id, until)));
+        crate::cluster::announce(
+            &self.db,
+            &self.node_id,
+            &crate::cluster::Change::Revocations,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Revokes every live session app `app_id` holds for user `user_id`
+    /// (a consent withdrawn), on this node at once, and announces it.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn revoke_user_app(&self, user_id: &str, app_id: &str) -> anyhow::Result<()> {
+        let now = unix_now();
+        let ids = sessions::revoke_of_user_and_app(&self.db, user_id, app_id, now).await?;
         let until = now
             + self
                 .settings

@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod apps;
 pub mod connections;
+pub mod consents;
 pub mod consumers;
 pub mod cronjobs;
 pub mod effects;

@@ -39,8 +39,8 @@ pub struct AppRow {
     #[serde(skip)]
     #[sqlx(default)]
     pub label: String,
-    /// Redirect URIs (RFC 6749 §3.1.2) registered for the app.
-    #[serde(skip)]
+    /// Redirect URIs (RFC 6749 §3.1.2) registered for the app: where the
+    /// authorization-code grant may send a user back, compared exactly.
     #[sqlx(default)]
     pub redirect_uris: Json<Vec<String>>,
 }

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod apps;
+pub mod authorization_codes;
 pub mod connections;
 pub mod consumers;
 pub mod cronjobs;

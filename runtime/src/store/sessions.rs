@@ -43,6 +43,17 @@ pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &SessionRow) -> sqlx::Res
     Ok(())
 }
 
+/// The session called `id`, if it is stored.
+///
+/// # Errors
+/// On database failure.
+pub async fn get<'e>(db: impl AnyExecutor<'e>, id: &str) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as("SELECT * FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
 /// Stores a refresh token of `session` by its SHA-256 (hex).
 ///
 /// # Errors
@@ -153,6 +164,31 @@ pub async fn revoke_all_of<'e>(
         "INSERT INTO token_revocations (id, expires_at, revoked_at)
          SELECT id, expires_at, $3 FROM sessions
          WHERE (user_id = $1 OR app_id = $2) AND expires_at > $3
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id",
+    )
+    .bind(user_id)
+    .bind(app_id)
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes every live session `app_id` holds for `user_id` (a consent
+/// withdrawn); answers their ids.
+///
+/// # Errors
+/// On database failure.
+pub async fn revoke_of_user_and_app<'e>(
+    db: impl AnyExecutor<'e>,
+    user_id: &str,
+    app_id: &str,
+    now: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "INSERT INTO token_revocations (id, expires_at, revoked_at)
+         SELECT id, expires_at, $3 FROM sessions
+         WHERE user_id = $1 AND app_id = $2 AND expires_at > $3
          ON CONFLICT (id) DO NOTHING
          RETURNING id",
     )

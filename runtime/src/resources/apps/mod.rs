@@ -33,6 +33,11 @@ pub struct AppInput {
     /// Inactive apps cannot obtain or use tokens (default true).
     #[serde(default = "crate::resources::default_true")]
     pub active: bool,
+    /// Where the authorization-code grant may send a user back (RFC 6749
+    /// §3.1.2): absolute `https` URLs (`http` on a loopback host), no
+    /// fragment, at most 10, compared exactly.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
 }
 
 /// Body of `PATCH /admin/apps/{name}`: fields to change. Fewer scopes or
@@ -46,6 +51,8 @@ pub struct AppPatch {
     pub scopes: Option<Vec<String>>,
     /// Activate or deactivate.
     pub active: Option<bool>,
+    /// New redirect URIs (replace the old ones).
+    pub redirect_uris: Option<Vec<String>>,
 }
 
 impl AppPatch {
@@ -58,6 +65,9 @@ impl AppPatch {
                 .unwrap_or_else(|| existing.description.clone()),
             scopes: self.scopes.unwrap_or_else(|| existing.scopes.0.clone()),
             active: self.active.unwrap_or(existing.active),
+            redirect_uris: self
+                .redirect_uris
+                .unwrap_or_else(|| existing.redirect_uris.0.clone()),
         }
     }
 }
@@ -118,6 +128,7 @@ async fn fresh(
 /// 400 for a bad name, 409 when the name is taken, 422 for an unknown scope.
 pub async fn create_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<AppWithSecret> {
     check_name("app", &input.name)?;
+    owned::check_redirect_uris(&input.redirect_uris)?;
     let scopes = check_known(&mut *conn, input.scopes).await?;
     if apps::by_name(&mut *conn, &input.name).await?.is_some() {
         return Err(ApiError::Conflict(format!(
@@ -127,6 +138,7 @@ pub async fn create_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<
     }
     let mut created = fresh(input.name, input.description, scopes, None).await?;
     created.app.active = input.active;
+    created.app.redirect_uris = SqlJson(input.redirect_uris);
     apps::upsert(&mut *conn, &created.app).await.map_err(|e| {
         if crate::store::is_unique_violation(&e) {
             ApiError::Conflict("the app name was taken meanwhile".into())
@@ -149,8 +161,10 @@ pub async fn update_app(
     input: AppInput,
     effects: &mut Effects,
 ) -> ApiResult<AppRow> {
+    owned::check_redirect_uris(&input.redirect_uris)?;
     let mut row = existing.clone();
     row.description = input.description;
+    row.redirect_uris = SqlJson(input.redirect_uris);
     row.scopes = SqlJson(check_known(&mut *conn, input.scopes).await?);
     row.active = input.active;
     store_changed(conn, &existing, &mut row, effects).await?;

@@ -112,6 +112,21 @@ fn problems_of(
     errors
 }
 
+/// Checks an admin app's `redirect_uris` as a consumer's are checked.
+///
+/// # Errors
+/// 422 with a pointer to each URI that is not absolute, has a fragment or
+/// is not `https` (but on a loopback host), or to the list when it has
+/// more than 10.
+pub fn check_redirect_uris(uris: &[String]) -> ApiResult<()> {
+    let errors = problems_of(None, None, Some(uris));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(errors))
+    }
+}
+
 /// RFC 6749 §3.1.2 and RFC 9700 §2.1: absolute, no fragment, `https`
 /// except on a loopback host (RFC 8252 §7.3).
 fn check_redirect_uri(uri: &str) -> Result<(), String> {

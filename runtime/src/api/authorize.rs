@@ -1,0 +1,420 @@
+//! The authorization endpoint (RFC 6749 §3.1, §4.1.1) for the
+//! authorization-code grant with PKCE.
+//!
+//! `GET /authorization/authorize?response_type=code&client_id=…` sends the
+//! browser on to the sign-in and consent page (`/portal/authorize`, the
+//! portal's stack), which asks `GET /authorization/authorize/request` what
+//! the app wants, signs the user in, and posts the user's decision to
+//! `POST /authorization/authorize`; the answer says where the browser goes
+//! next — back to the app with a code, or with an error.
+//!
+//! Which errors go back to the app (RFC 6749 §4.1.2.1): none while the
+//! client or the redirect URI is unknown (the page shows a problem, so that
+//! nobody can be sent to an address the app did not register); every other
+//! one as `error` (and `error_description`, `state`, `iss`) on the
+//! registered redirect URI.
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use crate::api::oauth_form;
+use crate::error::{ApiError, ApiResult};
+use crate::gateway::auth::bearer_token;
+use crate::http::extract::Json;
+use crate::identity::codes::{self, CODE_TTL_SECS};
+use crate::identity::scopes as scope_rules;
+use crate::identity::unix_now;
+use crate::state::AppState;
+use crate::store::apps::{self, AppRow};
+use crate::store::authorization_codes::{self as store_codes, CodeRow};
+use crate::store::{Json as SqlJson, users};
+
+/// Where the browser signs in and consents.
+pub const CONSENT_PAGE: &str = "/portal/authorize";
+
+/// The most fields an authorization request may have; RFC 6749 and OpenID
+/// Connect define about a dozen.
+const MAX_FIELDS: usize = 32;
+
+/// The most bytes of an authorization request's query.
+const MAX_QUERY_BYTES: usize = 8 * 1024;
+
+/// Routes nested under `/authorization`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/authorize", get(authorize_start).post(authorize_decide))
+        .route("/authorize/request", get(authorize_request))
+}
+
+/// An authorization request that names a known client and one of its
+/// registered redirect URIs.
+struct Checked {
+    app: AppRow,
+    redirect_uri: String,
+    scope: Option<String>,
+    state: Option<String>,
+    challenge: String,
+    nonce: Option<String>,
+}
+
+/// Why an authorization request is refused.
+enum Refusal {
+    /// The client or redirect URI is unknown: shown, never redirected.
+    Shown(ApiError),
+    /// Anything else: sent back to the client (RFC 6749 §4.1.2.1).
+    Sent {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: String,
+    },
+}
+
+impl Refusal {
+    /// The answer the page gets: a problem to show, or where to send the
+    /// browser.
+    fn answer(self, issuer: &str) -> ApiResult<Response> {
+        match self {
+            Self::Shown(problem) => Err(problem),
+            Self::Sent {
+                redirect_uri,
+                state,
+                error,
+                description,
+            } => {
+                let mut params = vec![
+                    ("error", error),
+                    ("error_description", description.as_str()),
+                ];
+                if let Some(state) = state.as_deref() {
+                    params.push(("state", state));
+                }
+                let to = codes::redirect(&redirect_uri, &params, issuer)
+                    .map_err(|e| ApiError::Internal(e.into()))?;
+                Ok(Json(Next { redirect_to: to }).into_response())
+            }
+        }
+    }
+}
+
+/// Where the browser goes next.
+#[derive(Debug, Serialize)]
+pub struct Next {
+    /// The redirect URI with `code` or `error`, `state` and `iss`.
+    pub redirect_to: String,
+}
+
+/// The request's parameters: decoded, each at most once (RFC 6749 §3.1).
+fn params(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "the authorization request is longer than {MAX_QUERY_BYTES} bytes"
+        )));
+    }
+    oauth_form::parse(query.as_bytes(), MAX_FIELDS).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+fn field<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// Checks an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3): the
+/// client first, then its redirect URI, then the rest, whose errors go
+/// back to the client.
+async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked, Refusal> {
+    let shown = |detail: String| Refusal::Shown(ApiError::BadRequest(detail));
+    let client_id =
+        field(params, "client_id").ok_or_else(|| shown("the request names no client_id".into()))?;
+    let app = apps::by_client_id(&state.db, client_id)
+        .await
+        .map_err(|e| Refusal::Shown(e.into()))?
+        .filter(|a| a.active)
+        .ok_or_else(|| shown(format!("no active app has client_id {client_id:?}")))?;
+    let registered = &app.redirect_uris.0;
+    let redirect_uri = match field(params, "redirect_uri") {
+        Some(uri) if registered.iter().any(|r| r == uri) => uri.to_string(),
+        Some(uri) => {
+            return Err(shown(format!(
+                "redirect_uri {uri:?} is not one the app registered (they are compared exactly)"
+            )));
+        }
+        // RFC 6749 §3.1.2.3: optional when the app registered exactly one.
+        None if registered.len() == 1 => registered[0].clone(),
+        None => {
+            return Err(shown(
+                "the request has no redirect_uri, and the app has not registered exactly one"
+                    .into(),
+            ));
+        }
+    };
+    let state_param = field(params, "state").map(str::to_string);
+    let sent = |error: &'static str, description: String| Refusal::Sent {
+        redirect_uri: redirect_uri.clone(),
+        state: state_param.clone(),
+        error,
+        description,
+    };
+    match field(params, "response_type") {
+        Some("code") => {}
+        Some(other) => {
+            return Err(sent(
+                "unsupported_response_type",
+                format!("response_type {other:?} is not supported; use code"),
+            ));
+        }
+        None => return Err(sent("invalid_request", "response_type is missing".into())),
+    }
+    let challenge = field(params, "code_challenge");
+    codes::check_challenge(challenge, field(params, "code_challenge_method"))
+        .map_err(|e| sent("invalid_request", e.to_string()))?;
+    let scope = field(params, "scope").map(str::to_string);
+    let allowed = scope_rules::allowed(&state.db, Some(&app), None)
+        .await
+        .map_err(|e| Refusal::Shown(e.into()))?;
+    if let Err(refused) = scope_rules::choose(scope.as_deref(), &allowed) {
+        return Err(sent(
+            "invalid_scope",
+            format!("the app may not ask for scope {}", refused.join(" ")),
+        ));
+    }
+    Ok(Checked {
+        challenge: challenge.unwrap_or_default().to_string(),
+        nonce: field(params, "nonce").map(str::to_string),
+        app,
+        redirect_uri,
+        scope,
+        state: state_param,
+    })
+}
+
+/// `GET /authorization/authorize?…` → 303 to the sign-in and consent page
+/// with the same query; the page checks it.
+pub async fn authorize_start(RawQuery(query): RawQuery) -> Response {
+    let to = match query {
+        Some(q) => format!("{CONSENT_PAGE}?{q}"),
+        None => CONSENT_PAGE.to_string(),
+    };
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(&to) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// What the consent page shows.
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's name as its owner gave it.
+    pub app: String,
+    /// The app's description.
+    pub description: String,
+    /// Where the browser goes afterwards.
+    pub redirect_uri: String,
+    /// The scopes asked (all the app may have when it names none), with
+    /// their descriptions.
+    pub scopes: Vec<ScopeView>,
+    /// Whether the signed-in user (the bearer token's) already let the app
+    /// have these scopes: the page may then go on without asking.
+    pub consented: bool,
+}
+
+/// A scope on the consent page.
+#[derive(Debug, Serialize)]
+pub struct ScopeView {
+    /// Its name.
+    pub name: String,
+    /// What it allows, as the admin described it.
+    pub description: String,
+}
+
+/// `GET /authorization/authorize/request?…` (the authorization request's
+/// query), with the signed-in user's bearer token when there is one → 200
+/// with what the consent page shows ([`RequestView`]), or 200
+/// `{"redirect_to"}` when the request is refused with an error for the
+/// app; 400 (a problem, shown) for an unknown client or redirect URI.
+pub async fn authorize_request(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let params = params(query.as_deref().unwrap_or(""))?;
+    let issuer = state.tokens.settings().issuer.clone();
+    let checked = match check(&state, &params).await {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal.answer(&issuer),
+    };
+    let allowed = scope_rules::allowed(&state.db, Some(&checked.app), None).await?;
+    let asked = scope_rules::choose(checked.scope.as_deref(), &allowed).unwrap_or_default();
+    let described = crate::store::scopes::list(&state.db).await?;
+    let scopes = asked
+        .iter()
+        .map(|name| ScopeView {
+            name: name.clone(),
+            description: described
+                .iter()
+                .find(|s| &s.name == name)
+                .map(|s| s.description.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let consented = match signed_in(&state, &headers).await {
+        Ok(Some(user_id)) => store_codes::consent(&state.db, &user_id, &checked.app.id)
+            .await?
+            .is_some_and(|c| asked.iter().all(|s| c.scopes.0.contains(s))),
+        _ => false,
+    };
+    Ok(Json(RequestView {
+        client_id: checked.app.client_id.clone(),
+        app: if checked.app.label.is_empty() {
+            checked.app.name.clone()
+        } else {
+            checked.app.label.clone()
+        },
+        description: checked.app.description.clone(),
+        redirect_uri: checked.redirect_uri,
+        scopes,
+        consented,
+    })
+    .into_response())
+}
+
+/// The user id behind the request's bearer token, when it is a user's own
+/// session — one no app obtained, so that an app holding a user's token
+/// cannot approve requests on the user's behalf.
+///
+/// # Errors
+/// 401 for an invalid token, 403 for an app's token or one without a user.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(token) = bearer_token(headers) else {
+        return Ok(None);
+    };
+    let caller = state
+        .tokens
+        .verify(token)
+        .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
+    if caller.user.is_none() || caller.app.is_some() {
+        return Err(ApiError::Forbidden(
+            "only a user's own sign-in (not an app's token) may approve an authorization request"
+                .into(),
+        ));
+    }
+    Ok(Some(caller.sub.clone()))
+}
+
+/// Body of `POST /authorization/authorize`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// The authorization request's query, as the page received it.
+    pub query: String,
+    /// `allow` or `deny`.
+    pub decision: String,
+}
+
+/// `POST /authorization/authorize` `{"query", "decision"}` with the
+/// signed-in user's bearer token → 200 `{"redirect_to"}`: the redirect URI
+/// with a code (`allow`; the consent is remembered) or `access_denied`
+/// (`deny`), or with the error the request deserves (a scope the user may
+/// not have: `invalid_scope`).
+///
+/// # Errors
+/// 400 for an unknown client or redirect URI or a decision other than
+/// `allow` or `deny`; 401 without a valid token; 403 for an app's token.
+pub async fn authorize_decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<Decision>,
+) -> ApiResult<Response> {
+    let Some(user_id) = signed_in(&state, &headers).await? else {
+        return Err(ApiError::Unauthorized(
+            "sign in first: send `Authorization: Bearer <access token>`".into(),
+        ));
+    };
+    let allow = match body.decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "decision must be allow or deny, not {other:?}"
+            )));
+        }
+    };
+    let params = params(body.query.trim_start_matches('?'))?;
+    let issuer = state.tokens.settings().issuer.clone();
+    let checked = match check(&state, &params).await {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal.answer(&issuer),
+    };
+    let refuse = |error: &'static str, description: String| Refusal::Sent {
+        redirect_uri: checked.redirect_uri.clone(),
+        state: checked.state.clone(),
+        error,
+        description,
+    };
+    if !allow {
+        return refuse("access_denied", "the user denied the request".into()).answer(&issuer);
+    }
+    let user = users::by_id(&state.db, &user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| ApiError::Forbidden("the signed-in user is not active".into()))?;
+    let allowed = scope_rules::allowed(&state.db, Some(&checked.app), Some(&user)).await?;
+    let scopes = match scope_rules::choose(checked.scope.as_deref(), &allowed) {
+        Ok(scopes) => scopes,
+        Err(refused) => {
+            return refuse(
+                "invalid_scope",
+                format!("the user may not grant scope {}", refused.join(" ")),
+            )
+            .answer(&issuer);
+        }
+    };
+    let now = unix_now();
+    let (code, hash) = codes::new_code();
+    let mut tx = state.db.begin().await?;
+    // Spent and expired codes stay a day, so that a replay is recognised.
+    store_codes::purge(&mut *tx, now - 86_400).await?;
+    store_codes::insert(
+        &mut *tx,
+        &CodeRow {
+            code_sha256: hash,
+            app_id: checked.app.id.clone(),
+            user_id: user.id.clone(),
+            redirect_uri: checked.redirect_uri.clone(),
+            scopes: SqlJson(scopes.clone()),
+            code_challenge: checked.challenge.clone(),
+            nonce: checked.nonce.clone(),
+            created_at: now,
+            expires_at: now + CODE_TTL_SECS,
+            used_at: None,
+            session_id: None,
+        },
+    )
+    .await?;
+    let mut remembered = store_codes::consent(&mut *tx, &user.id, &checked.app.id)
+        .await?
+        .map(|c| c.scopes.0)
+        .unwrap_or_default();
+    remembered.extend(scopes);
+    remembered.sort();
+    remembered.dedup();
+    store_codes::grant(&mut *tx, &user.id, &checked.app.id, &remembered, now).await?;
+    tx.commit().await?;
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state_param) = checked.state.as_deref() {
+        params.push(("state", state_param));
+    }
+    let to = codes::redirect(&checked.redirect_uri, &params, &issuer)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Json(Next { redirect_to: to }).into_response())
+}

@@ -1,0 +1,303 @@
+//! The authorization-code grant with PKCE (issue 44, item 1), through the
+//! endpoints the consent page calls: the request it shows, the user's
+//! decision, the code's exchange, and every way a request or an exchange
+//! goes wrong (RFC 6749 §4.1, RFC 7636, RFC 9700, RFC 9207).
+
+use base64::Engine as _;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+const REDIRECT: &str = "https://client.example/callback";
+const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-0123456789";
+
+fn challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// An app `client` with one redirect URI and scope `todo:read`, a role
+/// granting it, and user ada holding the role; ada's own sign-in token.
+async fn setup(app: &TestApp) -> (Value, String) {
+    app.create_scopes(&["todo:read", "todo:write"]).await;
+    let client = app
+        .admin_create(
+            "/apps",
+            json!({"name": "client", "scopes": ["todo:read", "todo:write"],
+                   "redirect_uris": [REDIRECT]}),
+        )
+        .await;
+    app.admin_create("/roles", json!({"name": "reader", "scopes": ["todo:read"]}))
+        .await;
+    app.admin_create(
+        "/users",
+        json!({"name": "ada", "password": "correct horse", "roles": ["reader"]}),
+    )
+    .await;
+    let login = app.password_login("ada", "correct horse").await;
+    (client, login["access_token"].as_str().unwrap().to_string())
+}
+
+/// An authorization request's query for `client`.
+fn query(client: &Value, extra: &[(&str, &str)]) -> String {
+    let mut params = url::form_urlencoded::Serializer::new(String::new());
+    params.append_pair("response_type", "code");
+    params.append_pair("client_id", client["client_id"].as_str().unwrap());
+    params.append_pair("redirect_uri", REDIRECT);
+    params.append_pair("scope", "todo:read");
+    params.append_pair("state", "s-123");
+    params.append_pair("code_challenge", &challenge(VERIFIER));
+    params.append_pair("code_challenge_method", "S256");
+    for (k, v) in extra {
+        params.append_pair(k, v);
+    }
+    params.finish()
+}
+
+/// `GET /authorization/authorize/request?query` with `token`.
+async fn request_view(app: &TestApp, query: &str, token: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .client
+        .get(app.url(&format!("/authorization/authorize/request?{query}")));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+/// `POST /authorization/authorize` with the user's decision.
+async fn decide(app: &TestApp, query: &str, decision: &str, token: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/authorization/authorize"))
+        .bearer_auth(token)
+        .json(&json!({"query": query, "decision": decision}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The query parameters of the URL the browser is sent to.
+async fn sent_to(answer: reqwest::Response) -> std::collections::HashMap<String, String> {
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.unwrap();
+    let to = url::Url::parse(body["redirect_to"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        format!("{}://{}{}", to.scheme(), to.host_str().unwrap(), to.path()),
+        REDIRECT
+    );
+    to.query_pairs().into_owned().collect()
+}
+
+/// The token endpoint's answer to exchanging `code`.
+async fn exchange(app: &TestApp, client: &Value, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", client["client_id"].as_str().unwrap()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    for (k, v) in fields {
+        form.retain(|(name, _)| name != k);
+        form.push((k, v));
+    }
+    app.token_request(&form).await
+}
+
+#[tokio::test]
+async fn a_user_approves_an_app_which_exchanges_the_code_with_its_verifier_once() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    // The entry point sends the browser to the consent page.
+    let q = query(&client, &[]);
+    let start = app
+        .client
+        .get(app.url(&format!("/authorization/authorize?{q}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.url().path(), "/portal/authorize");
+
+    let view: Value = request_view(&app, &q, Some(&ada))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["app"], "client");
+    assert_eq!(view["redirect_uri"], REDIRECT);
+    assert_eq!(view["scopes"][0]["name"], "todo:read");
+    assert_eq!(view["consented"], false);
+
+    let back = sent_to(decide(&app, &q, "allow", &ada).await).await;
+    assert_eq!(back["state"], "s-123");
+    assert_eq!(back["iss"], app.address, "RFC 9207");
+    let code = back["code"].clone();
+    let answer = exchange(&app, &client, &[("code", &code)]).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let tokens: Value = answer.json().await.unwrap();
+    assert_eq!(tokens["scope"], "todo:read");
+    let access = tokens["access_token"].as_str().unwrap();
+    let who: Value = app.whoami(access).await.json().await.unwrap();
+    assert_eq!(who["user"], "ada");
+    assert_eq!(who["app"], "client");
+    assert!(tokens["refresh_token"].is_string());
+
+    // The consent is remembered: the page may go on without asking.
+    let again: Value = request_view(&app, &q, Some(&ada))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["consented"], true);
+
+    // The same code again: refused, and what it issued is revoked.
+    let replayed = exchange(&app, &client, &[("code", &code)]).await;
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    let body: Value = replayed.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(app.whoami(access).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn unknown_clients_and_unregistered_redirects_are_shown_never_followed() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    let wrong_redirect = query(&client, &[]).replace(
+        &url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        "https%3A%2F%2Fevil.example%2Fcallback",
+    );
+    let answer = request_view(&app, &wrong_redirect, Some(&ada)).await;
+    let body = assert_problem(answer, 400).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("redirect_uri"),
+        "{body}"
+    );
+    assert!(body.get("redirect_to").is_none());
+    let answer = decide(&app, &wrong_redirect, "allow", &ada).await;
+    assert_problem(answer, 400).await;
+
+    let unknown = query(&client, &[]).replace(client["client_id"].as_str().unwrap(), "app_nobody");
+    assert_problem(request_view(&app, &unknown, None).await, 400).await;
+}
+
+#[tokio::test]
+async fn every_other_bad_request_goes_back_to_the_app_with_its_error_and_state() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    let cases: [(&str, String, &str); 5] = [
+        (
+            "no PKCE",
+            query(&client, &[]).replace("code_challenge", "x_challenge"),
+            "invalid_request",
+        ),
+        (
+            "plain PKCE",
+            query(&client, &[]).replace("S256", "plain"),
+            "invalid_request",
+        ),
+        (
+            "a token response type",
+            query(&client, &[]).replace("response_type=code", "response_type=token"),
+            "unsupported_response_type",
+        ),
+        (
+            "a scope beyond the app's",
+            query(&client, &[]).replace("scope=todo%3Aread", "scope=admin"),
+            "invalid_scope",
+        ),
+        (
+            "a repeated parameter",
+            format!("{}&state=again", query(&client, &[])),
+            "",
+        ),
+    ];
+    for (label, q, error) in cases {
+        let answer = request_view(&app, &q, Some(&ada)).await;
+        if error.is_empty() {
+            assert_problem(answer, 400).await;
+            continue;
+        }
+        let back = sent_to(answer).await;
+        assert_eq!(back["error"], error, "{label}");
+        assert_eq!(back["state"], "s-123", "{label}");
+        assert_eq!(back["iss"], app.address, "{label}");
+    }
+    // Denied by the user.
+    let back = sent_to(decide(&app, &query(&client, &[]), "deny", &ada).await).await;
+    assert_eq!(back["error"], "access_denied");
+    // A scope the app may have but the user may not grant (ada reads only).
+    let q = query(&client, &[]).replace("scope=todo%3Aread", "scope=todo%3Awrite");
+    let back = sent_to(decide(&app, &q, "allow", &ada).await).await;
+    assert_eq!(back["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn a_code_is_refused_with_another_verifier_redirect_or_client_and_an_app_token_cannot_approve()
+ {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    let other = app
+        .admin_create(
+            "/apps",
+            json!({"name": "other", "scopes": ["todo:read"], "redirect_uris": [REDIRECT]}),
+        )
+        .await;
+    let q = query(&client, &[]);
+    let code = sent_to(decide(&app, &q, "allow", &ada).await).await["code"].clone();
+    for (label, fields) in [
+        (
+            "another verifier",
+            vec![(
+                "code_verifier",
+                "another-verifier-of-at-least-forty-three-chars-000",
+            )],
+        ),
+        (
+            "another redirect",
+            vec![("redirect_uri", "https://client.example/other")],
+        ),
+        (
+            "another client",
+            vec![("client_id", other["client_id"].as_str().unwrap())],
+        ),
+    ] {
+        let mut fields = fields;
+        fields.push(("code", &code));
+        let answer = exchange(&app, &client, &fields).await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{label}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_grant", "{label}");
+    }
+    // The right exchange still works: the failures above did not spend it.
+    let answer = exchange(&app, &client, &[("code", &code)]).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let tokens: Value = answer.json().await.unwrap();
+
+    // A token the app holds for ada may not approve requests in her name.
+    let refused = decide(&app, &q, "allow", tokens["access_token"].as_str().unwrap()).await;
+    assert_problem(refused, 403).await;
+    let anonymous = app
+        .client
+        .post(app.url("/authorization/authorize"))
+        .json(&json!({"query": q, "decision": "allow"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(anonymous, 401).await;
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    let code =
+        sent_to(decide(&app, &query(&client, &[]), "allow", &ada).await).await["code"].clone();
+    sqlx::query("UPDATE authorization_codes SET expires_at = expires_at - 120")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let answer = exchange(&app, &client, &[("code", &code)]).await;
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+}
