@@ -190,22 +190,24 @@ test('a personal access token is shown once', async () => {
   await page.getByRole('table', { name: 'Tokens' }).getByText('ci', { exact: true }).waitFor();
 });
 
-test('a third-party app gets tokens through the consent page with openid-client (code and PKCE), and the consumer withdraws them', async () => {
+test('a third-party app signs the consumer in with openid-client (OpenID Connect, code and PKCE), and the consumer withdraws it', async () => {
   // openid-client (npm), a certified relying party, discovers the server
-  // from its RFC 8414 metadata and checks state and iss (RFC 9207) itself.
+  // from its OpenID Provider metadata and checks state, iss (RFC 9207),
+  // and the ID token's issuer, audience, expiry and nonce itself.
   const REDIRECT = env('THIRD_REDIRECT');
   const config = await oidc.discovery(new URL(BASE), env('THIRD_CLIENT_ID'), undefined, oidc.None(), {
-    algorithm: 'oauth2',
     execute: [oidc.allowInsecureRequests],
   });
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
   const authorize = oidc.buildAuthorizationUrl(config, {
     redirect_uri: REDIRECT,
-    scope: 'greetings:read',
+    scope: 'openid email greetings:read',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
+    nonce,
   });
   // The app's callback, answered in the browser: nothing listens there.
   await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the app' }));
@@ -216,8 +218,13 @@ test('a third-party app gets tokens through the consent page with openid-client 
   await shot('consent');
   await page.getByRole('button', { name: 'Allow' }).click();
   const callback = new URL((await back).url());
-  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
-  assert.equal(tokens.scope, 'greetings:read');
+  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+  assert.deepEqual(tokens.scope.split(' ').sort(), ['email', 'greetings:read', 'openid']);
+  const claims = tokens.claims();
+  assert.equal(claims.email, EMAIL);
+  assert.equal(claims.email_verified, true);
+  const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.equal(info.email, EMAIL);
   const called = await fetch(`${BASE}/greet/ada`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
   assert.equal(called.status, 200);
 

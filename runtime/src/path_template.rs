@@ -8,7 +8,7 @@
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Path prefixes the platform keeps for itself.
-pub const RESERVED_PREFIXES: [&str; 8] = [
+pub const RESERVED_PREFIXES: [&str; 9] = [
     "/admin",
     "/system",
     "/authorization",
@@ -18,6 +18,8 @@ pub const RESERVED_PREFIXES: [&str; 8] = [
     // RFC 8414 §3 and RFC 9728 §3; the rest of `/.well-known` is free.
     "/.well-known/oauth-authorization-server",
     "/.well-known/oauth-protected-resource",
+    // OpenID Connect Discovery §4.
+    "/.well-known/openid-configuration",
 ];
 
 /// The reserved prefix `path` is under (the prefix itself, or below it),

@@ -421,7 +421,9 @@ impl Application {
 /// The router of the platform's own endpoints on a listener serving
 /// `surface`.
 fn platform_router(state: &AppState, surface: Surface) -> Router {
-    let mut authorization = api::authorization::router().merge(api::authorize::router());
+    let mut authorization = api::authorization::router()
+        .merge(api::authorize::router())
+        .merge(api::userinfo::router());
     // A browser app on another origin may sign in (password grant)
     // and revoke its tokens; the admin API stays same-origin.
     let policy = crate::cors_policy::CorsPolicy {

@@ -301,3 +301,116 @@ async fn an_expired_code_is_refused() {
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn openid_gives_an_id_token_the_jwks_verifies_with_the_nonce_and_userinfo_answers() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    let discovery: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["issuer"], app.address);
+    assert_eq!(
+        discovery["userinfo_endpoint"],
+        format!("{}/authorization/userinfo", app.address)
+    );
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        json!(["EdDSA"])
+    );
+    assert_eq!(discovery["subject_types_supported"], json!(["public"]));
+    assert!(
+        discovery["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("openid"))
+    );
+
+    let q = query(&client, &[("nonce", "n-0S6_WzA2Mj")])
+        .replace("scope=todo%3Aread", "scope=openid+profile+todo%3Aread");
+    let view: Value = request_view(&app, &q, Some(&ada))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = view["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["todo:read", "openid", "profile"]);
+    let code = sent_to(decide(&app, &q, "allow", &ada).await).await["code"].clone();
+    let tokens: Value = exchange(&app, &client, &[("code", &code)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().expect("an ID token");
+
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        app.get("/authorization/jwks").await.json().await.unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    let jwk = jwks.find(header.kid.as_deref().unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_issuer(&[&app.address]);
+    validation.set_audience(&[client["client_id"].as_str().unwrap()]);
+    let claims = jsonwebtoken::decode::<Value>(
+        id_token,
+        &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["preferred_username"], "ada");
+    assert_eq!(claims["azp"], client["client_id"]);
+    assert!(claims.get("email").is_none(), "no email scope asked");
+
+    let userinfo = |token: String| {
+        app.client
+            .get(app.url("/authorization/userinfo"))
+            .bearer_auth(token)
+            .send()
+    };
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let info: Value = userinfo(access).await.unwrap().json().await.unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(info["name"], "ada");
+    // A refreshed token keeps openid.
+    let refreshed: Value = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let info = userinfo(refreshed["access_token"].as_str().unwrap().to_string())
+        .await
+        .unwrap();
+    assert_eq!(info.status(), StatusCode::OK);
+    // An app's own token has no user to describe.
+    let app_token = app
+        .client_token(&crate::helpers::AppClient {
+            client_id: client["client_id"].as_str().unwrap().into(),
+            client_secret: client["client_secret"].as_str().unwrap().into(),
+        })
+        .await;
+    assert_problem(userinfo(app_token).await.unwrap(), 403).await;
+    assert_problem(
+        app.client
+            .get(app.url("/authorization/userinfo"))
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+}

@@ -9,6 +9,13 @@ import { DESCRIPTION_FIELD, NAME_FIELD, optional, optionalNumber, whenText } fro
 
 type App = Schemas['App'];
 
+/** The non-empty lines of a textarea's value. */
+const lines = (v: unknown) =>
+  String(v ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+
 export const apps: Resource<App> = {
   key: 'apps',
   title: 'Apps',
@@ -16,9 +23,18 @@ export const apps: Resource<App> = {
   list: () => unwrap(api.GET('/apps')),
   get: (name) => unwrap(api.GET('/apps/{name}', { params: { path: { name } } })),
   create: (v) =>
-    unwrap(api.POST('/apps', { body: { name: String(v.name ?? ''), description: String(v.description ?? ''), scopes: (v.scopes as string[]) ?? [], active: Boolean(v.active) } })),
+    unwrap(
+      api.POST('/apps', {
+        body: { name: String(v.name ?? ''), description: String(v.description ?? ''), scopes: (v.scopes as string[]) ?? [], active: Boolean(v.active), redirect_uris: lines(v.redirect_uris) },
+      }),
+    ),
   update: (name, v) =>
-    unwrap(api.PATCH('/apps/{name}', { params: { path: { name } }, body: { description: String(v.description ?? ''), scopes: (v.scopes as string[]) ?? [], active: Boolean(v.active) } })),
+    unwrap(
+      api.PATCH('/apps/{name}', {
+        params: { path: { name } },
+        body: { description: String(v.description ?? ''), scopes: (v.scopes as string[]) ?? [], active: Boolean(v.active), redirect_uris: lines(v.redirect_uris) },
+      }),
+    ),
   remove: (name) => unwrap(api.DELETE('/apps/{name}', { params: { path: { name } } })),
   id: (a) => a.name,
   search: (a) => `${a.name} ${a.description} ${a.client_id}`,
@@ -28,11 +44,18 @@ export const apps: Resource<App> = {
     { label: 'Scopes', render: (a) => a.scopes.join(', ') || '—' },
     { label: 'Active', render: (a) => (a.active ? 'yes' : 'no') },
   ],
-  values: (a) => ({ name: a?.name ?? '', description: a?.description ?? '', scopes: a?.scopes ?? [], active: a?.active ?? true }),
+  values: (a) => ({ name: a?.name ?? '', description: a?.description ?? '', scopes: a?.scopes ?? [], active: a?.active ?? true, redirect_uris: (a?.redirect_uris ?? []).join('\n') }),
   fields: () => [
     NAME_FIELD,
     DESCRIPTION_FIELD,
     { name: 'scopes', label: 'Scopes', kind: 'multiselect', source: 'scopes' },
+    {
+      name: 'redirect_uris',
+      label: 'Redirect URIs',
+      kind: 'textarea',
+      description: 'Where the authorization-code grant may send users back, one per line: https URLs (http only on localhost), compared exactly.',
+      placeholder: 'https://app.example/callback',
+    },
     { name: 'active', label: 'Active', kind: 'switch' },
   ],
   Created: ({ result }) => <AppSecret app={result as Schemas['AppWithSecret']} />,

@@ -563,15 +563,35 @@ async fn exchange_code(
         .scopes
         .0
         .into_iter()
-        .filter(|s| allowed.contains(s))
+        .filter(|s| allowed.contains(s) || crate::identity::oidc::is_oidc_scope(s))
         .collect();
     let subject = Subject {
         app: Some(&app),
         user: Some(&user),
     };
-    let issued_tokens = state.tokens.issue(subject, scopes, true, None).await?;
+    let mut issued_tokens = state
+        .tokens
+        .issue(subject, scopes.clone(), true, None)
+        .await?;
     if let Some(sid) = state.tokens.session_of(&issued_tokens.access_token) {
         store_codes::set_session(&state.db, &hash, &sid).await?;
+    }
+    if scopes.iter().any(|s| s == "openid") {
+        use crate::identity::oidc;
+        let claims = oidc::user_claims(&state.db, &user, &scopes).await?;
+        let facts = oidc::IdTokenFacts {
+            issuer: &state.tokens.settings().issuer,
+            client_id: &app.client_id,
+            iat: now,
+            exp: now + state.tokens.settings().access_ttl_secs,
+            auth_time: code.created_at,
+            nonce: code.nonce.as_deref(),
+        };
+        issued_tokens.id_token = Some(
+            state
+                .tokens
+                .sign_id_token(&oidc::id_token_claims(&facts, claims))?,
+        );
     }
     Ok(issued(issued_tokens))
 }
@@ -633,7 +653,7 @@ async fn refresh(
         .scopes
         .0
         .iter()
-        .filter(|s| allowed_now.contains(s))
+        .filter(|s| allowed_now.contains(s) || crate::identity::oidc::is_oidc_scope(s))
         .cloned()
         .collect();
     let scopes = chosen_scopes(field(form, "scope"), &still)?;

@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::gateway::auth::bearer_token;
 use crate::http::extract::Json;
 use crate::identity::codes::{self, CODE_TTL_SECS};
+use crate::identity::oidc;
 use crate::identity::scopes as scope_rules;
 use crate::identity::unix_now;
 use crate::state::AppState;
@@ -55,7 +56,10 @@ pub fn router() -> Router<AppState> {
 struct Checked {
     app: AppRow,
     redirect_uri: String,
+    /// The API scopes asked: `None` for all the app may have (no `scope`).
     scope: Option<String>,
+    /// The OpenID Connect scopes asked (with `openid`, else none).
+    oidc: Vec<String>,
     state: Option<String>,
     challenge: String,
     nonce: Option<String>,
@@ -126,6 +130,15 @@ fn field<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The API scopes to grant for `requested` ([`scope_rules::choose`]), where
+/// an empty request (only OpenID Connect scopes were asked) grants none.
+fn choose(requested: Option<&str>, allowed: &[String]) -> Result<Vec<String>, Vec<String>> {
+    match requested {
+        Some("") => Ok(Vec::new()),
+        other => scope_rules::choose(other, allowed),
+    }
+}
+
 /// Checks an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3): the
 /// client first, then its redirect URI, then the rest, whose errors go
 /// back to the client.
@@ -175,11 +188,16 @@ async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked,
     let challenge = field(params, "code_challenge");
     codes::check_challenge(challenge, field(params, "code_challenge_method"))
         .map_err(|e| sent("invalid_request", e.to_string()))?;
-    let scope = field(params, "scope").map(str::to_string);
+    let (oidc_scopes, api_scope) = oidc::split(field(params, "scope"));
+    // `scope=openid` alone asks for no API scope, not for all of them.
+    let scope = match (field(params, "scope"), api_scope) {
+        (Some(_), None) => Some(String::new()),
+        (_, api) => api,
+    };
     let allowed = scope_rules::allowed(&state.db, Some(&app), None)
         .await
         .map_err(|e| Refusal::Shown(e.into()))?;
-    if let Err(refused) = scope_rules::choose(scope.as_deref(), &allowed) {
+    if let Err(refused) = choose(scope.as_deref(), &allowed) {
         return Err(sent(
             "invalid_scope",
             format!("the app may not ask for scope {}", refused.join(" ")),
@@ -188,6 +206,7 @@ async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked,
     Ok(Checked {
         challenge: challenge.unwrap_or_default().to_string(),
         nonce: field(params, "nonce").map(str::to_string),
+        oidc: oidc_scopes,
         app,
         redirect_uri,
         scope,
@@ -254,17 +273,23 @@ pub async fn authorize_request(
         Err(refusal) => return refusal.answer(&issuer),
     };
     let allowed = scope_rules::allowed(&state.db, Some(&checked.app), None).await?;
-    let asked = scope_rules::choose(checked.scope.as_deref(), &allowed).unwrap_or_default();
+    let mut asked = choose(checked.scope.as_deref(), &allowed).unwrap_or_default();
+    asked.extend(checked.oidc.iter().cloned());
     let described = crate::store::scopes::list(&state.db).await?;
     let scopes = asked
         .iter()
         .map(|name| ScopeView {
             name: name.clone(),
-            description: described
-                .iter()
-                .find(|s| &s.name == name)
-                .map(|s| s.description.clone())
-                .unwrap_or_default(),
+            description: match name.as_str() {
+                "openid" => "Confirm who you are".into(),
+                "profile" => "See your name".into(),
+                "email" => "See your email address".into(),
+                _ => described
+                    .iter()
+                    .find(|s| &s.name == name)
+                    .map(|s| s.description.clone())
+                    .unwrap_or_default(),
+            },
         })
         .collect();
     let consented = match signed_in(&state, &headers).await {
@@ -369,8 +394,11 @@ pub async fn authorize_decide(
         .filter(|u| u.active)
         .ok_or_else(|| ApiError::Forbidden("the signed-in user is not active".into()))?;
     let allowed = scope_rules::allowed(&state.db, Some(&checked.app), Some(&user)).await?;
-    let scopes = match scope_rules::choose(checked.scope.as_deref(), &allowed) {
-        Ok(scopes) => scopes,
+    let scopes = match choose(checked.scope.as_deref(), &allowed) {
+        Ok(mut scopes) => {
+            scopes.extend(checked.oidc.iter().cloned());
+            scopes
+        }
         Err(refused) => {
             return refuse(
                 "invalid_scope",

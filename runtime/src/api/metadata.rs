@@ -1,7 +1,8 @@
 //! What clients discover before they ask for a token: the authorization
 //! server's metadata (RFC 8414) at `/.well-known/oauth-authorization-server`,
 //! the protected resource's metadata (RFC 9728) at
-//! `/.well-known/oauth-protected-resource`, and the public keys that verify
+//! `/.well-known/oauth-protected-resource`, the OpenID Provider metadata
+//! at `/.well-known/openid-configuration`, and the public keys that verify
 //! its tokens, a JWK Set (RFC 7517 §5), at `/authorization/jwks`.
 //!
 //! Every URL in them starts with the issuer identifier
@@ -24,6 +25,9 @@ use crate::state::AppState;
 /// Path of the authorization server's metadata (RFC 8414 §3).
 pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 
+/// Path of the OpenID Provider metadata (OpenID Connect Discovery §4).
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+
 /// Seconds clients may cache the metadata and the JWK Set. Short, because
 /// a rotated key must reach verifiers before its tokens do; a verifier
 /// that meets an unknown `kid` fetches the set again anyway.
@@ -35,6 +39,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(AUTHORIZATION_SERVER_METADATA, get(authorization_server))
         .route(PROTECTED_RESOURCE_METADATA, get(protected_resource))
+        .route(OPENID_CONFIGURATION, get(openid_configuration))
         .layer(public_cors())
 }
 
@@ -81,26 +86,25 @@ async fn scope_names(state: &AppState) -> ApiResult<Vec<String>> {
         .collect())
 }
 
-/// `GET /.well-known/oauth-authorization-server` → 200 with the RFC 8414 §2
-/// metadata: the issuer, the authorization, token, revocation and JWKS
-/// endpoints, the grants, PKCE methods and client authentication methods
-/// the server takes, and the scopes.
-///
-/// # Errors
-/// 500 when the scopes cannot be read.
-pub async fn authorization_server(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let base = base_url(&state, &headers);
+/// The authorization server's metadata (RFC 8414 §2), the members
+/// OpenID Connect Discovery §3 adds when `openid` is set.
+async fn server_metadata(
+    state: &AppState,
+    headers: &HeaderMap,
+    openid: bool,
+) -> ApiResult<serde_json::Value> {
+    let base = base_url(state, headers);
     let signing = state.tokens.keys_algorithm();
-    Ok(cacheable(json!({
+    let mut scopes = scope_names(state).await?;
+    scopes.extend(crate::identity::oidc::SCOPES.iter().map(|s| s.to_string()));
+    let mut metadata = json!({
         "issuer": state.tokens.settings().issuer,
         "authorization_endpoint": format!("{base}/authorization/authorize"),
         "token_endpoint": format!("{base}/authorization/token"),
         "revocation_endpoint": format!("{base}/authorization/revoke"),
+        "userinfo_endpoint": format!("{base}/authorization/userinfo"),
         "jwks_uri": format!("{base}/authorization/jwks"),
-        "scopes_supported": scope_names(&state).await?,
+        "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": [
@@ -114,7 +118,43 @@ pub async fn authorization_server(
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "access_token_signing_alg_values_supported": [signing],
         "protected_resources": [base],
-    })))
+    });
+    if openid {
+        metadata["subject_types_supported"] = json!(["public"]);
+        metadata["id_token_signing_alg_values_supported"] = json!([signing]);
+        metadata["claims_supported"] = json!(crate::identity::oidc::CLAIMS);
+        metadata["claims_parameter_supported"] = json!(false);
+        metadata["request_parameter_supported"] = json!(false);
+        metadata["request_uri_parameter_supported"] = json!(false);
+    }
+    Ok(metadata)
+}
+
+/// `GET /.well-known/oauth-authorization-server` → 200 with the RFC 8414 §2
+/// metadata: the issuer, the authorization, token, revocation, userinfo
+/// and JWKS endpoints, the grants, PKCE methods and client authentication
+/// methods the server takes, and the scopes.
+///
+/// # Errors
+/// 500 when the scopes cannot be read.
+pub async fn authorization_server(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    Ok(cacheable(server_metadata(&state, &headers, false).await?))
+}
+
+/// `GET /.well-known/openid-configuration` → 200 with the OpenID Provider
+/// metadata (OpenID Connect Discovery 1.0 §3): the RFC 8414 members and the
+/// subject types, ID token algorithms and claims.
+///
+/// # Errors
+/// 500 when the scopes cannot be read.
+pub async fn openid_configuration(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    Ok(cacheable(server_metadata(&state, &headers, true).await?))
 }
 
 /// `GET /.well-known/oauth-protected-resource` → 200 with the RFC 9728 §2

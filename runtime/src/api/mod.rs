@@ -33,6 +33,7 @@ pub mod spa;
 pub mod statistics;
 pub mod system;
 pub mod triggers;
+pub mod userinfo;
 pub mod users;
 pub mod webhooks;
 

@@ -5,6 +5,7 @@
 
 pub mod codes;
 pub mod keys;
+pub mod oidc;
 pub mod passwords;
 pub mod scopes;
 pub mod tokens;

@@ -208,6 +208,9 @@ pub struct Issued {
     pub refresh_token: Option<String>,
     /// Granted scopes, space-separated.
     pub scope: String,
+    /// The OpenID Connect ID token, when the grant asked for `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// Who a token is for.
@@ -476,6 +479,21 @@ impl Tokens {
         self.decode_with(token, &validation).ok().map(|d| d.claims)
     }
 
+    /// Signs `claims` as an OpenID Connect ID token (Core §2): a JWT of type
+    /// `JWT` with the key that signs access tokens.
+    ///
+    /// # Errors
+    /// Only if serialisation fails.
+    pub fn sign_id_token(&self, claims: &serde_json::Value) -> anyhow::Result<String> {
+        let keys = self.keys.load();
+        let header = Header {
+            typ: Some("JWT".into()),
+            kid: keys.signer.kid.clone(),
+            ..Header::new(keys.signer.algorithm)
+        };
+        Ok(jsonwebtoken::encode(&header, claims, &keys.signer.key)?)
+    }
+
     /// The session (`sid`) of an access token of ours, expired or not.
     pub fn session_of(&self, token: &str) -> Option<String> {
         self.decode_unchecked_expiry(token).map(|c| c.sid)
@@ -582,6 +600,7 @@ impl Tokens {
             expires_in: exp - now,
             refresh_token,
             scope,
+            id_token: None,
         })
     }
 
