@@ -102,6 +102,9 @@ pub struct Settings {
     /// address (`SLUICE_PORTAL_SIGNUPS_PER_HOUR`, `SLUICE_PORTAL_MAILS_PER_HOUR`,
     /// `SLUICE_PORTAL_MAILS_PER_ADDRESS_PER_HOUR`).
     pub portal_limits: crate::portal::PortalLimits,
+    /// Dynamic client registration (RFC 7591): whether it is open, the
+    /// scopes registered clients may ask, the allowance per address.
+    pub client_registration: crate::identity::registration::RegistrationSettings,
     /// Wasmtime settings: pool size, memory ceiling, default limits.
     pub engine: EngineSettings,
     /// Issuer, lifetimes and signing key of access tokens.
@@ -139,6 +142,7 @@ impl Default for Settings {
             authorization_form: FormLimits::default(),
             hashing: crate::identity::passwords::HashSettings::default(),
             portal_limits: crate::portal::PortalLimits::default(),
+            client_registration: crate::identity::registration::RegistrationSettings::default(),
             engine: EngineSettings::default(),
             tokens: TokenSettings::default(),
             request_log: LogSettings::default(),

@@ -205,6 +205,8 @@ impl AppState {
             settings.ipv6_prefix,
         ));
         portal_guards.spawn_upkeep();
+        let settings_registration_per_hour = settings.client_registration.per_hour;
+        let settings_ipv6_prefix = settings.ipv6_prefix;
         let state = AppState::new(Shared {
             db,
             engine,
@@ -228,6 +230,10 @@ impl AppState {
                 settings_hashing,
             )),
             portal_guards,
+            registrations: Arc::new(crate::identity::registration::Registrations::new(
+                settings_registration_per_hour,
+                settings_ipv6_prefix,
+            )),
             reload_lock: tokio::sync::Mutex::default(),
         });
         if state.settings.worker.enabled {

@@ -90,6 +90,8 @@ pub struct Shared {
     pub hashing: Arc<crate::identity::passwords::HashLimiter>,
     /// The portal's sign-up and mail allowances.
     pub portal_guards: Arc<crate::portal::Guards>,
+    /// The allowance of dynamic client registrations per address.
+    pub registrations: Arc<crate::identity::registration::Registrations>,
     /// Serialises the reloads of [`AppState::apply`], so that a slow reload
     /// cannot overwrite a newer one.
     pub reload_lock: tokio::sync::Mutex<()>,

@@ -414,3 +414,200 @@ async fn openid_gives_an_id_token_the_jwks_verifies_with_the_nonce_and_userinfo_
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_app_introspects_live_spent_revoked_and_foreign_tokens() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    let code =
+        sent_to(decide(&app, &query(&client, &[]), "allow", &ada).await).await["code"].clone();
+    let tokens: Value = exchange(&app, &client, &[("code", &code)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resource_server = app.create_client("resource-server", &[]).await;
+    let introspect = |token: String| {
+        app.client
+            .post(app.url("/authorization/introspect"))
+            .basic_auth(
+                &resource_server.client_id,
+                Some(&resource_server.client_secret),
+            )
+            .form(&[("token", token)])
+            .send()
+    };
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let live: Value = introspect(access.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(live["active"], true);
+    assert_eq!(live["scope"], "todo:read");
+    assert_eq!(live["username"], "ada");
+    assert_eq!(live["client_id"], client["client_id"]);
+    assert_eq!(live["token_type"], "Bearer");
+    assert_eq!(live["iss"], app.address);
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    let live: Value = introspect(refresh.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(live["active"], true);
+    assert_eq!(live["token_type"], "refresh_token");
+    for token in ["garbage".to_string(), "rt_0000".to_string()] {
+        let inactive: Value = introspect(token).await.unwrap().json().await.unwrap();
+        assert_eq!(inactive, json!({"active": false}));
+    }
+    // Revoking the refresh token ends its session, access token included.
+    let revoked = app
+        .client
+        .post(app.url("/authorization/revoke"))
+        .basic_auth(
+            client["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str(),
+        )
+        .form(&[("token", refresh.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    for token in [access.clone(), refresh] {
+        let inactive: Value = introspect(token).await.unwrap().json().await.unwrap();
+        assert_eq!(inactive, json!({"active": false}));
+    }
+    // No credentials, no answer: the endpoint is not a token oracle.
+    let anonymous = app
+        .client
+        .post(app.url("/authorization/introspect"))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn client_registration_is_off_by_default() {
+    let app = spawn_app().await;
+    let refused = app
+        .client
+        .post(app.url("/authorization/register"))
+        .json(&json!({"redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "access_denied");
+    let metadata: Value = app
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(metadata.get("registration_endpoint").is_none());
+}
+
+#[tokio::test]
+async fn a_client_registers_itself_signs_a_user_in_and_may_do_nothing_else() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.client_registration.open = true;
+        s.client_registration.scopes = vec!["todo:read".into()];
+        s.client_registration.per_hour = 4;
+    })
+    .await;
+    let (_, ada) = setup(&app).await;
+    let metadata: Value = app
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let endpoint = metadata["registration_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let register = |body: Value| app.client.post(&endpoint).json(&body).send();
+
+    // A public client (a CLI, an MCP client): no secret.
+    let answer = register(
+        json!({"client_name": "Inspector", "redirect_uris": [REDIRECT],
+                                 "token_endpoint_auth_method": "none",
+                                 "scope": "openid todo:read", "software_id": "ignored"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    let client: Value = answer.json().await.unwrap();
+    assert!(client.get("client_secret").is_none(), "{client}");
+    assert_eq!(client["token_endpoint_auth_method"], "none");
+    assert_eq!(client["redirect_uris"], json!([REDIRECT]));
+    let q = query(&client, &[]);
+    let code = sent_to(decide(&app, &q, "allow", &ada).await).await["code"].clone();
+    let tokens = exchange(&app, &client, &[("code", &code)]).await;
+    assert_eq!(tokens.status(), StatusCode::OK);
+
+    // A confidential one gets a secret, but no token of its own.
+    let confidential: Value = register(json!({"redirect_uris": [REDIRECT]}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let own = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", confidential["client_id"].as_str().unwrap()),
+            (
+                "client_secret",
+                confidential["client_secret"].as_str().unwrap(),
+            ),
+        ])
+        .await;
+    assert_eq!(own.status(), StatusCode::BAD_REQUEST);
+    let body: Value = own.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client");
+
+    // What registration refuses (RFC 7591 §3.2.2).
+    let beyond = register(json!({"redirect_uris": [REDIRECT], "scope": "todo:write"}))
+        .await
+        .unwrap();
+    assert_eq!(beyond.status(), StatusCode::BAD_REQUEST);
+    let body: Value = beyond.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client_metadata");
+    let fragment = register(json!({"redirect_uris": ["https://client.example/cb#x"]}))
+        .await
+        .unwrap();
+    let body: Value = fragment.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_redirect_uri");
+    // The fifth from one address in an hour.
+    let flood = register(json!({"redirect_uris": [REDIRECT]}))
+        .await
+        .unwrap();
+    assert_eq!(flood.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(flood.headers().contains_key("retry-after"));
+
+    // The admin sees them, and a deploy leaves them alone.
+    let apps: Value = app.admin_get("/apps").await.json().await.unwrap();
+    let registered: Vec<&Value> = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["registered_at"].is_i64())
+        .collect();
+    assert_eq!(registered.len(), 2);
+    assert_eq!(
+        registered
+            .iter()
+            .filter(|a| a["description"] == "Inspector")
+            .count(),
+        1
+    );
+}

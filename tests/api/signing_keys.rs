@@ -256,6 +256,18 @@ async fn clients_discover_the_issuer_its_endpoints_and_where_a_refused_call_gets
         format!("{base}/authorization/revoke")
     );
     assert_eq!(metadata["jwks_uri"], format!("{base}/authorization/jwks"));
+    assert_eq!(
+        metadata["introspection_endpoint"],
+        format!("{base}/authorization/introspect")
+    );
+    assert_eq!(
+        metadata["authorization_endpoint"],
+        format!("{base}/authorization/authorize")
+    );
+    assert_eq!(
+        metadata["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
     assert!(
         metadata["scopes_supported"]
             .as_array()

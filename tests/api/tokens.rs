@@ -112,10 +112,20 @@ async fn token_errors_use_the_rfc_6749_codes() {
     oauth_error(&too_much.json().await.unwrap(), "invalid_scope");
 
     let unsupported = app
-        .token_request(&[("grant_type", "authorization_code"), ("code", "x")])
+        .token_request(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", "x"),
+        ])
         .await;
     assert_eq!(unsupported.status(), StatusCode::BAD_REQUEST);
     oauth_error(&unsupported.json().await.unwrap(), "unsupported_grant_type");
+
+    // A public client's code exchange names its client.
+    let anonymous_code = app
+        .token_request(&[("grant_type", "authorization_code"), ("code", "x")])
+        .await;
+    assert_eq!(anonymous_code.status(), StatusCode::BAD_REQUEST);
+    oauth_error(&anonymous_code.json().await.unwrap(), "invalid_request");
 
     let missing = app.token_request(&[("grant_type", "password")]).await;
     oauth_error(&missing.json().await.unwrap(), "invalid_request");

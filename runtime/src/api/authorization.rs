@@ -38,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/token", post(token_create))
         .route("/revoke", post(token_revoke))
         .route("/whoami", get(whoami))
+        .route("/introspect", post(crate::api::introspect::introspect))
+        .route("/register", post(crate::api::register::register))
         .route(
             "/jwks",
             get(crate::api::metadata::jwks).layer(crate::api::metadata::public_cors()),
@@ -56,7 +58,11 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        description: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code,
@@ -64,6 +70,12 @@ impl OAuthError {
             retry_after_secs: None,
             abusive: false,
         }
+    }
+
+    /// Asks the client to wait `secs` before retrying (`Retry-After`).
+    pub(crate) fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
     }
 
     /// Marks an error that counts toward the ban of the client's address.
@@ -76,7 +88,7 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
     }
 
-    fn invalid_client(description: impl Into<String>) -> Self {
+    pub(crate) fn invalid_client(description: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description).abusive()
     }
 
@@ -138,7 +150,7 @@ impl IntoResponse for OAuthError {
 /// 429 `rate_limited` with `Retry-After` when the allowance is used up;
 /// 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1) when a shared
 /// rate-limit store is unreachable and its policy is `closed`.
-async fn throttle(state: &AppState, ip: IpAddr) -> Result<(), OAuthError> {
+pub(crate) async fn throttle(state: &AppState, ip: IpAddr) -> Result<(), OAuthError> {
     let ip = ip.to_string();
     match state.rate_limits.check_endpoint(TOKEN_ENDPOINT, &ip).await {
         Some(decision) if decision.unavailable => Err(OAuthError {
@@ -179,7 +191,7 @@ fn busy(e: passwords::Busy) -> OAuthError {
 const TOKEN_ENDPOINT: &str = "/authorization";
 
 /// RFC 6749 §5.1: token responses must not be cached.
-fn no_store(headers: &mut HeaderMap) {
+pub(crate) fn no_store(headers: &mut HeaderMap) {
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
 }
@@ -189,7 +201,7 @@ fn no_store(headers: &mut HeaderMap) {
 /// and `SLUICE_AUTHORIZATION_MAX_FIELDS`; a repeated field is an error
 /// (§3.2). Every refusal here counts toward the client's ban: no OAuth2
 /// client sends such a form.
-async fn form(
+pub(crate) async fn form(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
@@ -227,14 +239,17 @@ async fn form(
         .map_err(|e| OAuthError::invalid_request(e.to_string()).abusive())
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
         .filter(|v| !v.is_empty())
 }
 
-fn required<'a>(form: &'a [(String, String)], name: &str) -> Result<&'a str, OAuthError> {
+pub(crate) fn required<'a>(
+    form: &'a [(String, String)],
+    name: &str,
+) -> Result<&'a str, OAuthError> {
     field(form, name)
         .ok_or_else(|| OAuthError::invalid_request(format!("parameter {name:?} is missing")))
 }
@@ -290,7 +305,7 @@ fn client_credentials(
 ///
 /// # Errors
 /// `invalid_client` for an unknown client, a wrong secret or an inactive app.
-async fn authenticate_client(
+pub(crate) async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
     form: &[(String, String)],
@@ -360,7 +375,7 @@ pub async fn token_create(
 /// `answer` as it is, after counting it toward `ip`'s ban when it is an
 /// error that counts (a wrong secret, password or refresh token, a
 /// malformed form).
-async fn counting_abuse(
+pub(crate) async fn counting_abuse(
     state: &AppState,
     ip: IpAddr,
     answer: Result<Response, OAuthError>,
@@ -420,6 +435,16 @@ async fn issue(
     } else {
         authenticate_client(state, headers, &form).await?
     };
+    // A client that registered itself acts only for a user who approved it.
+    if app.as_ref().is_some_and(|a| a.registered_at.is_some())
+        && !["authorization_code", "refresh_token"].contains(&grant_type)
+    {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "a self-registered client may only use the authorization_code and refresh_token grants",
+        ));
+    }
     match grant_type {
         "client_credentials" => {
             let app = app.ok_or_else(|| {

@@ -102,6 +102,8 @@ async fn server_metadata(
         "authorization_endpoint": format!("{base}/authorization/authorize"),
         "token_endpoint": format!("{base}/authorization/token"),
         "revocation_endpoint": format!("{base}/authorization/revoke"),
+        "introspection_endpoint": format!("{base}/authorization/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "userinfo_endpoint": format!("{base}/authorization/userinfo"),
         "jwks_uri": format!("{base}/authorization/jwks"),
         "scopes_supported": scopes,
@@ -119,6 +121,9 @@ async fn server_metadata(
         "access_token_signing_alg_values_supported": [signing],
         "protected_resources": [base],
     });
+    if state.settings.client_registration.open {
+        metadata["registration_endpoint"] = json!(format!("{base}/authorization/register"));
+    }
     if openid {
         metadata["subject_types_supported"] = json!(["public"]);
         metadata["id_token_signing_alg_values_supported"] = json!([signing]);

@@ -289,6 +289,23 @@ pub struct ServeArgs {
     /// check); beyond them the token endpoint answers 503 with Retry-After.
     #[arg(long, env = "SLUICE_HASH_QUEUE")]
     pub hash_queue: Option<usize>,
+    /// Dynamic client registration (RFC 7591) at /authorization/register:
+    /// `open` lets any client register itself (MCP clients, CLIs); `off`
+    /// (the default) leaves apps to the admin.
+    #[arg(long, env = "SLUICE_CLIENT_REGISTRATION", default_value = "off", value_parser = ["off", "open"])]
+    pub client_registration: String,
+    /// The API scopes a self-registered client may ask for, comma-separated
+    /// (default none: it may only sign users in with openid, profile and
+    /// email).
+    #[arg(long, env = "SLUICE_CLIENT_REGISTRATION_SCOPES", value_delimiter = ',')]
+    pub client_registration_scopes: Vec<String>,
+    /// Client registrations one client network may make per hour.
+    #[arg(
+        long,
+        env = "SLUICE_CLIENT_REGISTRATIONS_PER_HOUR",
+        default_value_t = 10
+    )]
+    pub client_registrations_per_hour: u32,
     /// Portal sign-ups (and password-reset requests) one client network may
     /// make per hour.
     #[arg(long, env = "SLUICE_PORTAL_SIGNUPS_PER_HOUR", default_value_t = 10)]
@@ -398,6 +415,16 @@ impl ServeArgs {
                     concurrency,
                     queue: args.hash_queue.unwrap_or(4 * concurrency),
                 }
+            },
+            client_registration: crate::identity::registration::RegistrationSettings {
+                open: args.client_registration == "open",
+                scopes: args
+                    .client_registration_scopes
+                    .iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+                per_hour: args.client_registrations_per_hour,
             },
             portal_limits: crate::portal::PortalLimits {
                 signups_per_hour: args.portal_signups_per_hour,

@@ -225,7 +225,14 @@ async fn rows(conn: &mut AnyConnection, kind: Kind) -> ApiResult<Vec<Value>> {
                 .collect(),
         ),
         Kind::Cronjobs => json(store::cronjobs::list(c).await?),
-        Kind::Apps => json(store::apps::list(c).await?),
+        // Clients that registered themselves are not the project's either.
+        Kind::Apps => json(
+            store::apps::list(c)
+                .await?
+                .into_iter()
+                .filter(|a| a.registered_at.is_none())
+                .collect(),
+        ),
         Kind::RateLimits => json(store::rate_limits::list(c).await?),
         Kind::Connections | Kind::Actions | Kind::Portal => Vec::new(),
     })

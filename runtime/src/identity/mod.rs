@@ -7,6 +7,7 @@ pub mod codes;
 pub mod keys;
 pub mod oidc;
 pub mod passwords;
+pub mod registration;
 pub mod scopes;
 pub mod tokens;
 

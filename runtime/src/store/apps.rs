@@ -43,6 +43,11 @@ pub struct AppRow {
     /// authorization-code grant may send a user back, compared exactly.
     #[sqlx(default)]
     pub redirect_uris: Json<Vec<String>>,
+    /// When the app registered itself (RFC 7591), Unix seconds; `None` for
+    /// apps an admin, a deploy or a consumer made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[sqlx(default)]
+    pub registered_at: Option<i64>,
 }
 
 /// All apps the admin manages (not those consumers made), by name.
@@ -99,13 +104,14 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<
     sqlx::query(
         "INSERT INTO apps (id, name, description, client_id, secret_hash, scopes, active,
                            secret_rotated_at, created_at, updated_at, owner_id, label,
-                           redirect_uris)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                           redirect_uris, registered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name,
              description = excluded.description, secret_hash = excluded.secret_hash,
              scopes = excluded.scopes, active = excluded.active,
              secret_rotated_at = excluded.secret_rotated_at, updated_at = excluded.updated_at,
-             label = excluded.label, redirect_uris = excluded.redirect_uris",
+             label = excluded.label, redirect_uris = excluded.redirect_uris,
+             registered_at = excluded.registered_at",
     )
     .bind(&row.id)
     .bind(&row.name)
@@ -120,6 +126,7 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<
     .bind(&row.owner_id)
     .bind(&row.label)
     .bind(&row.redirect_uris)
+    .bind(row.registered_at)
     .execute(db)
     .await?;
     Ok(())

@@ -75,6 +75,27 @@ pub async fn add_refresh<'e>(
     Ok(())
 }
 
+/// The session of refresh token `token_sha256` while the token is live:
+/// unused, unexpired, its session not revoked (for introspection).
+///
+/// # Errors
+/// On database failure.
+pub async fn live_refresh<'e>(
+    db: impl AnyExecutor<'e>,
+    token_sha256: &str,
+    now: i64,
+) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as(
+        "SELECT s.* FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+         WHERE r.token_sha256 = $1 AND r.used_at IS NULL AND r.expires_at > $2
+           AND s.id NOT IN (SELECT id FROM token_revocations)",
+    )
+    .bind(token_sha256)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
 /// Marks the refresh token used and returns its session, only if it was
 /// unused, unexpired and its session is not revoked; a token can be spent
 /// once (RFC 9700 §4.14.2, rotation).

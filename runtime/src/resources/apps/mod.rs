@@ -115,6 +115,7 @@ async fn fresh(
         owner_id,
         label: String::new(),
         redirect_uris: SqlJson(Vec::new()),
+        registered_at: None,
     };
     Ok(AppWithSecret {
         app,
@@ -146,6 +147,18 @@ pub async fn create_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<
             e.into()
         }
     })?;
+    Ok(created)
+}
+
+/// Stores an app that registered itself (RFC 7591) from `input`, marked
+/// so that it may only use the authorization-code grant.
+///
+/// # Errors
+/// As [`create_app`].
+pub async fn register_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<AppWithSecret> {
+    let mut created = create_app(&mut *conn, input).await?;
+    created.app.registered_at = Some(crate::identity::unix_now());
+    apps::upsert(&mut *conn, &created.app).await?;
     Ok(created)
 }
 
