@@ -155,6 +155,7 @@ export function ConsumerPage({ id }: { id: string }) {
       ) : (
         <Text>No apps.</Text>
       )}
+      <Consents path={path} />
       <Title order={3}>Usage</Title>
       {usage.error && <ProblemAlert error={usage.error} />}
       {usage.data && (
@@ -200,5 +201,67 @@ export function ConsumerPage({ id }: { id: string }) {
         </>
       )}
     </Stack>
+  );
+}
+
+interface Consent {
+  client_id: string;
+  app: string;
+  scopes: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+/** The apps the consumer let act for them (the consent page), each withdrawable. */
+function Consents({ path }: { path: string }) {
+  const consents = useLoad(() => adminCall<Consent[]>('GET', `${path}/consents`), [path]);
+  const withdraw = useAction();
+  return (
+    <>
+      <Title order={3}>Apps they allowed</Title>
+      {consents.error && <ProblemAlert error={consents.error} />}
+      {withdraw.problem && <ProblemAlert error={withdraw.problem} />}
+      {consents.data?.length ? (
+        <Table.ScrollContainer minWidth={560}>
+          <Table aria-label="Consents" striped>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>App</Table.Th>
+                <Table.Th>Scopes</Table.Th>
+                <Table.Th>Since</Table.Th>
+                <Table.Th />
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {consents.data.map((c) => (
+                <Table.Tr key={c.client_id}>
+                  <Table.Td>{c.app}</Table.Td>
+                  <Table.Td>{c.scopes.join(', ') || '—'}</Table.Td>
+                  <Table.Td>{new Date(c.created_at).toLocaleDateString()}</Table.Td>
+                  <Table.Td>
+                    <Button
+                      size="xs"
+                      color="red"
+                      variant="light"
+                      loading={withdraw.busy}
+                      onClick={() =>
+                        withdraw.run(async () => {
+                          await adminCall('DELETE', `${path}/consents/${encodeURIComponent(c.client_id)}`);
+                          consents.reload();
+                        })
+                      }
+                    >
+                      Withdraw
+                    </Button>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      ) : (
+        consents.data && <Text>None.</Text>
+      )}
+    </>
   );
 }
