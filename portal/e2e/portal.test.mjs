@@ -195,7 +195,8 @@ test('a third-party app signs the consumer in with openid-client (OpenID Connect
   // from its OpenID Provider metadata and checks state, iss (RFC 9207),
   // and the ID token's issuer, audience, expiry and nonce itself.
   const REDIRECT = env('THIRD_REDIRECT');
-  const config = await oidc.discovery(new URL(BASE), env('THIRD_CLIENT_ID'), undefined, oidc.None(), {
+  // A confidential client: it authenticates with its secret.
+  const config = await oidc.discovery(new URL(BASE), env('THIRD_CLIENT_ID'), undefined, oidc.ClientSecretPost(env('THIRD_CLIENT_SECRET')), {
     execute: [oidc.allowInsecureRequests],
   });
   const verifier = oidc.randomPKCECodeVerifier();

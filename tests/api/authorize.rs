@@ -89,7 +89,8 @@ async fn sent_to(answer: reqwest::Response) -> std::collections::HashMap<String,
     to.query_pairs().into_owned().collect()
 }
 
-/// The token endpoint's answer to exchanging `code`.
+/// The token endpoint's answer to exchanging `code`, with the client's
+/// secret when it has one (a public client has none).
 async fn exchange(app: &TestApp, client: &Value, fields: &[(&str, &str)]) -> reqwest::Response {
     let mut form = vec![
         ("grant_type", "authorization_code"),
@@ -97,6 +98,9 @@ async fn exchange(app: &TestApp, client: &Value, fields: &[(&str, &str)]) -> req
         ("redirect_uri", REDIRECT),
         ("code_verifier", VERIFIER),
     ];
+    if let Some(secret) = client["client_secret"].as_str() {
+        form.push(("client_secret", secret));
+    }
     for (k, v) in fields {
         form.retain(|(name, _)| name != k);
         form.push((k, v));
@@ -258,7 +262,10 @@ async fn a_code_is_refused_with_another_verifier_redirect_or_client_and_an_app_t
         ),
         (
             "another client",
-            vec![("client_id", other["client_id"].as_str().unwrap())],
+            vec![
+                ("client_id", other["client_id"].as_str().unwrap()),
+                ("client_secret", other["client_secret"].as_str().unwrap()),
+            ],
         ),
     ] {
         let mut fields = fields;
@@ -268,6 +275,19 @@ async fn a_code_is_refused_with_another_verifier_redirect_or_client_and_an_app_t
         let body: Value = answer.json().await.unwrap();
         assert_eq!(body["error"], "invalid_grant", "{label}");
     }
+    // A confidential client must present its secret.
+    let answer = app
+        .token_request(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("code", &code),
+        ])
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
     // The right exchange still works: the failures above did not spend it.
     let answer = exchange(&app, &client, &[("code", &code)]).await;
     assert_eq!(answer.status(), StatusCode::OK);
@@ -284,6 +304,97 @@ async fn a_code_is_refused_with_another_verifier_redirect_or_client_and_an_app_t
         .await
         .unwrap();
     assert_problem(anonymous, 401).await;
+}
+
+#[tokio::test]
+async fn a_public_client_refreshes_with_its_client_id_alone_and_a_stranger_cannot_spend_its_token()
+{
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.client_registration.open = true;
+        s.client_registration.scopes = vec!["todo:read".into()];
+    })
+    .await;
+    let (_, ada) = setup(&app).await;
+    let client: Value = app
+        .client
+        .post(app.url("/authorization/register"))
+        .json(
+            &json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
+                      "scope": "todo:read"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code =
+        sent_to(decide(&app, &query(&client, &[]), "allow", &ada).await).await["code"].clone();
+    let tokens: Value = exchange(&app, &client, &[("code", &code)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    // Presented without the client: refused, and not spent.
+    let stranger = app
+        .token_request(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .await;
+    assert_eq!(stranger.status(), StatusCode::BAD_REQUEST);
+    let refreshed = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("refresh_token", refresh),
+        ])
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    // A self-registered client may not introspect others' tokens.
+    let confidential: Value = app
+        .client
+        .post(app.url("/authorization/register"))
+        .json(&json!({"redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let peek = app
+        .client
+        .post(app.url("/authorization/introspect"))
+        .basic_auth(
+            confidential["client_id"].as_str().unwrap(),
+            confidential["client_secret"].as_str(),
+        )
+        .form(&[("token", ada.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(peek.status(), StatusCode::FORBIDDEN);
+    // The consent page says it is unverified.
+    let view: Value = request_view(&app, &query(&client, &[]), Some(&ada))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["unverified"], true);
+}
+
+#[tokio::test]
+async fn a_code_issued_before_its_consent_was_withdrawn_is_refused() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    let code =
+        sent_to(decide(&app, &query(&client, &[]), "allow", &ada).await).await["code"].clone();
+    sqlx::query("DELETE FROM consents")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let answer = exchange(&app, &client, &[("code", &code)]).await;
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
 }
 
 #[tokio::test]

@@ -793,6 +793,7 @@ async fn a_consumer_sees_and_withdraws_a_consent_and_the_apps_tokens_stop_workin
         .token_request(&[
             ("grant_type", "authorization_code"),
             ("client_id", client_id),
+            ("client_secret", third["client_secret"].as_str().unwrap()),
             ("code", &code),
             ("redirect_uri", redirect),
             ("code_verifier", &verifier),
@@ -810,6 +811,22 @@ async fn a_consumer_sees_and_withdraws_a_consent_and_the_apps_tokens_stop_workin
         .await
         .unwrap();
     assert_eq!(called.status(), StatusCode::OK);
+    // The token the app holds for the consumer never manages the account:
+    // no personal access token, no secret of the consumer's apps.
+    for (method, path) in [
+        (reqwest::Method::POST, "/tokens"),
+        (reqwest::Method::GET, "/apps"),
+        (reqwest::Method::GET, "/consents"),
+    ] {
+        let answer = app
+            .as_consumer(method, path, access)
+            .await
+            .json(&json!({"name": "stolen"}))
+            .send()
+            .await
+            .unwrap();
+        crate::helpers::assert_problem(answer, 403).await;
+    }
 
     let listed: Value = app
         .as_consumer(reqwest::Method::GET, "/consents", &ada)

@@ -192,6 +192,10 @@ async fn a_consumer_signs_up_activates_creates_an_app_and_tries_a_private_operat
                 "THIRD_CLIENT_ID",
                 gallery["client_id"].as_str().unwrap().into(),
             ),
+            (
+                "THIRD_CLIENT_SECRET",
+                gallery["client_secret"].as_str().unwrap().into(),
+            ),
             ("THIRD_REDIRECT", redirect.into()),
         ],
     )

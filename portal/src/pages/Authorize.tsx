@@ -20,6 +20,7 @@ interface RequestView {
   redirect_uri: string;
   scopes: { name: string; description: string }[];
   consented: boolean;
+  unverified: boolean;
 }
 
 interface Next {
@@ -71,6 +72,11 @@ export function Authorize({ info }: { info: PortalInfo }) {
     <Paper withBorder p="lg" maw={520}>
       <Stack>
         <Title order={1}>Allow {data.app}?</Title>
+        {data.unverified && (
+          <Alert color="yellow" variant="light" title="Unverified app">
+            This app registered itself: its name is its own claim. Allow it only if you started this from an app you trust.
+          </Alert>
+        )}
         {data.description && <Text c="dimmed">{data.description}</Text>}
         <Text>
           <b>{data.app}</b> asks to act for you, <b>{tokens.username}</b>, with:

@@ -424,16 +424,9 @@ async fn issue(
     throttle(state, ip).await?;
     let form = form(state, headers, body).await?;
     let grant_type = required(&form, "grant_type")?;
-    // A public client (a browser app, a CLI, an MCP client) exchanges its
-    // code with `client_id` alone: PKCE stands in for the secret it cannot
-    // keep (RFC 6749 §4.1.3, RFC 7636).
-    let public_exchange = grant_type == "authorization_code"
-        && field(&form, "client_secret").is_none()
-        && !headers.contains_key(AUTHORIZATION);
-    let app = if public_exchange {
-        None
-    } else {
-        authenticate_client(state, headers, &form).await?
+    let app = match public_client(state, headers, &form, grant_type).await? {
+        Some(app) => Some(app),
+        None => authenticate_client(state, headers, &form).await?,
     };
     // A client that registered itself acts only for a user who approved it.
     if app.as_ref().is_some_and(|a| a.registered_at.is_some())
@@ -518,6 +511,35 @@ async fn issue(
     }
 }
 
+/// The public client a code exchange or a refresh names by `client_id`
+/// alone (RFC 6749 §2.1, §4.1.3): an app registered with
+/// `token_endpoint_auth_method: none` (a browser app, a CLI, an MCP
+/// client), whose code PKCE binds and whose refresh tokens rotate. `None`
+/// when the request presents a secret, or the app is confidential (it must
+/// then authenticate, and [`authenticate_client`] refuses it).
+///
+/// # Errors
+/// On database failure.
+async fn public_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+    grant_type: &str,
+) -> Result<Option<AppRow>, OAuthError> {
+    if !["authorization_code", "refresh_token"].contains(&grant_type)
+        || field(form, "client_secret").is_some()
+        || headers.contains_key(AUTHORIZATION)
+    {
+        return Ok(None);
+    }
+    let Some(id) = field(form, "client_id") else {
+        return Ok(None);
+    };
+    Ok(apps::by_client_id(&state.db, id)
+        .await?
+        .filter(|a| a.active && a.is_public()))
+}
+
 /// The `authorization_code` grant (RFC 6749 §4.1.3) with PKCE (RFC 7636
 /// §4.5): the code works once, within a minute, for the app it was issued
 /// to (authenticated by its secret, or named by `client_id` alone: PKCE
@@ -536,11 +558,11 @@ async fn exchange_code(
     let app = match app {
         Some(app) => app,
         None => {
-            let id = required(form, "client_id")?;
-            apps::by_client_id(&state.db, id)
-                .await?
-                .filter(|a| a.active)
-                .ok_or_else(|| OAuthError::invalid_client("the client id is unknown"))?
+            required(form, "client_id")?;
+            return Err(OAuthError::invalid_client(
+                "this client must authenticate with its secret (only a client registered \
+                 with token_endpoint_auth_method none may present its client_id alone)",
+            ));
         }
     };
     let gone = || OAuthError::invalid_grant("the code is unknown, expired or spent");
@@ -574,6 +596,15 @@ async fn exchange_code(
     }
     codes::verify(required(form, "code_verifier")?, &code.code_challenge)
         .map_err(|e| OAuthError::invalid_grant(e.to_string()))?;
+    // A consent withdrawn since the code was issued takes the code too.
+    if store_codes::consent(&state.db, &code.user_id, &code.app_id)
+        .await?
+        .is_none()
+    {
+        return Err(OAuthError::invalid_grant(
+            "the user withdrew the consent this code came from",
+        ));
+    }
     if !store_codes::spend(&state.db, &hash, now).await? {
         return Err(gone());
     }
@@ -644,6 +675,15 @@ async fn refresh(
 ) -> Result<Response, OAuthError> {
     let hash = refresh_hash(required(form, "refresh_token")?);
     let now = crate::identity::unix_now();
+    // The client first: a request from another (or no) client must not
+    // spend the token it does not own.
+    if let Some(owner) = sessions::session_of_refresh(&state.db, &hash).await?
+        && owner.app_id.as_deref() != app.as_ref().map(|a| a.id.as_str())
+    {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
     let Some(session) = sessions::spend_refresh(&state.db, &hash, now).await? else {
         if let Some(session) = sessions::session_of_refresh(&state.db, &hash).await? {
             tracing::warn!(session = %session.id, "a spent refresh token was presented again: session revoked");

@@ -245,6 +245,9 @@ pub struct RequestView {
     /// Whether the signed-in user (the bearer token's) already let the app
     /// have these scopes: the page may then go on without asking.
     pub consented: bool,
+    /// Whether the app registered itself (RFC 7591): its name and
+    /// description are its own claims, which the page says (§5).
+    pub unverified: bool,
 }
 
 /// A scope on the consent page.
@@ -306,6 +309,7 @@ pub async fn authorize_request(
             checked.app.label.clone()
         },
         description: checked.app.description.clone(),
+        unverified: checked.app.registered_at.is_some(),
         redirect_uri: checked.redirect_uri,
         scopes,
         consented,

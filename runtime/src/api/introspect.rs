@@ -46,10 +46,22 @@ async fn answer(
 ) -> Result<Response, OAuthError> {
     throttle(state, ip).await?;
     let form = form(state, headers, body).await?;
-    if authenticate_client(state, headers, &form).await?.is_none() {
-        return Err(OAuthError::invalid_client(
-            "introspection needs an app's client id and secret (RFC 7662 §2.1)",
-        ));
+    match authenticate_client(state, headers, &form).await? {
+        None => {
+            return Err(OAuthError::invalid_client(
+                "introspection needs an app's client id and secret (RFC 7662 §2.1)",
+            ));
+        }
+        // Only the admin's apps (resource servers) learn about others'
+        // tokens: not a consumer's app, nor one that registered itself.
+        Some(app) if app.owner_id.is_some() || app.registered_at.is_some() => {
+            return Err(OAuthError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "unauthorized_client",
+                "only apps the admin made may introspect tokens",
+            ));
+        }
+        Some(_) => {}
     }
     let token = required(&form, "token")?;
     let described = match access(state, token) {

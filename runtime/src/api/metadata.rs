@@ -69,9 +69,19 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-fn cacheable(body: serde_json::Value) -> Response {
+/// `body` as JSON that clients may cache for [`MAX_AGE_SECS`] — unless its
+/// URLs came from the request's `Host` (an issuer that is not a URL), which
+/// a shared cache must not keep for everyone.
+fn cacheable(state: &AppState, body: serde_json::Value) -> Response {
+    let issuer = &state.tokens.settings().issuer;
+    let from_host = !(issuer.starts_with("https://") || issuer.starts_with("http://"));
     let mut response = axum::Json(body).into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECS}")) {
+    let policy = if from_host {
+        "no-store".to_string()
+    } else {
+        format!("public, max-age={MAX_AGE_SECS}")
+    };
+    if let Ok(value) = HeaderValue::from_str(&policy) {
         response.headers_mut().insert(CACHE_CONTROL, value);
     }
     response
@@ -146,7 +156,10 @@ pub async fn authorization_server(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    Ok(cacheable(server_metadata(&state, &headers, false).await?))
+    Ok(cacheable(
+        &state,
+        server_metadata(&state, &headers, false).await?,
+    ))
 }
 
 /// `GET /.well-known/openid-configuration` → 200 with the OpenID Provider
@@ -159,7 +172,10 @@ pub async fn openid_configuration(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    Ok(cacheable(server_metadata(&state, &headers, true).await?))
+    Ok(cacheable(
+        &state,
+        server_metadata(&state, &headers, true).await?,
+    ))
 }
 
 /// `GET /.well-known/oauth-protected-resource` → 200 with the RFC 9728 §2
@@ -174,14 +190,17 @@ pub async fn protected_resource(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let base = base_url(&state, &headers);
-    Ok(cacheable(json!({
-        "resource": base,
-        "authorization_servers": [state.tokens.settings().issuer],
-        "jwks_uri": format!("{base}/authorization/jwks"),
-        "bearer_methods_supported": ["header"],
-        "resource_signing_alg_values_supported": [state.tokens.keys_algorithm()],
-        "scopes_supported": scope_names(&state).await?,
-    })))
+    Ok(cacheable(
+        &state,
+        json!({
+            "resource": base,
+            "authorization_servers": [state.tokens.settings().issuer],
+            "jwks_uri": format!("{base}/authorization/jwks"),
+            "bearer_methods_supported": ["header"],
+            "resource_signing_alg_values_supported": [state.tokens.keys_algorithm()],
+            "scopes_supported": scope_names(&state).await?,
+        }),
+    ))
 }
 
 /// `GET /authorization/jwks` → 200 with the public keys that verify this
@@ -190,5 +209,8 @@ pub async fn protected_resource(
 /// `sig`. Empty under `SLUICE_TOKEN_ALGORITHM=HS256`, whose secret is not
 /// public.
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    cacheable(serde_json::to_value(state.tokens.jwks()).unwrap_or_else(|_| json!({"keys": []})))
+    cacheable(
+        &state,
+        serde_json::to_value(state.tokens.jwks()).unwrap_or_else(|_| json!({"keys": []})),
+    )
 }

@@ -146,6 +146,7 @@ pub async fn register(
             active: true,
             redirect_uris: metadata.redirect_uris.clone(),
         },
+        method == "none",
     )
     .await
     .map_err(|e| metadata_error(e.to_string()))?;

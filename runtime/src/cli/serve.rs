@@ -97,8 +97,9 @@ pub struct TokenArgs {
     #[arg(long, env = "SLUICE_SIGNING_KEY_ROTATION_DAYS", default_value_t = 90)]
     pub signing_key_rotation_days: u32,
     /// Seconds a replaced signing key keeps verifying the tokens it signed
-    /// (at least the access-token lifetime).
-    #[arg(long, env = "SLUICE_SIGNING_KEY_OVERLAP", default_value_t = 86_400)]
+    /// (at least the access-token lifetime); the default, 366 days, covers
+    /// the longest personal access token.
+    #[arg(long, env = "SLUICE_SIGNING_KEY_OVERLAP", default_value_t = 366 * 86_400)]
     pub signing_key_overlap: i64,
 }
 

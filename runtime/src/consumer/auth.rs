@@ -35,7 +35,10 @@ impl FromRequestParts<AppState> for Consumer {
             .tokens
             .verify(token)
             .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
-        if caller.user.is_none() {
+        // An app's token — its own, or one it holds for the consumer after
+        // the consent page — never manages the account: the consumer API
+        // takes the consumer's own sign-in or personal access token.
+        if caller.user.is_none() || caller.app.is_some() {
             return Err(ApiError::Forbidden(
                 "this token belongs to an app, not to a consumer; the consumer API takes a \
                  consumer's own token (password grant or personal access token)"

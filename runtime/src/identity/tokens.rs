@@ -68,9 +68,10 @@ pub struct TokenSettings {
     /// admin rotates it).
     pub key_rotation_days: u32,
     /// Seconds a replaced key keeps verifying the tokens it signed
-    /// (`SLUICE_SIGNING_KEY_OVERLAP`, default 86 400, never less than the
-    /// access-token lifetime). A token made with `sluice token --ttl`
-    /// longer than this stops verifying this long after a rotation.
+    /// (`SLUICE_SIGNING_KEY_OVERLAP`, default 366 days: the longest
+    /// personal access token lives 365; never less than the access-token
+    /// lifetime). A token made with `sluice token --ttl` longer than this
+    /// stops verifying this long after a rotation.
     pub key_overlap_secs: i64,
 }
 
@@ -92,7 +93,7 @@ impl Default for TokenSettings {
             algorithm: TokenAlgorithm::EdDsa,
             key: None,
             key_rotation_days: 90,
-            key_overlap_secs: 86_400,
+            key_overlap_secs: 366 * 86_400,
         }
     }
 }

@@ -48,6 +48,19 @@ pub struct AppRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[sqlx(default)]
     pub registered_at: Option<i64>,
+    /// `none` for a public client (no secret: it names itself by client id
+    /// and proves a code with PKCE); `None` for a confidential one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[sqlx(default)]
+    pub token_endpoint_auth_method: Option<String>,
+}
+
+impl AppRow {
+    /// Whether the app is a public client (RFC 6749 §2.1), which cannot
+    /// keep a secret.
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method.as_deref() == Some("none")
+    }
 }
 
 /// All apps the admin manages (not those consumers made), by name.
@@ -104,14 +117,15 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<
     sqlx::query(
         "INSERT INTO apps (id, name, description, client_id, secret_hash, scopes, active,
                            secret_rotated_at, created_at, updated_at, owner_id, label,
-                           redirect_uris, registered_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                           redirect_uris, registered_at, token_endpoint_auth_method)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name,
              description = excluded.description, secret_hash = excluded.secret_hash,
              scopes = excluded.scopes, active = excluded.active,
              secret_rotated_at = excluded.secret_rotated_at, updated_at = excluded.updated_at,
              label = excluded.label, redirect_uris = excluded.redirect_uris,
-             registered_at = excluded.registered_at",
+             registered_at = excluded.registered_at,
+             token_endpoint_auth_method = excluded.token_endpoint_auth_method",
     )
     .bind(&row.id)
     .bind(&row.name)
@@ -127,6 +141,7 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<
     .bind(&row.label)
     .bind(&row.redirect_uris)
     .bind(row.registered_at)
+    .bind(&row.token_endpoint_auth_method)
     .execute(db)
     .await?;
     Ok(())

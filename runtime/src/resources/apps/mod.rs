@@ -116,6 +116,7 @@ async fn fresh(
         label: String::new(),
         redirect_uris: SqlJson(Vec::new()),
         registered_at: None,
+        token_endpoint_auth_method: None,
     };
     Ok(AppWithSecret {
         app,
@@ -151,13 +152,21 @@ pub async fn create_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<
 }
 
 /// Stores an app that registered itself (RFC 7591) from `input`, marked
-/// so that it may only use the authorization-code grant.
+/// so that it may only use the authorization-code grant; `public` makes it
+/// a public client (`token_endpoint_auth_method: none`).
 ///
 /// # Errors
 /// As [`create_app`].
-pub async fn register_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<AppWithSecret> {
+pub async fn register_app(
+    conn: &mut AnyConnection,
+    input: AppInput,
+    public: bool,
+) -> ApiResult<AppWithSecret> {
     let mut created = create_app(&mut *conn, input).await?;
     created.app.registered_at = Some(crate::identity::unix_now());
+    if public {
+        created.app.token_endpoint_auth_method = Some("none".into());
+    }
     apps::upsert(&mut *conn, &created.app).await?;
     Ok(created)
 }
