@@ -62,15 +62,22 @@ print(float(v) * {'us': 0.001, 'ms': 1, 's': 1000, 'm': 60000}[unit])" "$1"
 
 # prepare [EXAMPLE...]: builds the example actions, `sluice` and the named
 # cargo examples in release mode; sets BIN and WORK (a temporary directory)
-# and starts PIDS, which `stop_all` kills.
+# and starts PIDS, which `stop_all` kills. With SLUICE_BIN_DIR set, takes
+# `sluice` from that directory instead of building it (a release build of
+# another worktree).
 prepare() {
   scripts/build-actions.sh >/dev/null
-  scripts/build-console.sh >/dev/null
-  scripts/build-portal.sh >/dev/null
-  cargo build --release --quiet -p sluice --bin sluice
-  local example
-  for example in "$@"; do cargo build --release --quiet -p sluice --example "$example"; done
-  BIN="$CARGO_TARGET_DIR/release"
+  if [[ -n "${SLUICE_BIN_DIR:-}" ]]; then
+    # A release build made elsewhere (another worktree, another commit).
+    BIN="$SLUICE_BIN_DIR"
+  else
+    scripts/build-console.sh >/dev/null
+    scripts/build-portal.sh >/dev/null
+    cargo build --release --quiet -p sluice --bin sluice
+    local example
+    for example in "$@"; do cargo build --release --quiet -p sluice --example "$example"; done
+    BIN="$CARGO_TARGET_DIR/release"
+  fi
   print_machine
   WORK=$(mktemp -d)
   chmod 755 "$WORK"
