@@ -635,21 +635,7 @@ impl Tokens {
     ) -> anyhow::Result<()> {
         let now = unix_now();
         let ids = sessions::revoke_all_of(&self.db, user_id, app_id, now).await?;
-        // The session's expiry bounds every token in it; an hour past the
-        // longest access lifetime is a safe bound for the memory copy.
-        let until = now
-            + self
-                .settings
-                .refresh_ttl_secs
-                .max(self.settings.access_ttl_secs);
-        self.note_revoked(ids.into_iter().map(|id| (id, until)));
-        crate::cluster::announce(
-            &self.db,
-            &self.node_id,
-            &crate::cluster::Change::Revocations,
-        )
-        .await?;
-        Ok(())
+        self.sessions_revoked(ids, now).await
     }
 
     /// Revokes every live session app `app_id` holds for user `user_id`
@@ -660,6 +646,14 @@ impl Tokens {
     pub async fn revoke_user_app(&self, user_id: &str, app_id: &str) -> anyhow::Result<()> {
         let now = unix_now();
         let ids = sessions::revoke_of_user_and_app(&self.db, user_id, app_id, now).await?;
+        self.sessions_revoked(ids, now).await
+    }
+
+    /// Applies the revocation of sessions `ids` (stored at `now`) on this
+    /// node and announces it to the others.
+    async fn sessions_revoked(&self, ids: Vec<String>, now: i64) -> anyhow::Result<()> {
+        // A session's expiry bounds every token in it; the longest session
+        // lifetime is a safe bound for the memory copy.
         let until = now
             + self
                 .settings
