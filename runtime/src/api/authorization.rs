@@ -677,7 +677,8 @@ async fn refresh(
     let now = crate::identity::unix_now();
     // The client first: a request from another (or no) client must not
     // spend the token it does not own.
-    if let Some(owner) = sessions::session_of_refresh(&state.db, &hash).await?
+    let owner = sessions::session_of_refresh(&state.db, &hash).await?;
+    if let Some(owner) = &owner
         && owner.app_id.as_deref() != app.as_ref().map(|a| a.id.as_str())
     {
         return Err(OAuthError::invalid_grant(
@@ -685,7 +686,7 @@ async fn refresh(
         ));
     }
     let Some(session) = sessions::spend_refresh(&state.db, &hash, now).await? else {
-        if let Some(session) = sessions::session_of_refresh(&state.db, &hash).await? {
+        if let Some(session) = owner {
             tracing::warn!(session = %session.id, "a spent refresh token was presented again: session revoked");
             state.tokens.revoke(&session.id, session.expires_at).await?;
         }
@@ -693,11 +694,6 @@ async fn refresh(
             "the refresh token is unknown, spent, expired or revoked",
         ));
     };
-    if session.app_id.as_deref() != app.as_ref().map(|a| a.id.as_str()) {
-        return Err(OAuthError::invalid_grant(
-            "the refresh token was issued to another client",
-        ));
-    }
     let user = match &session.user_id {
         Some(id) => match users::by_id(&state.db, id).await? {
             Some(u) if u.active => Some(u),

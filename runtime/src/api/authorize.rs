@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::oauth_form;
 use crate::error::{ApiError, ApiResult};
-use crate::gateway::auth::bearer_token;
+use crate::gateway::auth::authenticate;
 use crate::http::extract::Json;
 use crate::identity::codes::{self, CODE_TTL_SECS};
 use crate::identity::oidc;
@@ -58,6 +58,9 @@ struct Checked {
     redirect_uri: String,
     /// The API scopes asked: `None` for all the app may have (no `scope`).
     scope: Option<String>,
+    /// The API scopes the request comes to, as far as the app may have
+    /// them (the user's roles narrow them at the decision).
+    app_scopes: Vec<String>,
     /// The OpenID Connect scopes asked (with `openid`, else none).
     oidc: Vec<String>,
     state: Option<String>,
@@ -197,13 +200,14 @@ async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked,
     let allowed = scope_rules::allowed(&state.db, Some(&app), None)
         .await
         .map_err(|e| Refusal::Shown(e.into()))?;
-    if let Err(refused) = choose(scope.as_deref(), &allowed) {
-        return Err(sent(
+    let app_scopes = choose(scope.as_deref(), &allowed).map_err(|refused| {
+        sent(
             "invalid_scope",
             format!("the app may not ask for scope {}", refused.join(" ")),
-        ));
-    }
+        )
+    })?;
     Ok(Checked {
+        app_scopes,
         challenge: challenge.unwrap_or_default().to_string(),
         nonce: field(params, "nonce").map(str::to_string),
         oidc: oidc_scopes,
@@ -275,8 +279,7 @@ pub async fn authorize_request(
         Ok(checked) => checked,
         Err(refusal) => return refusal.answer(&issuer),
     };
-    let allowed = scope_rules::allowed(&state.db, Some(&checked.app), None).await?;
-    let mut asked = choose(checked.scope.as_deref(), &allowed).unwrap_or_default();
+    let mut asked = checked.app_scopes.clone();
     asked.extend(checked.oidc.iter().cloned());
     let described = crate::store::scopes::list(&state.db).await?;
     let scopes = asked
@@ -324,13 +327,9 @@ pub async fn authorize_request(
 /// # Errors
 /// 401 for an invalid token, 403 for an app's token or one without a user.
 async fn signed_in(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<String>> {
-    let Some(token) = bearer_token(headers) else {
+    let Some(caller) = authenticate(&state.tokens, headers)? else {
         return Ok(None);
     };
-    let caller = state
-        .tokens
-        .verify(token)
-        .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
     if caller.user.is_none() || caller.app.is_some() {
         return Err(ApiError::Forbidden(
             "only a user's own sign-in (not an app's token) may approve an authorization request"

@@ -54,7 +54,7 @@ pub fn public_cors() -> tower_http::cors::CorsLayer {
 /// `http(s)` URL, else the request's scheme and `Host`.
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let issuer = &state.tokens.settings().issuer;
-    if issuer.starts_with("https://") || issuer.starts_with("http://") {
+    if crate::identity::is_url(issuer) {
         return issuer.trim_end_matches('/').to_string();
     }
     let scheme = if state.settings.tls.is_some() {
@@ -74,7 +74,7 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 /// a shared cache must not keep for everyone.
 fn cacheable(state: &AppState, body: serde_json::Value) -> Response {
     let issuer = &state.tokens.settings().issuer;
-    let from_host = !(issuer.starts_with("https://") || issuer.starts_with("http://"));
+    let from_host = !crate::identity::is_url(issuer);
     let mut response = axum::Json(body).into_response();
     let policy = if from_host {
         "no-store".to_string()

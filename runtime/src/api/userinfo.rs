@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::error::{ApiError, ApiResult};
-use crate::gateway::auth::bearer_token;
+use crate::gateway::auth::authenticate;
 use crate::state::AppState;
 
 /// Routes nested under `/authorization`.
@@ -24,15 +24,11 @@ pub fn router() -> Router<AppState> {
 /// 401 without a valid token (RFC 6750 §3.1); 403 `insufficient_scope`
 /// for a token without `openid` or issued for no user.
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let Some(token) = bearer_token(&headers) else {
+    let Some(caller) = authenticate(&state.tokens, &headers)? else {
         return Err(ApiError::Unauthorized(
             "send `Authorization: Bearer <access token>`".into(),
         ));
     };
-    let caller = state
-        .tokens
-        .verify(token)
-        .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
     if !caller.has_scope("openid") || caller.user.is_none() {
         return Err(ApiError::InsufficientScope {
             scopes: vec!["openid".into()],

@@ -81,6 +81,13 @@ pub async fn settle_issuer(db: &sqlx::AnyPool, settings: &TokenSettings) -> anyh
     Ok(issuer)
 }
 
+/// Whether `issuer` is an `http(s)` URL, as RFC 8414 §2 wants; an earlier
+/// version's `sluice` is not, and the discovery documents then build their
+/// URLs from the request instead.
+pub fn is_url(issuer: &str) -> bool {
+    issuer.starts_with("https://") || issuer.starts_with("http://")
+}
+
 /// Path of the protected resource's metadata (RFC 9728 §3).
 pub const PROTECTED_RESOURCE_METADATA: &str = "/.well-known/oauth-protected-resource";
 
@@ -88,7 +95,7 @@ pub const PROTECTED_RESOURCE_METADATA: &str = "/.well-known/oauth-protected-reso
 /// `resource_metadata` parameter of a bearer challenge (RFC 9728 §5.1);
 /// `None` when `issuer` is not an `http(s)` URL.
 pub fn resource_metadata_url(issuer: &str) -> Option<String> {
-    (issuer.starts_with("https://") || issuer.starts_with("http://")).then(|| {
+    is_url(issuer).then(|| {
         format!(
             "{}{PROTECTED_RESOURCE_METADATA}",
             issuer.trim_end_matches('/')
