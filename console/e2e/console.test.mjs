@@ -261,6 +261,31 @@ test('signing keys: a rotation retires the old key, whose deletion does not sign
   assert.equal(await page.locator('input[name="username"]').count(), 0, 'still signed in');
 });
 
+test('sluice login --device: the code from the terminal is approved on the device page and the terminal gets a session', async () => {
+  // What `sluice login URL --device` sends (RFC 8628 §3.1), then its poll.
+  const asked = await (await fetch(`${BASE}/authorization/device`, { method: 'POST', body: new URLSearchParams({ client_id: 'sluice-cli' }) })).json();
+  assert.equal(new URL(asked.verification_uri).pathname, '/console/device');
+  const poll = () =>
+    fetch(`${BASE}/authorization/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: asked.device_code, client_id: 'sluice-cli' }),
+    }).then((r) => r.json());
+  assert.equal((await poll()).error, 'authorization_pending');
+  await page.goto(asked.verification_uri_complete);
+  assert.equal(await page.locator('input[name="user_code"]').inputValue(), asked.user_code);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Sign in Sluice CLI?' }).waitFor();
+  await page.getByText('127.0.0.1').first().waitFor();
+  await shot('device-login');
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('Sluice CLI is signed in; go back to the terminal.').waitFor();
+  const tokens = await poll();
+  assert.ok(tokens.access_token, JSON.stringify(tokens));
+  assert.ok(tokens.scope.split(' ').includes('admin'));
+  const who = await (await fetch(`${BASE}/authorization/whoami`, { headers: { Authorization: `Bearer ${tokens.access_token}` } })).json();
+  assert.equal(who.user, env('ADMIN_USER'));
+});
+
 test('a schema with an error shows it at its line, and the server agrees', async () => {
   await page.goto(`${BASE}/console/schemas/new`);
   await page.locator('input[name="name"]').fill('broken');
@@ -315,7 +340,7 @@ test('a new version can be dropped on the action page and uploads with progress'
   await page.getByRole('status').getByText('The same bytes as version 1: nothing changed.').waitFor();
 });
 
-const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'signing-keys', 'log', 'actions/weather', 'operations/weather-current'];
+const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'signing-keys', 'device', 'log', 'actions/weather', 'operations/weather-current'];
 
 test('every page has a deep link, a screenshot at 1280 px and no WCAG 2.1 AA violation', async () => {
   const violations = {};

@@ -12,6 +12,7 @@ import { NotFound } from './components/NotFound';
 import { ConsumerPage, ConsumersPage } from './pages/Consumers';
 import { PortalSettingsPage } from './pages/PortalSettings';
 import { SigningKeysPage } from './pages/SigningKeys';
+import { DevicePage } from './pages/Device';
 
 const SECTIONS: { title: string; keys: string[] }[] = [
   { title: 'API', keys: ['operations', 'actions', 'schemas', 'connections'] },
@@ -100,6 +101,7 @@ export function App() {
           <Route path="/consumers/:id">{(params) => <ConsumerPage id={params.id} />}</Route>
           <Route path="/portal-settings">{() => <PortalSettingsPage />}</Route>
           <Route path="/signing-keys">{() => <SigningKeysPage />}</Route>
+          <Route path="/device">{() => <DevicePage />}</Route>
           <Route path="/:resource" nest>
             {(params) =>
               RESOURCES[params.resource] ? <ResourceRoutes resource={RESOURCES[params.resource]} /> : <NotFound />

@@ -238,7 +238,29 @@ test('a third-party app signs the consumer in with openid-client (OpenID Connect
   assert.equal(refused.status, 401);
 });
 
-const SIGNED_IN = ['', 'docs/getting-started', 'reference', `reference/${OPERATION}`, 'code', 'apps', 'apps/new', 'tokens', 'usage', 'webhooks', 'account'];
+test('a device app signs the consumer in with openid-client (device authorization grant), approved in the portal', async () => {
+  // openid-client's RFC 8628 client: it starts the request and polls at
+  // the interval, slowing down when told, while the consumer approves.
+  const config = await oidc.discovery(new URL(BASE), env('THIRD_CLIENT_ID'), undefined, oidc.ClientSecretPost(env('THIRD_CLIENT_SECRET')), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const device = await oidc.initiateDeviceAuthorization(config, { scope: 'greetings:read' });
+  assert.match(device.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+  const polling = oidc.pollDeviceAuthorizationGrant(config, device);
+  await page.goto(device.verification_uri_complete);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: /^Allow / }).waitFor();
+  await page.getByText('Read greetings').waitFor();
+  await shot('device');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.getByText(/may now act for you/).waitFor();
+  const tokens = await polling;
+  assert.equal(tokens.scope, 'greetings:read');
+  const called = await fetch(`${BASE}/greet/ada`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(called.status, 200);
+});
+
+const SIGNED_IN = ['', 'docs/getting-started', 'reference', `reference/${OPERATION}`, 'code', 'apps', 'apps/new', 'tokens', 'usage', 'webhooks', 'account', 'device'];
 const SIGNED_OUT = ['', 'register', 'signin', 'reset', 'reset?token=x', 'activate?token=x', 'reference', 'code', 'no-such-page'];
 
 test('every portal page, signed in and out, has no WCAG 2.1 A or AA violation', async () => {

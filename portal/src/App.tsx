@@ -17,6 +17,7 @@ import { Webhooks, WebhookPage } from './pages/Webhooks';
 import { Account } from './pages/Account';
 import { Code } from './pages/Code';
 import { Authorize } from './pages/Authorize';
+import { Device } from './pages/Device';
 import { NotFound } from './pages/NotFound';
 
 // The charts' library is large and only the usage page needs it: a chunk
@@ -117,6 +118,7 @@ export function App() {
           <Route path="/activate">{() => <Activate />}</Route>
           <Route path="/signin">{() => <SignIn info={info} />}</Route>
           <Route path="/authorize">{() => <Authorize info={info} />}</Route>
+          <Route path="/device">{() => signedIn(<Device />)}</Route>
           <Route path="/reset">{() => <Reset />}</Route>
           <Route path="/apps">{() => signedIn(<Apps />)}</Route>
           <Route path="/apps/new">{() => signedIn(<NewApp />)}</Route>

@@ -105,6 +105,9 @@ pub struct Settings {
     /// Dynamic client registration (RFC 7591): whether it is open, the
     /// scopes registered clients may ask, the allowance per address.
     pub client_registration: crate::identity::registration::RegistrationSettings,
+    /// Seconds a device code of the device authorization grant (RFC 8628)
+    /// waits for the user (`SLUICE_DEVICE_CODE_LIFETIME_SECS`, default 600).
+    pub device_code_ttl_secs: i64,
     /// Wasmtime settings: pool size, memory ceiling, default limits.
     pub engine: EngineSettings,
     /// Issuer, lifetimes and signing key of access tokens.
@@ -143,6 +146,7 @@ impl Default for Settings {
             hashing: crate::identity::passwords::HashSettings::default(),
             portal_limits: crate::portal::PortalLimits::default(),
             client_registration: crate::identity::registration::RegistrationSettings::default(),
+            device_code_ttl_secs: 600,
             engine: EngineSettings::default(),
             tokens: TokenSettings::default(),
             request_log: LogSettings::default(),

@@ -67,7 +67,8 @@ enum Command {
     /// config directory (mode 0600) for the commands below.
     #[command(after_help = "Examples:
   sluice login http://127.0.0.1:8080 --user admin
-  cat data/admin-password | sluice login http://127.0.0.1:8080 --password-stdin")]
+  cat data/admin-password | sluice login http://127.0.0.1:8080 --password-stdin
+  sluice login https://api.example.com --device")]
     Login(LoginArgs),
     /// End the saved session (revoked on the server) and forget it.
     #[command(after_help = "Example:
@@ -104,8 +105,13 @@ struct LoginArgs {
     #[arg(long, default_value = "admin")]
     user: String,
     /// Read the password from the first line of stdin instead of a prompt.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "device")]
     password_stdin: bool,
+    /// Approve the login in the console (in a browser anywhere) instead of
+    /// typing a password here: prints a link and a code, and waits (RFC
+    /// 8628 device authorization grant).
+    #[arg(long)]
+    device: bool,
 }
 
 #[derive(Args)]
@@ -237,6 +243,16 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => cli::serve::serve(args).await,
+        Command::Login(args) if args.device => {
+            let said = cli::login::login_device(&args.url, |line| {
+                use std::io::Write;
+                println!("{line}");
+                let _ = std::io::stdout().flush();
+            })
+            .await?;
+            println!("{said}");
+            Ok(())
+        }
         Command::Login(args) => {
             println!(
                 "{}",

@@ -429,6 +429,11 @@ impl Application {
 fn platform_router(state: &AppState, surface: Surface) -> Router {
     let mut authorization = api::authorization::router()
         .merge(api::authorize::router())
+        .merge(api::device::router(match surface {
+            Surface::All => api::device::CliLogin::Here,
+            Surface::Admin => api::device::CliLogin::AdminListener,
+            Surface::Public => api::device::CliLogin::Elsewhere,
+        }))
         .merge(api::userinfo::router());
     // A browser app on another origin may sign in (password grant)
     // and revoke its tokens; the admin API stays same-origin.

@@ -722,3 +722,129 @@ async fn a_client_registers_itself_signs_a_user_in_and_may_do_nothing_else() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_code_for_a_resource_gives_tokens_bound_to_it_and_never_to_a_wider_one() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    // A resource outside this server goes back to the app (RFC 8707 §2).
+    let foreign = query(&client, &[("resource", "https://elsewhere.example/todo")]);
+    let sent = sent_to(decide(&app, &foreign, "allow", &ada).await).await;
+    assert_eq!(sent["error"], "invalid_target");
+    assert_eq!(sent["state"], "s-123");
+
+    let resource = app.url("/todo");
+    let q = query(&client, &[("resource", &resource)]);
+    let code = sent_to(decide(&app, &q, "allow", &ada).await).await["code"].clone();
+    // Another resource at the exchange is refused, and the code not spent.
+    let sideways = exchange(
+        &app,
+        &client,
+        &[("code", &code), ("resource", &app.url("/mail"))],
+    )
+    .await;
+    assert_eq!(sideways.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        sideways.json::<Value>().await.unwrap()["error"],
+        "invalid_target"
+    );
+    let tokens: Value = exchange(&app, &client, &[("code", &code), ("resource", &resource)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    // Bound to /todo: not a token for the platform's own endpoints.
+    assert_eq!(app.whoami(access).await.status(), StatusCode::UNAUTHORIZED);
+    let payload = access.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["aud"], resource.as_str());
+
+    // A refresh keeps the resource and refuses another.
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let client_id = client["client_id"].as_str().unwrap();
+    let secret = client["client_secret"].as_str().unwrap();
+    let other = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("resource", &app.url("/mail")),
+        ])
+        .await;
+    assert_eq!(
+        other.json::<Value>().await.unwrap()["error"],
+        "invalid_target"
+    );
+    let refreshed: Value = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let again = refreshed["access_token"].as_str().unwrap();
+    assert_eq!(app.whoami(again).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn prompt_none_answers_without_a_page_and_prompt_consent_always_asks() {
+    let app = spawn_app().await;
+    let (client, ada) = setup(&app).await;
+    let view = |q: String, token: Option<String>| {
+        let app = &app;
+        async move {
+            let answer = request_view(app, &q, token.as_deref()).await;
+            assert_eq!(answer.status(), StatusCode::OK);
+            answer.json::<Value>().await.unwrap()
+        }
+    };
+    let error_of = |body: Value| {
+        let to = url::Url::parse(body["redirect_to"].as_str().unwrap()).unwrap();
+        let params: std::collections::HashMap<String, String> =
+            to.query_pairs().into_owned().collect();
+        (params["error"].clone(), params["state"].clone())
+    };
+    let none = query(&client, &[("prompt", "none")]);
+    // Nobody signed in, then signed in without a consent: errors for the app.
+    assert_eq!(
+        error_of(view(none.clone(), None).await),
+        ("login_required".to_string(), "s-123".to_string())
+    );
+    assert_eq!(
+        error_of(view(none.clone(), Some(ada.clone())).await).0,
+        "consent_required"
+    );
+    // Once allowed, prompt=none goes on without asking.
+    sent_to(decide(&app, &query(&client, &[]), "allow", &ada).await).await;
+    let silent = view(none, Some(ada.clone())).await;
+    assert_eq!(silent["consented"], true, "{silent}");
+    assert_eq!(
+        silent["reauthenticate"], false,
+        "a sign-in of seconds ago is fresh"
+    );
+    // prompt=consent asks again; a fresh sign-in satisfies max_age.
+    let again = view(query(&client, &[("prompt", "consent")]), Some(ada.clone())).await;
+    assert_eq!(again["consented"], false);
+    let aged = view(query(&client, &[("max_age", "0")]), Some(ada.clone())).await;
+    assert_eq!(aged["reauthenticate"], false);
+    // Malformed values go back to the app.
+    for extra in [
+        ("prompt", "none login"),
+        ("prompt", "sometimes"),
+        ("max_age", "-1"),
+    ] {
+        let body = view(query(&client, &[extra]), Some(ada.clone())).await;
+        assert_eq!(error_of(body).0, "invalid_request", "{extra:?}");
+    }
+}

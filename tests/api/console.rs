@@ -226,7 +226,7 @@ async fn the_console_runs_the_tutorial_in_headless_chromium() {
     .await;
     // Every browser test ran (the refresh test has a server of its own):
     // a test file that stopped early passes fewer.
-    assert!(report.contains("pass 17\n"), "{report}");
+    assert!(report.contains("pass 18\n"), "{report}");
     assert!(report.contains("fail 0\n"), "{report}");
 }
 

@@ -22,6 +22,7 @@ mod consumer;
 mod consumer_webhooks;
 mod control_plane;
 mod cors;
+mod device;
 mod events;
 mod examples;
 mod files;

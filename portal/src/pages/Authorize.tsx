@@ -5,9 +5,10 @@
 // with access_denied (Deny). A consent given before for these scopes goes
 // on without asking.
 import { useEffect, useState } from 'react';
-import { Alert, Button, Group, List, Loader, Paper, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Group, Loader, Paper, Stack, Text, Title } from '@mantine/core';
 import { callJson } from '../../../web-shared/call';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { ScopeList } from '../components/ScopeList';
 import { useAction, useLoad } from '../components/hooks';
 import { session, useSession } from '../auth';
 import type { PortalInfo } from '../api/types';
@@ -21,6 +22,7 @@ interface RequestView {
   scopes: { name: string; description: string }[];
   consented: boolean;
   unverified: boolean;
+  reauthenticate: boolean;
 }
 
 interface Next {
@@ -50,20 +52,28 @@ export function Authorize({ info }: { info: PortalInfo }) {
     if (isNext(data)) {
       setLeaving(true);
       window.location.assign(data.redirect_to);
-    } else if (data.consented && tokens) {
+    } else if (data.consented && tokens && !data.reauthenticate) {
       void decide('allow');
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data]);
 
   if (request.error) return <ProblemAlert error={request.error} />;
-  if (!data || leaving || isNext(data) || (data.consented && tokens))
+  if (!data || leaving || isNext(data) || (data.consented && tokens && !data.reauthenticate))
     return <Loader role="status" aria-label="Loading" />;
-  if (!tokens)
+  if (!tokens || data.reauthenticate)
     return (
       <Stack maw={440}>
         <Text>
-          Sign in to let <b>{data.app}</b> use {info.title} on your behalf.
+          {tokens ? (
+            <>
+              <b>{data.app}</b> asks you to confirm it is you: sign in again.
+            </>
+          ) : (
+            <>
+              Sign in to let <b>{data.app}</b> use {info.title} on your behalf.
+            </>
+          )}
         </Text>
         <SignIn info={info} />
       </Stack>
@@ -81,20 +91,7 @@ export function Authorize({ info }: { info: PortalInfo }) {
         <Text>
           <b>{data.app}</b> asks to act for you, <b>{tokens.username}</b>, with:
         </Text>
-        {data.scopes.length ? (
-          <List aria-label="Scopes asked">
-            {data.scopes.map((s) => (
-              <List.Item key={s.name}>
-                <Text component="span" ff="monospace">
-                  {s.name}
-                </Text>
-                {s.description && ` — ${s.description}`}
-              </List.Item>
-            ))}
-          </List>
-        ) : (
-          <Text>no scopes: it only learns who you are.</Text>
-        )}
+        <ScopeList scopes={data.scopes} empty="no scopes: it only learns who you are." />
         <Alert color="blue" variant="light">
           Afterwards you go to {new URL(data.redirect_uri).origin}. You can withdraw this under Account.
         </Alert>

@@ -25,6 +25,7 @@ use crate::api::oauth_form;
 use crate::edge::client::ClientIp;
 use crate::error::{ApiError, ApiResult, current_request_id};
 use crate::gateway::auth::bearer_token;
+use crate::identity::device;
 use crate::identity::scopes as scope_rules;
 use crate::identity::tokens::{Subject, refresh_hash};
 use crate::identity::{Caller, Issued, passwords};
@@ -84,6 +85,25 @@ impl OAuthError {
         self
     }
 
+    /// This error as a problem document, for the JSON endpoints beside the
+    /// form ones (the device approval page's).
+    pub(crate) fn into_problem(self) -> ApiError {
+        let title = match self.status {
+            StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+            StatusCode::SERVICE_UNAVAILABLE => "Service unavailable",
+            StatusCode::UNAUTHORIZED => "Unauthorized",
+            StatusCode::INTERNAL_SERVER_ERROR => "Internal error",
+            _ => "Bad request",
+        };
+        ApiError::Custom {
+            status: self.status,
+            slug: self.code,
+            title,
+            detail: self.description,
+            fuel_used: None,
+        }
+    }
+
     fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
     }
@@ -92,7 +112,8 @@ impl OAuthError {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description).abusive()
     }
 
-    fn invalid_grant(description: impl Into<String>) -> Self {
+    /// 400 `invalid_grant` (RFC 6749 §5.2), counted toward the ban.
+    pub(crate) fn invalid_grant(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description).abusive()
     }
 }
@@ -354,7 +375,34 @@ fn chosen_scopes(requested: Option<&str>, allowed: &[String]) -> Result<Vec<Stri
     })
 }
 
-fn issued(token: Issued) -> Response {
+/// The audience the request's `resource` parameter asks for (RFC 8707
+/// §2): `None` for none or the issuer itself.
+///
+/// # Errors
+/// 400 `invalid_target` for a malformed URI or one outside the issuer.
+pub(crate) fn requested_audience(
+    state: &AppState,
+    form: &[(String, String)],
+) -> Result<Option<String>, OAuthError> {
+    crate::identity::resource::audience(field(form, "resource"), &state.tokens.settings().issuer)
+        .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_target", e.to_string()))
+}
+
+/// 400 `invalid_target` (RFC 8707 §2) for a resource wider than the grant's.
+pub(crate) fn invalid_target(asked: &str, granted: Option<&str>) -> OAuthError {
+    OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_target",
+        format!(
+            "resource {asked:?} is outside what was granted ({}); name that resource or one \
+             under it",
+            granted.unwrap_or("the whole API")
+        ),
+    )
+}
+
+/// A token response (RFC 6749 §5.1) that no cache keeps.
+pub(crate) fn issued(token: Issued) -> Response {
     let mut response = axum::Json(token).into_response();
     no_store(response.headers_mut());
     response
@@ -394,7 +442,7 @@ pub(crate) async fn counting_abuse(
 /// is one — and bans the network once it reaches
 /// `SLUICE_TOKEN_BAN_ATTEMPTS` within the window: a deny rule that expires,
 /// listed in `/admin/ip-rules` and removable there.
-async fn note_failed_token_request(state: &AppState, ip: IpAddr) {
+pub(crate) async fn note_failed_token_request(state: &AppState, ip: IpAddr) {
     let network = crate::edge::client::network_of(ip, state.settings.ipv6_prefix);
     if !state.ip_rules.failed_token_request(network).await {
         return;
@@ -424,18 +472,23 @@ async fn issue(
     throttle(state, ip).await?;
     let form = form(state, headers, body).await?;
     let grant_type = required(&form, "grant_type")?;
-    let app = match public_client(state, headers, &form, grant_type).await? {
-        Some(app) => Some(app),
-        None => authenticate_client(state, headers, &form).await?,
+    let app = if grant_type == device::GRANT_TYPE {
+        crate::api::device::device_client(state, headers, &form).await?
+    } else {
+        match public_client(state, headers, &form, grant_type).await? {
+            Some(app) => Some(app),
+            None => authenticate_client(state, headers, &form).await?,
+        }
     };
     // A client that registered itself acts only for a user who approved it.
     if app.as_ref().is_some_and(|a| a.registered_at.is_some())
-        && !["authorization_code", "refresh_token"].contains(&grant_type)
+        && !["authorization_code", "refresh_token", device::GRANT_TYPE].contains(&grant_type)
     {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
-            "a self-registered client may only use the authorization_code and refresh_token grants",
+            "a self-registered client may only use the authorization_code, device_code and \
+             refresh_token grants",
         ));
     }
     match grant_type {
@@ -447,12 +500,16 @@ async fn issue(
             })?;
             let allowed = scope_rules::allowed(&state.db, Some(&app), None).await?;
             let scopes = chosen_scopes(field(&form, "scope"), &allowed)?;
+            let audience = requested_audience(state, &form)?;
             let subject = Subject {
                 app: Some(&app),
                 user: None,
             };
             Ok(issued(
-                state.tokens.issue(subject, scopes, false, None).await?,
+                state
+                    .tokens
+                    .issue_bound(subject, scopes, false, None, audience)
+                    .await?,
             ))
         }
         "password" => {
@@ -490,22 +547,28 @@ async fn issue(
             };
             let allowed = scope_rules::allowed(&state.db, app.as_ref(), Some(&user)).await?;
             let scopes = chosen_scopes(field(&form, "scope"), &allowed)?;
+            let audience = requested_audience(state, &form)?;
             let subject = Subject {
                 app: app.as_ref(),
                 user: Some(&user),
             };
             Ok(issued(
-                state.tokens.issue(subject, scopes, true, None).await?,
+                state
+                    .tokens
+                    .issue_bound(subject, scopes, true, None, audience)
+                    .await?,
             ))
         }
         "refresh_token" => refresh(state, app, &form).await,
-        "authorization_code" => exchange_code(state, app, &form).await,
+        "authorization_code" => crate::api::code_exchange::exchange_code(state, app, &form).await,
+        device::GRANT_TYPE => crate::api::device::poll(state, app, &form).await,
         other => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             format!(
                 "grant_type {other:?} is not supported; use authorization_code, client_credentials, \
-                 password or refresh_token"
+                 password, refresh_token or {}",
+                device::GRANT_TYPE
             ),
         )),
     }
@@ -540,118 +603,6 @@ async fn public_client(
         .filter(|a| a.active && a.is_public()))
 }
 
-/// The `authorization_code` grant (RFC 6749 §4.1.3) with PKCE (RFC 7636
-/// §4.5): the code works once, within a minute, for the app it was issued
-/// to (authenticated by its secret, or named by `client_id` alone: PKCE
-/// binds the code to whoever started the request), with the same
-/// `redirect_uri` and the verifier of its challenge. A code presented again
-/// revokes the session its first exchange opened (§4.1.2).
-async fn exchange_code(
-    state: &AppState,
-    app: Option<AppRow>,
-    form: &[(String, String)],
-) -> Result<Response, OAuthError> {
-    use crate::identity::codes;
-    use crate::store::authorization_codes as store_codes;
-    let hash = codes::code_hash(required(form, "code")?);
-    let now = crate::identity::unix_now();
-    let app = match app {
-        Some(app) => app,
-        None => {
-            required(form, "client_id")?;
-            return Err(OAuthError::invalid_client(
-                "this client must authenticate with its secret (only a client registered \
-                 with token_endpoint_auth_method none may present its client_id alone)",
-            ));
-        }
-    };
-    let gone = || OAuthError::invalid_grant("the code is unknown, expired or spent");
-    let Some(code) = store_codes::get(&state.db, &hash).await? else {
-        return Err(gone());
-    };
-    if code.used_at.is_some() {
-        if let Some(session) = &code.session_id {
-            tracing::warn!(session = %session, "an authorization code was presented again: its session revoked");
-            let expires = sessions::get(&state.db, session)
-                .await?
-                .map_or(now + state.tokens.settings().refresh_ttl_secs, |s| {
-                    s.expires_at
-                });
-            state.tokens.revoke(session, expires).await?;
-        }
-        return Err(gone());
-    }
-    if code.expires_at <= now {
-        return Err(gone());
-    }
-    if code.app_id != app.id {
-        return Err(OAuthError::invalid_grant(
-            "the code was issued to another client",
-        ));
-    }
-    if field(form, "redirect_uri") != Some(code.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant(
-            "redirect_uri must be the one the authorization request used",
-        ));
-    }
-    codes::verify(required(form, "code_verifier")?, &code.code_challenge)
-        .map_err(|e| OAuthError::invalid_grant(e.to_string()))?;
-    // A consent withdrawn since the code was issued takes the code too.
-    if store_codes::consent(&state.db, &code.user_id, &code.app_id)
-        .await?
-        .is_none()
-    {
-        return Err(OAuthError::invalid_grant(
-            "the user withdrew the consent this code came from",
-        ));
-    }
-    if !store_codes::spend(&state.db, &hash, now).await? {
-        return Err(gone());
-    }
-    let user = users::by_id(&state.db, &code.user_id)
-        .await?
-        .filter(|u| u.active)
-        .ok_or_else(|| OAuthError::invalid_grant("the user is deactivated or deleted"))?;
-    // What the app and the user may still have: a scope closed since the
-    // consent is not granted.
-    let allowed = scope_rules::allowed(&state.db, Some(&app), Some(&user)).await?;
-    let scopes: Vec<String> = code
-        .scopes
-        .0
-        .into_iter()
-        .filter(|s| allowed.contains(s) || crate::identity::oidc::is_oidc_scope(s))
-        .collect();
-    let subject = Subject {
-        app: Some(&app),
-        user: Some(&user),
-    };
-    let mut issued_tokens = state
-        .tokens
-        .issue(subject, scopes.clone(), true, None)
-        .await?;
-    if let Some(sid) = state.tokens.session_of(&issued_tokens.access_token) {
-        store_codes::set_session(&state.db, &hash, &sid).await?;
-    }
-    if scopes.iter().any(|s| s == "openid") {
-        use crate::identity::oidc;
-        let claims = oidc::user_claims(&state.db, &user, &scopes).await?;
-        let facts = oidc::IdTokenFacts {
-            issuer: &state.tokens.settings().issuer,
-            client_id: &app.client_id,
-            iat: now,
-            exp: now + state.tokens.settings().access_ttl_secs,
-            auth_time: code.created_at,
-            nonce: code.nonce.as_deref(),
-        };
-        issued_tokens.id_token = Some(
-            state
-                .tokens
-                .sign_id_token(&oidc::id_token_claims(&facts, claims))?,
-        );
-    }
-    Ok(issued(issued_tokens))
-}
-
 /// Why consumer `id`, whose password was right, may not sign in.
 async fn consumer_not_active(db: &sqlx::AnyPool, id: &str) -> sqlx::Result<&'static str> {
     use crate::store::consumers::status;
@@ -674,6 +625,7 @@ async fn refresh(
     form: &[(String, String)],
 ) -> Result<Response, OAuthError> {
     let hash = refresh_hash(required(form, "refresh_token")?);
+    let asked = requested_audience(state, form)?;
     let now = crate::identity::unix_now();
     // The client first: a request from another (or no) client must not
     // spend the token it does not own.
@@ -683,6 +635,17 @@ async fn refresh(
     {
         return Err(OAuthError::invalid_grant(
             "the refresh token was issued to another client",
+        ));
+    }
+    // A refresh keeps its grant's resource (RFC 8707 §2.2 lets the server
+    // refuse another one).
+    if let Some(owner) = &owner
+        && asked.is_some()
+        && asked != owner.audience
+    {
+        return Err(invalid_target(
+            asked.as_deref().unwrap_or_default(),
+            owner.audience.as_deref(),
         ));
     }
     let Some(session) = sessions::spend_refresh(&state.db, &hash, now).await? else {

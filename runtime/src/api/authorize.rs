@@ -66,6 +66,47 @@ struct Checked {
     state: Option<String>,
     challenge: String,
     nonce: Option<String>,
+    /// The RFC 8707 resource the tokens are for; `None` for the whole API.
+    resource: Option<String>,
+    /// OpenID Connect's `prompt` values (Core §3.1.2.1).
+    prompt: Vec<String>,
+    /// OpenID Connect's `max_age`: the most seconds since the user signed in.
+    max_age: Option<i64>,
+}
+
+/// Seconds a sign-in counts as fresh for `prompt=login` (and for a
+/// `max_age` below it): enough to sign in and come back to the page,
+/// which would otherwise ask again forever.
+const FRESH_SIGN_IN_SECS: i64 = 60;
+
+impl Checked {
+    /// Whether a sign-in at `auth_time` is too old for the request's
+    /// `prompt=login` or `max_age` (OpenID Connect Core §3.1.2.1).
+    fn needs_sign_in(&self, auth_time: i64, now: i64) -> bool {
+        let mut oldest = i64::MIN;
+        if self.prompt.iter().any(|p| p == "login") {
+            oldest = now - FRESH_SIGN_IN_SECS;
+        }
+        if let Some(max_age) = self.max_age {
+            oldest = oldest.max(now - max_age.max(FRESH_SIGN_IN_SECS));
+        }
+        auth_time < oldest
+    }
+
+    fn prompts(&self, value: &str) -> bool {
+        self.prompt.iter().any(|p| p == value)
+    }
+
+    /// This request's error for the app (RFC 6749 §4.1.2.1, OpenID
+    /// Connect Core §3.1.2.6).
+    fn refuse(&self, error: &'static str, description: String) -> Refusal {
+        Refusal::Sent {
+            redirect_uri: self.redirect_uri.clone(),
+            state: self.state.clone(),
+            error,
+            description,
+        }
+    }
 }
 
 /// Why an authorization request is refused.
@@ -135,7 +176,10 @@ fn field<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// The API scopes to grant for `requested` ([`scope_rules::choose`]), where
 /// an empty request (only OpenID Connect scopes were asked) grants none.
-fn choose(requested: Option<&str>, allowed: &[String]) -> Result<Vec<String>, Vec<String>> {
+pub(crate) fn choose(
+    requested: Option<&str>,
+    allowed: &[String],
+) -> Result<Vec<String>, Vec<String>> {
     match requested {
         Some("") => Ok(Vec::new()),
         other => scope_rules::choose(other, allowed),
@@ -188,6 +232,38 @@ async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked,
         }
         None => return Err(sent("invalid_request", "response_type is missing".into())),
     }
+    let resource = crate::identity::resource::audience(
+        field(params, "resource"),
+        &state.tokens.settings().issuer,
+    )
+    .map_err(|e| sent("invalid_target", e.to_string()))?;
+    let prompt: Vec<String> = field(params, "prompt")
+        .map(|p| p.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    if let Some(other) = prompt
+        .iter()
+        .find(|p| !["none", "login", "consent", "select_account"].contains(&p.as_str()))
+    {
+        return Err(sent(
+            "invalid_request",
+            format!("prompt {other:?} is not one of none, login, consent, select_account"),
+        ));
+    }
+    if prompt.len() > 1 && prompt.iter().any(|p| p == "none") {
+        return Err(sent(
+            "invalid_request",
+            "prompt=none may not be combined with another value".into(),
+        ));
+    }
+    let max_age = match field(params, "max_age") {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            sent(
+                "invalid_request",
+                "max_age must be a whole number of seconds".into(),
+            )
+        })?),
+    };
     let challenge = field(params, "code_challenge");
     codes::check_challenge(challenge, field(params, "code_challenge_method"))
         .map_err(|e| sent("invalid_request", e.to_string()))?;
@@ -210,6 +286,9 @@ async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked,
         app_scopes,
         challenge: challenge.unwrap_or_default().to_string(),
         nonce: field(params, "nonce").map(str::to_string),
+        resource,
+        prompt,
+        max_age,
         oidc: oidc_scopes,
         app,
         redirect_uri,
@@ -252,6 +331,9 @@ pub struct RequestView {
     /// Whether the app registered itself (RFC 7591): its name and
     /// description are its own claims, which the page says (§5).
     pub unverified: bool,
+    /// Whether the signed-in user must sign in again first: the app asked
+    /// for a fresh sign-in (`prompt=login`, or `max_age` passed).
+    pub reauthenticate: bool,
 }
 
 /// A scope on the consent page.
@@ -281,8 +363,61 @@ pub async fn authorize_request(
     };
     let mut asked = checked.app_scopes.clone();
     asked.extend(checked.oidc.iter().cloned());
+    let scopes = scope_views(&state, &asked).await?;
+    let now = unix_now();
+    let user = signed_in(&state, &headers).await.ok().flatten();
+    let reauthenticate = user
+        .as_ref()
+        .is_some_and(|u| checked.needs_sign_in(u.auth_time, now));
+    let consented = match &user {
+        Some(u) if !checked.prompts("consent") => {
+            store_codes::consent(&state.db, &u.user_id, &checked.app.id)
+                .await?
+                .is_some_and(|c| asked.iter().all(|s| c.scopes.0.contains(s)))
+        }
+        _ => false,
+    };
+    // prompt=none: no page may be shown (OpenID Connect Core §3.1.2.6).
+    if checked.prompts("none") {
+        let refusal = if user.is_none() || reauthenticate {
+            Some(("login_required", "the user is not signed in (prompt=none)"))
+        } else if !consented {
+            Some((
+                "consent_required",
+                "the user has not allowed this app these scopes (prompt=none)",
+            ))
+        } else {
+            None
+        };
+        if let Some((error, description)) = refusal {
+            return checked.refuse(error, description.into()).answer(&issuer);
+        }
+    }
+    Ok(Json(RequestView {
+        client_id: checked.app.client_id.clone(),
+        app: if checked.app.label.is_empty() {
+            checked.app.name.clone()
+        } else {
+            checked.app.label.clone()
+        },
+        description: checked.app.description.clone(),
+        unverified: checked.app.registered_at.is_some(),
+        redirect_uri: checked.redirect_uri,
+        scopes,
+        consented,
+        reauthenticate,
+    })
+    .into_response())
+}
+
+/// `names` with what each allows: the admin's description of an API
+/// scope, a fixed sentence for OpenID Connect's.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn scope_views(state: &AppState, names: &[String]) -> ApiResult<Vec<ScopeView>> {
     let described = crate::store::scopes::list(&state.db).await?;
-    let scopes = asked
+    Ok(names
         .iter()
         .map(|name| ScopeView {
             name: name.clone(),
@@ -297,36 +432,29 @@ pub async fn authorize_request(
                     .unwrap_or_default(),
             },
         })
-        .collect();
-    let consented = match signed_in(&state, &headers).await {
-        Ok(Some(user_id)) => store_codes::consent(&state.db, &user_id, &checked.app.id)
-            .await?
-            .is_some_and(|c| asked.iter().all(|s| c.scopes.0.contains(s))),
-        _ => false,
-    };
-    Ok(Json(RequestView {
-        client_id: checked.app.client_id.clone(),
-        app: if checked.app.label.is_empty() {
-            checked.app.name.clone()
-        } else {
-            checked.app.label.clone()
-        },
-        description: checked.app.description.clone(),
-        unverified: checked.app.registered_at.is_some(),
-        redirect_uri: checked.redirect_uri,
-        scopes,
-        consented,
-    })
-    .into_response())
+        .collect())
 }
 
-/// The user id behind the request's bearer token, when it is a user's own
-/// session — one no app obtained, so that an app holding a user's token
-/// cannot approve requests on the user's behalf.
+/// A user's own sign-in behind a request.
+pub(crate) struct SignedIn {
+    /// `users.id`.
+    pub user_id: String,
+    /// When the user signed in (the session began), Unix seconds.
+    pub auth_time: i64,
+}
+
+/// The user behind the request's bearer token, when it is a user's own
+/// sign-in — not a token an app obtained, so that an app holding a user's
+/// token cannot approve requests on the user's behalf, and not a personal
+/// access token, which a script holds.
 ///
 /// # Errors
-/// 401 for an invalid token, 403 for an app's token or one without a user.
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<String>> {
+/// 401 for an invalid token or an ended session; 403 for an app's token,
+/// one without a user, or a personal access token.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<Option<SignedIn>> {
     let Some(caller) = authenticate(&state.tokens, headers)? else {
         return Ok(None);
     };
@@ -336,7 +464,20 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<St
                 .into(),
         ));
     }
-    Ok(Some(caller.sub.clone()))
+    let (auth_time, sign_in) = crate::store::sessions::sign_in_of(&state.db, &caller.sid)
+        .await?
+        .ok_or_else(|| ApiError::InvalidToken("the session has ended".into()))?;
+    if !sign_in {
+        return Err(ApiError::Forbidden(
+            "only a sign-in may approve an authorization request, not a personal access token \
+             or a token from sluice token: sign in with your password"
+                .into(),
+        ));
+    }
+    Ok(Some(SignedIn {
+        user_id: caller.sub.clone(),
+        auth_time,
+    }))
 }
 
 /// Body of `POST /authorization/authorize`.
@@ -363,11 +504,12 @@ pub async fn authorize_decide(
     headers: HeaderMap,
     Json(body): Json<Decision>,
 ) -> ApiResult<Response> {
-    let Some(user_id) = signed_in(&state, &headers).await? else {
+    let Some(signed) = signed_in(&state, &headers).await? else {
         return Err(ApiError::Unauthorized(
             "sign in first: send `Authorization: Bearer <access token>`".into(),
         ));
     };
+    let user_id = signed.user_id;
     let allow = match body.decision.as_str() {
         "allow" => true,
         "deny" => false,
@@ -383,14 +525,14 @@ pub async fn authorize_decide(
         Ok(checked) => checked,
         Err(refusal) => return refusal.answer(&issuer),
     };
-    let refuse = |error: &'static str, description: String| Refusal::Sent {
-        redirect_uri: checked.redirect_uri.clone(),
-        state: checked.state.clone(),
-        error,
-        description,
-    };
+    let refuse = |error: &'static str, description: String| checked.refuse(error, description);
     if !allow {
         return refuse("access_denied", "the user denied the request".into()).answer(&issuer);
+    }
+    if checked.needs_sign_in(signed.auth_time, unix_now()) {
+        return Err(ApiError::Unauthorized(
+            "sign in again: the app asks for a fresh sign-in (prompt=login or max_age)".into(),
+        ));
     }
     let user = users::by_id(&state.db, &user_id)
         .await?
@@ -429,17 +571,12 @@ pub async fn authorize_decide(
             expires_at: now + CODE_TTL_SECS,
             used_at: None,
             session_id: None,
+            resource: checked.resource.clone(),
+            auth_time: Some(signed.auth_time),
         },
     )
     .await?;
-    let mut remembered = store_codes::consent(&mut *tx, &user.id, &checked.app.id)
-        .await?
-        .map(|c| c.scopes.0)
-        .unwrap_or_default();
-    remembered.extend(scopes);
-    remembered.sort();
-    remembered.dedup();
-    store_codes::grant(&mut *tx, &user.id, &checked.app.id, &remembered, now).await?;
+    store_codes::remember(&mut tx, &user.id, &checked.app.id, scopes, now).await?;
     tx.commit().await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(state_param) = checked.state.as_deref() {

@@ -77,7 +77,7 @@ async fn answer(
 
 /// The description of a live access token of ours.
 fn access(state: &AppState, token: &str) -> Option<Value> {
-    let caller = state.tokens.verify(token).ok()?;
+    let caller = state.tokens.verify_any(token).ok()?;
     let issuer = &state.tokens.settings().issuer;
     Some(json!({
         "active": true,
@@ -86,7 +86,7 @@ fn access(state: &AppState, token: &str) -> Option<Value> {
         "client_id": caller.client_id,
         "username": caller.user,
         "sub": caller.sub,
-        "aud": issuer,
+        "aud": caller.audience.as_deref().unwrap_or(issuer),
         "iss": issuer,
         "exp": caller.exp,
         "iat": caller.iat,
@@ -116,7 +116,7 @@ async fn refresh(state: &AppState, token: &str) -> Result<Option<Value>, OAuthEr
         "client_id": app.as_ref().map(|a| a.client_id.clone()),
         "username": user.as_ref().map(|u| u.name.clone()),
         "sub": user.map(|u| u.id).or(app.map(|a| a.client_id)),
-        "aud": issuer,
+        "aud": session.audience.as_deref().unwrap_or(issuer),
         "iss": issuer,
         "exp": session.expires_at,
         "iat": session.created_at,

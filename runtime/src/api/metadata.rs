@@ -52,7 +52,7 @@ pub fn public_cors() -> tower_http::cors::CorsLayer {
 
 /// The URL the issuer's endpoints hang off: the issuer when it is an
 /// `http(s)` URL, else the request's scheme and `Host`.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let issuer = &state.tokens.settings().issuer;
     if crate::identity::is_url(issuer) {
         return issuer.trim_end_matches('/').to_string();
@@ -120,8 +120,10 @@ async fn server_metadata(
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": [
-            "authorization_code", "client_credentials", "password", "refresh_token"
+            "authorization_code", "client_credentials", "password", "refresh_token",
+            crate::identity::device::GRANT_TYPE
         ],
+        "device_authorization_endpoint": format!("{base}/authorization/device"),
         // PKCE is required, with S256 only (RFC 7636, RFC 9700 §2.1.1).
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,

@@ -80,11 +80,30 @@ pub async fn register(
     }
     let metadata: Metadata = serde_json::from_slice(&body)
         .map_err(|e| metadata_error(format!("the body is not client metadata JSON: {e}")))?;
-    if metadata.redirect_uris.is_empty() {
+    let grant_types = metadata
+        .grant_types
+        .unwrap_or_else(|| vec!["authorization_code".into()]);
+    if let Some(other) = grant_types.iter().find(|g| {
+        ![
+            "authorization_code",
+            "refresh_token",
+            crate::identity::device::GRANT_TYPE,
+        ]
+        .contains(&g.as_str())
+    }) {
+        return Err(metadata_error(format!(
+            "grant type {other:?} may not be registered; use authorization_code, refresh_token \
+             and {}",
+            crate::identity::device::GRANT_TYPE
+        )));
+    }
+    // A client of the device grant alone (RFC 8628) has no redirect.
+    let redirects = grant_types.iter().any(|g| g == "authorization_code");
+    if redirects && metadata.redirect_uris.is_empty() {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "invalid_redirect_uri",
-            "redirect_uris must name at least one URI",
+            "redirect_uris must name at least one URI for the authorization_code grant",
         ));
     }
     check_redirect_uris(&metadata.redirect_uris).map_err(|e| {
@@ -101,17 +120,6 @@ pub async fn register(
         return Err(metadata_error(format!(
             "token_endpoint_auth_method {method:?} is not supported; use none, \
              client_secret_basic or client_secret_post"
-        )));
-    }
-    let grant_types = metadata
-        .grant_types
-        .unwrap_or_else(|| vec!["authorization_code".into()]);
-    if let Some(other) = grant_types
-        .iter()
-        .find(|g| !["authorization_code", "refresh_token"].contains(&g.as_str()))
-    {
-        return Err(metadata_error(format!(
-            "grant type {other:?} may not be registered; use authorization_code and refresh_token"
         )));
     }
     let response_types = metadata
@@ -147,6 +155,7 @@ pub async fn register(
             redirect_uris: metadata.redirect_uris.clone(),
         },
         method == "none",
+        grant_types.clone(),
     )
     .await
     .map_err(|e| metadata_error(e.to_string()))?;

@@ -1,6 +1,8 @@
 //! `sluice login` and `sluice logout`: an admin's password exchanged for
-//! tokens (OAuth2 password grant, RFC 6749 §4.3), the refresh token kept in
-//! the user's config directory (mode 0600) and rotated on each refresh.
+//! tokens (OAuth2 password grant, RFC 6749 §4.3) — or, with `--device`,
+//! approved in the console without the password reaching the terminal
+//! (device authorization grant, RFC 8628) — the refresh token kept in the
+//! user's config directory (mode 0600) and rotated on each refresh.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -161,11 +163,20 @@ pub async fn login(url: &str, user: &str, password_stdin: bool) -> anyhow::Resul
         ],
     )
     .await?;
+    keep(&url, user, answer)
+}
+
+/// Saves the session `answer` opened for `user` at `url`; answers the line
+/// that says so (and whether the user may run admin commands).
+///
+/// # Errors
+/// When the answer has no refresh token or the file cannot be written.
+fn keep(url: &str, user: &str, answer: TokenAnswer) -> anyhow::Result<String> {
     let refresh_token = answer
         .refresh_token
         .context("the server issued no refresh token")?;
     let credentials = Credentials {
-        url: url.clone(),
+        url: url.to_string(),
         user: user.to_string(),
         access_token: answer.access_token,
         expires_at: unix_now() + answer.expires_in,
@@ -181,6 +192,115 @@ pub async fn login(url: &str, user: &str, password_stdin: bool) -> anyhow::Resul
              refused"
         )
     })
+}
+
+/// The device authorization response (RFC 8628 §3.2).
+#[derive(Deserialize)]
+struct DeviceAnswer {
+    device_code: String,
+    user_code: String,
+    verification_uri: String,
+    verification_uri_complete: Option<String>,
+    expires_in: i64,
+    #[serde(default = "default_interval")]
+    interval: u64,
+}
+
+fn default_interval() -> u64 {
+    5
+}
+
+/// Logs in at `url` with the device authorization grant (RFC 8628): prints
+/// where to approve and the code to check, polls the token endpoint at the
+/// interval the server asks (slower after `slow_down`) until the request
+/// is approved, denied or expired, and saves the tokens. `say` receives
+/// the lines for the user as they come. Answers a closing line to print.
+///
+/// # Errors
+/// When the server refuses the client or the user denies, when the code
+/// expires, or when the server cannot be reached.
+pub async fn login_device(url: &str, say: impl Fn(&str)) -> anyhow::Result<String> {
+    let url = url.trim_end_matches('/').to_string();
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{url}/authorization/device"))
+        .form(&[("client_id", crate::identity::device::CLI_CLIENT_ID)])
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = response.status();
+    let body: Value =
+        serde_json::from_slice(&response.bytes().await.unwrap_or_default()).unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!(
+            "{url} refused the device login ({status}): {}",
+            explain(&body)
+        );
+    }
+    let device: DeviceAnswer = serde_json::from_value(body)?;
+    say(&format!(
+        "To log in, open {} and confirm the code {} (it works for {} minutes).",
+        device
+            .verification_uri_complete
+            .as_deref()
+            .unwrap_or(&device.verification_uri),
+        device.user_code,
+        (device.expires_in + 59) / 60
+    ));
+    let mut interval = device.interval.max(1);
+    let answer = loop {
+        tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
+        let response = client
+            .post(format!("{url}/authorization/token"))
+            .form(&[
+                ("grant_type", crate::identity::device::GRANT_TYPE),
+                ("device_code", &device.device_code),
+                ("client_id", crate::identity::device::CLI_CLIENT_ID),
+            ])
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let status = response.status();
+        let body: Value = serde_json::from_slice(&response.bytes().await.unwrap_or_default())
+            .unwrap_or(Value::Null);
+        if status.is_success() {
+            break serde_json::from_value::<TokenAnswer>(body)?;
+        }
+        match body["error"].as_str() {
+            Some("authorization_pending") => {}
+            Some("slow_down") => interval += 5,
+            Some("access_denied") => bail!("the login was denied in the console"),
+            Some("expired_token") => {
+                bail!(
+                    "the code expired before it was approved: run sluice login {url} --device again"
+                )
+            }
+            _ => bail!(
+                "{url} refused the device login ({status}): {}",
+                explain(&body)
+            ),
+        }
+    };
+    let who = client
+        .get(format!("{url}/authorization/whoami"))
+        .bearer_auth(&answer.access_token)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let who: Value =
+        serde_json::from_slice(&who).context("the server did not say who logged in")?;
+    let user = who["user"].as_str().unwrap_or_default().to_string();
+    keep(&url, &user, answer)
+}
+
+/// The reason an OAuth2 error or problem document gives.
+fn explain(body: &Value) -> &str {
+    body["error_description"]
+        .as_str()
+        .or_else(|| body["detail"].as_str())
+        .or_else(|| body["error"].as_str())
+        .unwrap_or("refused")
 }
 
 /// Revokes the saved session (RFC 7009) and forgets it.

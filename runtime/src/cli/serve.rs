@@ -307,6 +307,10 @@ pub struct ServeArgs {
         default_value_t = 10
     )]
     pub client_registrations_per_hour: u32,
+    /// Seconds a device code (`sluice login --device`, RFC 8628) waits for
+    /// the user to approve it.
+    #[arg(long, env = "SLUICE_DEVICE_CODE_LIFETIME_SECS", default_value_t = 600, value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub device_code_lifetime_secs: i64,
     /// Portal sign-ups (and password-reset requests) one client network may
     /// make per hour.
     #[arg(long, env = "SLUICE_PORTAL_SIGNUPS_PER_HOUR", default_value_t = 10)]
@@ -417,6 +421,7 @@ impl ServeArgs {
                     queue: args.hash_queue.unwrap_or(4 * concurrency),
                 }
             },
+            device_code_ttl_secs: args.device_code_lifetime_secs,
             client_registration: crate::identity::registration::RegistrationSettings {
                 open: args.client_registration == "open",
                 scopes: args

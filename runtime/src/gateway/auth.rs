@@ -26,11 +26,25 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// forged, expired or revoked — on public operations too, so a client
 /// learns that its credentials stopped working.
 pub fn authenticate(tokens: &Tokens, headers: &HeaderMap) -> Result<Option<Arc<Caller>>, ApiError> {
+    authenticate_at(tokens, headers, None)
+}
+
+/// [`authenticate`] for a request to a hosted operation at `path`
+/// (`None`: the platform's own endpoints), where a token bound to an RFC
+/// 8707 resource is valid when the resource covers the path.
+///
+/// # Errors
+/// As [`authenticate`]; also 401 for a token bound to another resource.
+pub fn authenticate_at(
+    tokens: &Tokens,
+    headers: &HeaderMap,
+    path: Option<&str>,
+) -> Result<Option<Arc<Caller>>, ApiError> {
     let Some(token) = bearer_token(headers) else {
         return Ok(None);
     };
     tokens
-        .verify(token)
+        .verify_at(token, path)
         .map(Some)
         .map_err(|e| ApiError::InvalidToken(e.to_string()))
 }

@@ -263,7 +263,7 @@ async fn serve(
             .headers
             .contains_key(AUTHORIZATION)
             .then(|| tracing::info_span!(target: TRACE_TARGET, "authenticate").entered());
-        note.caller = auth::authenticate(&state.tokens, &parts.headers)?;
+        note.caller = auth::authenticate_at(&state.tokens, &parts.headers, Some(parts.uri.path()))?;
         // The token is for the platform; the action gets the caller instead.
         if note.caller.is_some() {
             parts.headers.remove(AUTHORIZATION);

@@ -4,10 +4,12 @@
 //! the admin API and the CLI.
 
 pub mod codes;
+pub mod device;
 pub mod keys;
 pub mod oidc;
 pub mod passwords;
 pub mod registration;
+pub mod resource;
 pub mod scopes;
 pub mod tokens;
 

@@ -103,7 +103,8 @@ impl Default for TokenSettings {
 pub struct Claims {
     /// Issuer.
     pub iss: String,
-    /// Audience (the issuer: tokens are for this platform).
+    /// Audience: the issuer (the whole API), or the RFC 8707 resource
+    /// under it the token is bound to.
     pub aud: String,
     /// The user's id, or the app's client id for `client_credentials`.
     pub sub: String,
@@ -149,6 +150,12 @@ pub struct Caller {
     pub iat: i64,
     /// Expiry, Unix seconds.
     pub exp: i64,
+    /// The RFC 8707 resource the token is bound to (a URL under the
+    /// issuer); `None` for a token for the whole API. A bound token works
+    /// only on the hosted operations under it
+    /// ([`crate::identity::resource::covers`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
 }
 
 impl Caller {
@@ -179,6 +186,12 @@ pub enum TokenError {
     /// Wrong issuer, audience, type or algorithm.
     #[error("the bearer token was not issued by this platform: {0}")]
     Foreign(&'static str),
+    /// Bound to an RFC 8707 resource that does not cover this request.
+    #[error(
+        "the bearer token is bound to resource {0} (RFC 8707) and is not valid here; request a \
+         token for this resource, or one without a resource parameter"
+    )]
+    OtherResource(String),
 }
 
 /// Why a rotation was refused.
@@ -274,7 +287,9 @@ impl Tokens {
         let mut validation = Validation::new(key_set.signer.algorithm);
         validation.leeway = 0;
         validation.set_issuer(&[&settings.issuer]);
-        validation.set_audience(&[&settings.issuer]);
+        // The audience is the issuer or a resource under it (RFC 8707),
+        // which `decode` checks: jsonwebtoken compares with a fixed set.
+        validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         let tokens = Arc::new(Self {
             keys: ArcSwap::from_pointee(key_set),
@@ -396,12 +411,40 @@ impl Tokens {
         &self.settings
     }
 
-    /// Verifies a bearer token: signature, `typ`, issuer, audience, expiry
-    /// and revocation.
+    /// Verifies a bearer token for the platform's own APIs (admin,
+    /// consumer, userinfo …): [`Self::verify_any`], and the token is for
+    /// the whole API, not bound to a resource.
     ///
     /// # Errors
     /// [`TokenError`] saying why it is refused.
     pub fn verify(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
+        self.verify_at(token, None)
+    }
+
+    /// Verifies a bearer token presented at request path `path` (a hosted
+    /// operation's; `None` for the platform's own APIs): [`Self::verify_any`],
+    /// and a token bound to a resource (RFC 8707) only where it covers the
+    /// path.
+    ///
+    /// # Errors
+    /// [`TokenError`] saying why it is refused;
+    /// [`TokenError::OtherResource`] for a resource elsewhere.
+    pub fn verify_at(&self, token: &str, path: Option<&str>) -> Result<Arc<Caller>, TokenError> {
+        let caller = self.verify_any(token)?;
+        if let Some(audience) = &caller.audience
+            && !path.is_some_and(|p| super::resource::covers(audience, &self.settings.issuer, p))
+        {
+            return Err(TokenError::OtherResource(audience.clone()));
+        }
+        Ok(caller)
+    }
+
+    /// Verifies a bearer token: signature, `typ`, issuer, audience (the
+    /// issuer or a resource under it), expiry and revocation.
+    ///
+    /// # Errors
+    /// [`TokenError`] saying why it is refused.
+    pub fn verify_any(&self, token: &str) -> Result<Arc<Caller>, TokenError> {
         let caller = match self.verified.get(token) {
             Some(caller) => {
                 if caller.exp <= unix_now() {
@@ -459,7 +502,10 @@ impl Tokens {
             return Err(TokenError::Foreign("not an access token (typ at+jwt)"));
         }
         let c = data.claims;
+        let audience = super::resource::audience(Some(&c.aud), &self.settings.issuer)
+            .map_err(|_| TokenError::Foreign("another audience"))?;
         Ok(Caller {
+            audience,
             sub: c.sub,
             app: c.app,
             client_id: c.client_id,
@@ -528,6 +574,24 @@ impl Tokens {
         refresh: bool,
         access_ttl_secs: Option<i64>,
     ) -> anyhow::Result<Issued> {
+        self.issue_bound(subject, scopes, refresh, access_ttl_secs, None)
+            .await
+    }
+
+    /// [`Self::issue`] for tokens bound to `audience`, an RFC 8707
+    /// resource under the issuer (`None`: the whole API); the session's
+    /// refreshed tokens keep it.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn issue_bound(
+        &self,
+        subject: Subject<'_>,
+        scopes: Vec<String>,
+        refresh: bool,
+        access_ttl_secs: Option<i64>,
+        audience: Option<String>,
+    ) -> anyhow::Result<Issued> {
         let now = unix_now();
         let access_ttl = access_ttl_secs.unwrap_or(self.settings.access_ttl_secs);
         let session = SessionRow {
@@ -535,6 +599,7 @@ impl Tokens {
             app_id: subject.app.map(|a| a.id.clone()),
             user_id: subject.user.map(|u| u.id.clone()),
             scopes: Json(scopes),
+            audience,
             created_at: now,
             expires_at: now
                 + if refresh {
@@ -567,7 +632,10 @@ impl Tokens {
         let scope = scopes.join(" ");
         let claims = Claims {
             iss: self.settings.issuer.clone(),
-            aud: self.settings.issuer.clone(),
+            aud: session
+                .audience
+                .clone()
+                .unwrap_or_else(|| self.settings.issuer.clone()),
             sub: match (subject.user, subject.app) {
                 (Some(u), _) => u.id.clone(),
                 (None, Some(a)) => a.client_id.clone(),

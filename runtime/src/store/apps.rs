@@ -53,6 +53,11 @@ pub struct AppRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[sqlx(default)]
     pub token_endpoint_auth_method: Option<String>,
+    /// The grant types a self-registered app named (RFC 7591 §2); `None`
+    /// for the others, whose grants follow from how they authenticate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[sqlx(default)]
+    pub grant_types: Option<Json<Vec<String>>>,
 }
 
 impl AppRow {
@@ -60,6 +65,14 @@ impl AppRow {
     /// keep a secret.
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method.as_deref() == Some("none")
+    }
+
+    /// Whether the app may use `grant_type` by what it registered: any
+    /// grant for an app that registered none.
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types
+            .as_ref()
+            .is_none_or(|g| g.0.iter().any(|t| t == grant_type))
     }
 }
 
@@ -117,15 +130,16 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<
     sqlx::query(
         "INSERT INTO apps (id, name, description, client_id, secret_hash, scopes, active,
                            secret_rotated_at, created_at, updated_at, owner_id, label,
-                           redirect_uris, registered_at, token_endpoint_auth_method)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                           redirect_uris, registered_at, token_endpoint_auth_method, grant_types)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name,
              description = excluded.description, secret_hash = excluded.secret_hash,
              scopes = excluded.scopes, active = excluded.active,
              secret_rotated_at = excluded.secret_rotated_at, updated_at = excluded.updated_at,
              label = excluded.label, redirect_uris = excluded.redirect_uris,
              registered_at = excluded.registered_at,
-             token_endpoint_auth_method = excluded.token_endpoint_auth_method",
+             token_endpoint_auth_method = excluded.token_endpoint_auth_method,
+             grant_types = excluded.grant_types",
     )
     .bind(&row.id)
     .bind(&row.name)
@@ -142,6 +156,7 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &AppRow) -> sqlx::Result<
     .bind(&row.redirect_uris)
     .bind(row.registered_at)
     .bind(&row.token_endpoint_auth_method)
+    .bind(&row.grant_types)
     .execute(db)
     .await?;
     Ok(())

@@ -30,6 +30,10 @@ pub struct CodeRow {
     pub used_at: Option<i64>,
     /// The session its exchange opened.
     pub session_id: Option<String>,
+    /// The RFC 8707 resource the request named; `None` for the whole API.
+    pub resource: Option<String>,
+    /// When the approving user signed in (OpenID Connect `auth_time`).
+    pub auth_time: Option<i64>,
 }
 
 /// Stores a new code.
@@ -39,8 +43,9 @@ pub struct CodeRow {
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &CodeRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO authorization_codes (code_sha256, app_id, user_id, redirect_uri, scopes,
-             code_challenge, nonce, created_at, expires_at, used_at, session_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)",
+             code_challenge, nonce, created_at, expires_at, used_at, session_id, resource,
+             auth_time)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, $10, $11)",
     )
     .bind(&row.code_sha256)
     .bind(&row.app_id)
@@ -51,6 +56,8 @@ pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &CodeRow) -> sqlx::Result
     .bind(&row.nonce)
     .bind(row.created_at)
     .bind(row.expires_at)
+    .bind(&row.resource)
+    .bind(row.auth_time)
     .execute(db)
     .await?;
     Ok(())
@@ -99,6 +106,28 @@ pub async fn set_session<'e>(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Adds `scopes` to what user `user_id` let app `app_id` have (the consent
+/// is created when there is none).
+///
+/// # Errors
+/// On database failure.
+pub async fn remember(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+    app_id: &str,
+    scopes: Vec<String>,
+    now: i64,
+) -> sqlx::Result<()> {
+    let mut remembered = consent(&mut *conn, user_id, app_id)
+        .await?
+        .map(|c| c.scopes.0)
+        .unwrap_or_default();
+    remembered.extend(scopes);
+    remembered.sort();
+    remembered.dedup();
+    grant(&mut *conn, user_id, app_id, &remembered, now).await
 }
 
 /// Deletes codes that expired before `before` (kept a while past expiry,

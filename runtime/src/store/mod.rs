@@ -8,6 +8,7 @@ pub mod authorization_codes;
 pub mod connections;
 pub mod consumers;
 pub mod cronjobs;
+pub mod device_codes;
 pub mod events;
 pub mod ip_rules;
 pub mod oauth2;

@@ -17,6 +17,9 @@ pub struct SessionRow {
     pub user_id: Option<String>,
     /// Scopes granted.
     pub scopes: Json<Vec<String>>,
+    /// The RFC 8707 resource its tokens are bound to (their `aud`); `None`
+    /// for the whole API.
+    pub audience: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds after which no token of the session is valid.
@@ -29,8 +32,8 @@ pub struct SessionRow {
 /// On database failure.
 pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &SessionRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (id, app_id, user_id, scopes, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions (id, app_id, user_id, scopes, created_at, expires_at, audience)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&row.id)
     .bind(&row.app_id)
@@ -38,6 +41,7 @@ pub async fn insert<'e>(db: impl AnyExecutor<'e>, row: &SessionRow) -> sqlx::Res
     .bind(&row.scopes)
     .bind(row.created_at)
     .bind(row.expires_at)
+    .bind(&row.audience)
     .execute(db)
     .await?;
     Ok(())
@@ -259,6 +263,28 @@ pub async fn revocations_since<'e>(
     .bind(now)
     .fetch_all(db)
     .await
+}
+
+/// When session `id` began (Unix seconds) and whether it is a sign-in —
+/// a session with a refresh token (the password, device or code grant)
+/// and no name — rather than a personal access token or a token minted by
+/// `sluice token`; `None` when it is gone.
+///
+/// # Errors
+/// On database failure.
+pub async fn sign_in_of<'e>(
+    db: impl AnyExecutor<'e>,
+    id: &str,
+) -> sqlx::Result<Option<(i64, bool)>> {
+    let row: Option<(i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT s.created_at, s.name,
+                (SELECT COUNT(*) FROM refresh_tokens r WHERE r.session_id = s.id)
+         FROM sessions s WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(at, name, refresh)| (at, name.is_none() && refresh > 0)))
 }
 
 /// Deletes sessions, refresh tokens and revocations past their expiry.

@@ -117,6 +117,7 @@ async fn fresh(
         redirect_uris: SqlJson(Vec::new()),
         registered_at: None,
         token_endpoint_auth_method: None,
+        grant_types: None,
     };
     Ok(AppWithSecret {
         app,
@@ -152,8 +153,9 @@ pub async fn create_app(conn: &mut AnyConnection, input: AppInput) -> ApiResult<
 }
 
 /// Stores an app that registered itself (RFC 7591) from `input`, marked
-/// so that it may only use the authorization-code grant; `public` makes it
-/// a public client (`token_endpoint_auth_method: none`).
+/// so that it acts only for users who approve it, with the `grant_types`
+/// it named; `public` makes it a public client
+/// (`token_endpoint_auth_method: none`).
 ///
 /// # Errors
 /// As [`create_app`].
@@ -161,9 +163,11 @@ pub async fn register_app(
     conn: &mut AnyConnection,
     input: AppInput,
     public: bool,
+    grant_types: Vec<String>,
 ) -> ApiResult<AppWithSecret> {
     let mut created = create_app(&mut *conn, input).await?;
     created.app.registered_at = Some(crate::identity::unix_now());
+    created.app.grant_types = Some(crate::store::Json(grant_types));
     if public {
         created.app.token_endpoint_auth_method = Some("none".into());
     }
