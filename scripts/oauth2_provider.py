@@ -10,6 +10,7 @@ It has no login page: /authorize approves at once for the one user, ada.
 Beside the OAuth2 endpoints (/authorize, /token):
 
     GET  /calendar/today      today's events (needs a bearer token)
+    GET  /user                who the token is for, GitHub-style (id, login, email, name)
     POST /control/expire      makes every access token answer 401 as expired
     POST /control/revoke      revokes every refresh token (and access token)
     GET  /control/stats       {"grants": {...}, "unauthorized": n, "tokens_seen": [...]}
@@ -253,6 +254,18 @@ def create_app(args: argparse.Namespace) -> Flask:
                 ],
             }
         )
+
+    @app.get("/user")
+    def user():
+        # Who the token is for, as GitHub's /user answers it (the id a
+        # number, no email_verified member).
+        from authlib.oauth2 import OAuth2Error
+
+        try:
+            protect.acquire_token()
+        except OAuth2Error as error:
+            return jsonify(dict(error.get_body())), error.status_code, error.get_headers()
+        return jsonify({"id": 4242, "login": "ada", "email": "Ada@Example.com", "name": "Ada Lovelace"})
 
     @app.post("/control/expire")
     def expire():

@@ -113,6 +113,34 @@ export class Session {
     this.set(answer, username);
   }
 
+  /**
+   * Signs in with the one-time code that a sign-in through an outside
+   * identity provider handed back (/authorization/providers/handoff);
+   * refuses whom `options.accept` refuses.
+   */
+  async signInWithHandoff(handoff: string): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch('/authorization/providers/handoff', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ handoff }),
+      });
+    } catch {
+      throw new SignInError('The server could not be reached.');
+    }
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new SignInError(body.error_description ?? body.detail ?? `Sign-in failed (HTTP ${response.status}).`);
+    const answer = body as TokenAnswer & { username?: string };
+    const username = answer.username ?? '';
+    const refusal = this.options.accept?.(username, (answer.scope ?? '').split(' ').filter(Boolean)) ?? null;
+    if (refusal) {
+      await this.revoke(answer.refresh_token ?? answer.access_token);
+      throw new SignInError(refusal);
+    }
+    this.set(answer, username);
+  }
+
   /** Revokes the session on the server and forgets it here. */
   async signOut(): Promise<void> {
     const tokens = this.tokens;

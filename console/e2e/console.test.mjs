@@ -340,7 +340,7 @@ test('a new version can be dropped on the action page and uploads with progress'
   await page.getByRole('status').getByText('The same bytes as version 1: nothing changed.').waitFor();
 });
 
-const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'signing-keys', 'device', 'log', 'actions/weather', 'operations/weather-current'];
+const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'signing-keys', 'identity-providers', 'device', 'log', 'actions/weather', 'operations/weather-current'];
 
 test('every page has a deep link, a screenshot at 1280 px and no WCAG 2.1 AA violation', async () => {
   const violations = {};
@@ -378,6 +378,22 @@ test('signing out revokes the session', async () => {
     token,
   );
   assert.equal(answer, 401);
+});
+
+test('an administrator signs in with an outside OpenID provider (oidc-provider), which makes their account', async () => {
+  await page.goto(`${BASE}/console/operations`);
+  await page.getByRole('link', { name: 'Sign in with Staff' }).click();
+  // The provider's own login form, on its own origin.
+  await page.locator('input[name="login"]').fill('ada');
+  await page.locator('input[name="password"]').fill('secret');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}/console/operations`);
+  await page.getByRole('heading', { level: 2, name: 'Operations' }).waitFor();
+  const signedIn = await page.evaluate(() => JSON.parse(sessionStorage.getItem('sluice.console.session')).username);
+  // Named after the address, made unique ("ada" exists here).
+  assert.match(signedIn, /^ada-\d+$/, 'the account the provider made');
+  assert.equal(new URL(page.url()).search, '', 'the one-time code left the address bar');
+  await shot('signed-in-with-a-provider');
 });
 
 test('the browser console stayed free of errors (CSP violations included)', () => {

@@ -86,6 +86,7 @@ export function App() {
             Security
           </Text>
           <NavLink component={Link} href="/signing-keys" label="Signing keys" active={active('/signing-keys')} onClick={close} />
+          <NavLink component={Link} href="/identity-providers" label="Identity providers" active={active('/identity-providers')} onClick={close} />
           <Text size="xs" fw={700} c="dimmed" mt="sm" mb={4} px="sm">
             Monitoring
           </Text>

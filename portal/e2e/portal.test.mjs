@@ -280,6 +280,19 @@ test('every portal page, signed in and out, has no WCAG 2.1 A or AA violation', 
   assert.deepEqual(violations, {});
 });
 
+test('a visitor signs in with an outside OpenID provider (oidc-provider) and gets an account', async () => {
+  await page.goto(`${BASE}/portal/signin`);
+  await page.getByRole('link', { name: 'Sign in with Corp' }).click();
+  // The provider's own login form, on its own origin.
+  await page.locator('input[name="login"]').fill('ada');
+  await page.locator('input[name="password"]').fill('secret');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}/portal/apps`);
+  await page.getByText('ada@example.com').first().waitFor();
+  await shot('signed-in-with-a-provider');
+  assert.equal(new URL(page.url()).search, '', 'the one-time code left the address bar');
+});
+
 test('the browser console stayed free of errors (CSP violations included)', () => {
   assert.deepEqual(browserErrors, []);
 });

@@ -434,6 +434,7 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
             Surface::Admin => api::device::CliLogin::AdminListener,
             Surface::Public => api::device::CliLogin::Elsewhere,
         }))
+        .merge(api::federation::router())
         .merge(api::userinfo::router());
     // A browser app on another origin may sign in (password grant)
     // and revoke its tokens; the admin API stays same-origin.

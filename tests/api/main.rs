@@ -33,6 +33,7 @@ mod hardening;
 mod helpers;
 mod http;
 mod hygiene;
+mod identity_providers;
 mod ip_rules;
 mod javascript;
 mod kv;

@@ -13,17 +13,17 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app, started_server};
 use crate::node::free_port;
 
-const CLIENT_SECRET: &str = "provider-client-secret-42";
+pub(crate) const CLIENT_SECRET: &str = "provider-client-secret-42";
 
 /// The provider, killed when dropped.
-struct Provider {
-    base: String,
+pub(crate) struct Provider {
+    pub(crate) base: String,
     _child: tokio::process::Child,
     http: reqwest::Client,
 }
 
 impl Provider {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with_ttl(3600).await
     }
 

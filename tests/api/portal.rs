@@ -184,6 +184,16 @@ async fn a_consumer_signs_up_activates_creates_an_app_and_tries_a_private_operat
                    "scopes": ["greetings:read"], "redirect_uris": [redirect]}),
         )
         .await;
+    // An outside OpenID Provider consumers may sign in with.
+    let idp = crate::identity_providers::Idp::start(&app, &["corp"]).await;
+    app.admin_create(
+        "/identity-providers",
+        json!({"name": "corp", "kind": "oidc", "label": "Corp", "audience": "portal",
+               "issuer": idp.issuer, "client_id": crate::identity_providers::CLIENT_ID,
+               "client_secret": crate::identity_providers::CLIENT_SECRET,
+               "accounts": "create"}),
+    )
+    .await;
     let report = browser_tests(
         &app,
         &[
@@ -202,7 +212,7 @@ async fn a_consumer_signs_up_activates_creates_an_app_and_tries_a_private_operat
     .await;
     // Every browser test ran: a test file that stopped early passes fewer.
     assert!(report.contains("fail 0\n"), "{report}");
-    assert!(report.contains("pass 12\n"), "{report}");
+    assert!(report.contains("pass 13\n"), "{report}");
 }
 
 /// Runs `portal/e2e/portal.test.mjs` against `app` with `env`; the report,

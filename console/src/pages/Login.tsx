@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Alert, Button, Center, Paper, PasswordInput, Stack, TextInput, Title, Text } from '@mantine/core';
 import { session, SignInError } from '../auth';
+import { ProviderSignIn } from '../components/ProviderSignIn';
 
 export function Login() {
   const [username, setUsername] = useState('');
@@ -58,6 +59,7 @@ export function Login() {
             </Button>
           </Stack>
         </form>
+        <ProviderSignIn onError={setError} />
       </Paper>
     </Center>
   );

@@ -6,7 +6,8 @@ import { schemas } from './schemas';
 import { connections } from './connections';
 import { cronjobs, events, triggers, webhooks } from './events';
 import { apps, rateLimits, roles, scopes, users } from './access';
+import { identityProviders } from './identityProviders';
 
 export const RESOURCES: Record<string, Resource> = Object.fromEntries(
-  [operations, actions, schemas, connections, events, triggers, webhooks, cronjobs, apps, users, roles, scopes, rateLimits].map((r) => [r.key, r]),
+  [operations, actions, schemas, connections, events, triggers, webhooks, cronjobs, apps, users, roles, scopes, rateLimits, identityProviders].map((r) => [r.key, r]),
 );

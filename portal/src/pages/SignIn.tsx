@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { Alert, Anchor, Button, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { Link, useLocation } from 'wouter';
 import { session, SignInError } from '../auth';
+import { ProviderSignIn } from '../components/ProviderSignIn';
 import type { PortalInfo } from '../api/types';
 
 export function SignIn({ info }: { info: PortalInfo }) {
@@ -54,6 +55,7 @@ export function SignIn({ info }: { info: PortalInfo }) {
           </Group>
         </Stack>
       </form>
+      <ProviderSignIn onError={setError} />
     </Paper>
   );
 }

@@ -210,7 +210,10 @@ pub async fn device_authorization(
         let base = crate::api::metadata::base_url(&state, &headers);
         let page = match (&app, cli) {
             (None, CliLogin::AdminListener) => {
-                format!("{}{CONSOLE_PAGE}", request_base(&state, &headers))
+                format!(
+                    "{}{CONSOLE_PAGE}",
+                    crate::api::metadata::request_origin(&state, &headers)
+                )
             }
             (None, _) => format!("{base}{CONSOLE_PAGE}"),
             (Some(_), _) => format!("{base}{PORTAL_PAGE}"),
@@ -234,21 +237,6 @@ pub async fn device_authorization(
     }
     .await;
     counting_abuse(&state, ip, answer).await
-}
-
-/// `scheme://host` of the request itself: the CLI reaches the console on
-/// the listener it was given (the admin listener, when there is one).
-fn request_base(state: &AppState, headers: &HeaderMap) -> String {
-    let scheme = if state.settings.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("{scheme}://{host}")
 }
 
 /// The device code grant at the token endpoint (RFC 8628 §3.4, §3.5):

@@ -57,6 +57,13 @@ pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if crate::identity::is_url(issuer) {
         return issuer.trim_end_matches('/').to_string();
     }
+    request_origin(state, headers)
+}
+
+/// `scheme://host` of the request itself (the scheme from Sluice's own
+/// TLS setting): where the browser or CLI reached this listener, which on
+/// the admin listener is not the public URL.
+pub(crate) fn request_origin(state: &AppState, headers: &HeaderMap) -> String {
     let scheme = if state.settings.tls.is_some() {
         "https"
     } else {

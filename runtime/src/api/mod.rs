@@ -18,7 +18,9 @@ pub mod developer_portal;
 pub mod device;
 pub mod docs;
 pub mod events;
+pub mod federation;
 pub mod generators;
+pub mod identity_providers;
 pub mod introspect;
 pub mod ip_rules;
 pub mod logs;
@@ -64,6 +66,7 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(portal::router())
         .merge(ip_rules::router())
         .merge(signing_keys::router())
+        .merge(identity_providers::router())
         .merge(rate_limits::router())
         .merge(logs::router())
         .merge(statistics::router())

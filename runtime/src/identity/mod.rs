@@ -5,6 +5,7 @@
 
 pub mod codes;
 pub mod device;
+pub mod federation;
 pub mod keys;
 pub mod oidc;
 pub mod passwords;

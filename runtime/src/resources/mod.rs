@@ -17,6 +17,7 @@ pub mod consumers;
 pub mod cronjobs;
 pub mod effects;
 pub mod events;
+pub mod identity_providers;
 pub mod operations;
 pub mod rate_limits;
 pub mod roles;

@@ -10,6 +10,7 @@ pub mod consumers;
 pub mod cronjobs;
 pub mod device_codes;
 pub mod events;
+pub mod identity_providers;
 pub mod ip_rules;
 pub mod oauth2;
 pub mod operations;

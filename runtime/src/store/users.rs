@@ -64,6 +64,24 @@ pub async fn by_name<'e>(db: impl AnyExecutor<'e>, name: &str) -> sqlx::Result<O
         .await
 }
 
+/// The user (not consumer) whose contact address is `email`, compared
+/// without regard to case; the oldest when several share it.
+///
+/// # Errors
+/// On database failure.
+pub async fn user_by_email<'e>(
+    db: impl AnyExecutor<'e>,
+    email: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(
+        "SELECT * FROM users WHERE kind = 'user' AND LOWER(email) = LOWER($1)
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(email)
+    .fetch_optional(db)
+    .await
+}
+
 /// The user with id `id`, if any.
 ///
 /// # Errors

@@ -1,0 +1,35 @@
+// The "Sign in with …" buttons under the console's sign-in form, and the
+// end of such a sign-in: the one-time code in the address is exchanged for
+// a session (refused, like a password, without the admin scope).
+import { useEffect, useState } from 'react';
+import { Button, Divider, Stack } from '@mantine/core';
+import { listProviders, startUrl, takeProviderAnswer, type ProviderButton } from '../../../web-shared/providers';
+import { session, SignInError } from '../auth';
+
+export function ProviderSignIn({ onError }: { onError: (message: string) => void }) {
+  const [providers, setProviders] = useState<ProviderButton[]>([]);
+  useEffect(() => {
+    void listProviders('console').then(setProviders);
+    const answer = takeProviderAnswer('/console');
+    if (!answer) return;
+    if (answer.error) onError(answer.error);
+    else if (answer.handoff)
+      session
+        .signInWithHandoff(answer.handoff)
+        .then(() => window.history.replaceState(null, '', answer.next))
+        .catch((e) => onError(e instanceof SignInError ? e.message : 'Sign-in failed; try again.'));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  if (!providers.length) return null;
+  const here = `${window.location.pathname}${window.location.search}`;
+  return (
+    <Stack gap="xs" mt="md">
+      <Divider label="or" labelPosition="center" />
+      {providers.map((p) => (
+        <Button key={p.name} component="a" href={startUrl(p.name, here)} variant="default">
+          Sign in with {p.label}
+        </Button>
+      ))}
+    </Stack>
+  );
+}

@@ -1,0 +1,62 @@
+-- Outside identity providers: "sign in with …" an OpenID Connect provider
+-- (found by its issuer's discovery document) or an OAuth2 provider with a
+-- user endpoint (GitHub-style, by explicit endpoints), for consumers in
+-- the portal or for administrators in the console (`audience`).
+-- `accounts` is `link` (only an account with the same verified email,
+-- or one linked before) or `create` (else a new account; for the console
+-- with `roles`). The client secret is sealed with SLUICE_SECRET_KEY.
+CREATE TABLE identity_providers (
+    name                    TEXT PRIMARY KEY,
+    kind                    TEXT NOT NULL,
+    label                   TEXT NOT NULL,
+    audience                TEXT NOT NULL,
+    issuer                  TEXT,
+    authorization_endpoint  TEXT,
+    token_endpoint          TEXT,
+    userinfo_endpoint       TEXT,
+    client_id               TEXT NOT NULL,
+    client_secret_sealed    BYTEA NOT NULL,
+    scopes                  TEXT NOT NULL,
+    accounts                TEXT NOT NULL,
+    roles                   TEXT NOT NULL,
+    subject_claim           TEXT NOT NULL,
+    email_claim             TEXT NOT NULL,
+    name_claim              TEXT NOT NULL,
+    trust_email             BOOLEAN NOT NULL,
+    active                  BOOLEAN NOT NULL,
+    created_at              TEXT NOT NULL,
+    updated_at              TEXT NOT NULL
+);
+
+-- Which account an identity at a provider signs in as, once linked.
+CREATE TABLE external_identities (
+    provider    TEXT NOT NULL REFERENCES identity_providers(name) ON DELETE CASCADE,
+    subject     TEXT NOT NULL,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email       TEXT,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (provider, subject)
+);
+CREATE INDEX external_identities_user ON external_identities (user_id);
+
+-- Sign-ins under way: the state sent to the provider (kept as its
+-- SHA-256), with the PKCE verifier and nonce to check its answer, and the
+-- page to return to. A few minutes, once.
+CREATE TABLE provider_logins (
+    state_sha256    TEXT PRIMARY KEY,
+    provider        TEXT NOT NULL REFERENCES identity_providers(name) ON DELETE CASCADE,
+    pkce_verifier   TEXT NOT NULL,
+    nonce           TEXT NOT NULL,
+    redirect_uri    TEXT NOT NULL,
+    return_to       TEXT NOT NULL,
+    expires_at      BIGINT NOT NULL
+);
+
+-- The one-time code that hands a finished sign-in to the portal or the
+-- console page, which exchanges it for tokens (kept as its SHA-256).
+CREATE TABLE provider_handoffs (
+    code_sha256  TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at   BIGINT NOT NULL,
+    used_at      BIGINT
+);
