@@ -24,6 +24,26 @@ export function startUrl(name: string, returnTo: string): string {
   return `/authorization/providers/${encodeURIComponent(name)}/start?return_to=${encodeURIComponent(returnTo)}`;
 }
 
+/**
+ * The sentence for a provider sign-in's `signin_error` code: fixed texts,
+ * so that a crafted link cannot make the page say something of its own.
+ */
+export function signInErrorText(code: string): string {
+  const texts: Record<string, string> = {
+    unverified_email: 'The provider did not confirm an email address, which signing in here needs.',
+    domain: "Your address's domain may not sign in here with this provider.",
+    no_account: 'No account here has the address the provider gave. Sign up first, or ask an administrator.',
+    inactive: 'The account is not active.',
+    other_side: 'This identity belongs to an account on the other side (the console or the developer portal): sign in there.',
+    linked_elsewhere: 'The account with this address is linked to another identity at this provider.',
+    closed: 'This site takes no new accounts.',
+    awaiting_approval: 'The account was made and waits for an administrator to approve it.',
+    provider_refused: 'The provider refused the sign-in.',
+    provider_failed: "The provider's answer could not be checked; try again, or ask an administrator to look at the server log.",
+  };
+  return texts[code] ?? 'The sign-in through the provider failed.';
+}
+
 /** What a provider sign-in came back with: a one-time code or why not, and the page to go on to. */
 export interface ProviderAnswer {
   handoff: string | null;

@@ -19,6 +19,7 @@ CREATE TABLE identity_providers (
     scopes                  TEXT NOT NULL,
     accounts                TEXT NOT NULL,
     roles                   TEXT NOT NULL,
+    email_domains           TEXT NOT NULL,
     subject_claim           TEXT NOT NULL,
     email_claim             TEXT NOT NULL,
     name_claim              TEXT NOT NULL,
@@ -40,8 +41,10 @@ CREATE TABLE external_identities (
 CREATE INDEX external_identities_user ON external_identities (user_id);
 
 -- Sign-ins under way: the state sent to the provider (kept as its
--- SHA-256), with the PKCE verifier and nonce to check its answer, and the
--- page to return to. A few minutes, once.
+-- SHA-256), with the PKCE verifier and nonce to check its answer, the page
+-- to return to, and the SHA-256 of the cookie that binds the sign-in to
+-- the browser that started it (RFC 9700 §4.7, RFC 6749 §10.12). A few
+-- minutes, once.
 CREATE TABLE provider_logins (
     state_sha256    TEXT PRIMARY KEY,
     provider        TEXT NOT NULL REFERENCES identity_providers(name) ON DELETE CASCADE,
@@ -49,14 +52,17 @@ CREATE TABLE provider_logins (
     nonce           TEXT NOT NULL,
     redirect_uri    TEXT NOT NULL,
     return_to       TEXT NOT NULL,
+    browser_sha256  TEXT NOT NULL,
     expires_at      BIGINT NOT NULL
 );
 
 -- The one-time code that hands a finished sign-in to the portal or the
--- console page, which exchanges it for tokens (kept as its SHA-256).
+-- console page, which exchanges it for tokens (kept as its SHA-256), in
+-- the same browser (its cookie's SHA-256).
 CREATE TABLE provider_handoffs (
-    code_sha256  TEXT PRIMARY KEY,
-    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_sha256     TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    browser_sha256  TEXT NOT NULL,
     expires_at   BIGINT NOT NULL,
     used_at      BIGINT
 );

@@ -222,7 +222,8 @@ async fn the_console_runs_the_tutorial_in_headless_chromium() {
         json!({"name": "staff", "kind": "oidc", "label": "Staff", "audience": "console",
                "issuer": idp.issuer, "client_id": crate::identity_providers::CLIENT_ID,
                "client_secret": crate::identity_providers::CLIENT_SECRET,
-               "accounts": "create", "roles": ["admin"]}),
+               "accounts": "create", "roles": ["admin"],
+               "email_domains": ["example.com"]}),
     )
     .await;
     let report = browser_tests(

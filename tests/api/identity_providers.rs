@@ -110,9 +110,9 @@ fn param(url: &url::Url, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// Exchanges a handoff code as the page does.
-async fn handoff(app: &TestApp, code: &str) -> reqwest::Response {
-    app.client
+/// Exchanges a handoff code as the page does, in `browser`.
+async fn handoff(app: &TestApp, browser: &reqwest::Client, code: &str) -> reqwest::Response {
+    browser
         .post(app.url("/authorization/providers/handoff"))
         .json(&json!({"handoff": code}))
         .send()
@@ -181,11 +181,16 @@ async fn a_consumer_signs_in_with_an_openid_provider_which_makes_then_finds_thei
 
     // First sign-in: the provider vouches for ada@example.com; a consumer
     // account is made and signed in.
-    let at = sign_in(&app, &browser(), "corp", "/portal/apps", "ada").await;
+    let first = browser();
+    let at = sign_in(&app, &first, "corp", "/portal/apps", "ada").await;
     assert_eq!(at.path(), "/portal/signin", "{at}");
     assert_eq!(param(&at, "next").as_deref(), Some("/portal/apps"));
     let code = param(&at, "handoff").unwrap_or_else(|| panic!("{at}"));
-    let tokens = handoff(&app, &code).await;
+    // Another browser cannot use the code (login CSRF: a link with the
+    // attacker's code signs nobody in), and trying does not spend it.
+    let elsewhere = handoff(&app, &browser(), &code).await;
+    assert_eq!(elsewhere.status(), StatusCode::BAD_REQUEST);
+    let tokens = handoff(&app, &first, &code).await;
     assert_eq!(tokens.status(), StatusCode::OK);
     let tokens: Value = tokens.json().await.unwrap();
     assert_eq!(tokens["username"], "ada@example.com");
@@ -196,7 +201,7 @@ async fn a_consumer_signs_in_with_an_openid_provider_which_makes_then_finds_thei
         .await
         .unwrap();
     // The code works once.
-    let again = handoff(&app, &code).await;
+    let again = handoff(&app, &first, &code).await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         again.json::<Value>().await.unwrap()["error"],
@@ -214,8 +219,9 @@ async fn a_consumer_signs_in_with_an_openid_provider_which_makes_then_finds_thei
 
     // Second sign-in (a new browser, so the provider asks again): the same
     // account, found by the link.
-    let at = sign_in(&app, &browser(), "corp", "/portal/apps", "ada").await;
-    let tokens: Value = handoff(&app, &param(&at, "handoff").unwrap())
+    let second = browser();
+    let at = sign_in(&app, &second, "corp", "/portal/apps", "ada").await;
+    let tokens: Value = handoff(&app, &second, &param(&at, "handoff").unwrap())
         .await
         .json()
         .await
@@ -231,8 +237,55 @@ async fn a_consumer_signs_in_with_an_openid_provider_which_makes_then_finds_thei
     // An address the provider does not vouch for makes no account.
     let at = sign_in(&app, &browser(), "corp", "/portal/apps", "eve").await;
     assert!(param(&at, "handoff").is_none());
-    let why = param(&at, "signin_error").unwrap_or_else(|| panic!("{at}"));
-    assert!(why.contains("did not confirm"), "{why}");
+    assert_eq!(
+        param(&at, "signin_error").as_deref(),
+        Some("unverified_email"),
+        "{at}"
+    );
+
+    // A callback in another browser than the one that started it (an
+    // attacker's half-done sign-in sent to a victim) is refused; the
+    // browser that started it still finishes it.
+    let starter = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.url().path().ends_with("/callback") {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .unwrap();
+    let form = starter
+        .get(app.url("/authorization/providers/corp/start?return_to=/portal/apps"))
+        .send()
+        .await
+        .unwrap()
+        .url()
+        .clone();
+    let to_callback = starter
+        .post(format!("{form}/login"))
+        .form(&[("login", "ada"), ("password", "secret")])
+        .send()
+        .await
+        .unwrap();
+    let callback = to_callback.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        callback.contains("/authorization/providers/corp/callback?"),
+        "{callback}"
+    );
+    let victim = browser().get(&callback).send().await.unwrap();
+    assert_problem(victim, 400).await;
+    let finished = starter.get(&callback).send().await.unwrap();
+    assert!(
+        param(finished.url(), "handoff").is_some(),
+        "{}",
+        finished.url()
+    );
 
     // A state nobody started, and a return address elsewhere.
     let forged = app
@@ -246,7 +299,7 @@ async fn a_consumer_signs_in_with_an_openid_provider_which_makes_then_finds_thei
 #[tokio::test]
 async fn an_admin_signs_in_to_the_console_through_a_provider_linked_by_verified_email() {
     let app = spawn_app().await;
-    let idp = Idp::start(&app, &["staff"]).await;
+    let idp = Idp::start(&app, &["staff", "partners"]).await;
     app.admin_create(
         "/identity-providers",
         json!({"name": "staff", "kind": "oidc", "audience": "console",
@@ -256,10 +309,24 @@ async fn an_admin_signs_in_to_the_console_through_a_provider_linked_by_verified_
     .await;
     // No user has the address yet: `link` makes none.
     let at = sign_in(&app, &browser(), "staff", "/console/operations", "ada").await;
-    let why = param(&at, "signin_error").unwrap_or_else(|| panic!("{at}"));
-    assert!(
-        why.contains("no account has the address ada@example.com"),
-        "{why}"
+    assert_eq!(
+        param(&at, "signin_error").as_deref(),
+        Some("no_account"),
+        "{at}"
+    );
+    // A provider limited to other domains admits nobody from example.com.
+    app.admin_create(
+        "/identity-providers",
+        json!({"name": "partners", "kind": "oidc", "audience": "console",
+               "issuer": idp.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+               "email_domains": ["partner.example"]}),
+    )
+    .await;
+    let at = sign_in(&app, &browser(), "partners", "/console/", "ada").await;
+    assert_eq!(
+        param(&at, "signin_error").as_deref(),
+        Some("domain"),
+        "{at}"
     );
 
     app.admin_create(
@@ -268,10 +335,11 @@ async fn an_admin_signs_in_to_the_console_through_a_provider_linked_by_verified_
                "roles": ["admin"]}),
     )
     .await;
-    let at = sign_in(&app, &browser(), "staff", "/console/operations", "ada").await;
+    let boss = browser();
+    let at = sign_in(&app, &boss, "staff", "/console/operations", "ada").await;
     assert_eq!(at.path(), "/console/", "{at}");
     assert_eq!(param(&at, "next").as_deref(), Some("/console/operations"));
-    let tokens: Value = handoff(&app, &param(&at, "handoff").unwrap())
+    let tokens: Value = handoff(&app, &boss, &param(&at, "handoff").unwrap())
         .await
         .json()
         .await
@@ -351,9 +419,10 @@ async fn a_github_style_oauth2_provider_signs_a_consumer_in_by_its_user_endpoint
                "accounts": "create", "trust_email": true}),
     )
     .await;
-    let at = sign_in(&app, &browser(), "hub", "/portal/apps", "ada").await;
+    let hub = browser();
+    let at = sign_in(&app, &hub, "hub", "/portal/apps", "ada").await;
     let code = param(&at, "handoff").unwrap_or_else(|| panic!("{at}"));
-    let tokens: Value = handoff(&app, &code).await.json().await.unwrap();
+    let tokens: Value = handoff(&app, &hub, &code).await.json().await.unwrap();
     assert_eq!(
         tokens["username"], "ada@example.com",
         "the address, lower-cased"
@@ -385,7 +454,11 @@ async fn a_github_style_oauth2_provider_signs_a_consumer_in_by_its_user_endpoint
         made.text().await.unwrap()
     );
     let at = sign_in(&app, &browser(), "hub2", "/portal/apps", "ada").await;
-    assert!(param(&at, "signin_error").is_some(), "{at}");
+    assert_eq!(
+        param(&at, "signin_error").as_deref(),
+        Some("unverified_email"),
+        "{at}"
+    );
 }
 
 #[tokio::test]
@@ -417,6 +490,16 @@ async fn a_provider_with_a_bad_setting_is_refused_and_names_it() {
             json!({"name": "x", "kind": "oidc", "audience": "portal", "client_id": "c",
                 "client_secret": "s", "issuer": "https://idp.example", "roles": ["admin"]}),
             "roles",
+        ),
+        (
+            json!({"name": "x", "kind": "oidc", "audience": "console", "client_id": "c",
+                "client_secret": "s", "issuer": "https://idp.example", "accounts": "create"}),
+            "email_domains",
+        ),
+        (
+            json!({"name": "..", "kind": "oidc", "audience": "portal", "client_id": "c",
+                "client_secret": "s", "issuer": "https://idp.example"}),
+            "dots",
         ),
     ] {
         let refused = app

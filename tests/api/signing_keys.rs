@@ -238,6 +238,10 @@ async fn hs256_stays_available_as_an_opt_in_with_nothing_published_and_nothing_t
         metadata["access_token_signing_alg_values_supported"],
         json!(["HS256"])
     );
+    // No relying party could verify an HS256 ID token: OpenID Connect is off.
+    let openid = app.get("/.well-known/openid-configuration").await;
+    let body = assert_problem(openid, 404).await;
+    assert!(body["detail"].as_str().unwrap().contains("EdDSA"), "{body}");
 }
 
 #[tokio::test]

@@ -3,16 +3,17 @@
 // a session (refused, like a password, without the admin scope).
 import { useEffect, useState } from 'react';
 import { Button, Divider, Stack } from '@mantine/core';
-import { listProviders, startUrl, takeProviderAnswer, type ProviderButton } from '../../../web-shared/providers';
+import { listProviders, signInErrorText, startUrl, takeProviderAnswer, type ProviderButton } from '../../../web-shared/providers';
 import { session, SignInError } from '../auth';
 
+/** `onError` hears why a provider sign-in failed. */
 export function ProviderSignIn({ onError }: { onError: (message: string) => void }) {
   const [providers, setProviders] = useState<ProviderButton[]>([]);
   useEffect(() => {
     void listProviders('console').then(setProviders);
     const answer = takeProviderAnswer('/console');
     if (!answer) return;
-    if (answer.error) onError(answer.error);
+    if (answer.error) onError(signInErrorText(answer.error));
     else if (answer.handoff)
       session
         .signInWithHandoff(answer.handoff)

@@ -33,6 +33,9 @@ function body(v: Values): Schemas['IdentityProviderInput'] {
     ...(scopes.length ? { scopes } : {}),
     accounts: v.accounts === 'create' ? 'create' : 'link',
     roles: v.audience === 'console' ? ((v.roles as string[]) ?? []) : [],
+    email_domains: String(v.email_domains ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean),
     active: Boolean(v.active),
   };
 }
@@ -78,6 +81,7 @@ export const identityProviders: Resource<Provider> = {
     scopes: (p?.scopes ?? []).join(' '),
     accounts: p?.accounts ?? 'link',
     roles: p?.roles ?? [],
+    email_domains: (p?.email_domains ?? []).join(' '),
     active: p?.active ?? true,
   }),
   fields: (v, item) => {
@@ -102,6 +106,13 @@ export const identityProviders: Resource<Provider> = {
       { name: 'scopes', label: 'Scopes', kind: 'text', placeholder: v.kind === 'oauth2' ? 'read:user user:email' : 'openid email profile' },
       { name: 'accounts', label: 'Accounts', kind: 'select', options: ['link', 'create'], description: 'link: only accounts with the same verified email. create: else a new account.' },
     );
+    fields.push({
+      name: 'email_domains',
+      label: 'Email domains',
+      kind: 'text',
+      placeholder: 'example.com',
+      description: 'Only addresses at these domains sign in (empty: any). Required for a console provider that creates accounts.',
+    });
     if (v.audience === 'console') fields.push({ name: 'roles', label: 'Roles of new accounts', kind: 'multiselect', source: 'roles' });
     fields.push({ name: 'active', label: 'Active', kind: 'switch' });
     return fields;

@@ -2,7 +2,7 @@
 // a sign-in: the one-time code in the address is exchanged for a session.
 import { useEffect, useState } from 'react';
 import { Button, Divider, Stack } from '@mantine/core';
-import { listProviders, startUrl, takeProviderAnswer, type ProviderButton } from '../../../web-shared/providers';
+import { listProviders, signInErrorText, startUrl, takeProviderAnswer, type ProviderButton } from '../../../web-shared/providers';
 import { session, SignInError } from '../auth';
 
 /** `onError` hears why a provider sign-in failed. */
@@ -12,7 +12,7 @@ export function ProviderSignIn({ onError }: { onError: (message: string) => void
     void listProviders('portal').then(setProviders);
     const answer = takeProviderAnswer('/portal');
     if (!answer) return;
-    if (answer.error) onError(answer.error);
+    if (answer.error) onError(signInErrorText(answer.error));
     else if (answer.handoff)
       session
         .signInWithHandoff(answer.handoff)

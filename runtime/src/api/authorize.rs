@@ -268,6 +268,14 @@ async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked,
     codes::check_challenge(challenge, field(params, "code_challenge_method"))
         .map_err(|e| sent("invalid_request", e.to_string()))?;
     let (oidc_scopes, api_scope) = oidc::split(field(params, "scope"));
+    if !oidc_scopes.is_empty() && !state.tokens.offers_openid() {
+        return Err(sent(
+            "invalid_scope",
+            "OpenID Connect is off: its ID tokens need keys anyone can verify \
+             (SLUICE_TOKEN_ALGORITHM=EdDSA, not HS256)"
+                .into(),
+        ));
+    }
     // `scope=openid` alone asks for no API scope, not for all of them.
     let scope = match (field(params, "scope"), api_scope) {
         (Some(_), None) => Some(String::new()),

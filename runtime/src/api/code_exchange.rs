@@ -143,7 +143,7 @@ pub(crate) async fn add_id_token(
     nonce: Option<&str>,
 ) -> Result<(), OAuthError> {
     use crate::identity::oidc;
-    if !scopes.iter().any(|s| s == "openid") {
+    if !scopes.iter().any(|s| s == "openid") || !state.tokens.offers_openid() {
         return Ok(());
     }
     let now = crate::identity::unix_now();

@@ -151,15 +151,23 @@ fn origin(state: &AppState, headers: &HeaderMap, provider: &ProviderRow) -> Stri
 /// provider's authorization endpoint.
 ///
 /// # Errors
-/// 404 for an unknown or inactive provider; 502 when the provider's
-/// discovery document cannot be read.
+/// 404 for an unknown or inactive provider; 429 past the token endpoint's
+/// rate limit; 502 when the provider's discovery document cannot be read.
 pub async fn start(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(name): Path<String>,
     headers: HeaderMap,
     Query(query): Query<Start>,
 ) -> ApiResult<Response> {
+    throttle(&state, ip)
+        .await
+        .map_err(OAuthError::into_problem)?;
     let provider = active_provider(&state, &name).await?;
+    // The browser keeps a secret that its callback and handoff must show:
+    // a sign-in cannot be finished in someone else's browser (login CSRF,
+    // RFC 9700 §4.7, RFC 6749 §10.12).
+    let browser = browser_secret(&headers).unwrap_or_else(|| random_hex(32));
     let secret = resource::client_secret(&state.secrets, &provider)?;
     let redirect_uri = format!(
         "{}{}",
@@ -178,12 +186,18 @@ pub async fn start(
         &nonce,
     )
     .await
-    .map_err(|e| ApiError::Custom {
-        status: StatusCode::BAD_GATEWAY,
-        slug: "identity-provider-unreachable",
-        title: "Identity provider unreachable",
-        detail: format!("{e:#}"),
-        fuel_used: None,
+    .map_err(|e| {
+        tracing::warn!(provider = %name, error = format!("{e:#}"), "an identity provider could not be reached");
+        ApiError::Custom {
+            status: StatusCode::BAD_GATEWAY,
+            slug: "identity-provider-unreachable",
+            title: "Identity provider unreachable",
+            detail: format!(
+                "{} could not be reached; the server log has the details under this request id",
+                provider.label
+            ),
+            fuel_used: None,
+        }
     })?;
     let now = unix_now();
     let mut conn = state.db.acquire().await?;
@@ -196,12 +210,45 @@ pub async fn start(
             nonce,
             redirect_uri,
             return_to: safe_return(&provider.audience, query.return_to.as_deref()),
+            browser_sha256: crate::identity::device::hash(&browser),
             expires_at: now + LOGIN_TTL_SECS,
         },
         now,
     )
     .await?;
-    Ok(see_other(&started.url))
+    let mut response = see_other(&started.url);
+    let cookie = cookie::Cookie::build((BROWSER_COOKIE, browser))
+        .path("/authorization/providers")
+        .http_only(true)
+        .secure(
+            state.settings.tls.is_some() || state.tokens.settings().issuer.starts_with("https:"),
+        )
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(LOGIN_TTL_SECS))
+        .build();
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// The cookie that binds a sign-in to the browser that started it; sent
+/// back on top-level navigations (`SameSite=Lax`) to
+/// `/authorization/providers` only.
+const BROWSER_COOKIE: &str = "sluice_signin";
+
+/// The browser's sign-in secret from its `Cookie` header, when it sent a
+/// well-formed one.
+fn browser_secret(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == BROWSER_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Query of the callback: the provider's answer (RFC 6749 §4.1.2).
@@ -240,39 +287,55 @@ fn back_to_page(audience: &str, return_to: &str, params: &[(&str, &str)]) -> Res
 ///
 /// # Errors
 /// 400 when the state is unknown, expired or of another provider (the
-/// answer is not to a sign-in started here).
+/// answer is not to a sign-in started here), or the browser is not the one
+/// that started it (its cookie); 429 past the token endpoint's rate limit.
 pub async fn callback(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(name): Path<String>,
+    headers: HeaderMap,
     Query(answer): Query<Answer>,
 ) -> ApiResult<Response> {
+    throttle(&state, ip)
+        .await
+        .map_err(OAuthError::into_problem)?;
     let unknown = || {
         ApiError::BadRequest(
-            "this sign-in is unknown or expired: start it again from the sign-in page".into(),
+            "this sign-in is unknown, expired, or was started in another browser: start it \
+             again from the sign-in page"
+                .into(),
         )
     };
     let hash = crate::identity::device::hash(answer.state.as_deref().ok_or_else(unknown)?);
+    // The browser that started the sign-in must finish it (its cookie).
+    let browser = browser_secret(&headers)
+        .map(|b| crate::identity::device::hash(&b))
+        .unwrap_or_default();
     let mut conn = state.db.acquire().await?;
-    let login = store::take_login(&mut conn, &hash)
+    let login = store::take_login(&mut conn, &hash, &browser)
         .await?
         .filter(|l| l.provider == name && l.expires_at > unix_now())
         .ok_or_else(unknown)?;
     drop(conn);
     let provider = active_provider(&state, &name).await?;
-    let fail = |why: String| -> ApiResult<Response> {
+    // The page shows a fixed sentence per code; the details go to the log.
+    let fail = |code: &str, why: String| -> ApiResult<Response> {
         tracing::info!(provider = %name, why = %why, "a sign-in through a provider failed");
         Ok(back_to_page(
             &provider.audience,
             &login.return_to,
-            &[("signin_error", &why)],
+            &[("signin_error", code)],
         ))
     };
     if let Some(error) = answer.error.as_deref() {
         let why = answer.error_description.as_deref().unwrap_or(error);
-        return fail(format!("{} refused the sign-in: {why}", provider.label));
+        return fail(
+            "provider_refused",
+            format!("the provider answered {error}: {why}"),
+        );
     }
     let Some(code) = answer.code.as_deref() else {
-        return fail(format!("{} sent no code", provider.label));
+        return fail("provider_failed", "the provider sent no code".into());
     };
     let secret = resource::client_secret(&state.secrets, &provider)?;
     let http = federation::http_client()?;
@@ -288,11 +351,16 @@ pub async fn callback(
     .await
     {
         Ok(identity) => identity,
-        Err(e) => return fail(format!("{e:#}")),
+        Err(e) => return fail("provider_failed", format!("{e:#}")),
     };
     let user = match resource::account_for(&state.db, &provider, &identity).await {
         Ok(user) => user,
-        Err(Refused::Because(why)) => return fail(why),
+        Err(Refused::Because(reason)) => {
+            return fail(
+                reason.code(),
+                format!("{reason:?} for {:?}", identity.email),
+            );
+        }
         Err(Refused::Store(e)) => return Err(ApiError::Internal(e)),
     };
     let code = format!("hc_{}", random_hex(32));
@@ -300,6 +368,7 @@ pub async fn callback(
         &state.db,
         &crate::identity::device::hash(&code),
         &user.id,
+        &browser,
         unix_now() + HANDOFF_TTL_SECS,
     )
     .await?;
@@ -331,14 +400,19 @@ pub struct Handoff {
 pub async fn handoff(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Json(body): Json<Handoff>,
 ) -> Result<Response, OAuthError> {
     let answer = async {
         throttle(&state, ip).await?;
+        let browser = browser_secret(&headers)
+            .map(|b| crate::identity::device::hash(&b))
+            .unwrap_or_default();
         let mut conn = state.db.acquire().await?;
         let user_id = store::spend_handoff(
             &mut conn,
             &crate::identity::device::hash(&body.handoff),
+            &browser,
             unix_now(),
         )
         .await?

@@ -77,7 +77,9 @@ pub async fn providers_create(
 }
 
 /// `PUT /admin/identity-providers/{name}` with the whole provider (the
-/// client secret may be left out to keep it) → 200; 404 when unknown.
+/// client secret may be left out to keep it) → 200; 404 when unknown. A
+/// new kind, issuer, user endpoint or id member forgets the identities
+/// linked through it: they sign in again by verified email.
 pub async fn providers_update(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -91,7 +93,26 @@ pub async fn providers_update(
         )));
     }
     let row = resource::check(&state.db, &state.secrets, input, Some(&existing)).await?;
-    store::upsert(&state.db, &row).await?;
+    // Only issuer and subject together name a user (OpenID Connect Core
+    // §5.7): at another issuer or user endpoint, the old links could
+    // name someone else.
+    let elsewhere = (
+        &row.kind,
+        &row.issuer,
+        &row.userinfo_endpoint,
+        &row.subject_claim,
+    ) != (
+        &existing.kind,
+        &existing.issuer,
+        &existing.userinfo_endpoint,
+        &existing.subject_claim,
+    );
+    let mut tx = state.db.begin().await?;
+    store::upsert(&mut *tx, &row).await?;
+    if elsewhere {
+        store::unlink_all(&mut *tx, &name).await?;
+    }
+    tx.commit().await?;
     Ok(Json(row.into()))
 }
 

@@ -181,6 +181,13 @@ pub async fn openid_configuration(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    if !state.tokens.offers_openid() {
+        return Err(crate::error::ApiError::NotFound(
+            "OpenID Connect is off: its ID tokens need keys anyone can verify \
+             (SLUICE_TOKEN_ALGORITHM=EdDSA, not HS256)"
+                .into(),
+        ));
+    }
     Ok(cacheable(
         &state,
         server_metadata(&state, &headers, true).await?,

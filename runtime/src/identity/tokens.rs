@@ -334,6 +334,14 @@ impl Tokens {
         }
     }
 
+    /// Whether ID tokens can be offered: a relying party verifies them
+    /// with the published keys, which HS256 (a secret only Sluice holds)
+    /// has none of (OpenID Connect Core §10.1 would key HS256 with each
+    /// client's secret, which Sluice keeps only as a hash).
+    pub fn offers_openid(&self) -> bool {
+        self.settings.algorithm == TokenAlgorithm::EdDsa
+    }
+
     /// The published public keys (RFC 7517 §5), empty under HS256.
     pub fn jwks(&self) -> jsonwebtoken::jwk::JwkSet {
         self.keys.load().jwks.clone()

@@ -59,6 +59,12 @@ pub struct ProviderInput {
     /// Roles of a console account the provider creates.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Only users whose verified email is at one of these domains may
+    /// sign in (default: any); required for a console provider that
+    /// creates accounts, lest anyone with an account at a public provider
+    /// get into the console.
+    #[serde(default)]
+    pub email_domains: Vec<String>,
     /// The user endpoint's member with the user's id (`oauth2`; default
     /// `id`).
     #[serde(default)]
@@ -109,6 +115,8 @@ pub struct ProviderView {
     pub accounts: String,
     /// Roles of created console accounts.
     pub roles: Vec<String>,
+    /// Email domains allowed; empty for any.
+    pub email_domains: Vec<String>,
     /// Member with the user's id.
     pub subject_claim: String,
     /// Member with the email.
@@ -144,6 +152,7 @@ impl From<ProviderRow> for ProviderView {
             scopes: p.scopes.0,
             accounts: p.accounts,
             roles: p.roles.0,
+            email_domains: p.email_domains.0,
             subject_claim: p.subject_claim,
             email_claim: p.email_claim,
             name_claim: p.name_claim,
@@ -169,6 +178,8 @@ pub fn secret_context(name: &str) -> String {
 /// An endpoint or issuer: an absolute `https` URL (`http` only on a
 /// loopback host), without a fragment.
 fn check_url(field: &str, value: Option<&str>) -> ApiResult<String> {
+    // The issuer is compared exactly (Discovery §4.3): kept as given.
+    let trim = field != "issuer";
     let value = value
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::BadRequest(format!("{field} is required for this kind")))?;
@@ -181,7 +192,11 @@ fn check_url(field: &str, value: Option<&str>) -> ApiResult<String> {
             "{field} must be an https URL without a fragment (http only on localhost)"
         )));
     }
-    Ok(value.trim_end_matches('/').to_string())
+    Ok(if trim {
+        value.trim_end_matches('/').to_string()
+    } else {
+        value.to_string()
+    })
 }
 
 /// Checks `input` and makes the row to store; `existing` is the stored
@@ -197,6 +212,11 @@ pub async fn check(
     existing: Option<&ProviderRow>,
 ) -> ApiResult<ProviderRow> {
     crate::resources::check_name("identity provider", &input.name)?;
+    if input.name.chars().all(|c| c == '.') {
+        return Err(ApiError::BadRequest(
+            "an identity provider's name cannot be only dots: it is part of a URL path".into(),
+        ));
+    }
     let choice = |field: &str, value: &str, allowed: &[&str]| {
         if allowed.contains(&value) {
             Ok(())
@@ -252,6 +272,23 @@ pub async fn check(
             "roles apply to console providers only: consumers have no roles".into(),
         ));
     };
+    let mut domains = Vec::new();
+    for domain in &input.email_domains {
+        let domain = domain.trim().trim_start_matches('@').to_lowercase();
+        if domain.is_empty() || !domain.contains('.') || domain.contains(['@', '/', ' ']) {
+            return Err(ApiError::BadRequest(format!(
+                "email_domains: {domain:?} is not a domain name"
+            )));
+        }
+        domains.push(domain);
+    }
+    if input.audience == "console" && input.accounts == "create" && domains.is_empty() {
+        return Err(ApiError::BadRequest(
+            "a console provider that creates accounts needs email_domains: else anyone with an \
+             account at the provider would get into the console"
+                .into(),
+        ));
+    }
     let sealed = match (input.client_secret.as_deref(), existing) {
         (Some(secret), _) if !secret.is_empty() => secrets
             .seal(&secret_context(&input.name), secret.as_bytes())
@@ -283,6 +320,7 @@ pub async fn check(
         })),
         accounts: input.accounts,
         roles: SqlJson(roles),
+        email_domains: SqlJson(domains),
         subject_claim: input
             .subject_claim
             .unwrap_or_else(|| if oidc { "sub" } else { "id" }.into()),
@@ -308,12 +346,51 @@ pub fn client_secret(secrets: &SecretBox, provider: &ProviderRow) -> anyhow::Res
     Ok(String::from_utf8(plain)?)
 }
 
-/// Why an identity may not sign in; shown on the sign-in page.
+/// Why an identity may not sign in: a code the sign-in page turns into a
+/// fixed sentence (so that a crafted link cannot show text of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The provider did not confirm an email address.
+    UnverifiedEmail,
+    /// The address is at a domain the provider does not admit.
+    Domain,
+    /// No account has the address, and the provider makes none.
+    NoAccount,
+    /// The account is not active (or waits for approval).
+    Inactive,
+    /// The account is of the other side (a consumer at the console, an
+    /// administrator at the portal).
+    OtherSide,
+    /// The account is linked to another identity at this provider.
+    LinkedElsewhere,
+    /// The portal takes no new accounts.
+    Closed,
+    /// A new account waits for an administrator's approval.
+    AwaitingApproval,
+}
+
+impl Reason {
+    /// The code in the page's `signin_error` parameter.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnverifiedEmail => "unverified_email",
+            Self::Domain => "domain",
+            Self::NoAccount => "no_account",
+            Self::Inactive => "inactive",
+            Self::OtherSide => "other_side",
+            Self::LinkedElsewhere => "linked_elsewhere",
+            Self::Closed => "closed",
+            Self::AwaitingApproval => "awaiting_approval",
+        }
+    }
+}
+
+/// Why an identity may not sign in.
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
-    /// A user-facing reason.
-    #[error("{0}")]
-    Because(String),
+    /// A reason the page shows.
+    #[error("{}", .0.code())]
+    Because(Reason),
     /// The control plane failed.
     #[error(transparent)]
     Store(#[from] anyhow::Error),
@@ -325,17 +402,15 @@ impl From<sqlx::Error> for Refused {
     }
 }
 
-fn refused(reason: impl Into<String>) -> Refused {
-    Refused::Because(reason.into())
+fn refused(reason: Reason) -> Refused {
+    Refused::Because(reason)
 }
 
 /// The account `identity` at `provider` signs in as, linking or creating
 /// it as the provider's `accounts` allows.
 ///
 /// # Errors
-/// [`Refused::Because`] when no account may be used (none matches, the
-/// provider did not verify the email, the account is inactive or of the
-/// other audience).
+/// [`Refused::Because`] with the [`Reason`] no account may be used.
 pub async fn account_for(
     db: &sqlx::AnyPool,
     provider: &ProviderRow,
@@ -344,14 +419,10 @@ pub async fn account_for(
     let consumer_side = provider.audience == "portal";
     let usable = |user: UserRow| {
         if user.is_consumer() != consumer_side {
-            return Err(refused(if consumer_side {
-                "this identity belongs to an administrator's account: sign in to the console"
-            } else {
-                "this identity belongs to a consumer's account: sign in to the portal"
-            }));
+            return Err(refused(Reason::OtherSide));
         }
         if !user.active {
-            return Err(refused("the account is not active"));
+            return Err(refused(Reason::Inactive));
         }
         Ok(user)
     };
@@ -360,26 +431,39 @@ pub async fn account_for(
     {
         return usable(user);
     }
-    let Some(email) = identity.email.clone().filter(|_| identity.email_verified) else {
-        return Err(refused(format!(
-            "{} did not confirm an email address, which the first sign-in needs",
-            provider.label
-        )));
+    let Some(email) = identity
+        .email
+        .as_deref()
+        .filter(|_| identity.email_verified)
+        .and_then(crate::portal::normalise_email)
+    else {
+        return Err(refused(Reason::UnverifiedEmail));
     };
+    let domain = email.rsplit('@').next().unwrap_or_default();
+    if !provider.email_domains.0.is_empty() && !provider.email_domains.0.iter().any(|d| d == domain)
+    {
+        return Err(refused(Reason::Domain));
+    }
     let found = if consumer_side {
         consumers::user_by_email(db, &email).await?
     } else {
         users::user_by_email(db, &email).await?
     };
     let user = match found {
-        Some(user) => usable(user)?,
-        None if provider.accounts == "create" => create(db, provider, identity, &email).await?,
-        None => {
-            return Err(refused(format!(
-                "no account has the address {email}; ask an administrator{}",
-                if consumer_side { ", or sign up" } else { "" }
-            )));
+        Some(user) => {
+            let user = usable(user)?;
+            // An account linked to another identity here is not taken over
+            // by a second one with the same address (a recycled address).
+            if store::subject_of(db, &provider.name, &user.id)
+                .await?
+                .is_some_and(|s| s != identity.subject)
+            {
+                return Err(refused(Reason::LinkedElsewhere));
+            }
+            user
         }
+        None if provider.accounts == "create" => create(db, provider, identity, &email).await?,
+        None => return Err(refused(Reason::NoAccount)),
     };
     match store::link(
         db,
@@ -414,11 +498,9 @@ async fn create(
         use crate::store::consumers::status;
         let settings = crate::portal::settings::load(db).await?;
         let new_status = match settings.registration {
-            Registration::Closed => {
-                return Err(refused("the portal takes no new accounts"));
-            }
+            Registration::Closed => return Err(refused(Reason::Closed)),
             Registration::Approval => status::AWAITING_APPROVAL,
-            _ => status::ACTIVE,
+            Registration::Open => status::ACTIVE,
         };
         let id = uuid::Uuid::now_v7().to_string();
         let hash = crate::identity::passwords::hash(password).await?;
@@ -436,13 +518,11 @@ async fn create(
         consumers::set_status(&mut *tx, &id, new_status, true).await?;
         tx.commit().await?;
         if new_status != status::ACTIVE {
-            return Err(refused(
-                "the account was made and waits for an administrator's approval",
-            ));
+            return Err(refused(Reason::AwaitingApproval));
         }
         return users::by_id(db, &id)
             .await?
-            .ok_or_else(|| refused("the new account vanished"));
+            .ok_or_else(|| Refused::Store(anyhow::anyhow!("the new account vanished")));
     }
     // A user name from the address, made unique.
     let base: String = email

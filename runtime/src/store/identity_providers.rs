@@ -9,7 +9,8 @@ use crate::store::Json;
 /// One row of `identity_providers`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProviderRow {
-    /// Unique name, `[a-z0-9-]{1,64}`; part of the callback URL.
+    /// Unique name, 1-64 letters, digits, `_`, `-`, `.`; part of the
+    /// callback URL.
     pub name: String,
     /// `oidc` (discovery from `issuer`) or `oauth2` (explicit endpoints and
     /// a user endpoint).
@@ -37,6 +38,9 @@ pub struct ProviderRow {
     pub accounts: String,
     /// Roles of a console account the provider creates.
     pub roles: Json<Vec<String>>,
+    /// The email domains whose users may sign in (lower case); empty for
+    /// any.
+    pub email_domains: Json<Vec<String>>,
     /// The user endpoint's member that identifies the user (`oauth2`;
     /// `sub` for `oidc`).
     pub subject_claim: String,
@@ -87,9 +91,9 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &ProviderRow) -> sqlx::Re
         "INSERT INTO identity_providers (name, kind, label, audience, issuer,
              authorization_endpoint, token_endpoint, userinfo_endpoint, client_id,
              client_secret_sealed, scopes, accounts, roles, subject_claim, email_claim,
-             name_claim, trust_email, active, created_at, updated_at)
+             name_claim, trust_email, active, created_at, updated_at, email_domains)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20)
+                 $18, $19, $20, $21)
          ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, label = excluded.label,
              audience = excluded.audience, issuer = excluded.issuer,
              authorization_endpoint = excluded.authorization_endpoint,
@@ -99,7 +103,8 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &ProviderRow) -> sqlx::Re
              accounts = excluded.accounts, roles = excluded.roles,
              subject_claim = excluded.subject_claim, email_claim = excluded.email_claim,
              name_claim = excluded.name_claim, trust_email = excluded.trust_email,
-             active = excluded.active, updated_at = excluded.updated_at",
+             active = excluded.active, updated_at = excluded.updated_at,
+             email_domains = excluded.email_domains",
     )
     .bind(&row.name)
     .bind(&row.kind)
@@ -121,6 +126,7 @@ pub async fn upsert<'e>(db: impl AnyExecutor<'e>, row: &ProviderRow) -> sqlx::Re
     .bind(row.active)
     .bind(&row.created_at)
     .bind(&row.updated_at)
+    .bind(&row.email_domains)
     .execute(db)
     .await?;
     Ok(())
@@ -159,6 +165,40 @@ pub async fn linked_user<'e>(
     .fetch_optional(db)
     .await?;
     Ok(row.map(|(id,)| id))
+}
+
+/// The identity at `provider` that account `user_id` is linked to, if any.
+///
+/// # Errors
+/// On database failure.
+pub async fn subject_of<'e>(
+    db: impl AnyExecutor<'e>,
+    provider: &str,
+    user_id: &str,
+) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT subject FROM external_identities WHERE provider = $1 AND user_id = $2",
+    )
+    .bind(provider)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(s,)| s))
+}
+
+/// Forgets every identity linked through `provider` (its issuer or user
+/// endpoint changed: the same `sub` may be someone else there).
+///
+/// # Errors
+/// On database failure.
+pub async fn unlink_all<'e>(db: impl AnyExecutor<'e>, provider: &str) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM external_identities WHERE provider = $1")
+            .bind(provider)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Links identity `subject` at `provider` to account `user_id`.
@@ -202,6 +242,8 @@ pub struct LoginRow {
     pub redirect_uri: String,
     /// The page (a path under `/portal` or `/console`) to return to.
     pub return_to: String,
+    /// SHA-256 of the cookie of the browser that started it.
+    pub browser_sha256: String,
     /// When it stops working.
     pub expires_at: i64,
 }
@@ -221,8 +263,8 @@ pub async fn start_login(
         .await?;
     sqlx::query(
         "INSERT INTO provider_logins (state_sha256, provider, pkce_verifier, nonce, redirect_uri,
-             return_to, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             return_to, browser_sha256, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&row.state_sha256)
     .bind(&row.provider)
@@ -230,25 +272,31 @@ pub async fn start_login(
     .bind(&row.nonce)
     .bind(&row.redirect_uri)
     .bind(&row.return_to)
+    .bind(&row.browser_sha256)
     .bind(row.expires_at)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Takes the sign-in whose state hashes to `hash` (it works once).
+/// Takes the sign-in whose state hashes to `hash`, started by the browser
+/// whose cookie hashes to `browser` (it works once; another browser's
+/// attempt leaves it).
 ///
 /// # Errors
 /// On database failure.
 pub async fn take_login(
     conn: &mut sqlx::AnyConnection,
     hash: &str,
+    browser: &str,
 ) -> sqlx::Result<Option<LoginRow>> {
-    let row: Option<LoginRow> =
-        sqlx::query_as("SELECT * FROM provider_logins WHERE state_sha256 = $1")
-            .bind(hash)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<LoginRow> = sqlx::query_as(
+        "SELECT * FROM provider_logins WHERE state_sha256 = $1 AND browser_sha256 = $2",
+    )
+    .bind(hash)
+    .bind(browser)
+    .fetch_optional(&mut *conn)
+    .await?;
     if row.is_some() {
         let taken = sqlx::query("DELETE FROM provider_logins WHERE state_sha256 = $1")
             .bind(hash)
@@ -262,7 +310,8 @@ pub async fn take_login(
     Ok(row)
 }
 
-/// Stores a handoff code (by its SHA-256) for `user_id`.
+/// Stores a handoff code (by its SHA-256) for `user_id`, to be exchanged
+/// by the browser whose cookie hashes to `browser`.
 ///
 /// # Errors
 /// On database failure.
@@ -270,28 +319,31 @@ pub async fn add_handoff<'e>(
     db: impl AnyExecutor<'e>,
     hash: &str,
     user_id: &str,
+    browser: &str,
     expires_at: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO provider_handoffs (code_sha256, user_id, expires_at, used_at)
-         VALUES ($1, $2, $3, NULL)",
+        "INSERT INTO provider_handoffs (code_sha256, user_id, browser_sha256, expires_at, used_at)
+         VALUES ($1, $2, $3, $4, NULL)",
     )
     .bind(hash)
     .bind(user_id)
+    .bind(browser)
     .bind(expires_at)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Spends the live handoff code that hashes to `hash`: the user it signs
-/// in, once.
+/// Spends the live handoff code that hashes to `hash`, presented by the
+/// browser whose cookie hashes to `browser`: the user it signs in, once.
 ///
 /// # Errors
 /// On database failure.
 pub async fn spend_handoff(
     conn: &mut sqlx::AnyConnection,
     hash: &str,
+    browser: &str,
     now: i64,
 ) -> sqlx::Result<Option<String>> {
     sqlx::query("DELETE FROM provider_handoffs WHERE expires_at < $1")
@@ -300,10 +352,11 @@ pub async fn spend_handoff(
         .await?;
     let spent = sqlx::query(
         "UPDATE provider_handoffs SET used_at = $1
-         WHERE code_sha256 = $2 AND used_at IS NULL AND expires_at > $1",
+         WHERE code_sha256 = $2 AND browser_sha256 = $3 AND used_at IS NULL AND expires_at > $1",
     )
     .bind(now)
     .bind(hash)
+    .bind(browser)
     .execute(&mut *conn)
     .await?
     .rows_affected();
