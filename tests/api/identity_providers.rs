@@ -377,6 +377,7 @@ async fn an_admin_signs_in_to_the_console_through_a_provider_linked_by_verified_
         .unwrap();
     provider["active"] = json!(false);
     for key in [
+        "name",
         "label",
         "callback_path",
         "created_at",
@@ -499,7 +500,7 @@ async fn a_provider_with_a_bad_setting_is_refused_and_names_it() {
         (
             json!({"name": "..", "kind": "oidc", "audience": "portal", "client_id": "c",
                 "client_secret": "s", "issuer": "https://idp.example"}),
-            "dots",
+            "/name",
         ),
     ] {
         let refused = app

@@ -8,14 +8,13 @@ import { NAME_FIELD, optional } from './util';
 
 type Provider = Schemas['IdentityProvider'];
 
-/** The admin API's body for the form's values. */
-function body(v: Values): Schemas['IdentityProviderInput'] {
+/** The admin API's body for the form's values (an update's has no name: the path gives it). */
+function body(v: Values): Schemas['IdentityProviderUpdate'] {
   const oidc = v.kind !== 'oauth2';
   const scopes = String(v.scopes ?? '')
     .split(/\s+/)
     .filter(Boolean);
   return {
-    name: String(v.name ?? ''),
     kind: oidc ? 'oidc' : 'oauth2',
     label: String(v.label ?? ''),
     audience: v.audience === 'console' ? 'console' : 'portal',
@@ -46,8 +45,8 @@ export const identityProviders: Resource<Provider> = {
   singular: 'identity provider',
   list: () => unwrap(api.GET('/identity-providers')),
   get: (name) => unwrap(api.GET('/identity-providers/{name}', { params: { path: { name } } })),
-  create: (v) => unwrap(api.POST('/identity-providers', { body: body(v) })),
-  update: (name, v) => unwrap(api.PUT('/identity-providers/{name}', { params: { path: { name } }, body: body({ ...v, name }) })),
+  create: (v) => unwrap(api.POST('/identity-providers', { body: { ...body(v), name: String(v.name ?? ''), client_secret: String(v.client_secret ?? '') } })),
+  update: (name, v) => unwrap(api.PUT('/identity-providers/{name}', { params: { path: { name } }, body: body(v) })),
   remove: (name) => unwrap(api.DELETE('/identity-providers/{name}', { params: { path: { name } } })),
   id: (p) => p.name,
   search: (p) => `${p.name} ${p.label} ${p.issuer ?? ''} ${p.authorization_endpoint ?? ''}`,

@@ -76,8 +76,9 @@ pub async fn providers_create(
     ))
 }
 
-/// `PUT /admin/identity-providers/{name}` with the whole provider (the
-/// client secret may be left out to keep it) → 200; 404 when unknown. A
+/// `PUT /admin/identity-providers/{name}` with the whole provider but its
+/// name (the client secret may be left out to keep it) → 200; 404 when
+/// unknown. A
 /// new kind, issuer, user endpoint or id member forgets the identities
 /// linked through it: they sign in again by verified email.
 pub async fn providers_update(
@@ -86,12 +87,10 @@ pub async fn providers_update(
     Json(input): Json<ProviderInput>,
 ) -> ApiResult<Json<ProviderView>> {
     let existing = find(&state, &name).await?;
-    if input.name != name {
-        return Err(ApiError::BadRequest(format!(
-            "the body names {:?}, the path {name:?}: a provider cannot be renamed",
-            input.name
-        )));
-    }
+    let input = ProviderInput {
+        name: name.clone(),
+        ..input
+    };
     let row = resource::check(&state.db, &state.secrets, input, Some(&existing)).await?;
     // Only issuer and subject together name a user (OpenID Connect Core
     // §5.7): at another issuer or user endpoint, the old links could

@@ -46,6 +46,27 @@ pub struct Started {
     pub verifier: String,
 }
 
+/// Discovery documents read in the last five minutes, by issuer: a
+/// sign-in needs the document twice (start and callback), and a burst of
+/// sign-ins should not fetch it for each.
+static DISCOVERED: std::sync::LazyLock<moka::future::Cache<String, CoreProviderMetadata>> =
+    std::sync::LazyLock::new(|| {
+        moka::future::Cache::builder()
+            .max_capacity(256)
+            .time_to_live(std::time::Duration::from_secs(300))
+            .build()
+    });
+
+/// The most bytes Sluice reads of a user endpoint's answer.
+const MAX_USER_BYTES: usize = 1 << 20;
+
+/// Whether `url` may be an endpoint of a provider: `https`, or `http` on
+/// a loopback host.
+fn allowed_url(url: &url::Url) -> bool {
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    url.scheme() == "https" || url.scheme() == "http" && loopback
+}
+
 /// The client Sluice talks to providers with: no redirects followed (the
 /// crates' advice against SSRF), 10 s per request.
 ///
@@ -78,9 +99,30 @@ async fn oidc_client(
         .issuer
         .clone()
         .context("the provider has no issuer")?;
-    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone())?, http)
-        .await
-        .with_context(|| format!("the discovery document of {issuer} could not be read"))?;
+    let metadata = match DISCOVERED.get(&issuer).await {
+        Some(metadata) => metadata,
+        None => {
+            let metadata =
+                CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone())?, http)
+                    .await
+                    .with_context(|| {
+                        format!("the discovery document of {issuer} could not be read")
+                    })?;
+            // The endpoints it names are held to the rule of configured
+            // ones: https, or http on a loopback host.
+            let named = [
+                Some(metadata.authorization_endpoint().url()),
+                metadata.token_endpoint().map(|u| u.url()),
+                metadata.userinfo_endpoint().map(|u| u.url()),
+                Some(metadata.jwks_uri().url()),
+            ];
+            if let Some(bad) = named.into_iter().flatten().find(|u| !allowed_url(u)) {
+                bail!("the discovery document of {issuer} names {bad}, which is not https");
+            }
+            DISCOVERED.insert(issuer.clone(), metadata.clone()).await;
+            metadata
+        }
+    };
     Ok(CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(provider.client_id.clone()),
@@ -233,7 +275,7 @@ pub async fn finish(
         .userinfo_endpoint
         .as_deref()
         .context("the provider has no user endpoint")?;
-    let answer = http
+    let mut answer = http
         .get(endpoint)
         .bearer_auth(oauth2::TokenResponse::access_token(&tokens).secret())
         .header(reqwest::header::ACCEPT, "application/json")
@@ -243,7 +285,13 @@ pub async fn finish(
     if !answer.status().is_success() {
         bail!("the provider's user endpoint answered {}", answer.status());
     }
-    let body = answer.bytes().await?;
+    let mut body = Vec::new();
+    while let Some(chunk) = answer.chunk().await? {
+        if body.len() + chunk.len() > MAX_USER_BYTES {
+            bail!("the provider's user endpoint answered more than {MAX_USER_BYTES} bytes");
+        }
+        body.extend_from_slice(&chunk);
+    }
     let user: Value =
         serde_json::from_slice(&body).context("the provider's user endpoint sent no JSON")?;
     user_from_json(provider, &user)

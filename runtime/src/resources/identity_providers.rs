@@ -20,7 +20,9 @@ use crate::store::{Json as SqlJson, consumers};
 #[serde(deny_unknown_fields)]
 pub struct ProviderInput {
     /// Unique name, 1-64 letters, digits, `_`, `-`, `.`; part of the
-    /// callback URL `/authorization/providers/{name}/callback`.
+    /// callback URL `/authorization/providers/{name}/callback`. An update
+    /// takes it from the path.
+    #[serde(default)]
     pub name: String,
     /// `oidc` (an OpenID Connect provider, found by `issuer`) or `oauth2`
     /// (explicit endpoints, GitHub-style).
@@ -275,7 +277,12 @@ pub async fn check(
     let mut domains = Vec::new();
     for domain in &input.email_domains {
         let domain = domain.trim().trim_start_matches('@').to_lowercase();
-        if domain.is_empty() || !domain.contains('.') || domain.contains(['@', '/', ' ']) {
+        if !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || domain.contains(['@', '/'])
+            || domain.contains(char::is_whitespace)
+        {
             return Err(ApiError::BadRequest(format!(
                 "email_domains: {domain:?} is not a domain name"
             )));
