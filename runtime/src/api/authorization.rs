@@ -574,7 +574,7 @@ async fn issue(
     }
 }
 
-/// The public client a code exchange or a refresh names by `client_id`
+/// The public client a code exchange, a refresh or a device request names by `client_id`
 /// alone (RFC 6749 §2.1, §4.1.3): an app registered with
 /// `token_endpoint_auth_method: none` (a browser app, a CLI, an MCP
 /// client), whose code PKCE binds and whose refresh tokens rotate. `None`
@@ -583,13 +583,13 @@ async fn issue(
 ///
 /// # Errors
 /// On database failure.
-async fn public_client(
+pub(crate) async fn public_client(
     state: &AppState,
     headers: &HeaderMap,
     form: &[(String, String)],
     grant_type: &str,
 ) -> Result<Option<AppRow>, OAuthError> {
-    if !["authorization_code", "refresh_token"].contains(&grant_type)
+    if !["authorization_code", "refresh_token", device::GRANT_TYPE].contains(&grant_type)
         || field(form, "client_secret").is_some()
         || headers.contains_key(AUTHORIZATION)
     {

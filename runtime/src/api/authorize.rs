@@ -267,7 +267,7 @@ async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked,
     let challenge = field(params, "code_challenge");
     codes::check_challenge(challenge, field(params, "code_challenge_method"))
         .map_err(|e| sent("invalid_request", e.to_string()))?;
-    let (oidc_scopes, api_scope) = oidc::split(field(params, "scope"));
+    let (oidc_scopes, scope) = oidc::split_request(field(params, "scope"));
     if !oidc_scopes.is_empty() && !state.tokens.offers_openid() {
         return Err(sent(
             "invalid_scope",
@@ -276,11 +276,6 @@ async fn check(state: &AppState, params: &[(String, String)]) -> Result<Checked,
                 .into(),
         ));
     }
-    // `scope=openid` alone asks for no API scope, not for all of them.
-    let scope = match (field(params, "scope"), api_scope) {
-        (Some(_), None) => Some(String::new()),
-        (_, api) => api,
-    };
     let allowed = scope_rules::allowed(&state.db, Some(&app), None)
         .await
         .map_err(|e| Refusal::Shown(e.into()))?;
@@ -403,11 +398,7 @@ pub async fn authorize_request(
     }
     Ok(Json(RequestView {
         client_id: checked.app.client_id.clone(),
-        app: if checked.app.label.is_empty() {
-            checked.app.name.clone()
-        } else {
-            checked.app.label.clone()
-        },
+        app: checked.app.display_name().to_string(),
         description: checked.app.description.clone(),
         unverified: checked.app.registered_at.is_some(),
         redirect_uri: checked.redirect_uri,

@@ -27,7 +27,7 @@ pub(crate) async fn exchange_code(
 ) -> Result<Response, OAuthError> {
     use crate::identity::codes;
     use crate::store::authorization_codes as store_codes;
-    let hash = codes::code_hash(required(form, "code")?);
+    let hash = crate::identity::sha256_hex(required(form, "code")?);
     let now = crate::identity::unix_now();
     let app = match app {
         Some(app) => app,

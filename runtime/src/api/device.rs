@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::api::authorization::{
-    OAuthError, authenticate_client, counting_abuse, field, form, issued, no_store,
+    OAuthError, authenticate_client, counting_abuse, field, form, issued, no_store, public_client,
     requested_audience, required, throttle,
 };
 use crate::api::authorize::{ScopeView, choose, scope_views, signed_in};
@@ -89,18 +89,11 @@ pub(crate) async fn device_client(
     form: &[(String, String)],
 ) -> Result<Option<AppRow>, OAuthError> {
     let secret = field(form, "client_secret").is_some() || headers.contains_key(AUTHORIZATION);
-    let id = field(form, "client_id");
-    if !secret {
-        if id == Some(CLI_CLIENT_ID) {
-            return Ok(None);
-        }
-        if let Some(id) = id
-            && let Some(app) = apps::by_client_id(&state.db, id)
-                .await?
-                .filter(|a| a.active && a.is_public())
-        {
-            return Ok(Some(app));
-        }
+    if !secret && field(form, "client_id") == Some(CLI_CLIENT_ID) {
+        return Ok(None);
+    }
+    if let Some(app) = public_client(state, headers, form, device::GRANT_TYPE).await? {
+        return Ok(Some(app));
     }
     match authenticate_client(state, headers, form).await? {
         Some(app) => Ok(Some(app)),
@@ -157,11 +150,7 @@ pub async fn device_authorization(
         if let Some(app) = &app {
             // What the app may ask is known now; the user narrows it later.
             let allowed = scope_rules::allowed(&state.db, Some(app), None).await?;
-            let (_, api) = oidc::split(scope.as_deref());
-            let asked = match (scope.as_deref(), api) {
-                (Some(_), None) => Some(String::new()),
-                (_, api) => api,
-            };
+            let (_, asked) = oidc::split_request(scope.as_deref());
             choose(asked.as_deref(), &allowed).map_err(|refused| {
                 OAuthError::new(
                     StatusCode::BAD_REQUEST,
@@ -249,7 +238,7 @@ pub(crate) async fn poll(
     app: Option<AppRow>,
     form: &[(String, String)],
 ) -> Result<Response, OAuthError> {
-    let hash = device::hash(required(form, "device_code")?);
+    let hash = crate::identity::sha256_hex(required(form, "device_code")?);
     let now = unix_now();
     let Some(row) = store::by_device_code(&state.db, &hash).await? else {
         return Err(OAuthError::invalid_grant("the device code is unknown"));
@@ -442,11 +431,7 @@ async fn grantable(
         ));
     }
     let allowed = scope_rules::allowed(&state.db, app, Some(&user)).await?;
-    let (oidc_scopes, api) = oidc::split(row.scope.as_deref());
-    let asked = match (row.scope.as_deref(), api) {
-        (Some(_), None) => Some(String::new()),
-        (_, api) => api,
-    };
+    let (oidc_scopes, asked) = oidc::split_request(row.scope.as_deref());
     let mut scopes = choose(asked.as_deref(), &allowed).map_err(|refused| {
         ApiError::Forbidden(format!(
             "you may not grant scope {}; deny the request, or ask an administrator for a role \
@@ -481,11 +466,10 @@ pub async fn verify_view(
         client_id: app
             .as_ref()
             .map_or_else(|| CLI_CLIENT_ID.to_string(), |a| a.client_id.clone()),
-        app: match &app {
-            None => "Sluice CLI".into(),
-            Some(a) if a.label.is_empty() => a.name.clone(),
-            Some(a) => a.label.clone(),
-        },
+        app: app.as_ref().map_or_else(
+            || "Sluice CLI".to_string(),
+            |a| a.display_name().to_string(),
+        ),
         description: app
             .as_ref()
             .map(|a| a.description.clone())

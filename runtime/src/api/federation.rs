@@ -204,13 +204,13 @@ pub async fn start(
     store::start_login(
         &mut conn,
         &LoginRow {
-            state_sha256: crate::identity::device::hash(&login_state),
+            state_sha256: crate::identity::sha256_hex(&login_state),
             provider: provider.name.clone(),
             pkce_verifier: started.verifier,
             nonce,
             redirect_uri,
             return_to: safe_return(&provider.audience, query.return_to.as_deref()),
-            browser_sha256: crate::identity::device::hash(&browser),
+            browser_sha256: crate::identity::sha256_hex(&browser),
             expires_at: now + LOGIN_TTL_SECS,
         },
         now,
@@ -306,10 +306,10 @@ pub async fn callback(
                 .into(),
         )
     };
-    let hash = crate::identity::device::hash(answer.state.as_deref().ok_or_else(unknown)?);
+    let hash = crate::identity::sha256_hex(answer.state.as_deref().ok_or_else(unknown)?);
     // The browser that started the sign-in must finish it (its cookie).
     let browser = browser_secret(&headers)
-        .map(|b| crate::identity::device::hash(&b))
+        .map(|b| crate::identity::sha256_hex(&b))
         .unwrap_or_default();
     let mut conn = state.db.acquire().await?;
     let login = store::take_login(&mut conn, &hash, &browser)
@@ -366,7 +366,7 @@ pub async fn callback(
     let code = format!("hc_{}", random_hex(32));
     store::add_handoff(
         &state.db,
-        &crate::identity::device::hash(&code),
+        &crate::identity::sha256_hex(&code),
         &user.id,
         &browser,
         unix_now() + HANDOFF_TTL_SECS,
@@ -406,12 +406,12 @@ pub async fn handoff(
     let answer = async {
         throttle(&state, ip).await?;
         let browser = browser_secret(&headers)
-            .map(|b| crate::identity::device::hash(&b))
+            .map(|b| crate::identity::sha256_hex(&b))
             .unwrap_or_default();
         let mut conn = state.db.acquire().await?;
         let user_id = store::spend_handoff(
             &mut conn,
-            &crate::identity::device::hash(&body.handoff),
+            &crate::identity::sha256_hex(&body.handoff),
             &browser,
             unix_now(),
         )

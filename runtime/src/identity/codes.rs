@@ -80,13 +80,8 @@ pub fn verify(verifier: &str, challenge: &str) -> Result<(), PkceError> {
 /// SHA-256 it is stored under.
 pub fn new_code() -> (String, String) {
     let code = format!("ac_{}", super::random_hex(32));
-    let hash = code_hash(&code);
+    let hash = super::sha256_hex(&code);
     (code, hash)
-}
-
-/// SHA-256 (hex) under which `code` is stored.
-pub fn code_hash(code: &str) -> String {
-    hex::encode(Sha256::digest(code.as_bytes()))
 }
 
 /// `redirect_uri` with `params` added to its query (RFC 6749 §4.1.2: the

@@ -2,7 +2,6 @@
 //! database: device codes, user codes and their normal form.
 
 use rand::Rng;
-use sha2::{Digest, Sha256};
 
 /// The `client_id` of Sluice's own CLI (`sluice login URL --device`): not
 /// an app, so that its session is the user's own, as with a password
@@ -32,7 +31,7 @@ const USER_CODE_LEN: usize = 8;
 /// stored under.
 pub fn new_device_code() -> (String, String) {
     let code = format!("dc_{}", super::random_hex(32));
-    let hash = hash(&code);
+    let hash = super::sha256_hex(&code);
     (code, hash)
 }
 
@@ -44,7 +43,7 @@ pub fn new_user_code() -> (String, String) {
         .map(|_| char::from(USER_CODE_LETTERS[rng.random_range(0..USER_CODE_LETTERS.len())]))
         .collect();
     let shown = format!("{}-{}", &letters[..4], &letters[4..]);
-    let hash = hash(&letters);
+    let hash = super::sha256_hex(&letters);
     (shown, hash)
 }
 
@@ -57,12 +56,7 @@ pub fn user_code_hash(typed: &str) -> Option<String> {
         .map(|c| c.to_ascii_uppercase())
         .collect();
     (letters.len() == USER_CODE_LEN && letters.bytes().all(|b| USER_CODE_LETTERS.contains(&b)))
-        .then(|| hash(&letters))
-}
-
-/// SHA-256 (hex) of `code`.
-pub fn hash(code: &str) -> String {
-    hex::encode(Sha256::digest(code.as_bytes()))
+        .then(|| super::sha256_hex(&letters))
 }
 
 #[cfg(test)]

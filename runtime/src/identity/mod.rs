@@ -21,6 +21,14 @@ pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// SHA-256 (lower-case hex) of `secret`: how codes, refresh tokens and
+/// other one-time secrets are stored, so that the table never holds a
+/// usable one.
+pub fn sha256_hex(secret: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
 /// `bytes` random bytes as lower-case hex.
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];

@@ -53,6 +53,19 @@ pub fn split(requested: Option<&str>) -> (Vec<String>, Option<String>) {
     (oidc, api)
 }
 
+/// [`split`] for an authorization or device request, whose API part is
+/// what [`crate::identity::scopes::choose`] reads: a `scope` of only
+/// OpenID Connect scopes (`scope=openid`) asks for no API scope
+/// (`Some("")`), not for all of them (`None`, no `scope` at all).
+pub fn split_request(requested: Option<&str>) -> (Vec<String>, Option<String>) {
+    let (oidc, api) = split(requested);
+    let api = match (requested, api) {
+        (Some(_), None) => Some(String::new()),
+        (_, api) => api,
+    };
+    (oidc, api)
+}
+
 /// The claims about `user` that `scopes` release (Core §5.4): always
 /// `sub`; with `profile` the name (a consumer's own, else the login name)
 /// and `preferred_username`; with `email` the address and whether it was

@@ -17,7 +17,6 @@ use arc_swap::ArcSwap;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 
 use super::keys::{self, KeyInfo, KeySet, TokenAlgorithm};
@@ -510,8 +509,13 @@ impl Tokens {
             return Err(TokenError::Foreign("not an access token (typ at+jwt)"));
         }
         let c = data.claims;
-        let audience = super::resource::audience(Some(&c.aud), &self.settings.issuer)
-            .map_err(|_| TokenError::Foreign("another audience"))?;
+        // Nearly every token is for the issuer: no URL to parse then.
+        let audience = if c.aud == self.settings.issuer {
+            None
+        } else {
+            super::resource::audience(Some(&c.aud), &self.settings.issuer)
+                .map_err(|_| TokenError::Foreign("another audience"))?
+        };
         Ok(Caller {
             audience,
             sub: c.sub,
@@ -843,5 +847,5 @@ impl Tokens {
 
 /// SHA-256 (hex) under which a refresh token is stored.
 pub fn refresh_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    super::sha256_hex(token)
 }

@@ -40,12 +40,8 @@ pub async fn list(db: &AnyPool, user_id: &str) -> ApiResult<Vec<ConsentView>> {
         // An app deleted since takes its consents with it (cascade).
         if let Some(app) = apps::by_id(db, &consent.app_id).await? {
             out.push(ConsentView {
+                app: app.display_name().to_string(),
                 client_id: app.client_id,
-                app: if app.label.is_empty() {
-                    app.name
-                } else {
-                    app.label
-                },
                 scopes: consent.scopes.0,
                 created_at: rfc3339(consent.created_at),
                 updated_at: rfc3339(consent.updated_at),

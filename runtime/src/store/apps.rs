@@ -67,6 +67,15 @@ impl AppRow {
         self.token_endpoint_auth_method.as_deref() == Some("none")
     }
 
+    /// The name a user sees: the consumer's label, else the app's name.
+    pub fn display_name(&self) -> &str {
+        if self.label.is_empty() {
+            &self.name
+        } else {
+            &self.label
+        }
+    }
+
     /// Whether the app may use `grant_type` by what it registered: any
     /// grant for an app that registered none.
     pub fn allows_grant(&self, grant_type: &str) -> bool {
