@@ -12,6 +12,7 @@ import { NotFound } from './components/NotFound';
 import { ConsumerPage, ConsumersPage } from './pages/Consumers';
 import { PortalSettingsPage } from './pages/PortalSettings';
 import { SigningKeysPage } from './pages/SigningKeys';
+import { McpPage } from './pages/Mcp';
 import { DevicePage } from './pages/Device';
 
 const SECTIONS: { title: string; keys: string[] }[] = [
@@ -86,6 +87,7 @@ export function App() {
             Security
           </Text>
           <NavLink component={Link} href="/signing-keys" label="Signing keys" active={active('/signing-keys')} onClick={close} />
+          <NavLink component={Link} href="/mcp" label="MCP" active={active('/mcp')} onClick={close} />
           <NavLink component={Link} href="/identity-providers" label="Identity providers" active={active('/identity-providers')} onClick={close} />
           <Text size="xs" fw={700} c="dimmed" mt="sm" mb={4} px="sm">
             Monitoring
@@ -102,6 +104,7 @@ export function App() {
           <Route path="/consumers/:id">{(params) => <ConsumerPage id={params.id} />}</Route>
           <Route path="/portal-settings">{() => <PortalSettingsPage />}</Route>
           <Route path="/signing-keys">{() => <SigningKeysPage />}</Route>
+          <Route path="/mcp">{() => <McpPage />}</Route>
           <Route path="/device">{() => <DevicePage />}</Route>
           <Route path="/:resource" nest>
             {(params) =>

@@ -16,6 +16,7 @@ import { Tokens } from './pages/Tokens';
 import { Webhooks, WebhookPage } from './pages/Webhooks';
 import { Account } from './pages/Account';
 import { Code } from './pages/Code';
+import { Agents } from './pages/Agents';
 import { Authorize } from './pages/Authorize';
 import { Device } from './pages/Device';
 import { NotFound } from './pages/NotFound';
@@ -93,6 +94,7 @@ export function App() {
           {info.pages.map((p) => link(`/docs/${p.slug}`, p.title))}
           {link('/reference', 'API reference')}
           {link('/code', 'Use it from code')}
+          {link('/agents', 'Connect an AI agent')}
           {tokens && (
             <>
               <Text size="xs" fw={700} c="dimmed" mt="sm" mb={4} px="sm">
@@ -114,6 +116,7 @@ export function App() {
           <Route path="/reference">{() => later(<Reference />)}</Route>
           <Route path="/reference/:operation">{(p) => later(<Reference operation={decodeURIComponent(p.operation)} />)}</Route>
           <Route path="/code">{() => <Code />}</Route>
+          <Route path="/agents">{() => <Agents />}</Route>
           <Route path="/register">{() => <Register info={info} />}</Route>
           <Route path="/activate">{() => <Activate />}</Route>
           <Route path="/signin">{() => <SignIn info={info} />}</Route>

@@ -108,6 +108,10 @@ pub struct Settings {
     /// Seconds a device code of the device authorization grant (RFC 8628)
     /// waits for the user (`SLUICE_DEVICE_CODE_LIFETIME_SECS`, default 600).
     pub device_code_ttl_secs: i64,
+    /// The MCP server at `/mcp`: which operations are tools by default,
+    /// the `Host` and `Origin` values it accepts, how long an idle session
+    /// lives.
+    pub mcp: crate::mcp::McpSettings,
     /// Wasmtime settings: pool size, memory ceiling, default limits.
     pub engine: EngineSettings,
     /// Issuer, lifetimes and signing key of access tokens.
@@ -147,6 +151,7 @@ impl Default for Settings {
             portal_limits: crate::portal::PortalLimits::default(),
             client_registration: crate::identity::registration::RegistrationSettings::default(),
             device_code_ttl_secs: 600,
+            mcp: crate::mcp::McpSettings::default(),
             engine: EngineSettings::default(),
             tokens: TokenSettings::default(),
             request_log: LogSettings::default(),

@@ -236,6 +236,7 @@ fn fuzz_route(name: &str, path: &str, params: &[String]) -> Route {
         scopes: Arc::new([]),
         cors: None,
         sandbox: true,
+        tool: None,
     }
 }
 

@@ -95,6 +95,9 @@ enum Command {
     /// Generate a typed client (TypeScript or Python) of the hosted API
     /// from its OpenAPI document.
     Sdk(cli::sdk::SdkArgs),
+    /// Serve MCP on stdin/stdout for a desktop agent, forwarding to a
+    /// server's `/mcp` with the CLI's credentials.
+    Mcp(cli::mcp::McpArgs),
 }
 
 #[derive(Args)]
@@ -281,6 +284,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Delete(args) => cli::resources::delete(args).await,
         Command::Logs(args) => cli::resources::logs(args).await,
         Command::Sdk(args) => cli::sdk::run(args).await,
+        Command::Mcp(args) => cli::mcp::run(args).await,
         Command::User(UserCommand::Add {
             name,
             admin,

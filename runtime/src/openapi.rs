@@ -25,33 +25,15 @@ fn security(public: bool, scopes: &[String]) -> Value {
     }
 }
 
-/// Where a reference to a stored schema points in the document.
+/// Where `#/components/schemas/<name>` puts a stored schema.
+const COMPONENTS: &str = "#/components/schemas/";
+
 fn component_ref(reference: &str, current: Option<&str>) -> String {
-    match reference.split_once('#') {
-        // `#/$defs/x` inside stored schema `n` → inside its component.
-        Some(("", fragment)) => match current {
-            Some(name) => format!("#/components/schemas/{name}{fragment}"),
-            None => reference.to_string(),
-        },
-        Some((name, fragment)) => format!("#/components/schemas/{name}{fragment}"),
-        None => format!("#/components/schemas/{reference}"),
-    }
+    crate::schemas::relocate_ref(reference, current, COMPONENTS)
 }
 
-/// `schema` with every `$ref` rewritten for the document.
 fn rewrite(schema: &Value, current: Option<&str>) -> Value {
-    match schema {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| match (k.as_str(), v) {
-                    ("$ref", Value::String(r)) => (k.clone(), json!(component_ref(r, current))),
-                    _ => (k.clone(), rewrite(v, current)),
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| rewrite(v, current)).collect()),
-        other => other.clone(),
-    }
+    crate::schemas::relocate_refs(schema, current, COMPONENTS)
 }
 
 fn schema_of(reference: &SchemaRef) -> Value {

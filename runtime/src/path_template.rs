@@ -8,8 +8,10 @@
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Path prefixes the platform keeps for itself.
-pub const RESERVED_PREFIXES: [&str; 9] = [
+pub const RESERVED_PREFIXES: [&str; 10] = [
     "/admin",
+    // The MCP server.
+    "/mcp",
     "/system",
     "/authorization",
     "/console",

@@ -62,6 +62,82 @@ impl Retrieve for SchemaSet {
     }
 }
 
+/// Where a reference to a stored schema points once the stored schemas
+/// sit in one document under `prefix` (`#/components/schemas/` in the
+/// OpenAPI document, `#/$defs/` in an MCP tool's schema): `todo` becomes
+/// `{prefix}todo`, `todo#/$defs/x` `{prefix}todo/$defs/x`, and a local
+/// `#/$defs/x` inside stored schema `current` `{prefix}{current}/$defs/x`.
+pub fn relocate_ref(reference: &str, current: Option<&str>, prefix: &str) -> String {
+    match reference.split_once('#') {
+        Some(("", fragment)) => match current {
+            Some(name) => format!("{prefix}{name}{fragment}"),
+            None => reference.to_string(),
+        },
+        Some((name, fragment)) => format!("{prefix}{name}{fragment}"),
+        None => format!("{prefix}{reference}"),
+    }
+}
+
+/// `schema` (stored as `current`, or inline) with every `$ref` rewritten
+/// by [`relocate_ref`].
+pub fn relocate_refs(schema: &Value, current: Option<&str>, prefix: &str) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => {
+                        (k.clone(), Value::String(relocate_ref(r, current, prefix)))
+                    }
+                    _ => (k.clone(), relocate_refs(v, current, prefix)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| relocate_refs(v, current, prefix))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The names of the stored schemas `schema` refers to (`$ref: todo`,
+/// `todo#/...`), directly or through the schemas it refers to, found in
+/// `set`; sorted.
+pub fn referenced(schema: &Value, set: &SchemaSet) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v) {
+                        ("$ref", Value::String(r)) => {
+                            let name = r.split_once('#').map_or(r.as_str(), |(n, _)| n);
+                            if !name.is_empty() {
+                                out.push(name.to_string());
+                            }
+                        }
+                        _ => walk(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    let mut queue = Vec::new();
+    walk(schema, &mut queue);
+    while let Some(name) = queue.pop() {
+        if let Some(stored) = set.0.get(&name)
+            && found.insert(name)
+        {
+            walk(stored, &mut queue);
+        }
+    }
+    found.into_iter().collect()
+}
+
 /// Checks `schema` against the 2020-12 meta-schema.
 ///
 /// # Errors

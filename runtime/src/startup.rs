@@ -47,8 +47,20 @@ impl AppState {
     /// # Errors
     /// On database failure.
     pub(crate) async fn reload_routes(&self) -> ApiResult<()> {
-        let table = RouteTable::load(&self.db, &self.settings.cors_origins).await?;
+        let table = RouteTable::load(
+            &self.db,
+            &self.settings.cors_origins,
+            self.settings.mcp.tools_by_default,
+        )
+        .await?;
+        let tools = table.tools_fingerprint();
         self.routes.store(Arc::new(table));
+        // MCP sessions announce a changed tool list to their clients.
+        self.tools_changed.send_if_modified(|known| {
+            let changed = *known != tools;
+            *known = tools;
+            changed
+        });
         Ok(())
     }
 }
@@ -185,7 +197,9 @@ impl AppState {
         );
         let pools: Arc<dyn PoolUsage> = registry.clone();
         metrics.read_pools_from(Arc::downgrade(&pools));
-        let routes = RouteTable::load(&db, &settings.cors_origins).await?;
+        let routes =
+            RouteTable::load(&db, &settings.cors_origins, settings.mcp.tools_by_default).await?;
+        let tools_changed = tokio::sync::watch::Sender::new(routes.tools_fingerprint());
         // Failed token requests are counted where the cluster's nodes all
         // look: Redis when rate limits live there, else a PostgreSQL
         // control plane; a lone SQLite node counts in memory.
@@ -235,6 +249,7 @@ impl AppState {
                 settings_ipv6_prefix,
             )),
             reload_lock: tokio::sync::Mutex::default(),
+            tools_changed,
         });
         if state.settings.worker.enabled {
             crate::worker::spawn(&state);
@@ -472,7 +487,8 @@ fn platform_router(state: &AppState, surface: Surface) -> Router {
     let router = match surface {
         Surface::All | Surface::Public => router
             .nest("/consumer", crate::consumer::router())
-            .merge(api::developer_portal::router()),
+            .merge(api::developer_portal::router())
+            .merge(crate::mcp::router(state)),
         Surface::Admin => router,
     };
     let router = match surface {

@@ -95,4 +95,8 @@ pub struct Shared {
     /// Serialises the reloads of [`AppState::apply`], so that a slow reload
     /// cannot overwrite a newer one.
     pub reload_lock: tokio::sync::Mutex<()>,
+    /// The fingerprint of the MCP tools
+    /// ([`crate::gateway::routes::RouteTable::tools_fingerprint`]), sent
+    /// anew when they change; each MCP session watches it.
+    pub tools_changed: tokio::sync::watch::Sender<u64>,
 }

@@ -38,6 +38,7 @@ mod ip_rules;
 mod javascript;
 mod kv;
 mod limits;
+mod mcp;
 mod memory;
 mod metrics;
 mod node;

@@ -10,7 +10,7 @@ import { useOptions } from '../components/options';
 
 type Entry = Schemas['LogEntry'];
 
-const FILTERS = ['operation', 'app', 'user', 'status', 'failed', 'from', 'to'] as const;
+const FILTERS = ['operation', 'app', 'user', 'status', 'failed', 'from', 'to', 'via'] as const;
 
 /** A datetime-local value (local time) as RFC 3339, or undefined. */
 function rfc3339(local: string | null): string | undefined {
@@ -44,6 +44,7 @@ function LogList() {
               user: filters.user || undefined,
               status: filters.status ? Number(filters.status) : undefined,
               failed: filters.failed === 'true' ? true : undefined,
+              via: filters.via === 'mcp' || filters.via === 'http' ? filters.via : undefined,
               from: rfc3339(filters.from),
               to: rfc3339(filters.to),
               cursor,
@@ -77,6 +78,7 @@ function LogList() {
           <TextInput label="From" type="datetime-local" value={filters.from} onChange={(e) => setFilter('from', e.currentTarget.value)} w={200} />
           <TextInput label="To" type="datetime-local" value={filters.to} onChange={(e) => setFilter('to', e.currentTarget.value)} w={200} />
           <Switch label="Failed only" checked={filters.failed === 'true'} onChange={(e) => setFilter('failed', e.currentTarget.checked ? 'true' : '')} mb={8} />
+          <Switch label="MCP tool calls only" checked={filters.via === 'mcp'} onChange={(e) => setFilter('via', e.currentTarget.checked ? 'mcp' : '')} mb={8} />
         </Group>
       </Paper>
       {page.error && <ProblemAlert error={page.error} />}
@@ -105,7 +107,12 @@ function LogList() {
                     </Anchor>
                   </Table.Td>
                   <Table.Td className="mono">
-                    {e.method} {e.path}
+                    {e.method} {e.path}{' '}
+                    {e.via === 'mcp' && (
+                      <Badge size="xs" variant="outline">
+                        MCP
+                      </Badge>
+                    )}
                   </Table.Td>
                   <Table.Td>
                     <Badge color={statusColor(e.status)} variant="light">

@@ -44,6 +44,20 @@ function input(v: Values): Input {
     outgoing_validation: v.outgoing_validation as Input['outgoing_validation'],
     cors: (parseJson(v, 'cors') as Input['cors']) ?? null,
     sandbox: Boolean(v.sandbox),
+    mcp: mcpExposure(v),
+  };
+}
+
+/** The `mcp` field from the form: null follows the server's default. */
+function mcpExposure(v: Values): Input['mcp'] {
+  const mode = String(v.mcp_mode ?? 'default');
+  if (mode === 'default') return null;
+  const name = String(v.mcp_name ?? '').trim();
+  const description = String(v.mcp_description ?? '').trim();
+  return {
+    enabled: mode === 'tool',
+    ...(name ? { name } : {}),
+    ...(description ? { description } : {}),
   };
 }
 
@@ -77,6 +91,10 @@ export const operations: Resource<Operation> = {
     { label: 'Action', render: (o) => (o.action_version ? `${o.action} v${o.action_version}` : o.action) },
     { label: 'Access', render: (o) => (o.public ? 'public' : o.scopes?.length ? o.scopes.join(', ') : 'any token') },
     { label: 'Active', render: (o) => (o.active ? 'yes' : 'no') },
+    {
+      label: 'MCP tool',
+      render: (o) => (o.mcp ? (o.mcp.enabled ? (o.mcp.name ?? o.name) : 'no') : 'default'),
+    },
   ],
   values: (o) => ({
     name: o?.name ?? '',
@@ -96,6 +114,9 @@ export const operations: Resource<Operation> = {
     outgoing_validation: o?.outgoing_validation ?? 'off',
     cors: jsonText(o?.cors ?? undefined),
     sandbox: o?.sandbox ?? true,
+    mcp_mode: o?.mcp ? (o.mcp.enabled ? 'tool' : 'hidden') : 'default',
+    mcp_name: o?.mcp?.name ?? '',
+    mcp_description: o?.mcp?.description ?? '',
   }),
   fields: () => [
     NAME_FIELD,
@@ -120,6 +141,16 @@ export const operations: Resource<Operation> = {
       description: 'Content-Security-Policy: sandbox — a page the action answers runs without scripts, in an opaque origin; off only for an operation serving a real web page',
     },
     { name: 'cors', label: 'CORS policy', kind: 'json', description: '{"origins": ["https://app.example"]}; empty: the server default' },
+    {
+      name: 'mcp_mode',
+      label: 'MCP tool',
+      kind: 'select',
+      required: true,
+      options: ['default', 'tool', 'hidden'],
+      description: 'tool: AI agents see it at /mcp (those whose scopes reach it); hidden: never; default: SLUICE_MCP_TOOLS_BY_DEFAULT',
+    },
+    { name: 'mcp_name', label: 'Tool name', kind: 'text', description: 'Empty: the operation name' },
+    { name: 'mcp_description', label: 'Tool description', kind: 'text', description: 'What the tool does, for the model; empty: the description above' },
   ],
   Extras: ({ item }) => <TryIt operation={item} />,
 };

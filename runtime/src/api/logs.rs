@@ -42,6 +42,8 @@ pub struct LogQuery {
     pub from: Option<String>,
     /// RFC 3339 time: requests before it.
     pub to: Option<String>,
+    /// `http` or `mcp` (tool calls of the MCP server).
+    pub via: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
@@ -92,7 +94,7 @@ pub(crate) fn parse_time(field: &str, value: Option<&str>) -> ApiResult<Option<i
         .transpose()
 }
 
-/// `GET /admin/logs?operation=&app=&user=&ip=&status=&failed=&from=&to=&cursor=&limit=`
+/// `GET /admin/logs?operation=&app=&user=&ip=&status=&failed=&from=&to=&via=&cursor=&limit=`
 /// → 200 with a [`LogPage`]; 400 for a bad time or limit.
 pub async fn logs_list(
     State(state): State<AppState>,
@@ -114,6 +116,15 @@ pub async fn logs_list(
         status: query.status,
         failed: query.failed,
         before_id: query.cursor,
+        via: match query.via.as_deref() {
+            None => None,
+            Some(v @ ("http" | "mcp")) => Some(v.to_string()),
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "via must be http or mcp, not {other:?}"
+                )));
+            }
+        },
     };
     let rows = request_log::search(&state.db, &filter, limit).await?;
     let next_cursor = (i64::try_from(rows.len()).unwrap_or(0) == limit)

@@ -39,6 +39,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(AUTHORIZATION_SERVER_METADATA, get(authorization_server))
         .route(PROTECTED_RESOURCE_METADATA, get(protected_resource))
+        .route(
+            &format!("{PROTECTED_RESOURCE_METADATA}{}", crate::mcp::PATH),
+            get(mcp_protected_resource),
+        )
         .route(OPENID_CONFIGURATION, get(openid_configuration))
         .layer(public_cors())
 }
@@ -217,6 +221,43 @@ pub async fn protected_resource(
             "scopes_supported": scope_names(&state).await?,
         }),
     ))
+}
+
+/// `GET /.well-known/oauth-protected-resource/mcp` → 200 with the RFC 9728
+/// metadata of the MCP server (§3.1: the resource's path appended): as
+/// [`protected_resource`], for the resource `{issuer}/mcp`, to which a
+/// client binds its token (RFC 8707, the MCP specification's
+/// "Authorization" section), whose `scopes_supported` are those its tools
+/// need.
+pub async fn mcp_protected_resource(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let base = base_url(&state, &headers);
+    cacheable(
+        &state,
+        json!({
+            "resource": format!("{base}{}", crate::mcp::PATH),
+            "resource_name": "MCP server",
+            "authorization_servers": [state.tokens.settings().issuer],
+            "jwks_uri": format!("{base}/authorization/jwks"),
+            "bearer_methods_supported": ["header"],
+            "resource_signing_alg_values_supported": [state.tokens.keys_algorithm()],
+            "scopes_supported": tool_scopes(&state),
+        }),
+    )
+}
+
+/// The scopes the MCP server's tools need, sorted: what an MCP client asks
+/// for (it takes `scopes_supported` as its request), so never more than
+/// the tools use — not `admin`.
+fn tool_scopes(state: &AppState) -> Vec<String> {
+    let table = state.routes.load();
+    let mut scopes: Vec<String> = table
+        .tools
+        .values()
+        .flat_map(|route| route.scopes.iter().cloned())
+        .collect();
+    scopes.sort();
+    scopes.dedup();
+    scopes
 }
 
 /// `GET /authorization/jwks` → 200 with the public keys that verify this

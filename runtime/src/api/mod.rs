@@ -24,11 +24,13 @@ pub mod identity_providers;
 pub mod introspect;
 pub mod ip_rules;
 pub mod logs;
+pub mod mcp;
 pub mod metadata;
 pub mod oauth2;
 pub mod oauth_form;
 pub mod operations;
 pub mod portal;
+pub mod prompts;
 pub mod rate_limits;
 pub mod register;
 pub mod roles;
@@ -69,6 +71,8 @@ pub fn admin_router(state: &AppState) -> Router<AppState> {
         .merge(identity_providers::router())
         .merge(rate_limits::router())
         .merge(logs::router())
+        .merge(mcp::router())
+        .merge(prompts::router())
         .merge(statistics::router())
         .merge(events::router())
         .merge(triggers::router())

@@ -8,6 +8,7 @@ pub mod build;
 pub mod deploy;
 pub mod export;
 pub mod login;
+pub mod mcp;
 pub mod new;
 pub mod project;
 pub mod remote;

@@ -96,6 +96,11 @@ impl Remote {
         }
     }
 
+    /// The bearer token it sends.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// The server's base URL.
     pub fn base(&self) -> &str {
         &self.base

@@ -311,6 +311,24 @@ pub struct ServeArgs {
     /// the user to approve it.
     #[arg(long, env = "SLUICE_DEVICE_CODE_LIFETIME_SECS", default_value_t = 600, value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub device_code_lifetime_secs: i64,
+    /// Whether an operation without an `mcp` field is an MCP tool (at
+    /// `/mcp`); by default only operations with `mcp.enabled` are.
+    #[arg(long, env = "SLUICE_MCP_TOOLS_BY_DEFAULT", default_value_t = false, action = clap::ArgAction::Set)]
+    pub mcp_tools_by_default: bool,
+    /// `Host` values `/mcp` answers (DNS-rebinding protection of the MCP
+    /// Streamable HTTP transport), comma-separated names or `name:port`;
+    /// `*` accepts any. Default: loopback names and the hosts of
+    /// `SLUICE_PUBLIC_URL` and the token issuer.
+    #[arg(long, env = "SLUICE_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub mcp_allowed_hosts: Vec<String>,
+    /// Browser origins that may call `/mcp` (`scheme://host[:port]`,
+    /// comma-separated); a request with any other `Origin` gets 403.
+    /// Default: the origins of `SLUICE_PUBLIC_URL` and the token issuer.
+    #[arg(long, env = "SLUICE_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub mcp_allowed_origins: Vec<String>,
+    /// Seconds an unused MCP session lives before it is forgotten.
+    #[arg(long, env = "SLUICE_MCP_SESSION_IDLE_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(i64).range(60..=2_592_000))]
+    pub mcp_session_idle_secs: i64,
     /// Portal sign-ups (and password-reset requests) one client network may
     /// make per hour.
     #[arg(long, env = "SLUICE_PORTAL_SIGNUPS_PER_HOUR", default_value_t = 10)]
@@ -355,6 +373,15 @@ pub struct ServeArgs {
 }
 
 /// Checks `SLUICE_CORS_ORIGINS` when the flags are parsed.
+/// The non-empty items of a comma-separated list, trimmed.
+fn trimmed(items: &[String]) -> Vec<String> {
+    items
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 fn check_cors_origins(list: &str) -> Result<String, String> {
     crate::gateway::cors::parse_global(list).map(|_| list.to_string())
 }
@@ -422,6 +449,12 @@ impl ServeArgs {
                 }
             },
             device_code_ttl_secs: args.device_code_lifetime_secs,
+            mcp: crate::mcp::McpSettings {
+                tools_by_default: args.mcp_tools_by_default,
+                allowed_hosts: trimmed(&args.mcp_allowed_hosts),
+                allowed_origins: trimmed(&args.mcp_allowed_origins),
+                session_idle_secs: args.mcp_session_idle_secs,
+            },
             client_registration: crate::identity::registration::RegistrationSettings {
                 open: args.client_registration == "open",
                 scopes: args

@@ -200,6 +200,10 @@ async fn put(
             let existing = store::rate_limits::get(&mut *conn, name).await?;
             resources::rate_limits::write(conn, input(name, spec)?, existing, effects).await?;
         }
+        Kind::Prompts => {
+            let existing = store::prompts::get(&mut *conn, name).await?;
+            resources::prompts::write(conn, input(name, spec)?, existing).await?;
+        }
     }
     Ok(())
 }
@@ -287,6 +291,7 @@ async fn remove(
         Kind::RateLimits => {
             resources::rate_limits::remove(conn, name, effects).await?;
         }
+        Kind::Prompts => resources::prompts::remove(conn, name).await?,
         Kind::Portal => {
             return Err(ApiError::BadRequest(
                 "the portal is not a named resource".into(),

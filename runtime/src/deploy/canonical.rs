@@ -87,6 +87,7 @@ fn canonical(state: &AppState, kind: Kind, name: &str, entry: &Value) -> Result<
         Kind::Cronjobs => via::<resources::cronjobs::CronjobInput>(name, entry)?,
         Kind::Apps => via::<resources::apps::AppInput>(name, entry)?,
         Kind::RateLimits => via::<resources::rate_limits::RateLimitInput>(name, entry)?,
+        Kind::Prompts => via::<resources::prompts::PromptInput>(name, entry)?,
         Kind::Portal => return Err("the portal is not a named resource".into()),
         Kind::Connections => {
             let mut object = entry.as_object().cloned().unwrap_or_default();
@@ -234,6 +235,7 @@ async fn rows(conn: &mut AnyConnection, kind: Kind) -> ApiResult<Vec<Value>> {
                 .collect(),
         ),
         Kind::RateLimits => json(store::rate_limits::list(c).await?),
+        Kind::Prompts => json(store::prompts::list(c).await?),
         Kind::Connections | Kind::Actions | Kind::Portal => Vec::new(),
     })
 }

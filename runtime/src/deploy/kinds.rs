@@ -36,6 +36,8 @@ pub enum Kind {
     Apps,
     /// `/admin/rate-limits`.
     RateLimits,
+    /// `/admin/prompts` (the MCP server's prompts).
+    Prompts,
     /// `/admin/portal`: the portal's settings, one unnamed resource (its
     /// plan line is named `settings`). Not in [`Kind::ALL`], which lists the
     /// named collections; a deploy applies it last, after the connection
@@ -45,7 +47,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in apply order.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Scopes,
         Kind::Roles,
         Kind::Schemas,
@@ -58,6 +60,7 @@ impl Kind {
         Kind::Cronjobs,
         Kind::Apps,
         Kind::RateLimits,
+        Kind::Prompts,
     ];
 
     /// The key in a deploy file (`rate_limits`).
@@ -75,6 +78,7 @@ impl Kind {
             Kind::Cronjobs => "cronjobs",
             Kind::Apps => "apps",
             Kind::RateLimits => "rate_limits",
+            Kind::Prompts => "prompts",
             Kind::Portal => "portal",
         }
     }
@@ -142,6 +146,7 @@ impl Kind {
                 "outgoing_validation",
                 "cors",
                 "sandbox",
+                "mcp",
             ],
             Kind::Triggers => &["event", "action", "active"],
             Kind::Webhooks => &["event", "url", "active"],
@@ -156,6 +161,7 @@ impl Kind {
                 "requests",
                 "window_seconds",
             ],
+            Kind::Prompts => &["description", "arguments", "template"],
             Kind::Connections | Kind::Actions | Kind::Portal => &[],
         }
     }

@@ -26,6 +26,7 @@ fn body_route(kind: Kind) -> (&'static str, &'static str) {
                 Kind::Webhooks => "/webhooks",
                 Kind::Cronjobs => "/cronjobs",
                 Kind::Apps => "/apps",
+                Kind::Prompts => "/prompts",
                 _ => "/rate-limits",
             },
             "post",

@@ -44,6 +44,18 @@ struct Note {
     fuel_used: Option<u64>,
     rate: Option<rate_limit::Decision>,
     log_dropped: crate::host::log::LogDropped,
+    /// Set for a tool call of the MCP server.
+    via_mcp: bool,
+}
+
+/// The mark of a request the MCP server makes for a tool call
+/// ([`crate::mcp`]): its caller was authenticated at `/mcp` (where a
+/// token bound to the MCP resource is valid), so the gateway takes it as
+/// it is, and the request log records the call as `via: mcp`.
+#[derive(Debug, Clone)]
+pub struct ToolCall {
+    /// Who calls the tool.
+    pub caller: Option<Arc<Caller>>,
 }
 
 /// The gateway's answer to one request, boxed (see [`respond`]).
@@ -118,14 +130,18 @@ fn console_layer(request: &Request) -> Option<Arc<tower_http::cors::CorsLayer>> 
         .then(|| surfaces.0.console_cors().clone())
 }
 
-/// Serves `request`, routed to `lookup`, and records it.
 /// Adds `resource_metadata` (RFC 9728 §5.1) to a bearer challenge, so that
 /// a client refused for want of a token (an MCP client, say) finds where to
 /// get one; nothing when the issuer is not a URL.
 fn name_resource_metadata(state: &AppState, response: &mut Response) {
-    let Some(url) = crate::identity::resource_metadata_url(&state.tokens.settings().issuer) else {
-        return;
-    };
+    if let Some(url) = crate::identity::resource_metadata_url(&state.tokens.settings().issuer) {
+        add_resource_metadata(response, &url);
+    }
+}
+
+/// Adds `resource_metadata="{url}"` (RFC 9728 §5.1) to the bearer
+/// challenge of `response`, when it has one.
+pub(crate) fn add_resource_metadata(response: &mut Response, url: &str) {
     let headers = response.headers_mut();
     let Some(challenge) = headers
         .get(axum::http::header::WWW_AUTHENTICATE)
@@ -140,6 +156,7 @@ fn name_resource_metadata(state: &AppState, response: &mut Response) {
     }
 }
 
+/// Serves `request`, routed to `lookup`, and records it.
 async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response {
     let started = Instant::now();
     let at_ms = crate::store::now_ms();
@@ -218,6 +235,7 @@ async fn handle(state: &AppState, request: Request, lookup: Lookup) -> Response 
             error,
             log_dropped_messages: i64::try_from(note.log_dropped.messages).unwrap_or(i64::MAX),
             log_dropped_bytes: i64::try_from(note.log_dropped.bytes).unwrap_or(i64::MAX),
+            via: if note.via_mcp { "mcp" } else { "http" }.to_string(),
         });
     }
     response
@@ -256,7 +274,16 @@ async fn serve(
     note.operation = Some(route.operation.clone());
     note.meters = Some(route.meters.clone());
     state.ip_rules.check(Some(&route.operation), client)?;
-    {
+    if let Some(call) = parts.extensions.remove::<ToolCall>() {
+        note.via_mcp = true;
+        note.caller = call.caller;
+        auth::authorize(
+            &route.operation,
+            route.public,
+            &route.scopes,
+            note.caller.as_deref(),
+        )?;
+    } else {
         // A span only when a token came: without one there is nothing to
         // verify (a private operation then fails in `authorize` at once).
         let _authenticating = parts

@@ -71,6 +71,8 @@ pub struct Route {
     /// Whether the action's answers carry `Content-Security-Policy:
     /// sandbox` (the operation's `sandbox`, default true).
     pub sandbox: bool,
+    /// The operation as an MCP tool, when it is one.
+    pub tool: Option<Arc<crate::tool::ToolSpec>>,
 }
 
 /// A route's slot for its compiled component (empty until its first
@@ -181,6 +183,8 @@ pub struct RouteTable {
     /// The global CORS layer (`SLUICE_CORS_ORIGINS`) for answers that match
     /// no operation (404, 405).
     pub fallback_cors: Option<Arc<tower_http::cors::CorsLayer>>,
+    /// The routes that are MCP tools, by tool name.
+    pub tools: BTreeMap<String, Arc<Route>>,
 }
 
 impl RouteTable {
@@ -222,6 +226,14 @@ impl RouteTable {
                 .or_default()
                 .insert(method, Arc::new(route));
         }
+        let tools = shapes
+            .values()
+            .flat_map(BTreeMap::values)
+            .filter_map(|route| {
+                let tool = route.tool.as_ref()?;
+                Some((tool.name.clone(), Arc::clone(route)))
+            })
+            .collect();
         let mut router = matchit::Router::new();
         for (shape, methods) in shapes {
             router
@@ -231,16 +243,46 @@ impl RouteTable {
         Ok(Self {
             router,
             fallback_cors: None,
+            tools,
         })
     }
 
+    /// What tools MCP clients see: a change of it is announced to them
+    /// (`notifications/tools/list_changed`).
+    pub fn tools_fingerprint(&self) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for (name, route) in &self.tools {
+            name.hash(&mut hasher);
+            route.public.hash(&mut hasher);
+            route.scopes.hash(&mut hasher);
+            if let Some(tool) = &route.tool {
+                tool.description.hash(&mut hasher);
+                serde_json::Value::Object((*tool.input_schema).clone())
+                    .to_string()
+                    .hash(&mut hasher);
+                tool.output_schema
+                    .as_ref()
+                    .map(|s| serde_json::Value::Object((**s).clone()).to_string())
+                    .hash(&mut hasher);
+            }
+        }
+        hasher.finish()
+    }
+
     /// Loads every active operation with its action's current version, with
-    /// `cors_origins` (`SLUICE_CORS_ORIGINS`) as the default CORS origins.
-    /// Operations whose action or pinned version is gone are skipped (logged).
+    /// `cors_origins` (`SLUICE_CORS_ORIGINS`) as the default CORS origins;
+    /// an operation without an `mcp` field is an MCP tool when
+    /// `tools_by_default` (`SLUICE_MCP_TOOLS_BY_DEFAULT`). Operations whose
+    /// action or pinned version is gone are skipped (logged).
     ///
     /// # Errors
     /// On database failure or a clash between stored paths.
-    pub async fn load(pool: &AnyPool, cors_origins: &[String]) -> anyhow::Result<Self> {
+    pub async fn load(
+        pool: &AnyPool,
+        cors_origins: &[String],
+        tools_by_default: bool,
+    ) -> anyhow::Result<Self> {
         let actions: BTreeMap<String, actions::ActionRow> = actions::list(pool)
             .await?
             .into_iter()
@@ -265,6 +307,19 @@ impl RouteTable {
                 continue;
             };
             let template = parse_template(&op.path).map_err(anyhow::Error::msg)?;
+            let tool = crate::tool::describe(
+                &op.name,
+                &op.method,
+                &op.path,
+                &template.params,
+                &op.description,
+                &op.contract,
+                op.mcp.as_ref().map(|m| &m.0),
+                tools_by_default,
+                &set,
+            )
+            .map_err(|e| anyhow::anyhow!("operation {}: {e}", op.name))?
+            .map(Arc::new);
             entries.push((
                 op.method.clone(),
                 template.clone(),
@@ -304,6 +359,7 @@ impl RouteTable {
                         .map(Arc::new),
                     public: op.public,
                     sandbox: op.sandbox,
+                    tool,
                     scopes: op.scopes.0.clone().into(),
                     cors: crate::gateway::cors::layer_for(
                         op.cors.as_deref(),

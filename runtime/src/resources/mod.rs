@@ -19,6 +19,7 @@ pub mod effects;
 pub mod events;
 pub mod identity_providers;
 pub mod operations;
+pub mod prompts;
 pub mod rate_limits;
 pub mod roles;
 pub mod schemas;

@@ -76,6 +76,10 @@ pub struct OperationInput {
     /// "expose", "credentials", "max_age"}`); absent: `SLUICE_CORS_ORIGINS`.
     #[serde(default)]
     pub cors: Option<CorsPolicy>,
+    /// Its exposure as an MCP tool (`{"enabled", "name", "description"}`);
+    /// absent: the project's default (`SLUICE_MCP_TOOLS_BY_DEFAULT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<crate::tool::Exposure>,
 }
 
 fn default_stability() -> String {
@@ -143,14 +147,32 @@ pub async fn write(
         .map_err(ApiError::BadRequest)?;
     crate::resources::schemas::check_contract(&mut *conn, &contract).await?;
     let scopes = crate::resources::scopes::check_known(&mut *conn, input.scopes).await?;
+    if let Some(mcp) = &input.mcp {
+        if let Some(name) = &mcp.name {
+            check_name("mcp.name", name)?;
+        }
+        if mcp.description.as_ref().is_some_and(|d| d.len() > 4096) {
+            return Err(ApiError::BadRequest(
+                "mcp.description: at most 4096 bytes".into(),
+            ));
+        }
+    }
     let route_key = routes::route_key(&method, &template);
     let others = operations::list(&mut *conn).await?;
     let old_name = existing.as_ref().map(|e| e.name.as_str());
+    let tool = crate::tool::tool_name(&input.name, input.mcp.as_ref());
     for other in others.iter().filter(|o| Some(o.name.as_str()) != old_name) {
         if other.name == input.name {
             return Err(ApiError::Conflict(format!(
                 "an operation named {:?} already exists",
                 input.name
+            )));
+        }
+        if crate::tool::tool_name(&other.name, other.mcp.as_ref().map(|m| &m.0)) == tool {
+            return Err(ApiError::Conflict(format!(
+                "operation {:?} already has the MCP tool name {tool:?}; give this one \
+                 another mcp.name",
+                other.name
             )));
         }
         if other.route_key == route_key {
@@ -177,6 +199,7 @@ pub async fn write(
         scopes: SqlJson(scopes),
         contract: SqlJson(contract),
         cors: input.cors.map(SqlJson),
+        mcp: input.mcp.map(SqlJson),
         created_at: existing
             .as_ref()
             .map_or_else(|| now.clone(), |e| e.created_at.clone()),

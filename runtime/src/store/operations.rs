@@ -42,6 +42,10 @@ pub struct OperationRow {
     /// The operation's own CORS policy; `None` inherits `SLUICE_CORS_ORIGINS`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cors: Option<Json<crate::cors_policy::CorsPolicy>>,
+    /// Its exposure as an MCP tool; `None` follows the project's default
+    /// (`SLUICE_MCP_TOOLS_BY_DEFAULT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<Json<crate::tool::Exposure>>,
     /// Parameters, schemas and throws (shown flattened into the operation).
     #[serde(flatten)]
     pub contract: Json<Contract>,
@@ -104,8 +108,8 @@ pub async fn save(
     sqlx::query(
         "INSERT INTO operations (name, method, path, route_key, action, action_version,
          description, stability, active, public, scopes, contract, cors, created_at, updated_at,
-         sandbox)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         sandbox, mcp)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(&row.name)
     .bind(&row.method)
@@ -123,6 +127,7 @@ pub async fn save(
     .bind(&row.created_at)
     .bind(&row.updated_at)
     .bind(row.sandbox)
+    .bind(&row.mcp)
     .execute(&mut *tx)
     .await?;
     tx.commit().await

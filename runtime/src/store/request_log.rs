@@ -45,6 +45,8 @@ pub struct LogRow {
     pub log_dropped_messages: i64,
     /// Their bytes (each message cut at 8 KiB first).
     pub log_dropped_bytes: i64,
+    /// How the request came: `http`, or `mcp` for an MCP tool call.
+    pub via: String,
 }
 
 /// Filters of `GET /admin/logs`; every set field must match.
@@ -68,6 +70,8 @@ pub struct LogFilter {
     pub to_ms: Option<i64>,
     /// Only ids below this (the cursor of the previous page).
     pub before_id: Option<i64>,
+    /// `http` or `mcp`.
+    pub via: Option<String>,
 }
 
 /// Most rows per insert statement.
@@ -119,11 +123,11 @@ impl Inserts {
         let dialect = self.dialect;
         self.by_rows.entry(rows).or_insert_with(|| {
             let mut marks = Placeholders::for_dialect(dialect);
-            let values: Vec<String> = (0..rows).map(|_| marks.row(16)).collect();
+            let values: Vec<String> = (0..rows).map(|_| marks.row(17)).collect();
             format!(
                 "INSERT INTO request_log (at_ms, request_id, trace_id, weight, operation, app, \"user\",
                                           ip, method, path, status, duration_us, fuel_used, error,
-                                          log_dropped_messages, log_dropped_bytes)
+                                          log_dropped_messages, log_dropped_bytes, via)
                  VALUES {}",
                 values.join(", ")
             )
@@ -176,7 +180,8 @@ where
                 .bind(row.fuel_used)
                 .bind(row.error.as_deref())
                 .bind(row.log_dropped_messages)
-                .bind(row.log_dropped_bytes);
+                .bind(row.log_dropped_bytes)
+                .bind(row.via.as_str());
         }
         query.persistent(true).execute(&mut *tx).await?;
     }
@@ -204,6 +209,7 @@ pub async fn search<'e>(
         (" AND app = ", &filter.app),
         (" AND \"user\" = ", &filter.user),
         (" AND ip = ", &filter.ip),
+        (" AND via = ", &filter.via),
     ];
     for (clause, value) in text {
         if let Some(v) = value {

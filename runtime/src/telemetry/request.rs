@@ -71,6 +71,20 @@ where
     }
 }
 
+/// Serves `request` with `call` in a request context of its own (request
+/// id, trace id, server span) as if it had come over HTTP: the MCP server
+/// runs each tool call so, since its requests do not pass the HTTP stack.
+pub async fn serve_within<F>(request: Request, call: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
+    serve(request, move |request| {
+        let answer = call(request);
+        async move { Ok(answer.await) }
+    })
+    .await
+}
+
 async fn serve<F>(request: Request, call: impl FnOnce(Request) -> F) -> Response
 where
     F: Future<Output = Result<Response, Infallible>>,

@@ -1,0 +1,511 @@
+//! The MCP server at `/mcp`, driven by the official Python SDK (`mcp` from
+//! PyPI, tests/mcp/client.py) and by hand-made JSON-RPC where a test needs
+//! to reach past what a well-behaved client does.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+
+use crate::helpers::{TestApp, spawn_app_with, started_server};
+
+/// The todo API of the OpenAPI tests with its operations private (scope
+/// `todo`) and open to MCP, `hello` public and open to MCP; app `agent`
+/// holds `todo`, app `outsider` nothing; user ada holds `todo` through a
+/// role. Dynamic client registration is open for `todo`.
+async fn mcp_app() -> TestApp {
+    let app = spawn_app_with(|s| {
+        s.client_registration.open = true;
+        s.client_registration.scopes = vec!["todo".into()];
+    })
+    .await;
+    app.create_scopes(&["todo"]).await;
+    crate::openapi::documented_api(&app).await;
+    for op in [
+        "todo-list",
+        "todo-get",
+        "todo-create",
+        "todo-update",
+        "todo-delete",
+    ] {
+        let patched = app
+            .admin_patch(
+                &format!("/operations/{op}"),
+                &json!({"public": false, "scopes": ["todo"], "mcp": {"enabled": true}}),
+            )
+            .await;
+        assert_eq!(patched.status(), StatusCode::OK, "{op}");
+    }
+    let patched = app
+        .admin_patch(
+            "/operations/hello",
+            &json!({"mcp": {"enabled": true, "name": "greet", "description": "Greets someone"}}),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    app.admin_create("/roles", json!({"name": "todo-user", "scopes": ["todo"]}))
+        .await;
+    app.admin_create(
+        "/users",
+        json!({"name": "ada", "password": "correct horse", "roles": ["todo-user"]}),
+    )
+    .await;
+    app
+}
+
+/// The Python client script.
+fn client_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp/client.py")
+}
+
+/// The Python SDK client in `mode` with `args`, spawned with piped stdout.
+fn python_client(mode: &str, args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(started_server("SLUICE_TEST_PYTHON"))
+        .arg(client_script())
+        .arg(mode)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// The steps a finished client printed, by name; panics with its stderr
+/// when it failed.
+async fn steps(child: tokio::process::Child) -> serde_json::Map<String, Value> {
+    let output = child.wait_with_output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the MCP client failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .map(|step| (step["step"].as_str().unwrap().to_string(), step))
+        .collect()
+}
+
+async fn token_of(app: &TestApp, name: &str, scopes: &[&str]) -> String {
+    let client = app.create_client(name, scopes).await;
+    app.client_token(&client).await
+}
+
+#[tokio::test]
+async fn the_python_sdk_lists_and_calls_tools_reads_resources_and_hears_of_a_new_tool() {
+    let app = mcp_app().await;
+    let token = token_of(&app, "agent", &["todo"]).await;
+    let url = app.url("/mcp");
+    let mut child = python_client("session", &[&url, &token]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = serde_json::Map::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line == "LISTENING" {
+            break;
+        }
+        let step: Value = serde_json::from_str(&line).unwrap();
+        seen.insert(step["step"].as_str().unwrap().to_string(), step);
+    }
+    assert_eq!(seen["initialized"]["server"], "sluice", "{seen:?}");
+    assert_eq!(seen["initialized"]["list_changed"], true);
+
+    // Tools: names, schemas and hints from the operations.
+    let tools = seen["tools"]["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "greet",
+            "todo-create",
+            "todo-delete",
+            "todo-get",
+            "todo-list",
+            "todo-update"
+        ]
+    );
+    let tool = |name: &str| tools.iter().find(|t| t["name"] == name).unwrap().clone();
+    let create = tool("todo-create");
+    assert_eq!(create["input_schema"]["required"], json!(["title"]));
+    assert_eq!(
+        create["input_schema"]["properties"]["title"]["maxLength"],
+        200
+    );
+    assert_eq!(create["input_schema"]["additionalProperties"], false);
+    assert_eq!(
+        create["output_schema"]["required"],
+        json!(["id", "title", "done"])
+    );
+    assert_eq!(create["read_only"], false);
+    assert_eq!(create["destructive"], false);
+    let update = tool("todo-update");
+    assert_eq!(update["input_schema"]["required"], json!(["id", "title"]));
+    assert_eq!(update["destructive"], true);
+    let list = tool("todo-list");
+    assert_eq!(list["read_only"], true);
+    assert_eq!(
+        list["input_schema"]["properties"]["limit"]["type"],
+        "integer"
+    );
+    assert_eq!(
+        list["output_schema"]["properties"]["items"]["items"]["$ref"],
+        "#/$defs/todo"
+    );
+    assert!(list["output_schema"]["$defs"]["todo"].is_object(), "{list}");
+    assert_eq!(tool("todo-delete")["destructive"], true);
+
+    // Calls: structured results, the gateway's validation as a tool error.
+    let created = &seen["created"];
+    assert_eq!(created["is_error"], false, "{created}");
+    assert_eq!(created["structured"]["title"], "write the MCP guide");
+    let listed = &seen["listed"];
+    assert_eq!(listed["is_error"], false, "{listed}");
+    assert_eq!(listed["structured"]["total"], 1);
+    assert_eq!(
+        listed["structured"]["items"][0]["title"],
+        "write the MCP guide"
+    );
+    let wrong = &seen["wrong"];
+    assert_eq!(wrong["is_error"], true, "{wrong}");
+    assert_eq!(wrong["structured"]["errors"][0]["pointer"], "/title");
+    assert!(
+        wrong["text"][0].as_str().unwrap().contains("/title"),
+        "{wrong}"
+    );
+    assert!(
+        seen["unknown"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown tool"),
+        "{seen:?}"
+    );
+    let uris = seen["resources"]["uris"].as_array().unwrap();
+    assert!(uris.contains(&json!("sluice://openapi.json")), "{uris:?}");
+    assert!(
+        uris.contains(&json!("sluice://schemas/todo-page")),
+        "{uris:?}"
+    );
+    assert!(
+        seen["openapi"]["paths"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("/todos/{id}"))
+    );
+
+    // An operation opened to MCP reaches the listening client.
+    let created = app
+        .create_operation(
+            &json!({"name": "hello-again", "method": "GET", "path": "/again/:name",
+                                   "action": "hello", "mcp": {"enabled": true}}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let mut rest = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "{rest}");
+    let changed: Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    assert_eq!(changed["step"], "changed");
+    assert!(
+        changed["tools"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("hello-again")),
+        "{changed}"
+    );
+
+    // The calls are in the request log, marked as MCP, with the caller.
+    let logs: Value = app
+        .admin_get("/logs?via=mcp&operation=todo-create")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = logs["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{logs}");
+    assert!(
+        rows.iter()
+            .all(|r| r["via"] == "mcp" && r["app"] == "agent")
+    );
+    let statuses: Vec<&Value> = rows.iter().map(|r| &r["status"]).collect();
+    assert!(statuses.contains(&&json!(201)) && statuses.contains(&&json!(400)));
+    assert!(
+        rows.iter()
+            .all(|r| r["path"] == "/todos" && r["method"] == "POST")
+    );
+}
+
+#[tokio::test]
+async fn a_caller_sees_only_the_tools_its_scopes_reach_and_cannot_call_the_others() {
+    let app = mcp_app().await;
+    let outsider = token_of(&app, "outsider", &[]).await;
+    let url = app.url("/mcp");
+    let listed = steps(python_client("list", &[&url, &outsider])).await;
+    assert_eq!(listed["list"]["tools"], json!(["greet"]));
+
+    let session = Session::open(&app, &outsider).await;
+    let (_, answer) = session
+        .call(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                     "params": {"name": "todo-list", "arguments": {}}}))
+        .await;
+    assert_eq!(answer["error"]["code"], -32602, "{answer}");
+    let (_, answer) = session
+        .call(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                     "params": {"name": "greet", "arguments": {"name": "Ada", "greeting": "Hi"}}}))
+        .await;
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    assert!(
+        answer["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Hi, Ada"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_token_mcp_answers_401_naming_its_protected_resource_metadata() {
+    let app = mcp_app().await;
+    let answer = app
+        .client
+        .post(app.url("/mcp"))
+        .header("accept", "application/json, text/event-stream")
+        .json(&initialize(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    let challenge = answer.headers()["www-authenticate"].to_str().unwrap();
+    let metadata = format!("{}/.well-known/oauth-protected-resource/mcp", app.address);
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{metadata}\"")),
+        "{challenge}"
+    );
+    let document: Value = app
+        .client
+        .get(&metadata)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["resource"], format!("{}/mcp", app.address));
+    assert!(
+        document["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("todo"))
+    );
+
+    let forged = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth("not-a-token")
+        .json(&initialize(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_python_sdk_completes_the_oauth_flow_and_its_token_is_bound_to_the_mcp_server() {
+    let app = mcp_app().await;
+    let ada = app.password_login("ada", "correct horse").await;
+    let url = app.url("/mcp");
+    let done = steps(python_client(
+        "oauth",
+        &[&url, ada["access_token"].as_str().unwrap()],
+    ))
+    .await;
+    let oauth = &done["oauth"];
+    assert!(oauth["registered"].is_string(), "{oauth}");
+    assert_eq!(oauth["resource"], url, "{oauth}");
+    assert_eq!(oauth["is_error"], false, "{oauth}");
+    assert!(
+        oauth["tools"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("todo-list"))
+    );
+    // Bound to the MCP server (RFC 8707): no use on the API itself.
+    let token = oauth["access_token"].as_str().unwrap();
+    let direct = app
+        .client
+        .get(app.url("/todos"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_stdio_bridge_answers_the_python_sdks_stdio_client() {
+    let app = mcp_app().await;
+    let token = token_of(&app, "agent", &["todo"]).await;
+    let done = steps(python_client(
+        "stdio",
+        &[env!("CARGO_BIN_EXE_sluice"), &app.address, &token],
+    ))
+    .await;
+    let stdio = &done["stdio"];
+    assert_eq!(stdio["server"], "sluice", "{stdio}");
+    assert!(
+        stdio["tools"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("todo-list"))
+    );
+    assert_eq!(stdio["is_error"], false, "{stdio}");
+    assert_eq!(stdio["structured"]["total"], 0, "{stdio}");
+    // The bridge ended its session when the client went.
+    let sessions: Value = app.admin_get("/mcp/sessions").await.json().await.unwrap();
+    assert_eq!(sessions, json!([]), "{sessions}");
+}
+
+#[tokio::test]
+async fn a_session_belongs_to_its_token_and_browsers_from_other_origins_are_refused() {
+    let app = mcp_app().await;
+    let agent = token_of(&app, "agent", &["todo"]).await;
+    let outsider = token_of(&app, "outsider", &[]).await;
+    let session = Session::open(&app, &agent).await;
+    let stolen = Session {
+        token: outsider,
+        ..session.clone()
+    };
+    let (status, _) = stolen
+        .call(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, answer) = session
+        .call(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    let evil = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(&agent)
+        .header("accept", "application/json, text/event-stream")
+        .header("origin", "http://evil.example")
+        .json(&initialize(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    let rebound = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(&agent)
+        .header("accept", "application/json, text/event-stream")
+        .header("host", "attacker.example")
+        .json(&initialize(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_tool_call_counts_against_the_operations_rate_limit() {
+    let app = mcp_app().await;
+    app.admin_create(
+        "/rate-limits",
+        json!({"name": "one-list", "operation": "todo-list", "requests": 1, "window_seconds": 60,
+               "priority": 100}),
+    )
+    .await;
+    let agent = token_of(&app, "agent", &["todo"]).await;
+    let session = Session::open(&app, &agent).await;
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                      "params": {"name": "todo-list", "arguments": {}}});
+    let (_, first) = session.call(call.clone()).await;
+    assert_eq!(first["result"]["isError"], false, "{first}");
+    let (_, second) = session.call(call).await;
+    assert_eq!(second["result"]["isError"], true, "{second}");
+    assert_eq!(second["result"]["structuredContent"]["status"], 429);
+}
+
+fn initialize(id: u64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "initialize",
+           "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                      "clientInfo": {"name": "raw-test", "version": "1"}}})
+}
+
+/// A session made by hand (JSON-RPC over HTTP), for what the SDK would not
+/// do.
+#[derive(Clone)]
+struct Session {
+    url: String,
+    client: reqwest::Client,
+    token: String,
+    id: String,
+}
+
+impl Session {
+    /// Initializes a session with `token`.
+    async fn open(app: &TestApp, token: &str) -> Self {
+        let answer = app
+            .client
+            .post(app.url("/mcp"))
+            .bearer_auth(token)
+            .header("accept", "application/json, text/event-stream")
+            .json(&initialize(1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let id = answer.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let session = Self {
+            url: app.url("/mcp"),
+            client: app.client.clone(),
+            token: token.to_string(),
+            id,
+        };
+        let sent = session
+            .post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        assert_eq!(sent.status(), StatusCode::ACCEPTED);
+        session
+    }
+
+    async fn post(&self, message: Value) -> reqwest::Response {
+        self.client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &self.id)
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&message)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends `message` and reads the JSON-RPC answer to it (from a JSON
+    /// body or the SSE stream).
+    async fn call(&self, message: Value) -> (StatusCode, Value) {
+        let answer = self.post(message).await;
+        let status = answer.status();
+        let text = answer.text().await.unwrap();
+        let value = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .find(|m| m.get("id").is_some())
+            .or_else(|| serde_json::from_str(&text).ok())
+            .unwrap_or(Value::Null);
+        (status, value)
+    }
+}
