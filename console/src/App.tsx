@@ -16,7 +16,7 @@ import { McpPage } from './pages/Mcp';
 import { DevicePage } from './pages/Device';
 
 const SECTIONS: { title: string; keys: string[] }[] = [
-  { title: 'API', keys: ['operations', 'actions', 'schemas', 'connections'] },
+  { title: 'API', keys: ['operations', 'actions', 'schemas', 'connections', 'prompts'] },
   { title: 'Events', keys: ['events', 'triggers', 'webhooks', 'cronjobs'] },
   { title: 'Access', keys: ['apps', 'users', 'roles', 'scopes', 'rate-limits'] },
 ];

@@ -45,6 +45,13 @@ async fn mcp_app() -> TestApp {
         )
         .await;
     assert_eq!(patched.status(), StatusCode::OK);
+    app.admin_create(
+        "/prompts",
+        json!({"name": "summarise", "description": "Summarises todos about a topic",
+               "arguments": [{"name": "topic", "required": true}, {"name": "tone"}],
+               "template": "Summarise my todos about {{ topic }}.{% if tone %} Be {{ tone }}.{% endif %}"}),
+    )
+    .await;
     app.admin_create("/roles", json!({"name": "todo-user", "scopes": ["todo"]}))
         .await;
     app.admin_create(
@@ -193,6 +200,24 @@ async fn the_python_sdk_lists_and_calls_tools_reads_resources_and_hears_of_a_new
             .as_array()
             .unwrap()
             .contains(&json!("/todos/{id}"))
+    );
+
+    // Prompts: the admin's template filled with the arguments.
+    assert_eq!(
+        seen["prompts"]["prompts"],
+        json!([{"name": "summarise", "arguments": ["topic", "tone"]}])
+    );
+    assert_eq!(seen["prompt"]["role"], "user");
+    assert_eq!(
+        seen["prompt"]["text"],
+        "Summarise my todos about the MCP guide."
+    );
+    assert!(
+        seen["prompt_missing"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("\"topic\" is required"),
+        "{seen:?}"
     );
 
     // An operation opened to MCP reaches the listening client.
@@ -432,6 +457,71 @@ async fn a_tool_call_counts_against_the_operations_rate_limit() {
     let (_, second) = session.call(call).await;
     assert_eq!(second["result"]["isError"], true, "{second}");
     assert_eq!(second["result"]["structuredContent"]["status"], 429);
+}
+
+#[tokio::test]
+async fn a_prompt_must_use_only_its_arguments_and_parse() {
+    let app = mcp_app().await;
+    for (body, needle) in [
+        (
+            json!({"name": "p1", "template": "About {{ subject }}"}),
+            "subject is not an argument",
+        ),
+        (
+            json!({"name": "p2", "arguments": [{"name": "a"}], "template": "{% if a %}open"}),
+            "template:",
+        ),
+        (
+            json!({"name": "p3", "arguments": [{"name": "a"}, {"name": "a"}], "template": "x"}),
+            "named twice",
+        ),
+        (
+            json!({"name": "p4", "arguments": [{"name": "1a"}], "template": "x"}),
+            "does not match",
+        ),
+    ] {
+        let answer = app
+            .admin(reqwest::Method::POST, "/prompts")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let problem = crate::helpers::assert_problem(answer, 400).await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains(needle),
+            "{body}: {problem}"
+        );
+    }
+    let changed = app
+        .admin(reqwest::Method::PUT, "/prompts/summarise")
+        .json(
+            &json!({"arguments": [{"name": "topic"}], "template": "Todos on {{ topic | upper }}"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    let agent = token_of(&app, "agent", &["todo"]).await;
+    let session = Session::open(&app, &agent).await;
+    let (_, answer) = session
+        .call(json!({"jsonrpc": "2.0", "id": 2, "method": "prompts/get",
+                     "params": {"name": "summarise", "arguments": {"topic": "mcp"}}}))
+        .await;
+    assert_eq!(
+        answer["result"]["messages"][0]["content"]["text"], "Todos on MCP",
+        "{answer}"
+    );
+    let (_, answer) = session
+        .call(json!({"jsonrpc": "2.0", "id": 3, "method": "prompts/get",
+                     "params": {"name": "summarise", "arguments": {"topic": "x", "extra": "y"}}}))
+        .await;
+    assert_eq!(answer["error"]["code"], -32602, "{answer}");
+    let deleted = app
+        .admin(reqwest::Method::DELETE, "/prompts/summarise")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
 }
 
 fn initialize(id: u64) -> Value {

@@ -331,6 +331,8 @@ expected-statuses = ["2xx", "3xx", 401, 403, 404, 409, 422, 429, "5xx"]
 # - rate limits: on PUT the body's name is the path's;
 # - portal: the pages' slugs must differ from each other;
 # - scopes: `admin` and `metrics` can never be opened to consumers;
+# - prompts: a template must parse (MiniJinja) and use only its declared
+#   arguments, which must have different names;
 # - deploy: a project's resources refer to each other and to backends.
 [[operations]]
 include-operation-id = ["connections-authorize", "statistics-report", "cronjobs-create",
@@ -339,6 +341,6 @@ include-operation-id = ["connections-authorize", "statistics-report", "cronjobs-
                         "components-upload", "operations-create", "operations-replace",
                         "operations-update", "actions-create", "generators-sql-table",
                         "generators-sql-database", "rate-limits-update", "deploy-apply",
-                        "portal-put", "scopes-update"]
+                        "portal-put", "scopes-update", "prompts-create", "prompts-update"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", 400, 401, 403, 404, 409, 422, 429, "5xx"]
 "#;

@@ -70,6 +70,16 @@ async def scenario(session: ClientSession, changes: anyio.Event | None) -> None:
     say("resources", uris=[str(r.uri) for r in resources.resources])
     document = await session.read_resource("sluice://openapi.json")
     say("openapi", paths=sorted(json.loads(document.contents[0].text)["paths"]))
+    prompts = await session.list_prompts()
+    say("prompts", prompts=[{"name": p.name, "arguments": [a.name for a in p.arguments or []]}
+                            for p in prompts.prompts])
+    filled = await session.get_prompt("summarise", {"topic": "the MCP guide"})
+    say("prompt", role=filled.messages[0].role, text=filled.messages[0].content.text)
+    try:
+        await session.get_prompt("summarise", {})
+        say("prompt_missing", error=None)
+    except Exception as e:
+        say("prompt_missing", error=str(e))
     if changes is not None:
         print("LISTENING", flush=True)
         with anyio.fail_after(30):

@@ -7,7 +7,8 @@ import { connections } from './connections';
 import { cronjobs, events, triggers, webhooks } from './events';
 import { apps, rateLimits, roles, scopes, users } from './access';
 import { identityProviders } from './identityProviders';
+import { prompts } from './prompts';
 
 export const RESOURCES: Record<string, Resource> = Object.fromEntries(
-  [operations, actions, schemas, connections, events, triggers, webhooks, cronjobs, apps, users, roles, scopes, rateLimits, identityProviders].map((r) => [r.key, r]),
+  [operations, actions, schemas, connections, events, triggers, webhooks, cronjobs, apps, users, roles, scopes, rateLimits, identityProviders, prompts].map((r) => [r.key, r]),
 );

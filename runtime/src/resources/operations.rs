@@ -151,9 +151,13 @@ pub async fn write(
         if let Some(name) = &mcp.name {
             check_name("mcp.name", name)?;
         }
-        if mcp.description.as_ref().is_some_and(|d| d.len() > 4096) {
+        if mcp
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 4096)
+        {
             return Err(ApiError::BadRequest(
-                "mcp.description: at most 4096 bytes".into(),
+                "mcp.description: at most 4096 characters".into(),
             ));
         }
     }
