@@ -310,6 +310,7 @@ async fn a_cluster_behind_haproxy_shares_every_change_and_survives_a_killed_node
     }
 
     todo_api_with_private_writes(&cluster).await;
+    an_mcp_session_opened_on_one_node_is_served_by_every_node(&cluster).await;
     a_change_through_node_1_reaches_nodes_2_and_3_within_a_second(&cluster).await;
     a_token_revoked_through_node_2_is_refused_by_node_3_within_a_second(&cluster).await;
     a_key_rotated_through_node_1_signs_tokens_node_3_accepts_within_a_second(&cluster).await;
@@ -437,6 +438,87 @@ async fn todo_api_with_private_writes(cluster: &Cluster) {
         let page = cluster.get_json("/todos").await;
         assert_eq!(page["total"], 3, "every node reads the same todos");
     }
+}
+
+/// An MCP session lives in the control plane: opened on node 1, node 2
+/// and node 3 serve its tool calls (each restores it), and the Python
+/// SDK's session through the balancer (round robin) works throughout.
+async fn an_mcp_session_opened_on_one_node_is_served_by_every_node(cluster: &Cluster) {
+    let patched = cluster
+        .admin(reqwest::Method::PATCH, "/operations/todo-list")
+        .json(&json!({"mcp": {"enabled": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let (_, token) = cluster.app_token("agent", &[]).await;
+    let post = |node: usize, session: Option<&str>, message: Value| {
+        let mut request = cluster
+            .client
+            .post(cluster.on_node(node, "/mcp"))
+            .bearer_auth(&token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&message);
+        if let Some(id) = session {
+            request = request.header("mcp-session-id", id);
+        }
+        request.send()
+    };
+    let opened = post(
+        0,
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+               "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                          "clientInfo": {"name": "cluster-test", "version": "1"}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(opened.status(), StatusCode::OK);
+    let session = opened.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let initialized = post(
+        0,
+        Some(&session),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(initialized.status(), StatusCode::ACCEPTED);
+    for node in [1, 2, 0] {
+        // Every node has the tool once the change reached it.
+        time_until(|| async {
+            let answer = post(
+                node,
+                Some(&session),
+                json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                       "params": {"name": "todo-list", "arguments": {}}}),
+            )
+            .await
+            .unwrap();
+            answer.status() == StatusCode::OK
+                && answer
+                    .text()
+                    .await
+                    .unwrap()
+                    .contains(r#""isError":false"#)
+        })
+        .await;
+    }
+    let listed = tokio::process::Command::new(started_server("SLUICE_TEST_PYTHON"))
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp/client.py"))
+        .args(["list", &format!("{}/mcp", cluster.base), &token])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.status.success() && stdout.contains(r#""todo-list""#),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
 }
 
 async fn a_change_through_node_1_reaches_nodes_2_and_3_within_a_second(cluster: &Cluster) {
