@@ -499,11 +499,7 @@ async fn an_mcp_session_opened_on_one_node_is_served_by_every_node(cluster: &Clu
             .await
             .unwrap();
             answer.status() == StatusCode::OK
-                && answer
-                    .text()
-                    .await
-                    .unwrap()
-                    .contains(r#""isError":false"#)
+                && answer.text().await.unwrap().contains(r#""isError":false"#)
         })
         .await;
     }
