@@ -16,9 +16,15 @@ use crate::helpers::{TestApp, spawn_app_with, started_server};
 /// holds `todo`, app `outsider` nothing; user ada holds `todo` through a
 /// role. Dynamic client registration is open for `todo`.
 async fn mcp_app() -> TestApp {
+    mcp_app_with(|_| {}).await
+}
+
+/// [`mcp_app`] with more settings.
+async fn mcp_app_with(configure: impl FnOnce(&mut sluice::config::Settings)) -> TestApp {
     let app = spawn_app_with(|s| {
         s.client_registration.open = true;
         s.client_registration.scopes = vec!["todo".into()];
+        configure(s);
     })
     .await;
     app.create_scopes(&["todo"]).await;
@@ -582,6 +588,41 @@ async fn a_prompt_must_use_only_its_arguments_and_parse() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_node_holds_at_most_its_sessions_and_an_ended_session_is_gone() {
+    let app = mcp_app_with(|s| s.mcp.max_sessions = 1).await;
+    let agent = token_of(&app, "agent", &["todo"]).await;
+    let first = Session::open(&app, &agent).await;
+    let refused = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(&agent)
+        .header("accept", "application/json, text/event-stream")
+        .json(&initialize(1))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_problem(refused, 503).await;
+    // The admin sees the session and ends it; its next request gets 404.
+    let sessions: Value = app.admin_get("/mcp/sessions").await.json().await.unwrap();
+    assert_eq!(sessions[0]["id"], first.id.as_str(), "{sessions}");
+    assert_eq!(sessions[0]["app"], "agent");
+    assert_eq!(sessions[0]["client_name"], "raw-test");
+    let ended = app
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/mcp/sessions/{}", first.id),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+    let (status, _) = first
+        .call(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 fn initialize(id: u64) -> Value {

@@ -329,6 +329,10 @@ pub struct ServeArgs {
     /// Seconds an unused MCP session lives before it is forgotten.
     #[arg(long, env = "SLUICE_MCP_SESSION_IDLE_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(i64).range(60..=2_592_000))]
     pub mcp_session_idle_secs: i64,
+    /// MCP sessions one node holds in memory at most; a client starting
+    /// one more gets 503 (a session leaves memory after 5 minutes unused).
+    #[arg(long, env = "SLUICE_MCP_MAX_SESSIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub mcp_max_sessions: u32,
     /// Portal sign-ups (and password-reset requests) one client network may
     /// make per hour.
     #[arg(long, env = "SLUICE_PORTAL_SIGNUPS_PER_HOUR", default_value_t = 10)]
@@ -454,6 +458,7 @@ impl ServeArgs {
                 allowed_hosts: trimmed(&args.mcp_allowed_hosts),
                 allowed_origins: trimmed(&args.mcp_allowed_origins),
                 session_idle_secs: args.mcp_session_idle_secs,
+                max_sessions: args.mcp_max_sessions as usize,
             },
             client_registration: crate::identity::registration::RegistrationSettings {
                 open: args.client_registration == "open",

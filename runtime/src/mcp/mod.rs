@@ -56,6 +56,11 @@ pub struct McpSettings {
     /// Seconds an unused session lives (`SLUICE_MCP_SESSION_IDLE_SECS`,
     /// default 86 400).
     pub session_idle_secs: i64,
+    /// Sessions a node holds in memory at most (`SLUICE_MCP_MAX_SESSIONS`,
+    /// default 10 000); a client starting one more gets 503. A session
+    /// leaves memory after 5 minutes unused (its next request restores it
+    /// from the control plane).
+    pub max_sessions: usize,
 }
 
 impl Default for McpSettings {
@@ -65,6 +70,7 @@ impl Default for McpSettings {
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             session_idle_secs: 86_400,
+            max_sessions: 10_000,
         }
     }
 }
@@ -88,15 +94,29 @@ pub fn router(state: &AppState) -> Router<AppState> {
         state.db.clone(),
         state.settings.mcp.session_idle_secs,
     )));
+    // Clients of protocol 2026-07-28 (no session) get JSON answers.
+    config = config.with_json_response(true);
     let factory = state.clone();
+    let sessions = Arc::new(LocalSessionManager::default());
     let service = StreamableHttpService::new(
         move || Ok(server::Server::new(factory.clone())),
-        Arc::new(LocalSessionManager::default()),
+        Arc::clone(&sessions),
         config,
     );
+    let guarded = Guarded {
+        state: state.clone(),
+        sessions,
+    };
     Router::new()
         .route_service(PATH, service)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .route_layer(axum::middleware::from_fn_with_state(guarded, guard))
+}
+
+/// What [`guard`] needs: the node's state and its sessions in memory.
+#[derive(Clone)]
+struct Guarded {
+    state: AppState,
+    sessions: Arc<LocalSessionManager>,
 }
 
 /// A token cancelled when the node starts to stop, which ends the open
@@ -173,13 +193,14 @@ fn own_urls(state: &AppState) -> impl Iterator<Item = url::Url> {
 /// the MCP resource), and for a session only the principal that opened
 /// it. The caller goes to the handlers in the request's extensions; a new
 /// session is recorded with its principal.
-async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+async fn guard(State(guarded): State<Guarded>, mut request: Request, next: Next) -> Response {
+    let state = &guarded.state;
     let caller =
         match crate::gateway::auth::authenticate_at(&state.tokens, request.headers(), Some(PATH)) {
             Ok(Some(caller)) => caller,
             Ok(None) => {
                 return challenge(
-                    &state,
+                    state,
                     request.headers(),
                     ApiError::Unauthorized(
                         "the MCP server needs `Authorization: Bearer <access token>`: an OAuth \
@@ -189,7 +210,7 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
                     ),
                 );
             }
-            Err(e) => return challenge(&state, request.headers(), e),
+            Err(e) => return challenge(state, request.headers(), e),
         };
     let session = request
         .headers()
@@ -197,7 +218,7 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if let Some(id) = &session {
-        match sessions::owner(&state, id).await {
+        match sessions::owner(state, id).await {
             Ok(Some(owner)) if owner.is(&caller) => {}
             // Another principal's session answers as an unknown one, and a
             // session ended (by an admin, or idle) is unknown everywhere:
@@ -210,6 +231,17 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
             }
             Err(e) => return ApiError::from(e).into_response(),
         }
+    } else if guarded.sessions.sessions.read().await.len() >= state.settings.mcp.max_sessions {
+        return ApiError::Custom {
+            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            slug: "mcp-sessions-full",
+            title: "Too many MCP sessions",
+            detail: "this node holds as many MCP sessions as SLUICE_MCP_MAX_SESSIONS allows; \
+                     retry in a few minutes, when unused ones have left memory"
+                .into(),
+            fuel_used: None,
+        }
+        .into_response();
     }
     request.extensions_mut().insert(Arc::clone(&caller));
     let response = next.run(request).await;
@@ -218,7 +250,7 @@ async fn guard(State(state): State<AppState>, mut request: Request, next: Next) 
             .headers()
             .get(SESSION_HEADER)
             .and_then(|v| v.to_str().ok())
-        && let Err(e) = sessions::opened(&state, id, &caller).await
+        && let Err(e) = sessions::opened(state, id, &caller).await
     {
         tracing::warn!(error = %e, "an MCP session could not be recorded");
     }

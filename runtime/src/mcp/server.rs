@@ -163,9 +163,19 @@ impl ServerHandler for Server {
         let mut changes = self.state.tools_changed.subscribe();
         let peer = context.peer;
         tokio::spawn(async move {
-            while changes.changed().await.is_ok() {
-                if peer.is_transport_closed() || peer.notify_tool_list_changed().await.is_err() {
-                    break;
+            // A minute's tick notices a session gone while nothing changes.
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    changed = changes.changed() => {
+                        if changed.is_err() || peer.notify_tool_list_changed().await.is_err() {
+                            return;
+                        }
+                    }
+                    _ = tick.tick() => {}
+                }
+                if peer.is_transport_closed() {
+                    return;
                 }
             }
         });
