@@ -208,6 +208,40 @@ test('the tutorial: GET /weather/current created, tried, and answered', async ()
   await page.screenshot({ path: join(SHOTS, 'docs-console.png') });
 });
 
+test('an operation made an MCP tool is on the MCP page, with an agent\'s session and its call', async () => {
+  await page.goto(`${BASE}/console/operations/weather-current`);
+  await choose('MCP tool', 'tool');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').getByText('Saved.').waitFor();
+  await page.goto(`${BASE}/console/mcp`);
+  await page.getByRole('table', { name: 'Tools' }).getByText('weather-current', { exact: true }).first().waitFor();
+  // An agent: the admin's own token, a session, one tool call.
+  const form = new URLSearchParams({ grant_type: 'password', username: env('ADMIN_USER'), password: env('ADMIN_PASSWORD') });
+  const { access_token: token } = await (await fetch(`${BASE}/authorization/token`, { method: 'POST', body: form })).json();
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const opened = await fetch(`${BASE}/mcp`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e-agent', version: '1.0' } } }),
+  });
+  assert.equal(opened.status, 200);
+  await opened.text();
+  const session = { ...headers, 'mcp-session-id': opened.headers.get('mcp-session-id'), 'mcp-protocol-version': '2025-06-18' };
+  await fetch(`${BASE}/mcp`, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  const called = await fetch(`${BASE}/mcp`, {
+    method: 'POST',
+    headers: session,
+    // The operation declares no parameter, so the tool takes no argument;
+    // the action then answers 400 for want of a city: a tool error.
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'weather-current', arguments: {} } }),
+  });
+  assert.match(await called.text(), /"isError":true/);
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.getByRole('table', { name: 'Sessions' }).getByText('e2e-agent 1.0').waitFor();
+  await page.getByRole('table', { name: 'Tool calls' }).getByText('weather-current').waitFor();
+  await shot('mcp');
+});
+
 test('executing an action shows its answer, fuel, duration and logs', async () => {
   await page.goto(`${BASE}/console/actions/weather`);
   await page.locator('input[name="execute-query"]').fill('city=Berlin');
@@ -340,7 +374,7 @@ test('a new version can be dropped on the action page and uploads with progress'
   await page.getByRole('status').getByText('The same bytes as version 1: nothing changed.').waitFor();
 });
 
-const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'signing-keys', 'identity-providers', 'device', 'log', 'actions/weather', 'operations/weather-current'];
+const PAGES = ['', 'operations', 'actions', 'schemas', 'connections', 'events', 'triggers', 'webhooks', 'cronjobs', 'apps', 'users', 'roles', 'scopes', 'rate-limits', 'consumers', 'portal-settings', 'signing-keys', 'identity-providers', 'device', 'log', 'mcp', 'prompts', 'actions/weather', 'operations/weather-current'];
 
 test('every page has a deep link, a screenshot at 1280 px and no WCAG 2.1 AA violation', async () => {
   const violations = {};

@@ -260,8 +260,23 @@ test('a device app signs the consumer in with openid-client (device authorizatio
   assert.equal(called.status, 200);
 });
 
-const SIGNED_IN = ['', 'docs/getting-started', 'reference', `reference/${OPERATION}`, 'code', 'apps', 'apps/new', 'tokens', 'usage', 'webhooks', 'account', 'device'];
-const SIGNED_OUT = ['', 'register', 'signin', 'reset', 'reset?token=x', 'activate?token=x', 'reference', 'code', 'no-such-page'];
+test('"Connect an AI agent" gives the MCP URL and a desktop agent\'s configuration for this server', async () => {
+  await page.goto(`${BASE}/portal/`);
+  await page.getByRole('link', { name: 'Connect an AI agent' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Connect an AI agent' }).waitFor();
+  assert.equal((await page.getByLabel('MCP server URL').innerText()).trim(), `${BASE}/mcp`);
+  const config = JSON.parse(await page.getByLabel('Desktop agent configuration').innerText());
+  const [server] = Object.values(config.mcpServers);
+  assert.deepEqual(server.args, ['mcp', '--url', BASE]);
+  assert.equal(server.command, 'sluice');
+  // The URL is the MCP server's: without a token it names its metadata.
+  const answer = await fetch(`${BASE}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(answer.status, 401);
+  assert.match(answer.headers.get('www-authenticate'), /oauth-protected-resource\/mcp/);
+});
+
+const SIGNED_IN = ['', 'docs/getting-started', 'reference', `reference/${OPERATION}`, 'code', 'agents', 'apps', 'apps/new', 'tokens', 'usage', 'webhooks', 'account', 'device'];
+const SIGNED_OUT = ['', 'register', 'signin', 'reset', 'reset?token=x', 'activate?token=x', 'reference', 'code', 'agents', 'no-such-page'];
 
 test('every portal page, signed in and out, has no WCAG 2.1 A or AA violation', async () => {
   const violations = {};

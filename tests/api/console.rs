@@ -237,7 +237,7 @@ async fn the_console_runs_the_tutorial_in_headless_chromium() {
     .await;
     // Every browser test ran (the refresh test has a server of its own):
     // a test file that stopped early passes fewer.
-    assert!(report.contains("pass 19\n"), "{report}");
+    assert!(report.contains("pass 20\n"), "{report}");
     assert!(report.contains("fail 0\n"), "{report}");
 }
 

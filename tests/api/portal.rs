@@ -212,7 +212,7 @@ async fn a_consumer_signs_up_activates_creates_an_app_and_tries_a_private_operat
     .await;
     // Every browser test ran: a test file that stopped early passes fewer.
     assert!(report.contains("fail 0\n"), "{report}");
-    assert!(report.contains("pass 13\n"), "{report}");
+    assert!(report.contains("pass 14\n"), "{report}");
 }
 
 /// Runs `portal/e2e/portal.test.mjs` against `app` with `env`; the report,
