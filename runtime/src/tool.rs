@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::contract::{Contract, ParamLocation, SchemaRef};
 use crate::schemas::{self, SchemaSet};
+use crate::store::operations::OperationRow;
 
 /// Where the stored schemas a tool's schema refers to are put.
 const DEFS: &str = "#/$defs/";
@@ -83,25 +84,21 @@ pub struct ToolSpec {
     pub body: BodyArguments,
 }
 
-/// The operation's tool, or `None` when it is not one (`exposure` says
-/// so, or says nothing and `default_enabled` is false).
+/// The tool of operation `op`, or `None` when it is not one (its `mcp`
+/// says so, or says nothing and `default_enabled` is false).
 ///
 /// `path_params` are the names in the operation's path, in order.
 ///
 /// # Errors
 /// A schema reference that cannot be resolved in `set`.
-#[allow(clippy::too_many_arguments)]
 pub fn describe(
-    operation: &str,
-    method: &str,
-    path: &str,
+    op: &OperationRow,
     path_params: &[String],
-    description: &str,
-    contract: &Contract,
-    exposure: Option<&Exposure>,
     default_enabled: bool,
     set: &SchemaSet,
 ) -> Result<Option<ToolSpec>, String> {
+    let exposure = op.mcp.as_ref().map(|m| &m.0);
+    let contract = &op.contract.0;
     if !exposure.map_or(default_enabled, |e| e.enabled) {
         return Ok(None);
     }
@@ -184,17 +181,17 @@ pub fn describe(
     }
     put_defs(&mut input, &refs, set);
     let (output_schema, wrapped_output) = output(contract, set)?;
-    let method = method.to_ascii_uppercase();
+    let method = op.method.to_ascii_uppercase();
     let read_only = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS");
     let described = exposure
         .and_then(|e| e.description.as_deref())
         .filter(|d| !d.is_empty())
-        .unwrap_or(description);
+        .unwrap_or(&op.description);
     Ok(Some(ToolSpec {
-        name: tool_name(operation, exposure).to_string(),
+        name: tool_name(&op.name, exposure).to_string(),
         method: method.clone(),
         description: if described.is_empty() {
-            format!("{method} {path}")
+            format!("{method} {}", op.path)
         } else {
             described.to_string()
         },
@@ -326,4 +323,114 @@ fn output(
     out.remove("$defs");
     put_defs(&mut out, &refs, set);
     Ok((Some(out), wrapped))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::{BodyArguments, describe};
+    use crate::contract::Contract;
+    use crate::schemas::SchemaSet;
+    use crate::store::Json;
+    use crate::store::operations::OperationRow;
+
+    fn operation(method: &str, path: &str, contract: serde_json::Value) -> OperationRow {
+        OperationRow {
+            name: "op".into(),
+            method: method.into(),
+            path: path.into(),
+            route_key: String::new(),
+            action: "a".into(),
+            action_version: None,
+            description: String::new(),
+            stability: "stable".into(),
+            active: true,
+            public: true,
+            scopes: Json(Vec::new()),
+            sandbox: true,
+            cors: None,
+            mcp: Some(Json(super::Exposure {
+                enabled: true,
+                name: None,
+                description: None,
+            })),
+            contract: Json(serde_json::from_value::<Contract>(contract).unwrap()),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn set() -> SchemaSet {
+        SchemaSet(Arc::new(HashMap::from([
+            (
+                "item".to_string(),
+                json!({"type": "object", "required": ["id"],
+                       "properties": {"id": {"type": "integer"}, "tag": {"$ref": "tag"}}}),
+            ),
+            ("tag".to_string(), json!({"type": "string", "maxLength": 8})),
+        ])))
+    }
+
+    #[test]
+    fn a_body_that_is_no_plain_object_is_the_argument_body_and_a_list_answer_is_wrapped() {
+        let op = operation(
+            "POST",
+            "/lists/:id",
+            json!({"incoming": {"type": "array", "items": {"$ref": "item"}},
+                   "outgoing": {"200": {"type": "array", "items": {"$ref": "item"}}}}),
+        );
+        let tool = describe(&op, &["id".into()], false, &set())
+            .unwrap()
+            .unwrap();
+        assert_eq!(tool.body, BodyArguments::Nested);
+        let input = serde_json::Value::Object((*tool.input_schema).clone());
+        assert_eq!(input["required"], json!(["id", "body"]));
+        assert_eq!(input["properties"]["body"]["items"]["$ref"], "#/$defs/item");
+        assert_eq!(
+            input["$defs"]["item"]["properties"]["tag"]["$ref"],
+            "#/$defs/tag"
+        );
+        assert_eq!(input["$defs"]["tag"]["maxLength"], 8);
+        assert!(tool.wrapped_output);
+        let output = serde_json::Value::Object((*tool.output_schema.unwrap()).clone());
+        assert_eq!(output["type"], "object");
+        assert_eq!(output["required"], json!(["result"]));
+        assert!(!tool.read_only && !tool.destructive && !tool.idempotent);
+    }
+
+    #[test]
+    fn a_body_property_named_like_a_parameter_keeps_the_body_whole() {
+        let op = operation("PUT", "/items/:id", json!({"incoming": "item"}));
+        let tool = describe(&op, &["id".into()], false, &set())
+            .unwrap()
+            .unwrap();
+        assert_eq!(tool.body, BodyArguments::Nested);
+        assert!(tool.destructive && tool.idempotent && !tool.read_only);
+        let flat = operation("PUT", "/things/:key", json!({"incoming": "item"}));
+        let tool = describe(&flat, &["key".into()], false, &set())
+            .unwrap()
+            .unwrap();
+        assert_eq!(tool.body, BodyArguments::Flattened);
+        let input = serde_json::Value::Object((*tool.input_schema).clone());
+        assert_eq!(input["required"], json!(["key", "id"]));
+        assert_eq!(input["properties"]["tag"]["$ref"], "#/$defs/tag");
+    }
+
+    #[test]
+    fn an_operation_without_mcp_follows_the_default_and_one_that_opts_out_is_no_tool() {
+        let mut op = operation("GET", "/x", json!({}));
+        op.mcp = None;
+        assert!(describe(&op, &[], false, &set()).unwrap().is_none());
+        assert!(describe(&op, &[], true, &set()).unwrap().is_some());
+        op.mcp = Some(Json(super::Exposure {
+            enabled: false,
+            name: None,
+            description: None,
+        }));
+        assert!(describe(&op, &[], true, &set()).unwrap().is_none());
+    }
 }

@@ -2,7 +2,9 @@
 // (and who may see each), the sessions agents hold now (end one), and the
 // latest tool calls from the request log.
 import { Badge, Button, Code, Group, Loader, Stack, Table, Text, Title } from '@mantine/core';
+import { useEffect, useState } from 'react';
 import { api, unwrap } from '../api/client';
+import { apiOrigin } from '../api/origin';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { useAction } from '../components/useAction';
 import { useLoad } from '../components/useLoad';
@@ -26,7 +28,12 @@ export function McpPage() {
     sessions.reload();
     calls.reload();
   };
-  const endpoint = `${window.location.origin}/mcp`;
+  // /mcp is on the public listener, which may not be the console's.
+  const [origin, setOrigin] = useState(window.location.origin);
+  useEffect(() => {
+    void apiOrigin().then((o) => o && setOrigin(o));
+  }, []);
+  const endpoint = `${origin}/mcp`;
   return (
     <Stack>
       <Title order={2}>MCP</Title>
@@ -59,7 +66,7 @@ export function McpPage() {
                     <code>{t.name}</code>
                   </Table.Td>
                   <Table.Td>
-                    {t.operation} <Badge variant="light">{t.route}</Badge>
+                    {t.operation} <code>{t.route}</code>
                   </Table.Td>
                   <Table.Td>{t.public ? 'any token' : t.scopes.length ? t.scopes.join(', ') : 'any token'}</Table.Td>
                   <Table.Td>

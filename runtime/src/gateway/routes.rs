@@ -307,19 +307,9 @@ impl RouteTable {
                 continue;
             };
             let template = parse_template(&op.path).map_err(anyhow::Error::msg)?;
-            let tool = crate::tool::describe(
-                &op.name,
-                &op.method,
-                &op.path,
-                &template.params,
-                &op.description,
-                &op.contract,
-                op.mcp.as_ref().map(|m| &m.0),
-                tools_by_default,
-                &set,
-            )
-            .map_err(|e| anyhow::anyhow!("operation {}: {e}", op.name))?
-            .map(Arc::new);
+            let tool = crate::tool::describe(&op, &template.params, tools_by_default, &set)
+                .map_err(|e| anyhow::anyhow!("operation {}: {e}", op.name))?
+                .map(Arc::new);
             entries.push((
                 op.method.clone(),
                 template.clone(),
