@@ -240,6 +240,43 @@ async fn the_examples_project_deploys_onto_a_fresh_server_and_every_operation_an
             .status(),
         204
     );
+    // The same todo API as tools of the MCP server, for the official
+    // Python SDK, with the project's prompt.
+    let output = tokio::process::Command::new(started_server("SLUICE_TEST_PYTHON"))
+        .arg(repo().join("tests/mcp/client.py"))
+        .args(["example", &app.url("/mcp"), &token])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mcp: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    for tool in ["greet", "todo-create", "todo-list", "todo-update"] {
+        assert!(
+            mcp["tools"].as_array().unwrap().contains(&json!(tool)),
+            "{mcp}"
+        );
+    }
+    assert_eq!(
+        mcp["created"]["structured"]["title"], "Ask the agent",
+        "{mcp}"
+    );
+    assert_eq!(
+        mcp["listed"]["structured"]["items"][0]["title"],
+        "Ask the agent"
+    );
+    assert_eq!(mcp["greeted"]["structured"]["message"], "Hi, Ada!");
+    assert!(
+        mcp["prompt"]
+            .as_str()
+            .unwrap()
+            .contains("Put first what helps with: the release."),
+        "{mcp}"
+    );
     let digest = app
         .admin(reqwest::Method::POST, "/cronjobs/weather-digest/run")
         .send()

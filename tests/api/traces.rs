@@ -361,6 +361,77 @@ async fn a_request_its_caller_did_not_sample_exports_no_span_and_keeps_its_trace
 }
 
 #[tokio::test]
+async fn an_mcp_tool_call_continues_the_agents_trace_with_the_operations_server_span_and_guest_call()
+ {
+    let receiver = otlp::start().await;
+    let node = traced_node(&receiver).await;
+    node.upload("hello").await;
+    node.create(
+        "/operations",
+        &json!({"name": "hello", "method": "GET", "path": "/hello/:name", "action": "hello",
+                "public": true, "mcp": {"enabled": true}}),
+    )
+    .await;
+    let app = node.create("/apps", &json!({"name": "agent"})).await;
+    let token = crate::node::app_token_from(&node.client, &node.base, &app).await;
+    let post = |session: Option<&str>, message: serde_json::Value| {
+        let mut request = node
+            .client
+            .post(node.url("/mcp"))
+            .bearer_auth(&token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&message);
+        if let Some(id) = session {
+            request = request.header("mcp-session-id", id);
+        }
+        request
+    };
+    let opened = post(
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+               "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                          "clientInfo": {"name": "traced-agent", "version": "1"}}}),
+    )
+    .send()
+    .await
+    .unwrap();
+    let session = opened.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    post(
+        Some(&session),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    let trace_id = "5d1a9b3c7e2f40618a9b0c1d2e3f4a5b";
+    let answer = post(
+        Some(&session),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+               "params": {"name": "hello", "arguments": {"name": "ada"}}}),
+    )
+    .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+    .send()
+    .await
+    .unwrap();
+    assert!(answer.text().await.unwrap().contains("Hello, ada!"));
+    let server = receiver
+        .wait_for("the tool call's server span", |s| {
+            s.trace_id == trace_id && s.kind == SERVER && s.name == "GET /hello/:name"
+        })
+        .await;
+    let call = receiver
+        .wait_for("its guest call", |s| {
+            s.trace_id == trace_id && s.name == "call"
+        })
+        .await;
+    assert!(descends(&receiver.spans(), &call, &server));
+}
+
+#[tokio::test]
 async fn an_unsupported_otlp_protocol_stops_the_start_with_a_message_that_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_sluice"))

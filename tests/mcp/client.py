@@ -5,6 +5,7 @@ for the server to announce a changed tool list.
 
     client.py session URL TOKEN        a session over Streamable HTTP
     client.py list URL TOKEN           the names of the tools TOKEN may call
+    client.py example URL TOKEN        the example project's tools and prompt
     client.py oauth URL USER_TOKEN     the OAuth flow, consent given by USER_TOKEN
     client.py stdio SLUICE URL TOKEN   the stdio bridge `SLUICE mcp --url URL`
 """
@@ -110,6 +111,21 @@ async def list_mode(url: str, token: str) -> None:
                 say("list", tools=[t.name for t in tools.tools])
 
 
+async def example_mode(url: str, token: str) -> None:
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+        async with streamable_http_client(url, http_client=http) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = await session.list_tools()
+                created = await session.call_tool("todo-create", {"title": "Ask the agent"})
+                listed = await session.call_tool("todo-list", {"limit": 10})
+                greeted = await session.call_tool("greet", {"name": "Ada", "greeting": "Hi"})
+                prompt = await session.get_prompt("plan-my-day", {"focus": "the release"})
+                say("example", tools=[t.name for t in tools.tools], created=result_summary(created),
+                    listed=result_summary(listed), greeted=result_summary(greeted),
+                    prompt=prompt.messages[0].content.text)
+
+
 class Memory:
     """Token storage of one run."""
 
@@ -195,7 +211,8 @@ async def stdio_mode(sluice: str, url: str, token: str) -> None:
 
 def main() -> None:
     mode, *args = sys.argv[1:]
-    run = {"session": session_mode, "list": list_mode, "oauth": oauth_mode, "stdio": stdio_mode}[mode]
+    run = {"session": session_mode, "list": list_mode, "example": example_mode, "oauth": oauth_mode,
+           "stdio": stdio_mode}[mode]
     anyio.run(run, *args)
 
 
