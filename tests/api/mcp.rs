@@ -593,6 +593,15 @@ async fn a_prompt_must_use_only_its_arguments_and_parse() {
 #[tokio::test]
 async fn a_node_holds_at_most_its_sessions_and_an_ended_session_is_gone() {
     let app = mcp_app_with(|s| s.mcp.max_sessions = 1).await;
+    let settings: Value = app.admin_get("/mcp").await.json().await.unwrap();
+    assert_eq!(settings["max_sessions"], 1, "{settings}");
+    assert_eq!(settings["tools_by_default"], false);
+    assert!(
+        settings["allowed_hosts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("127.0.0.1"))
+    );
     let agent = token_of(&app, "agent", &["todo"]).await;
     let first = Session::open(&app, &agent).await;
     let refused = app

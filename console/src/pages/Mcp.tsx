@@ -15,6 +15,7 @@ function when(ms: number) {
 
 export function McpPage() {
   const tools = useLoad(() => unwrap(api.GET('/mcp/tools')), []);
+  const info = useLoad(() => unwrap(api.GET('/mcp')), []);
   const sessions = useLoad(() => unwrap(api.GET('/mcp/sessions', { params: { query: { active_within_secs: 3600 } } })), []);
   const calls = useLoad(() => unwrap(api.GET('/logs', { params: { query: { via: 'mcp', limit: 20 } } })), []);
   const { busy, problem, run } = useAction();
@@ -42,6 +43,13 @@ export function McpPage() {
         HTTP) with a bearer token; each sees the tools its scopes reach, and each call runs through the gateway like an
         HTTP request. Mark an operation as a tool in its form (MCP tool).
       </Text>
+      {info.data && (
+        <Text size="sm">
+          Operations without an MCP choice {info.data.tools_by_default ? 'are' : 'are not'} tools
+          (SLUICE_MCP_TOOLS_BY_DEFAULT). Hosts served: {info.data.allowed_hosts.join(', ')}; browser origins:{' '}
+          {info.data.allowed_origins.join(', ') || 'none'}.
+        </Text>
+      )}
       {problem && <ProblemAlert error={problem} />}
       <Title order={3}>Tools</Title>
       {tools.error && <ProblemAlert error={tools.error} />}

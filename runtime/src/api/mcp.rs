@@ -18,9 +18,38 @@ use crate::store::mcp_sessions::{self, McpSessionRow};
 /// Routes of this resource.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/mcp", get(mcp_settings))
         .route("/mcp/tools", get(mcp_tools_list))
         .route("/mcp/sessions", get(mcp_sessions_list))
         .route("/mcp/sessions/{id}", delete(mcp_sessions_delete))
+}
+
+/// The MCP server's settings as this node runs with them.
+#[derive(Debug, Serialize)]
+pub struct McpInfo {
+    /// Whether an operation without an `mcp` field is a tool
+    /// (`SLUICE_MCP_TOOLS_BY_DEFAULT`).
+    pub tools_by_default: bool,
+    /// `Host` values `/mcp` answers (`*`: any).
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins `/mcp` answers.
+    pub allowed_origins: Vec<String>,
+    /// Sessions a node holds in memory at most.
+    pub max_sessions: usize,
+    /// Seconds an unused session lives.
+    pub session_idle_secs: i64,
+}
+
+/// `GET /admin/mcp` → 200 with the MCP server's settings.
+pub async fn mcp_settings(State(state): State<AppState>) -> Json<McpInfo> {
+    let settings = &state.settings.mcp;
+    Json(McpInfo {
+        tools_by_default: settings.tools_by_default,
+        allowed_hosts: crate::mcp::allowed_hosts(&state),
+        allowed_origins: crate::mcp::allowed_origins(&state),
+        max_sessions: settings.max_sessions,
+        session_idle_secs: settings.session_idle_secs,
+    })
 }
 
 /// One tool as `tools/list` shows it, with its operation and who may call

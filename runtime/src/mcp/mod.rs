@@ -141,8 +141,8 @@ pub fn resource_metadata_url(base: &str) -> String {
     )
 }
 
-/// The hosts `/mcp` answers.
-fn allowed_hosts(state: &AppState) -> Vec<String> {
+/// The hosts `/mcp` answers (`*`: any).
+pub fn allowed_hosts(state: &AppState) -> Vec<String> {
     let configured = &state.settings.mcp.allowed_hosts;
     if !configured.is_empty() {
         return configured.clone();
@@ -160,7 +160,7 @@ fn allowed_hosts(state: &AppState) -> Vec<String> {
 }
 
 /// The browser origins `/mcp` answers.
-fn allowed_origins(state: &AppState) -> Vec<String> {
+pub fn allowed_origins(state: &AppState) -> Vec<String> {
     let configured = &state.settings.mcp.allowed_origins;
     if !configured.is_empty() {
         return configured.clone();
