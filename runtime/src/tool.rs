@@ -72,6 +72,9 @@ pub struct ToolSpec {
     /// Whether the response body is put under `result` in
     /// `structuredContent` (its schema is not an object's).
     pub wrapped_output: bool,
+    /// The status `output_schema` describes; answers of other statuses
+    /// are text only.
+    pub output_status: Option<u16>,
     /// `readOnlyHint`: GET, HEAD, OPTIONS.
     pub read_only: bool,
     /// `destructiveHint`: PUT, PATCH, DELETE.
@@ -180,7 +183,7 @@ pub fn describe(
         input.insert("required".into(), Value::Array(required));
     }
     put_defs(&mut input, &refs, set);
-    let (output_schema, wrapped_output) = output(contract, set)?;
+    let (output_schema, wrapped_output, output_status) = output(contract, set)?;
     let method = op.method.to_ascii_uppercase();
     let read_only = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS");
     let described = exposure
@@ -198,6 +201,7 @@ pub fn describe(
         input_schema: Arc::new(input),
         output_schema: output_schema.map(Arc::new),
         wrapped_output,
+        output_status,
         read_only,
         destructive: matches!(method.as_str(), "PUT" | "PATCH" | "DELETE"),
         idempotent: !matches!(method.as_str(), "POST" | "PATCH"),
@@ -283,27 +287,26 @@ fn put_defs(schema: &mut Map<String, Value>, refs: &[String], set: &SchemaSet) {
     }
 }
 
-/// The output schema (from the lowest 2xx status with a schema) and
-/// whether the body goes under `result`.
-fn output(
-    contract: &Contract,
-    set: &SchemaSet,
-) -> Result<(Option<Map<String, Value>>, bool), String> {
-    let Some(schema) = contract
+/// The output schema (from the lowest 2xx status with a schema), whether
+/// the body goes under `result`, and that status.
+type Output = (Option<Map<String, Value>>, bool, Option<u16>);
+
+fn output(contract: &Contract, set: &SchemaSet) -> Result<Output, String> {
+    let Some((status, schema)) = contract
         .outgoing
         .iter()
         .filter(|(status, _)| status.starts_with('2'))
         .min_by(|a, b| a.0.cmp(b.0))
-        .map(|(_, s)| reference(s))
+        .map(|(status, s)| (status.parse::<u16>().ok(), reference(s)))
     else {
-        return Ok((None, false));
+        return Ok((None, false, None));
     };
     let refs = schemas::referenced(&schema, set);
     let (resolved, current) = resolve(&schema, set)?;
     let (mut out, wrapped) = match resolved.as_object() {
         Some(object) if object.get("type") == Some(&Value::String("object".into())) => {
             let Value::Object(map) = schemas::relocate_refs(&resolved, current, DEFS) else {
-                return Ok((None, false));
+                return Ok((None, false, None));
             };
             (map, false)
         }
@@ -322,7 +325,7 @@ fn output(
     // tool's `$defs` (its local references were relocated there).
     out.remove("$defs");
     put_defs(&mut out, &refs, set);
-    Ok((Some(out), wrapped))
+    Ok((Some(out), wrapped, status))
 }
 
 #[cfg(test)]

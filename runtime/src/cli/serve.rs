@@ -333,6 +333,9 @@ pub struct ServeArgs {
     /// one more gets 503 (a session leaves memory after 5 minutes unused).
     #[arg(long, env = "SLUICE_MCP_MAX_SESSIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub mcp_max_sessions: u32,
+    /// Live MCP sessions one app and user may hold; one more gets 429.
+    #[arg(long, env = "SLUICE_MCP_MAX_SESSIONS_PER_CALLER", default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..))]
+    pub mcp_max_sessions_per_caller: i64,
     /// Portal sign-ups (and password-reset requests) one client network may
     /// make per hour.
     #[arg(long, env = "SLUICE_PORTAL_SIGNUPS_PER_HOUR", default_value_t = 10)]
@@ -459,6 +462,7 @@ impl ServeArgs {
                 allowed_origins: trimmed(&args.mcp_allowed_origins),
                 session_idle_secs: args.mcp_session_idle_secs,
                 max_sessions: args.mcp_max_sessions as usize,
+                max_sessions_per_caller: args.mcp_max_sessions_per_caller,
             },
             client_registration: crate::identity::registration::RegistrationSettings {
                 open: args.client_registration == "open",

@@ -56,6 +56,10 @@ struct Note {
 pub struct ToolCall {
     /// Who calls the tool.
     pub caller: Option<Arc<Caller>>,
+    /// The operation the tool is: the request built from the arguments
+    /// must route to it and nowhere else (a parameter's value could match
+    /// another operation's static path, `/users/me` beside `/users/:id`).
+    pub operation: String,
 }
 
 /// The gateway's answer to one request, boxed (see [`respond`]).
@@ -276,6 +280,13 @@ async fn serve(
     state.ip_rules.check(Some(&route.operation), client)?;
     if let Some(call) = parts.extensions.remove::<ToolCall>() {
         note.via_mcp = true;
+        if call.operation != route.operation {
+            return Err(ApiError::BadRequest(format!(
+                "the arguments make {method} {path}, which is operation {:?}, not this tool's; \
+                 give the parameters values of their own",
+                route.operation
+            )));
+        }
         note.caller = call.caller;
         auth::authorize(
             &route.operation,

@@ -257,7 +257,9 @@ impl RouteTable {
             route.public.hash(&mut hasher);
             route.scopes.hash(&mut hasher);
             if let Some(tool) = &route.tool {
+                tool.method.hash(&mut hasher);
                 tool.description.hash(&mut hasher);
+                (tool.read_only, tool.destructive, tool.idempotent).hash(&mut hasher);
                 serde_json::Value::Object((*tool.input_schema).clone())
                     .to_string()
                     .hash(&mut hasher);
@@ -306,10 +308,23 @@ impl RouteTable {
                 tracing::warn!(operation = %op.name, "operation's action version is missing");
                 continue;
             };
-            let template = parse_template(&op.path).map_err(anyhow::Error::msg)?;
-            let tool = crate::tool::describe(&op, &template.params, tools_by_default, &set)
-                .map_err(|e| anyhow::anyhow!("operation {}: {e}", op.name))?
-                .map(Arc::new);
+            // An operation stored before its path became reserved (`/mcp`)
+            // is skipped, not the whole table.
+            let template = match parse_template(&op.path) {
+                Ok(template) => template,
+                Err(e) => {
+                    tracing::warn!(operation = %op.name, error = %e, "operation's path is not routable; skipped");
+                    continue;
+                }
+            };
+            // A tool that cannot be described leaves its operation routed.
+            let tool = match crate::tool::describe(&op, &template.params, tools_by_default, &set) {
+                Ok(tool) => tool.map(Arc::new),
+                Err(e) => {
+                    tracing::warn!(operation = %op.name, error = %e, "operation's MCP tool cannot be described; not a tool");
+                    None
+                }
+            };
             entries.push((
                 op.method.clone(),
                 template.clone(),

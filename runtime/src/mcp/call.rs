@@ -83,6 +83,7 @@ pub async fn run(
         .insert(ClientIp::from_extensions(&parts.extensions));
     request.extensions_mut().insert(ToolCall {
         caller: Some(caller),
+        operation: route.operation.clone(),
     });
     let gateway = state.clone();
     let response = crate::telemetry::request::serve_within(request, move |request| {
@@ -156,7 +157,15 @@ fn build(path: &str, spec: &ToolSpec, arguments: &JsonObject) -> Result<Request,
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         )),
-        BodyArguments::Nested => arguments.get("body").cloned(),
+        BodyArguments::Nested => {
+            if let Some(name) = arguments.keys().find(|k| !is_param(k) && *k != "body") {
+                return Err(argument_error(
+                    name,
+                    "is not an argument of this tool (see its inputSchema)",
+                ));
+            }
+            arguments.get("body").cloned()
+        }
     };
     let method = Method::from_bytes(spec.method.as_bytes()).unwrap_or(Method::POST);
     let builder = Request::builder()
@@ -207,7 +216,10 @@ fn argument_error(name: &str, message: &str) -> CallToolResult {
     }))
 }
 
-/// A tool error carrying `problem`, written out for the model to read.
+/// A tool error carrying `problem` (RFC 9457, with `errors` pointing at
+/// arguments), written out for the model to read. Not as
+/// `structuredContent`: clients check that against the tool's output
+/// schema, errors included, and would drop the message.
 fn problem_result(problem: Value) -> CallToolResult {
     let mut text = format!(
         "{} ({}): {}",
@@ -222,9 +234,9 @@ fn problem_result(problem: Value) -> CallToolResult {
             error["message"].as_str().unwrap_or_default()
         ));
     }
-    let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
-    result.structured_content = Some(problem);
-    result
+    text.push_str("\n\n");
+    text.push_str(&problem.to_string());
+    CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
 /// The tool result of the operation's `response`.
@@ -254,9 +266,16 @@ async fn result(spec: &ToolSpec, response: axum::response::Response) -> CallTool
         };
         return problem_result(problem);
     }
+    // Structured content only where it is what the output schema
+    // describes: the status the schema is for, or any JSON object when
+    // the tool has no schema.
+    let described = match spec.output_status {
+        Some(expected) => status.as_u16() == expected,
+        None => json.as_ref().is_some_and(Value::is_object),
+    };
     match json {
-        Some(value) => {
-            let structured = if spec.wrapped_output || (!value.is_object()) {
+        Some(value) if described => {
+            let structured = if spec.wrapped_output {
                 json!({ "result": value })
             } else {
                 value
@@ -265,6 +284,9 @@ async fn result(spec: &ToolSpec, response: axum::response::Response) -> CallTool
             // The text rendering is the answer as the operation gave it.
             result.content = vec![ContentBlock::text(String::from_utf8_lossy(&bytes))];
             result
+        }
+        Some(_) => {
+            CallToolResult::success(vec![ContentBlock::text(String::from_utf8_lossy(&bytes))])
         }
         None if bytes.is_empty() => CallToolResult::success(vec![ContentBlock::text(format!(
             "{} {}",
@@ -315,7 +337,7 @@ pub const SCHEMA_URI: &str = "sluice://schemas/";
 pub async fn resources(state: &AppState) -> Result<Vec<rmcp::model::Resource>, ErrorData> {
     let schemas = crate::store::schemas::list(&state.db)
         .await
-        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        .map_err(|e| internal(&e))?;
     let mut all = vec![json!({
         "uri": OPENAPI_URI,
         "name": "openapi.json",
@@ -332,10 +354,15 @@ pub async fn resources(state: &AppState) -> Result<Vec<rmcp::model::Resource>, E
         }));
     }
     all.into_iter()
-        .map(|r| {
-            serde_json::from_value(r).map_err(|e| ErrorData::internal_error(e.to_string(), None))
-        })
+        .map(|r| serde_json::from_value(r).map_err(|e| internal(&e)))
         .collect()
+}
+
+/// A protocol error for a server-side failure: the details go to the log
+/// (with the request id), not to the client.
+pub(crate) fn internal(error: &dyn std::fmt::Display) -> ErrorData {
+    tracing::error!(error = %error, "an MCP request failed");
+    ErrorData::internal_error("the server failed to answer; its log has the details", None)
 }
 
 /// The contents of resource `uri`.
@@ -347,7 +374,6 @@ pub async fn read(
     state: &AppState,
     uri: &str,
 ) -> Result<rmcp::model::ReadResourceResult, ErrorData> {
-    let internal = |e: &dyn std::fmt::Display| ErrorData::internal_error(e.to_string(), None);
     let (text, mime) = if uri == OPENAPI_URI {
         let document = crate::openapi::hosted(&state.db, &state.settings.cors_origins)
             .await

@@ -28,6 +28,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
 use rmcp::transport::streamable_http_server::StreamableHttpService;
+use rmcp::transport::streamable_http_server::session::SessionManager as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 
 use crate::error::ApiError;
@@ -61,6 +62,10 @@ pub struct McpSettings {
     /// leaves memory after 5 minutes unused (its next request restores it
     /// from the control plane).
     pub max_sessions: usize,
+    /// Live sessions one principal (app and user of a token) may hold
+    /// (`SLUICE_MCP_MAX_SESSIONS_PER_CALLER`, default 100); one more is
+    /// refused with 429.
+    pub max_sessions_per_caller: i64,
 }
 
 impl Default for McpSettings {
@@ -71,6 +76,7 @@ impl Default for McpSettings {
             allowed_origins: Vec::new(),
             session_idle_secs: 86_400,
             max_sessions: 10_000,
+            max_sessions_per_caller: 100,
         }
     }
 }
@@ -231,17 +237,13 @@ async fn guard(State(guarded): State<Guarded>, mut request: Request, next: Next)
             }
             Err(e) => return ApiError::from(e).into_response(),
         }
-    } else if guarded.sessions.sessions.read().await.len() >= state.settings.mcp.max_sessions {
-        return ApiError::Custom {
-            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            slug: "mcp-sessions-full",
-            title: "Too many MCP sessions",
-            detail: "this node holds as many MCP sessions as SLUICE_MCP_MAX_SESSIONS allows; \
-                     retry in a few minutes, when unused ones have left memory"
-                .into(),
-            fuel_used: None,
+        // A session this node does not hold is restored into its memory.
+        let held = guarded.sessions.sessions.read().await;
+        if !held.contains_key(id.as_str()) && held.len() >= state.settings.mcp.max_sessions {
+            return sessions_full();
         }
-        .into_response();
+    } else if guarded.sessions.sessions.read().await.len() >= state.settings.mcp.max_sessions {
+        return sessions_full();
     }
     request.extensions_mut().insert(Arc::clone(&caller));
     let response = next.run(request).await;
@@ -250,11 +252,52 @@ async fn guard(State(guarded): State<Guarded>, mut request: Request, next: Next)
             .headers()
             .get(SESSION_HEADER)
             .and_then(|v| v.to_str().ok())
-        && let Err(e) = sessions::opened(state, id, &caller).await
+            .map(str::to_string)
     {
-        tracing::warn!(error = %e, "an MCP session could not be recorded");
+        let refused = match sessions::opened(state, &id, &caller).await {
+            Ok(held) if held > state.settings.mcp.max_sessions_per_caller => {
+                Some(ApiError::Custom {
+                    status: axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    slug: "mcp-sessions-per-caller",
+                    title: "Too many MCP sessions for this token",
+                    detail: format!(
+                        "this app and user hold {} MCP sessions already \
+                         (SLUICE_MCP_MAX_SESSIONS_PER_CALLER); end unused ones with DELETE /mcp",
+                        held - 1
+                    ),
+                    fuel_used: None,
+                })
+            }
+            Ok(_) => None,
+            // A session whose owner is not recorded would answer 404 to
+            // it: none is better.
+            Err(e) => Some(ApiError::from(e)),
+        };
+        if let Some(error) = refused {
+            let _ = guarded
+                .sessions
+                .close_session(&Arc::from(id.as_str()))
+                .await;
+            let _ = crate::store::mcp_sessions::delete(&state.db, &id).await;
+            sessions::forget(&id);
+            return error.into_response();
+        }
     }
     response
+}
+
+/// 503: this node holds as many sessions as it may.
+fn sessions_full() -> Response {
+    ApiError::Custom {
+        status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        slug: "mcp-sessions-full",
+        title: "Too many MCP sessions",
+        detail: "this node holds as many MCP sessions as SLUICE_MCP_MAX_SESSIONS allows; \
+                 retry in a few minutes, when unused ones have left memory"
+            .into(),
+        fuel_used: None,
+    }
+    .into_response()
 }
 
 /// A 401 for `error` whose bearer challenge names `/mcp`'s

@@ -12,9 +12,7 @@ use crate::resources::prompts::{RenderError, render};
 use crate::state::AppState;
 use crate::store::prompts;
 
-fn internal(e: &dyn std::fmt::Display) -> ErrorData {
-    ErrorData::internal_error(e.to_string(), None)
-}
+use super::call::internal;
 
 /// Every prompt, by name.
 ///

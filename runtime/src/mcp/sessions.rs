@@ -53,12 +53,13 @@ pub async fn owner(state: &AppState, id: &str) -> sqlx::Result<Option<Owner>> {
     Ok(Some(owner))
 }
 
-/// Records that `caller` opened session `id`; sessions unused for
+/// Records that `caller` opened session `id`, and answers how many live
+/// sessions `caller` holds now; sessions unused for
 /// `SLUICE_MCP_SESSION_IDLE_SECS` are forgotten meanwhile.
 ///
 /// # Errors
 /// On control-plane failure.
-pub async fn opened(state: &AppState, id: &str, caller: &Caller) -> sqlx::Result<()> {
+pub async fn opened(state: &AppState, id: &str, caller: &Caller) -> sqlx::Result<i64> {
     let now = crate::store::now_ms();
     mcp_sessions::open(
         &state.db,
@@ -73,8 +74,15 @@ pub async fn opened(state: &AppState, id: &str, caller: &Caller) -> sqlx::Result
         user: caller.user.clone(),
     };
     OWNERS.insert(id.to_string(), owner);
-    mcp_sessions::delete_idle(&state.db, now - state.settings.mcp.session_idle_secs * 1000).await?;
-    Ok(())
+    let since = now - state.settings.mcp.session_idle_secs * 1000;
+    mcp_sessions::delete_idle(&state.db, since).await?;
+    mcp_sessions::count_of(
+        &state.db,
+        caller.app.as_deref(),
+        caller.user.as_deref(),
+        since,
+    )
+    .await
 }
 
 /// Forgets what this node remembers of session `id` (it was closed).

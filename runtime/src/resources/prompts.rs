@@ -25,6 +25,9 @@ const FUEL: u64 = 100_000;
 /// Largest rendered prompt, bytes.
 const MAX_RENDERED_BYTES: usize = 1 << 20;
 
+/// Largest argument value, bytes.
+const MAX_ARGUMENT_BYTES: usize = 64 * 1024;
+
 /// Body of `POST /admin/prompts`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -161,6 +164,9 @@ pub enum RenderError {
     /// An argument the prompt does not take.
     #[error("{0:?} is not an argument of this prompt")]
     Unknown(String),
+    /// An argument longer than 64 KiB.
+    #[error("argument {0:?} is longer than 64 KiB")]
+    TooLong(String),
     /// The template failed (out of fuel, a filter's error) or made too
     /// much text.
     #[error("the prompt's template failed: {0}")]
@@ -182,6 +188,9 @@ pub fn render(
     {
         return Err(RenderError::Unknown(name.clone()));
     }
+    if let Some((name, _)) = arguments.iter().find(|(_, v)| v.len() > MAX_ARGUMENT_BYTES) {
+        return Err(RenderError::TooLong(name.clone()));
+    }
     let mut context = BTreeMap::new();
     for argument in &row.arguments.0 {
         match arguments.get(&argument.name) {
@@ -194,13 +203,34 @@ pub fn render(
             }
         }
     }
-    let text = environment()
-        .render_str(&row.template, minijinja::Value::from(context))
+    let env = environment();
+    let template = env
+        .template_from_str(&row.template)
         .map_err(|e| RenderError::Template(e.to_string()))?;
-    if text.len() > MAX_RENDERED_BYTES {
-        return Err(RenderError::Template(format!(
-            "it made more than {MAX_RENDERED_BYTES} bytes"
-        )));
+    // Written into a buffer that refuses to grow past the limit: fuel
+    // bounds the steps, not what each step writes.
+    let mut out = Limited(Vec::new());
+    template
+        .render_captured_to(minijinja::Value::from(context), &mut out)
+        .map_err(|e| RenderError::Template(e.to_string()))?;
+    String::from_utf8(out.0).map_err(|e| RenderError::Template(e.to_string()))
+}
+
+/// A buffer of at most [`MAX_RENDERED_BYTES`].
+struct Limited(Vec<u8>);
+
+impl std::io::Write for Limited {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + bytes.len() > MAX_RENDERED_BYTES {
+            return Err(std::io::Error::other(format!(
+                "the prompt grew past {MAX_RENDERED_BYTES} bytes"
+            )));
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
     }
-    Ok(text)
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -100,6 +100,31 @@ pub async fn get<'e>(db: impl AnyExecutor<'e>, id: &str) -> sqlx::Result<Option<
         .await
 }
 
+/// How many sessions `app` and `user` opened that were used at or after
+/// `since_ms`.
+///
+/// # Errors
+/// On database failure.
+pub async fn count_of<'e>(
+    db: impl AnyExecutor<'e>,
+    app: Option<&str>,
+    user: Option<&str>,
+    since_ms: i64,
+) -> sqlx::Result<i64> {
+    // COALESCE, since `=` never matches a NULL (a token without an app or
+    // without a user); names are never empty.
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mcp_sessions
+         WHERE COALESCE(app, '') = COALESCE($1, '') AND COALESCE(user_name, '') = COALESCE($2, '')
+           AND seen_ms >= $3",
+    )
+    .bind(app)
+    .bind(user)
+    .bind(since_ms)
+    .fetch_one(db)
+    .await
+}
+
 /// Marks `id` as used at `now_ms`.
 ///
 /// # Errors
