@@ -380,16 +380,29 @@ async fn the_python_sdk_completes_the_oauth_flow_and_its_token_is_bound_to_the_m
 }
 
 #[tokio::test]
-async fn the_stdio_bridge_answers_the_python_sdks_stdio_client() {
+async fn the_stdio_bridge_answers_the_python_sdks_stdio_client_and_outlives_its_session() {
     let app = mcp_app().await;
     let token = token_of(&app, "agent", &["todo"]).await;
-    let done = steps(python_client(
-        "stdio",
-        &[env!("CARGO_BIN_EXE_sluice"), &app.address, &token],
-    ))
-    .await;
-    let stdio = &done["stdio"];
-    assert_eq!(stdio["server"], "sluice", "{stdio}");
+    let mut child = tokio::process::Command::new(started_server("SLUICE_TEST_PYTHON"))
+        .arg(client_script())
+        .args(["stdio", env!("CARGO_BIN_EXE_sluice"), &app.address, &token])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = serde_json::Map::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line == "WAITING" {
+            break;
+        }
+        let step: Value = serde_json::from_str(&line).unwrap();
+        seen.insert(step["step"].as_str().unwrap().to_string(), step);
+    }
+    let stdio = &seen["stdio"];
+    assert_eq!(stdio["server"], "sluice", "{seen:?}");
     assert!(
         stdio["tools"]
             .as_array()
@@ -398,69 +411,28 @@ async fn the_stdio_bridge_answers_the_python_sdks_stdio_client() {
     );
     assert_eq!(stdio["is_error"], false, "{stdio}");
     assert_eq!(stdio["structured"]["total"], 0, "{stdio}");
+
+    // An admin ends the bridge's session; its next call starts another.
+    let sessions: Value = app.admin_get("/mcp/sessions").await.json().await.unwrap();
+    let id = sessions[0]["id"].as_str().unwrap().to_string();
+    let ended = app
+        .admin(reqwest::Method::DELETE, &format!("/mcp/sessions/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+    use tokio::io::AsyncWriteExt as _;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"go\n").await.unwrap();
+    drop(stdin);
+    let again: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(again["step"], "again");
+    assert_eq!(again["is_error"], false, "{again}");
+    let status = child.wait().await.unwrap();
+    assert!(status.success());
     // The bridge ended its session when the client went.
     let sessions: Value = app.admin_get("/mcp/sessions").await.json().await.unwrap();
     assert_eq!(sessions, json!([]), "{sessions}");
-}
-
-#[tokio::test]
-async fn the_mcp_inspectors_cli_lists_the_tools_and_calls_one() {
-    let app = mcp_app().await;
-    let token = token_of(&app, "agent", &["todo"]).await;
-    let build = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../portal/node_modules/@modelcontextprotocol/inspector-cli/build");
-    let inspector = |args: Vec<String>| {
-        let mut command = tokio::process::Command::new("node");
-        // It looks for its package.json relative to the working directory.
-        command
-            .current_dir(&build)
-            .arg("cli.js")
-            .args(["--cli", &app.url("/mcp"), "--transport", "http"])
-            .args(["--header", &format!("Authorization: Bearer {token}")])
-            .args(args);
-        command.output()
-    };
-    let listed = inspector(vec!["--method".into(), "tools/list".into()])
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&listed.stdout);
-    assert!(
-        listed.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&listed.stderr)
-    );
-    let tools: Value = serde_json::from_str(&stdout).unwrap();
-    let names: Vec<&str> = tools["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert!(
-        names.contains(&"todo-create") && names.contains(&"greet"),
-        "{names:?}"
-    );
-    let called = inspector(
-        [
-            "--method",
-            "tools/call",
-            "--tool-name",
-            "greet",
-            "--tool-arg",
-            "name=Grace",
-        ]
-        .map(String::from)
-        .to_vec(),
-    )
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&called.stdout);
-    assert!(called.status.success(), "{stdout}");
-    let result: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(
-        result["structuredContent"]["message"], "Hello, Grace!",
-        "{result}"
-    );
 }
 
 #[tokio::test]

@@ -207,6 +207,11 @@ async def stdio_mode(sluice: str, url: str, token: str) -> None:
             called = await session.call_tool("todo-list", {"limit": 5})
             say("stdio", server=init.server_info.name, tools=[t.name for t in tools.tools],
                 **result_summary(called))
+            # The test ends the session meanwhile: the bridge starts another.
+            print("WAITING", flush=True)
+            await anyio.to_thread.run_sync(sys.stdin.readline)
+            again = await session.call_tool("todo-list", {"limit": 5})
+            say("again", **result_summary(again))
 
 
 def main() -> None:

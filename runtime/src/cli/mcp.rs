@@ -36,6 +36,9 @@ pub struct McpArgs {
 struct Session {
     id: Option<String>,
     protocol: Option<String>,
+    /// The client's `initialize` request, to start a new session when the
+    /// server forgot this one (404: ended by an admin, or idle).
+    initialize: Option<Value>,
 }
 
 /// The bridge's HTTP side.
@@ -44,7 +47,12 @@ struct Bridge {
     client: reqwest::Client,
     remote: RemoteArgs,
     token: Mutex<String>,
+    /// Held while the token is refreshed: concurrent refreshes would spend
+    /// the same refresh token twice, which revokes the login.
+    refreshing: Mutex<()>,
     session: Mutex<Session>,
+    /// The session's own SSE stream, reopened while the bridge runs.
+    stream: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     out: mpsc::UnboundedSender<String>,
 }
 
@@ -80,7 +88,9 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
             .build()?,
         remote: args.remote,
         token: Mutex::new(remote.token().to_string()),
+        refreshing: Mutex::new(()),
         session: Mutex::default(),
+        stream: std::sync::Mutex::new(None),
         out,
     });
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
@@ -97,6 +107,9 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
             }
         };
         let initialize = message["method"] == "initialize";
+        if initialize {
+            bridge.session.lock().await.initialize = Some(message.clone());
+        }
         if initialize || message.get("id").is_none() || message.get("method").is_none() {
             // The handshake, notifications and answers go in order: what
             // follows may depend on them (the session id).
@@ -110,6 +123,9 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
         }
     }
     while tasks.join_next().await.is_some() {}
+    if let Some(stream) = bridge.stream.lock().ok().and_then(|mut s| s.take()) {
+        stream.abort();
+    }
     bridge.close().await;
     drop(bridge);
     let _ = writer.await;
@@ -118,20 +134,31 @@ pub async fn run(args: McpArgs) -> anyhow::Result<()> {
 
 impl Bridge {
     /// Posts `message` and writes what the server answers; retries once
-    /// with a refreshed token after a 401.
+    /// with a refreshed token after a 401, and once in a new session after
+    /// a 404 for a session the server forgot.
     async fn forward(&self, message: Value) {
-        let mut refreshed = false;
+        let (mut refreshed, mut renewed) = (false, false);
         loop {
-            let response = match self.post(&message).await {
-                Ok(response) => response,
+            let had_session = self.session.lock().await.id.is_some();
+            let (response, used) = match self.post(&message).await {
+                Ok(sent) => sent,
                 Err(e) => {
                     self.error(&message["id"], -32603, &format!("{}: {e}", self.endpoint));
                     return;
                 }
             };
             let status = response.status();
-            if status == StatusCode::UNAUTHORIZED && !refreshed && self.refresh().await {
+            if status == StatusCode::UNAUTHORIZED && !refreshed && self.refresh(&used).await {
                 refreshed = true;
+                continue;
+            }
+            if status == StatusCode::NOT_FOUND
+                && had_session
+                && !renewed
+                && message["method"] != "initialize"
+                && self.renew().await
+            {
+                renewed = true;
                 continue;
             }
             self.answer(&message, response).await;
@@ -139,11 +166,41 @@ impl Bridge {
         }
     }
 
-    async fn post(&self, message: &Value) -> reqwest::Result<reqwest::Response> {
+    /// Starts a new session with the client's `initialize` (its answer is
+    /// not the client's business: it has one); whether that worked.
+    async fn renew(&self) -> bool {
+        let initialize = {
+            let mut session = self.session.lock().await;
+            session.id = None;
+            session.initialize.clone()
+        };
+        let Some(initialize) = initialize else {
+            return false;
+        };
+        let Ok((response, _)) = self.post(&initialize).await else {
+            return false;
+        };
+        let Some(id) = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+        else {
+            return false;
+        };
+        self.session.lock().await.id = Some(id);
+        let _ = response.bytes().await;
+        let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        self.post(&initialized).await.is_ok()
+    }
+
+    /// Posts `message`; answers the response and the token it carried.
+    async fn post(&self, message: &Value) -> reqwest::Result<(reqwest::Response, String)> {
+        let token = self.token.lock().await.clone();
         let mut request = self
             .client
             .post(&self.endpoint)
-            .header(AUTHORIZATION, format!("Bearer {}", self.token.lock().await))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
             .header(ACCEPT, "application/json, text/event-stream")
             .header(CONTENT_TYPE, "application/json")
             .body(message.to_string());
@@ -155,7 +212,7 @@ impl Bridge {
             request = request.header("mcp-protocol-version", protocol);
         }
         drop(session);
-        request.send().await
+        Ok((request.send().await?, token))
     }
 
     /// Writes the messages of `response` to `message`.
@@ -220,50 +277,68 @@ impl Bridge {
     }
 
     /// Opens the session's own SSE stream (server notifications, such as a
-    /// changed tool list) once the handshake gave a session.
+    /// changed tool list) once the handshake gave a session, and opens it
+    /// again whenever it ends (a restart, a balancer's timeout), with the
+    /// session and token of the moment.
     fn open_stream(self: &Arc<Self>) {
         let bridge = Arc::clone(self);
-        tokio::spawn(async move {
-            let (id, protocol) = {
-                let session = bridge.session.lock().await;
-                (session.id.clone(), session.protocol.clone())
-            };
-            let Some(id) = id else { return };
-            let mut request = bridge
-                .client
-                .get(&bridge.endpoint)
-                .header(
-                    AUTHORIZATION,
-                    format!("Bearer {}", bridge.token.lock().await),
-                )
-                .header(ACCEPT, "text/event-stream")
-                .header("mcp-session-id", id);
-            if let Some(protocol) = protocol {
-                request = request.header("mcp-protocol-version", protocol);
-            }
-            let Ok(response) = request.send().await else {
-                return;
-            };
-            if !response.status().is_success() {
-                return;
-            }
-            let mut events = sse_stream::SseStream::from_bytes_stream(response.bytes_stream());
-            while let Some(Ok(event)) = events.next().await {
-                bridge.relay(event.data.as_deref()).await;
+        let task = tokio::spawn(async move {
+            loop {
+                bridge.listen().await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         });
+        if let Ok(mut stream) = self.stream.lock()
+            && let Some(previous) = stream.replace(task)
+        {
+            previous.abort();
+        }
     }
 
-    /// Gets a fresh token (a saved login is refreshed); whether it changed.
-    async fn refresh(&self) -> bool {
+    /// Relays the session stream's messages until it ends.
+    async fn listen(&self) {
+        let (id, protocol) = {
+            let session = self.session.lock().await;
+            (session.id.clone(), session.protocol.clone())
+        };
+        let Some(id) = id else { return };
+        let token = self.token.lock().await.clone();
+        let mut request = self
+            .client
+            .get(&self.endpoint)
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .header(ACCEPT, "text/event-stream")
+            .header("mcp-session-id", id);
+        if let Some(protocol) = protocol {
+            request = request.header("mcp-protocol-version", protocol);
+        }
+        let Ok(response) = request.send().await else {
+            return;
+        };
+        if !response.status().is_success() {
+            return;
+        }
+        let mut events = sse_stream::SseStream::from_bytes_stream(response.bytes_stream());
+        while let Some(Ok(event)) = events.next().await {
+            self.relay(event.data.as_deref()).await;
+        }
+    }
+
+    /// After `used` was refused: a fresh token (a saved login is
+    /// refreshed, by one task at a time); whether there is a new one.
+    async fn refresh(&self, used: &str) -> bool {
+        let _one_at_a_time = self.refreshing.lock().await;
+        if *self.token.lock().await != used {
+            // Another task refreshed meanwhile.
+            return true;
+        }
         let Ok(remote) = self.remote.connect().await else {
             return false;
         };
-        let mut token = self.token.lock().await;
-        if *token == remote.token() {
+        if remote.token() == used {
             return false;
         }
-        *token = remote.token().to_string();
+        *self.token.lock().await = remote.token().to_string();
         true
     }
 
