@@ -147,6 +147,12 @@ where
             },
             () = &mut shutdown => break,
         };
+        // Streamed answers (SSE: MCP, …) are written a piece at a time;
+        // Nagle's algorithm would hold each last piece back until the
+        // client's delayed ACK, some 40 ms later.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY could not be set");
+        }
         let connection = Connection {
             builder: builder.clone(),
             service: service.clone(),
