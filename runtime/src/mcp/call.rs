@@ -280,9 +280,10 @@ async fn result(spec: &ToolSpec, response: axum::response::Response) -> CallTool
             } else {
                 value
             };
-            let mut result = CallToolResult::structured(structured);
             // The text rendering is the answer as the operation gave it.
-            result.content = vec![ContentBlock::text(String::from_utf8_lossy(&bytes))];
+            let mut result =
+                CallToolResult::success(vec![ContentBlock::text(String::from_utf8_lossy(&bytes))]);
+            result.structured_content = Some(structured);
             result
         }
         Some(_) => {

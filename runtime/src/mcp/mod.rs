@@ -100,10 +100,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         state.db.clone(),
         state.settings.mcp.session_idle_secs,
     )));
-    // Clients of protocol 2026-07-28 (no session) get JSON answers.
-    config = config.with_json_response(true);
+    // Clients of protocol 2026-07-28 (no session) get JSON answers. No
+    // SSE priming events: without an event store a stream cannot be
+    // resumed, so announcing a retry interval only costs a write.
+    config = config.with_json_response(true).with_sse_retry(None);
     let factory = state.clone();
-    let sessions = Arc::new(LocalSessionManager::default());
+    let mut manager = LocalSessionManager::default();
+    manager.session_config.sse_retry = None;
+    let sessions = Arc::new(manager);
     let service = StreamableHttpService::new(
         move || Ok(server::Server::new(factory.clone())),
         Arc::clone(&sessions),
