@@ -454,24 +454,14 @@ async fn a_session_belongs_to_its_token_and_browsers_from_other_origins_are_refu
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
 
-    let evil = app
-        .client
-        .post(app.url("/mcp"))
-        .bearer_auth(&agent)
-        .header("accept", "application/json, text/event-stream")
+    let evil = initialize_request(&app, &agent)
         .header("origin", "http://evil.example")
-        .json(&initialize(1))
         .send()
         .await
         .unwrap();
     assert_eq!(evil.status(), StatusCode::FORBIDDEN);
-    let rebound = app
-        .client
-        .post(app.url("/mcp"))
-        .bearer_auth(&agent)
-        .header("accept", "application/json, text/event-stream")
+    let rebound = initialize_request(&app, &agent)
         .header("host", "attacker.example")
-        .json(&initialize(1))
         .send()
         .await
         .unwrap();
@@ -583,15 +573,7 @@ async fn a_node_holds_at_most_its_sessions_and_an_ended_session_is_gone() {
     );
     let agent = token_of(&app, "agent", &["todo"]).await;
     let first = Session::open(&app, &agent).await;
-    let refused = app
-        .client
-        .post(app.url("/mcp"))
-        .bearer_auth(&agent)
-        .header("accept", "application/json, text/event-stream")
-        .json(&initialize(1))
-        .send()
-        .await
-        .unwrap();
+    let refused = initialize_request(&app, &agent).send().await.unwrap();
     crate::helpers::assert_problem(refused, 503).await;
     // The admin sees the session and ends it; its next request gets 404.
     let sessions: Value = app.admin_get("/mcp/sessions").await.json().await.unwrap();
@@ -618,15 +600,7 @@ async fn a_token_holds_at_most_its_sessions_and_arguments_cannot_reach_another_o
     let app = mcp_app_with(|s| s.mcp.max_sessions_per_caller = 1).await;
     let agent = token_of(&app, "agent", &["todo"]).await;
     let session = Session::open(&app, &agent).await;
-    let another = app
-        .client
-        .post(app.url("/mcp"))
-        .bearer_auth(&agent)
-        .header("accept", "application/json, text/event-stream")
-        .json(&initialize(1))
-        .send()
-        .await
-        .unwrap();
+    let another = initialize_request(&app, &agent).send().await.unwrap();
     crate::helpers::assert_problem(another, 429).await;
     // Another app is not held back by this one.
     let other = token_of(&app, "other", &[]).await;
@@ -653,6 +627,15 @@ async fn a_token_holds_at_most_its_sessions_and_arguments_cannot_reach_another_o
     );
 }
 
+/// `POST /mcp` with `initialize` as `token`, the Streamable HTTP way.
+fn initialize_request(app: &TestApp, token: &str) -> reqwest::RequestBuilder {
+    app.client
+        .post(app.url("/mcp"))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&initialize(1))
+}
+
 fn initialize(id: u64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "initialize",
            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
@@ -672,15 +655,7 @@ struct Session {
 impl Session {
     /// Initializes a session with `token`.
     async fn open(app: &TestApp, token: &str) -> Self {
-        let answer = app
-            .client
-            .post(app.url("/mcp"))
-            .bearer_auth(token)
-            .header("accept", "application/json, text/event-stream")
-            .json(&initialize(1))
-            .send()
-            .await
-            .unwrap();
+        let answer = initialize_request(app, token).send().await.unwrap();
         assert_eq!(answer.status(), StatusCode::OK);
         let id = answer.headers()["mcp-session-id"]
             .to_str()
