@@ -436,6 +436,66 @@ async fn the_stdio_bridge_answers_the_python_sdks_stdio_client_and_outlives_its_
 }
 
 #[tokio::test]
+async fn the_mcp_inspectors_cli_lists_the_tools_and_calls_one() {
+    let app = mcp_app().await;
+    let token = token_of(&app, "agent", &["todo"]).await;
+    let build = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../portal/node_modules/@modelcontextprotocol/inspector-cli/build");
+    let inspector = |args: Vec<String>| {
+        let mut command = tokio::process::Command::new("node");
+        // It looks for its package.json relative to the working directory.
+        command
+            .current_dir(&build)
+            .arg("cli.js")
+            .args(["--cli", &app.url("/mcp"), "--transport", "http"])
+            .args(["--header", &format!("Authorization: Bearer {token}")])
+            .args(args);
+        command.output()
+    };
+    let listed = inspector(vec!["--method".into(), "tools/list".into()])
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let tools: Value = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"todo-create") && names.contains(&"greet"),
+        "{names:?}"
+    );
+    let called = inspector(
+        [
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "greet",
+            "--tool-arg",
+            "name=Grace",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&called.stdout);
+    assert!(called.status.success(), "{stdout}");
+    let result: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        result["structuredContent"]["message"], "Hello, Grace!",
+        "{result}"
+    );
+}
+
+#[tokio::test]
 async fn a_session_belongs_to_its_token_and_browsers_from_other_origins_are_refused() {
     let app = mcp_app().await;
     let agent = token_of(&app, "agent", &["todo"]).await;
@@ -575,6 +635,26 @@ async fn a_node_holds_at_most_its_sessions_and_an_ended_session_is_gone() {
     let first = Session::open(&app, &agent).await;
     let refused = initialize_request(&app, &agent).send().await.unwrap();
     crate::helpers::assert_problem(refused, 503).await;
+    // A client of protocol 2026-07-28 holds no session: it is served.
+    let stateless = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(&agent)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list")
+        .json(&json!({"jsonrpc": "2.0", "id": 5, "method": "tools/list",
+                      "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                                           "io.modelcontextprotocol/clientCapabilities": {}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stateless.status(), StatusCode::OK);
+    let listed: Value = stateless.json().await.unwrap();
+    assert!(
+        listed["result"]["tools"].as_array().unwrap().len() > 1,
+        "{listed}"
+    );
     // The admin sees the session and ends it; its next request gets 404.
     let sessions: Value = app.admin_get("/mcp/sessions").await.json().await.unwrap();
     assert_eq!(sessions[0]["id"], first.id.as_str(), "{sessions}");

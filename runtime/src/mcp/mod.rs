@@ -246,7 +246,9 @@ async fn guard(State(guarded): State<Guarded>, mut request: Request, next: Next)
         if !held.contains_key(id.as_str()) && held.len() >= state.settings.mcp.max_sessions {
             return sessions_full();
         }
-    } else if guarded.sessions.sessions.read().await.len() >= state.settings.mcp.max_sessions {
+    } else if !stateless(request.headers())
+        && guarded.sessions.sessions.read().await.len() >= state.settings.mcp.max_sessions
+    {
         return sessions_full();
     }
     request.extensions_mut().insert(Arc::clone(&caller));
@@ -288,6 +290,15 @@ async fn guard(State(guarded): State<Guarded>, mut request: Request, next: Next)
         }
     }
     response
+}
+
+/// Whether the request is of protocol 2026-07-28, which rmcp serves
+/// without a session (the revision removed them): it adds none to hold.
+fn stateless(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v >= "2026-07-28")
 }
 
 /// 503: this node holds as many sessions as it may.
