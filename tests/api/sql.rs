@@ -169,6 +169,16 @@ pub async fn crud_scenario(app: &TestApp) {
             .unwrap()
             .contains("todo 1 exists already")
     );
+
+    // 41.0 is an integer to JSON Schema (the contract's `integer`): the
+    // todo gets the id 41.
+    let integral = post(json!({"id": 41.0, "title": "a whole float"}))
+        .await
+        .unwrap();
+    let status = integral.status();
+    let created: Value = integral.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["id"], 41, "{created}");
 }
 
 #[tokio::test]

@@ -105,6 +105,10 @@ def create(db: sluice.sql.Connection, req: sluice.Request) -> sluice.Response:
     given = new.get("id")
     with db.transaction():
         if given is not None:
+            # JSON Schema counts 3.0 as an integer (the contract's type), so
+            # the body may carry one; Python's JSON reads it as a float.
+            if isinstance(given, float) and given.is_integer():
+                given = int(given)
             if not isinstance(given, int) or isinstance(given, bool):
                 raise sluice.InvalidInput("invalid JSON body: id must be an integer")
             todo_id = parse_id(str(given))

@@ -59,10 +59,27 @@ impl From<Row> for Todo {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewTodo {
+    #[serde(default, deserialize_with = "integral")]
     id: Option<i64>,
     title: String,
     #[serde(default)]
     done: bool,
+}
+
+/// An id as JSON Schema's `integer` has it: `41` or `41.0` (a number
+/// with a zero fraction is an integer there, and the contract checked it).
+fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(n) = number.as_i64() {
+        return Ok(Some(n));
+    }
+    match number.as_f64() {
+        // Exactly representable: below 2^53 every integral f64 is.
+        Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom("id must be an integer")),
+    }
 }
 
 #[derive(Deserialize)]
