@@ -114,6 +114,10 @@ Sluice is running at $BASE (data in $SLUICE_DATA_DIR), serving examples/sluice.y
   curl -X POST -H "Authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
        -d '{"title":"try Sluice"}' '$BASE/todos'
 
+  # AI agents: the todo operations and hello are tools of the MCP server (docs/mcp.md)
+  #   $BASE/mcp  with the same token; for a desktop agent (Claude Desktop):
+  SLUICE_TOKEN=\$TOKEN $SLUICE mcp --url $BASE
+
   curl '$BASE/proxy/anything?x=1'
   curl '$BASE/weather/current?city=Berlin'
   curl '$BASE/reports/sales.csv'   '$BASE/cli-data?city=Berlin'   # a files and a command connection
