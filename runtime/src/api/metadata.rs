@@ -210,17 +210,30 @@ pub async fn protected_resource(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let base = base_url(&state, &headers);
+    let scopes = scope_names(&state).await?;
     Ok(cacheable(
         &state,
-        json!({
-            "resource": base,
-            "authorization_servers": [state.tokens.settings().issuer],
-            "jwks_uri": format!("{base}/authorization/jwks"),
-            "bearer_methods_supported": ["header"],
-            "resource_signing_alg_values_supported": [state.tokens.keys_algorithm()],
-            "scopes_supported": scope_names(&state).await?,
-        }),
+        resource_metadata(&state, &base, base.clone(), scopes),
     ))
+}
+
+/// The RFC 9728 §2 metadata of `resource`, a URL under `base`: the
+/// authorization server that issues its tokens, where their keys are, how
+/// a token is sent (the `Authorization` header only), and `scopes`.
+fn resource_metadata(
+    state: &AppState,
+    base: &str,
+    resource: String,
+    scopes: Vec<String>,
+) -> serde_json::Value {
+    json!({
+        "resource": resource,
+        "authorization_servers": [state.tokens.settings().issuer],
+        "jwks_uri": format!("{base}/authorization/jwks"),
+        "bearer_methods_supported": ["header"],
+        "resource_signing_alg_values_supported": [state.tokens.keys_algorithm()],
+        "scopes_supported": scopes,
+    })
 }
 
 /// `GET /.well-known/oauth-protected-resource/mcp` → 200 with the RFC 9728
@@ -231,18 +244,10 @@ pub async fn protected_resource(
 /// need.
 pub async fn mcp_protected_resource(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let base = base_url(&state, &headers);
-    cacheable(
-        &state,
-        json!({
-            "resource": format!("{base}{}", crate::mcp::PATH),
-            "resource_name": "MCP server",
-            "authorization_servers": [state.tokens.settings().issuer],
-            "jwks_uri": format!("{base}/authorization/jwks"),
-            "bearer_methods_supported": ["header"],
-            "resource_signing_alg_values_supported": [state.tokens.keys_algorithm()],
-            "scopes_supported": tool_scopes(&state),
-        }),
-    )
+    let resource = format!("{base}{}", crate::mcp::PATH);
+    let mut document = resource_metadata(&state, &base, resource, tool_scopes(&state));
+    document["resource_name"] = "MCP server".into();
+    cacheable(&state, document)
 }
 
 /// The scopes the MCP server's tools need, sorted: what an MCP client asks

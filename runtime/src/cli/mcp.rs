@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use clap::Args;
 use futures_util::StreamExt as _;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::sync::{Mutex, mpsc};
@@ -200,7 +200,7 @@ impl Bridge {
         let mut request = self
             .client
             .post(&self.endpoint)
-            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .bearer_auth(&token)
             .header(ACCEPT, "application/json, text/event-stream")
             .header(CONTENT_TYPE, "application/json")
             .body(message.to_string());
@@ -306,7 +306,7 @@ impl Bridge {
         let mut request = self
             .client
             .get(&self.endpoint)
-            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .bearer_auth(&token)
             .header(ACCEPT, "text/event-stream")
             .header("mcp-session-id", id);
         if let Some(protocol) = protocol {
@@ -347,10 +347,11 @@ impl Bridge {
         let Some(id) = self.session.lock().await.id.clone() else {
             return;
         };
+        let token = self.token.lock().await.clone();
         let _ = self
             .client
             .delete(&self.endpoint)
-            .header(AUTHORIZATION, format!("Bearer {}", self.token.lock().await))
+            .bearer_auth(&token)
             .header("mcp-session-id", id)
             .send()
             .await;

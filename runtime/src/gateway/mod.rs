@@ -288,12 +288,6 @@ async fn serve(
             )));
         }
         note.caller = call.caller;
-        auth::authorize(
-            &route.operation,
-            route.public,
-            &route.scopes,
-            note.caller.as_deref(),
-        )?;
     } else {
         // A span only when a token came: without one there is nothing to
         // verify (a private operation then fails in `authorize` at once).
@@ -306,13 +300,13 @@ async fn serve(
         if note.caller.is_some() {
             parts.headers.remove(AUTHORIZATION);
         }
-        auth::authorize(
-            &route.operation,
-            route.public,
-            &route.scopes,
-            note.caller.as_deref(),
-        )?;
     }
+    auth::authorize(
+        &route.operation,
+        route.public,
+        &route.scopes,
+        note.caller.as_deref(),
+    )?;
     if let Some(decision) = state
         .rate_limits
         .check(&route.operation, note.caller.as_deref(), client)

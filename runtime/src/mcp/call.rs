@@ -68,11 +68,10 @@ pub async fn run(
         ));
     };
     let arguments = params.arguments.unwrap_or_default();
-    let request = match build(&route.path, &spec, &arguments) {
+    let mut request = match build(&route.path, &spec, &arguments) {
         Ok(built) => built,
         Err(problem) => return Ok(problem),
     };
-    let mut request = request;
     for name in CARRIED {
         if let Some(value) = parts.headers.get(&name) {
             request.headers_mut().insert(name, value.clone());
